@@ -1,0 +1,48 @@
+// Package session keeps per-user state outside the web process, so any request can hit
+// any server: it belongs to the "load balancer and replicas" stage of growth, where web
+// servers become stateless and are added, removed and restarted freely.
+//
+// A [Manager] is HTTP middleware. It reads the session cookie, loads the session from a
+// [Store] (memory, [github.com/ladder-go/ladder/session/redisstore] or
+// [github.com/ladder-go/ladder/session/sqlstore]) and hands the handler a [*Session] through
+// the request context ([From]). Typed helpers [Get], [Put], [Pop] and [Session.Remove] read
+// and change values; [Session.RenewID] (on login and privilege change) and [Session.Destroy]
+// (on logout) manage the identifier; [Manager.DestroyAll] logs a user out everywhere.
+//
+// # Concurrency: per-key storage
+//
+// Libraries that read the whole session, change it and write it all back lose writes when
+// two requests of one session overlap (the last writer wins), and a slow request that
+// overlaps a logout writes the session back and undoes the logout. This package stores
+// every value under its own key inside the session (a Redis hash, a row per value in SQL)
+// and commits only what a request changed: the set and removed keys, as one atomic update
+// that applies only if the session still exists. Two requests changing different keys
+// therefore both win; two requests changing the same key are ordered by the store (last
+// commit wins for that key only). Per-key storage was chosen over version-checked
+// whole-session writes because it needs no retry loop, no merge function and one round
+// trip per changed request, and because it keeps the idle refresh a single expiry update
+// that never rewrites values.
+//
+// [Session.Destroy] and [Session.RenewID] leave a short tombstone (Options.Grace) in place
+// of the old session. An update that reaches a destroyed session is dropped, so a logout
+// cannot be undone; an update that reaches a renewed session is forwarded to its
+// successor, so a request that overlapped a login loses nothing. A tombstone is never
+// loaded: a request that presents the old identifier gets a new anonymous session.
+//
+// # Security
+//
+// Identifiers are 256 bits from crypto/rand, sent as unpadded base64url. Stores see only the
+// hex SHA-256 of the token, so a leaked store yields no usable cookies. Unknown, malformed,
+// truncated or oversize cookies are ignored (the request gets a new anonymous session, and
+// an unknown identifier is never adopted). The cookie is HttpOnly, Secure (unless
+// Options.Insecure), SameSite=Lax, Path=/ and has no Domain. Idle timeout and absolute
+// lifetime are enforced on the server. Tokens are never logged nor recorded in metrics.
+//
+// # Failure
+//
+// When the store fails while loading a session presented by a cookie, the handler still
+// runs but [Session.Err], [Get] and [Put] return an error wrapping [ErrStore]: the session
+// fails closed (an authenticated user is not silently treated as anonymous, and nothing is
+// written over it). When committing changes fails before the response headers are sent,
+// Options.ErrorHandler answers instead of the handler (by default 503).
+package session

@@ -1,0 +1,239 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultCookieName  = "session"
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultLifetime    = 12 * time.Hour
+	DefaultGrace       = time.Minute
+	DefaultMaxSize     = 64 << 10
+)
+
+// Options configure a Manager. The zero value is right for most HTTPS services.
+type Options struct {
+	// CookieName is the cookie's name; "" means "session".
+	CookieName string
+	// Insecure drops the cookie's Secure attribute. Set it only for plain-HTTP development.
+	Insecure bool
+	// Persistent gives the cookie a Max-Age (the remaining absolute lifetime) so it survives
+	// a browser restart; by default it is a browser-session cookie.
+	Persistent bool
+	// IdleTimeout ends a session not used for this long; 0 means 30 minutes.
+	IdleTimeout time.Duration
+	// Lifetime ends a session this long after creation, however active; 0 means 12 hours.
+	Lifetime time.Duration
+	// TouchInterval is how far the idle deadline must move before a request writes it
+	// (so most requests write nothing); 0 means IdleTimeout/10.
+	TouchInterval time.Duration
+	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
+	Grace time.Duration
+	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
+	MaxSize int
+	// Codec encodes values; nil means JSON.
+	Codec Codec
+	// ErrorHandler answers a request whose session changes could not be committed before
+	// the response headers went out; nil answers 503 Service Unavailable.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MeterProvider records metrics; nil means otel.GetMeterProvider().
+	MeterProvider metric.MeterProvider
+	// Logger logs failures (never tokens); nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Manager loads and commits sessions around HTTP handlers. Create it with New.
+type Manager struct {
+	store  Store
+	opts   Options
+	cookie http.Cookie // template
+	met    *metrics
+}
+
+// New returns a Manager over store.
+func New(store Store, opts Options) (*Manager, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: store is nil", ErrInvalidOptions)
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	met, err := newMetrics(opts.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{store: store, opts: opts, met: met}
+	m.cookie = http.Cookie{Name: opts.CookieName, Path: "/", HttpOnly: true,
+		Secure: !opts.Insecure, SameSite: http.SameSiteLaxMode}
+	return m, nil
+}
+
+func (o *Options) defaults() error {
+	checks := []struct {
+		name string
+		d    time.Duration
+	}{{"IdleTimeout", o.IdleTimeout}, {"Lifetime", o.Lifetime},
+		{"TouchInterval", o.TouchInterval}, {"Grace", o.Grace}}
+	for _, c := range checks {
+		if c.d < 0 {
+			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, c.name, c.d)
+		}
+	}
+	if o.MaxSize < 0 {
+		return fmt.Errorf("%w: MaxSize %d: must be ≥ 0", ErrInvalidOptions, o.MaxSize)
+	}
+	if o.CookieName == "" {
+		o.CookieName = DefaultCookieName
+	}
+	if !validCookieName(o.CookieName) {
+		return fmt.Errorf("%w: CookieName %q: not a valid cookie name", ErrInvalidOptions, o.CookieName)
+	}
+	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
+	o.Lifetime = orDefault(o.Lifetime, DefaultLifetime)
+	o.TouchInterval = orDefault(o.TouchInterval, o.IdleTimeout/10)
+	o.Grace = orDefault(o.Grace, DefaultGrace)
+	if o.TouchInterval > o.IdleTimeout {
+		return fmt.Errorf("%w: TouchInterval %v: must be ≤ IdleTimeout %v", ErrInvalidOptions, o.TouchInterval, o.IdleTimeout)
+	}
+	if o.MaxSize == 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	if o.Codec == nil {
+		o.Codec = JSON{}
+	}
+	if o.ErrorHandler == nil {
+		o.ErrorHandler = defaultErrorHandler
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func validCookieName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || contains("()<>@,;:\\\"/[]?={}", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error) {
+	http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
+}
+
+type ctxKey struct{}
+
+// From returns the session of a request that went through a Manager's Handler, or nil.
+// Every method and helper accepts a nil *Session and reports ErrNoSession.
+func From(ctx context.Context) *Session {
+	s, _ := ctx.Value(ctxKey{}).(*Session)
+	return s
+}
+
+// Handler loads the session before next runs and commits its changes before the response
+// headers go out (or after next returns if it wrote nothing).
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := m.load(r)
+		sw := &writer{ResponseWriter: w, s: s, r: r}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+		sw.finish()
+	})
+}
+
+// load reads the cookie and the stored session. Malformed or unknown cookies yield a new
+// anonymous session; a store failure yields a failed session.
+func (m *Manager) load(r *http.Request) *Session {
+	s := &Session{m: m}
+	c, err := r.Cookie(m.opts.CookieName)
+	if err != nil {
+		return s
+	}
+	key, ok := parseToken(c.Value)
+	if !ok {
+		return s
+	}
+	ctx := r.Context()
+	start := m.opts.Now()
+	rec, err := m.store.Load(ctx, key)
+	m.met.observe(ctx, opLoad, start, m.opts.Now(), err)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return s
+	case err != nil:
+		s.err = fmt.Errorf("%w: load: %w", ErrStore, err)
+		return s
+	}
+	now := m.opts.Now()
+	if !now.Before(rec.Expires) || !now.Before(rec.Created.Add(m.opts.Lifetime)) {
+		return s // expired: the store may not have forgotten it yet
+	}
+	s.token, s.key, s.stored, s.rec = c.Value, key, true, rec
+	s.size = sizeOf(rec.Values)
+	if exp := m.expiry(rec.Created, now); exp.Sub(rec.Expires) >= m.opts.TouchInterval {
+		s.touch = exp
+	}
+	return s
+}
+
+// expiry is the idle deadline from now, capped by the absolute lifetime.
+func (m *Manager) expiry(created, now time.Time) time.Time {
+	idle, abs := now.Add(m.opts.IdleTimeout), created.Add(m.opts.Lifetime)
+	if abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+// DestroyAll ends every session bound to user (see Session.SetUser): "log out everywhere".
+func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
+	start := m.opts.Now()
+	n, err := m.store.DestroyUser(ctx, user, m.opts.Grace)
+	m.met.observe(ctx, opDestroyUser, start, m.opts.Now(), err)
+	if err != nil {
+		return n, fmt.Errorf("%w: destroy user sessions: %w", ErrStore, err)
+	}
+	m.met.destroyed.Add(ctx, int64(n))
+	return n, nil
+}
+
+func sizeOf(values map[string][]byte) int {
+	n := 0
+	for k, v := range values {
+		n += len(k) + len(v)
+	}
+	return n
+}

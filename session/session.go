@@ -1,0 +1,319 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Session is one request's view of a session. Reads see the values loaded with the
+// request plus this request's own changes; changes are committed as one per-key update.
+// It is safe for use by the handler's goroutines while the request runs.
+type Session struct {
+	m  *Manager
+	mu sync.Mutex
+
+	token, key string // "" until the session has an identifier
+	stored     bool   // the store holds key
+	rec        Record
+	set        map[string][]byte
+	del        map[string]struct{}
+	setUser    bool
+	touch      time.Time // new idle deadline to write, or zero
+	size       int
+	err        error // load failure: the session fails closed
+
+	cookieDirty bool // the cookie must be (re)sent: new identifier or deletion
+	headersSent bool
+}
+
+func (s *Session) lock() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return s.err
+	}
+	return nil
+}
+
+// Err returns the store failure that prevented loading the session, or nil.
+func (s *Session) Err() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// value returns the current encoded value of key; s.mu is held.
+func (s *Session) value(key string) ([]byte, bool) {
+	if v, ok := s.set[key]; ok {
+		return v, true
+	}
+	if _, ok := s.del[key]; ok {
+		return nil, false
+	}
+	v, ok := s.rec.Values[key]
+	return v, ok
+}
+
+// Get decodes the value under key. It returns an error wrapping ErrNoValue if the session
+// has no such key, ErrStore if the session could not be loaded, or the codec's error.
+func Get[T any](s *Session, key string) (T, error) {
+	var v T
+	if err := s.lock(); err != nil {
+		return v, err
+	}
+	b, ok := s.value(key)
+	s.mu.Unlock()
+	if !ok {
+		return v, fmt.Errorf("%w: %q", ErrNoValue, key)
+	}
+	if err := s.m.opts.Codec.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("session: decode %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// Pop returns the value under key and removes it (a flash message). Two concurrent
+// requests may both pop the same value.
+func Pop[T any](s *Session, key string) (T, error) {
+	v, err := Get[T](s, key)
+	if err == nil {
+		s.Remove(key)
+	}
+	return v, err
+}
+
+// Put encodes v and stores it under key. It fails with ErrTooLarge if the session would
+// exceed Options.MaxSize, and with ErrStore if the session could not be loaded.
+func Put(s *Session, key string, v any) error {
+	if s == nil {
+		return ErrNoSession
+	}
+	b, err := s.m.opts.Codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("session: encode %q: %w", key, err)
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	size := s.size + len(key) + len(b)
+	if old, ok := s.value(key); ok {
+		size -= len(key) + len(old)
+	}
+	if size > s.m.opts.MaxSize {
+		return fmt.Errorf("%w: %q makes the session %d bytes, over MaxSize %d", ErrTooLarge, key, size, s.m.opts.MaxSize)
+	}
+	s.ensureID()
+	if s.set == nil {
+		s.set = make(map[string][]byte)
+	}
+	s.set[key] = b
+	delete(s.del, key)
+	s.size = size
+	return nil
+}
+
+// Remove deletes key from the session.
+func (s *Session) Remove(key string) {
+	if s.lock() != nil {
+		return
+	}
+	defer s.mu.Unlock()
+	old, ok := s.value(key)
+	if !ok {
+		return
+	}
+	s.size -= len(key) + len(old)
+	delete(s.set, key)
+	if _, stored := s.rec.Values[key]; stored {
+		if s.del == nil {
+			s.del = make(map[string]struct{})
+		}
+		s.del[key] = struct{}{}
+	}
+}
+
+// User returns the identity bound to the session, or "".
+func (s *Session) User() string {
+	if s.lock() != nil {
+		return ""
+	}
+	defer s.mu.Unlock()
+	return s.rec.User
+}
+
+// SetUser binds the session to user, so Manager.DestroyAll(user) ends it. Call it on
+// login, after RenewID.
+func (s *Session) SetUser(user string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.ensureID()
+	s.rec.User, s.setUser = user, true
+	return nil
+}
+
+// ensureID gives a new session its identifier; s.mu is held.
+func (s *Session) ensureID() {
+	if s.token == "" {
+		s.token, s.key = newToken()
+		s.cookieDirty = true
+	}
+}
+
+// RenewID gives the session a new identifier, keeping its values, and leaves a tombstone
+// under the old one. Call it on login and on any privilege change (against fixation).
+func (s *Session) RenewID(ctx context.Context) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.headersSent {
+		return ErrHeadersSent
+	}
+	token, key := newToken()
+	if s.stored {
+		m := s.m
+		now := m.opts.Now()
+		exp := m.expiry(s.rec.Created, now)
+		err := m.store.Renew(ctx, s.key, key, exp, m.opts.Grace)
+		m.met.observe(ctx, opRenew, now, m.opts.Now(), err)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Destroyed or expired meanwhile: continue as a new session with this
+			// request's changes only.
+			s.stored, s.rec.Values, s.rec.Created = false, nil, time.Time{}
+		case err != nil:
+			return fmt.Errorf("%w: renew: %w", ErrStore, err)
+		default:
+			s.rec.Expires, s.touch = exp, time.Time{}
+			m.met.renewed.Add(ctx, 1)
+		}
+	}
+	s.token, s.key, s.cookieDirty = token, key, true
+	return nil
+}
+
+// Destroy ends the session (logout). The store keeps a tombstone so that no request still
+// in flight can bring it back. Values put afterwards start a new session.
+func (s *Session) Destroy(ctx context.Context) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.headersSent {
+		return ErrHeadersSent
+	}
+	if s.stored {
+		m := s.m
+		start := m.opts.Now()
+		err := m.store.Destroy(ctx, s.key, m.opts.Grace)
+		m.met.observe(ctx, opDestroy, start, m.opts.Now(), err)
+		if err != nil {
+			return fmt.Errorf("%w: destroy: %w", ErrStore, err)
+		}
+		m.met.destroyed.Add(ctx, 1)
+	}
+	s.reset()
+	return nil
+}
+
+// Commit writes the session's pending changes now. The middleware commits on its own
+// before the response headers go out; call Commit to see the error yourself.
+func (s *Session) Commit(ctx context.Context) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	return s.commit(ctx)
+}
+
+// commit writes pending changes; s.mu is held.
+func (s *Session) commit(ctx context.Context) error {
+	m := s.m
+	if s.token == "" {
+		return nil
+	}
+	if !s.stored {
+		if len(s.set) == 0 && !s.setUser {
+			return nil // nothing to keep: no store write for an empty session
+		}
+		return s.create(ctx)
+	}
+	u := Update{Set: s.set, SetUser: s.setUser, User: s.rec.User, Expires: s.touch}
+	for k := range s.del {
+		u.Delete = append(u.Delete, k)
+	}
+	if u.Empty() {
+		return nil
+	}
+	start := m.opts.Now()
+	err := m.store.Apply(ctx, s.key, u)
+	m.met.observe(ctx, opApply, start, m.opts.Now(), err)
+	if errors.Is(err, ErrNotFound) {
+		// Destroyed (logout) or expired while this request ran: its changes must not
+		// bring the session back. Drop them and the cookie.
+		s.reset()
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w: apply: %w", ErrStore, err)
+	}
+	s.merge()
+	return nil
+}
+
+func (s *Session) create(ctx context.Context) error {
+	m := s.m
+	now := m.opts.Now()
+	rec := Record{Values: s.set, User: s.rec.User, Created: now, Expires: m.expiry(now, now)}
+	err := m.store.Create(ctx, s.key, rec)
+	m.met.observe(ctx, opCreate, now, m.opts.Now(), err)
+	if err != nil {
+		return fmt.Errorf("%w: create: %w", ErrStore, err)
+	}
+	m.met.created.Add(ctx, 1)
+	s.stored, s.rec.Created, s.rec.Expires = true, rec.Created, rec.Expires
+	s.rec.Values = nil
+	s.merge()
+	return nil
+}
+
+// merge folds committed changes into the loaded record.
+func (s *Session) merge() {
+	if len(s.set) > 0 || len(s.del) > 0 {
+		vals := make(map[string][]byte, len(s.rec.Values)+len(s.set))
+		for k, v := range s.rec.Values {
+			vals[k] = v
+		}
+		for k := range s.del {
+			delete(vals, k)
+		}
+		for k, v := range s.set {
+			vals[k] = v
+		}
+		s.rec.Values = vals
+	}
+	if !s.touch.IsZero() {
+		s.rec.Expires = s.touch
+	}
+	s.set, s.del, s.setUser, s.touch = nil, nil, false, time.Time{}
+}
+
+// reset forgets the session (after Destroy, or when the store no longer has it); the
+// cookie is deleted unless a new session is started. s.mu is held.
+func (s *Session) reset() {
+	s.cookieDirty = s.cookieDirty || s.token != ""
+	s.token, s.key, s.stored, s.rec = "", "", false, Record{}
+	s.set, s.del, s.setUser, s.touch, s.size = nil, nil, false, time.Time{}, 0
+}
