@@ -1,0 +1,110 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RedisProcess is a private redis-server owned by one test, for fault tests
+// that stop and restart the server. It listens on 127.0.0.1 and keeps no data
+// across a restart (no persistence), as a crashed cache server would.
+type RedisProcess struct {
+	Addr string // 127.0.0.1:port, the same across Stop and Start
+
+	t    testing.TB
+	dir  string
+	port int
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	log bytes.Buffer
+}
+
+// StartRedis starts a private redis-server on a free loopback port and stops
+// it when the test ends. It needs the redis-server binary (Debian package
+// redis-server); without it the test skips, or fails under LADDER_INTEGRATION=required.
+func StartRedis(t testing.TB) *RedisProcess {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		unavailable(t, "redis-server is not on PATH (Debian package redis-server)")
+	}
+	port, err := FreePort()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	p := &RedisProcess{t: t, dir: t.TempDir(), port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	t.Cleanup(p.Stop)
+	p.Start()
+	return p
+}
+
+// Start starts the server if it is stopped and waits until it accepts connections.
+func (p *RedisProcess) Start() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		return
+	}
+	cmd := exec.Command("redis-server",
+		"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", p.dir, "--daemonize", "no")
+	p.log.Reset()
+	cmd.Stdout, cmd.Stderr = &p.log, &p.log
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("testenv: starting redis-server: %v", err)
+	}
+	p.cmd = cmd
+	if err := waitTCP(p.Addr, 10*time.Second); err != nil {
+		p.stopLocked()
+		p.t.Fatalf("testenv: redis-server on %s did not start: %v\n%s", p.Addr, err, p.log.String())
+	}
+}
+
+// Stop kills the server (SIGKILL: a crash, not a clean shutdown) and waits
+// for it to exit. Stopping a stopped server does nothing.
+func (p *RedisProcess) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopLocked()
+}
+
+func (p *RedisProcess) stopLocked() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	p.cmd = nil
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitTCP waits until addr accepts a TCP connection.
+func waitTCP(addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

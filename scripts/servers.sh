@@ -1,0 +1,134 @@
+# shellcheck shell=bash
+# Sourced by scripts/test and scripts/bench: installs (as root, with apt) and
+# starts on free loopback ports, in a fresh temp dir, one redis-server (no
+# persistence) and a PostgreSQL primary with one streaming replica made by
+# pg_basebackup -R. Exports LADDER_REDIS_ADDR, LADDER_PG_PRIMARY,
+# LADDER_PG_REPLICA. servers_stop (run from an EXIT trap) stops them all and
+# removes the temp dir.
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'scripts: %s\n' "$*" >&2; exit 1; }
+
+pg_bindir() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && [ -x "$d/pg_basebackup" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# install_if_missing CMD-CHECK PACKAGE...: apt-get install the packages when
+# the check fails; when not root, fail naming them.
+apt_updated=
+install_if_missing() {
+	local check=$1; shift
+	if eval "$check" >/dev/null 2>&1; then return 0; fi
+	if [ "$(id -u)" != 0 ]; then
+		die "missing $*: install the Debian package(s) '$*' (apt-get install $*), or run this script as root to install them"
+	fi
+	log "installing $* with apt-get"
+	if [ -z "$apt_updated" ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed; cannot install $*"
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+		|| die "apt-get install $* failed"
+	eval "$check" >/dev/null 2>&1 || die "installed $* but the check '$check' still fails"
+}
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$(( (RANDOM % 20000) + 20000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	die "no free loopback port found"
+}
+
+# as_pg runs a command as the postgres user when we are root (initdb refuses root).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+SERVERS_DIR=
+servers_stop() {
+	[ -n "$SERVERS_DIR" ] || return 0
+	local d=$SERVERS_DIR
+	SERVERS_DIR=
+	if [ -n "${PGBIN:-}" ]; then
+		for c in replica primary; do
+			[ -f "$d/pg/$c/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d/pg/$c" -m immediate -w stop >/dev/null 2>&1
+		done
+	fi
+	local pid
+	pid=$(cat "$d/redis.pid" 2>/dev/null || true)
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -rf "$d"
+	log "servers stopped, $d removed"
+}
+
+servers_start() {
+	install_if_missing "command -v redis-server" redis-server
+	install_if_missing "pg_bindir" postgresql
+	PGBIN=$(pg_bindir)
+
+	SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ladder-servers.XXXXXX")
+	chmod 755 "$SERVERS_DIR"
+	local d=$SERVERS_DIR
+
+	local rport; rport=$(free_port)
+	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$d" --daemonize yes --pidfile "$d/redis.pid" --logfile "$d/redis.log" \
+		|| die "redis-server did not start (log: $d/redis.log)"
+	for _ in $(seq 1 100); do
+		[ -s "$d/redis.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null && break; sleep 0.05
+	done
+	(exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null || die "redis-server is not listening on $rport: $(cat "$d/redis.log")"
+	export LADDER_REDIS_ADDR="127.0.0.1:$rport"
+	log "redis-server on $LADDER_REDIS_ADDR"
+
+	local pport sport
+	pport=$(free_port)
+	sport=$(free_port)
+	while [ "$sport" = "$pport" ]; do sport=$(free_port); done
+	# Everything PostgreSQL writes lives under $d/pg, owned by the server's user.
+	mkdir -p "$d/pg/primary" "$d/pg/sock"
+	if [ "$(id -u)" = 0 ]; then chown -R postgres: "$d/pg"; fi
+	chmod 700 "$d/pg/primary"
+	as_pg "$PGBIN/initdb" -D "$d/pg/primary" -U postgres --auth=trust -E UTF8 --no-sync >"$d/pg/initdb.log" 2>&1 \
+		|| die "initdb failed: $(cat "$d/pg/initdb.log")"
+	cat >>"$d/pg/primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pport
+unix_socket_directories = '$d/pg/sock'
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+fsync = off
+full_page_writes = off
+max_connections = 300
+shared_buffers = 64MB
+CONF
+	as_pg "$PGBIN/pg_ctl" -D "$d/pg/primary" -l "$d/pg/primary.log" -w -t 60 start >/dev/null \
+		|| die "PostgreSQL primary did not start: $(tail -20 "$d/pg/primary.log")"
+	as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$pport" -U postgres -D "$d/pg/replica" -R -X stream -c fast \
+		>"$d/pg/basebackup.log" 2>&1 || die "pg_basebackup failed: $(cat "$d/pg/basebackup.log")"
+	echo "port = $sport" >>"$d/pg/replica/postgresql.conf"
+	as_pg "$PGBIN/pg_ctl" -D "$d/pg/replica" -l "$d/pg/replica.log" -w -t 60 start >/dev/null \
+		|| die "PostgreSQL replica did not start: $(tail -20 "$d/pg/replica.log")"
+	local streaming=0
+	for _ in $(seq 1 300); do
+		streaming=$(as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$pport" -U postgres -d postgres -Atc \
+			"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || echo 0)
+		[ "$streaming" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$streaming" = 1 ] || die "the replica is not streaming: $(tail -20 "$d/pg/replica.log")"
+	export LADDER_PG_PRIMARY="postgres://postgres@127.0.0.1:$pport/postgres?sslmode=disable"
+	export LADDER_PG_REPLICA="postgres://postgres@127.0.0.1:$sport/postgres?sslmode=disable"
+	log "PostgreSQL primary on 127.0.0.1:$pport, streaming replica on 127.0.0.1:$sport"
+}
