@@ -1,0 +1,110 @@
+package cache
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+)
+
+// Sharded spreads keys over several stores by hash so that parallel readers
+// do not serialise on one lock. Each shard enforces its own bound, so the
+// total is the sum of the shards' bounds and eviction is per shard
+// (approximately global for a well-mixed hash).
+type Sharded[K comparable, V any] struct {
+	shards []Store[K, V]
+	mask   uint64
+	seed   maphash.Seed
+	hash   func(K) uint64
+}
+
+var _ Store[string, int] = (*Sharded[string, int])(nil)
+
+// ShardedOptions configures a Sharded store.
+type ShardedOptions[K comparable] struct {
+	// Hash maps a key to a shard; nil uses hash/maphash with a random seed.
+	Hash func(K) uint64
+}
+
+// NewSharded builds n shards (rounded up to a power of two) with newShard,
+// which receives the shard index and the number of shards.
+func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V], error), opts ShardedOptions[K]) (*Sharded[K, V], error) {
+	if n <= 0 || n > 1<<16 {
+		return nil, invalid("Sharded: shards %d: must be in [1, 65536]", n)
+	}
+	if newShard == nil {
+		return nil, invalid("Sharded: newShard is nil")
+	}
+	n = 1 << bits.Len(uint(n-1))
+	s := &Sharded[K, V]{shards: make([]Store[K, V], n), mask: uint64(n - 1), seed: maphash.MakeSeed(), hash: opts.Hash}
+	for i := range s.shards {
+		st, err := newShard(i, n)
+		if err != nil {
+			return nil, fmt.Errorf("cache: Sharded: shard %d: %w", i, err)
+		}
+		if st == nil {
+			return nil, invalid("Sharded: shard %d: newShard returned nil", i)
+		}
+		s.shards[i] = st
+	}
+	return s, nil
+}
+
+// NewShardedLRU is NewSharded over LRU shards that split size and MaxCost
+// exactly (so the total bound is size and MaxCost; an entry must fit its
+// shard's share of MaxCost). Shards are capped at size.
+func NewShardedLRU[K comparable, V any](shards, size int, opts StoreOptions) (*Sharded[K, V], error) {
+	if err := opts.validate(size); err != nil {
+		return nil, fmt.Errorf("cache: Sharded: %w", err)
+	}
+	if shards <= 0 || shards > 1<<16 {
+		return nil, invalid("Sharded: shards %d: must be in [1, 65536]", shards)
+	}
+	limit := int64(size)
+	if opts.MaxCost > 0 {
+		limit = min(limit, opts.MaxCost)
+	}
+	shards = 1 << bits.Len(uint(shards-1))
+	for int64(shards) > limit { // every shard needs a non-zero share
+		shards >>= 1
+	}
+	return NewSharded(shards, func(i, n int) (Store[K, V], error) {
+		return NewLRU[K, V](share(int64(size), i, n), StoreOptions{MaxCost: int64(share(opts.MaxCost, i, n))})
+	}, ShardedOptions[K]{})
+}
+
+// share is shard i's part of total split over n shards, remainders first.
+func share(total int64, i, n int) int {
+	q, r := total/int64(n), total%int64(n)
+	if int64(i) < r {
+		q++
+	}
+	return int(q)
+}
+
+func (s *Sharded[K, V]) shard(key K) Store[K, V] {
+	var h uint64
+	if s.hash != nil {
+		h = s.hash(key)
+	} else {
+		h = maphash.Comparable(s.seed, key)
+	}
+	return s.shards[h&s.mask]
+}
+
+// Get returns the entry for key from its shard.
+func (s *Sharded[K, V]) Get(key K) (Entry[V], bool) { return s.shard(key).Get(key) }
+
+// Set stores e in key's shard.
+func (s *Sharded[K, V]) Set(key K, e Entry[V]) (int, error) { return s.shard(key).Set(key, e) }
+
+// Delete removes key from its shard.
+func (s *Sharded[K, V]) Delete(key K) bool { return s.shard(key).Delete(key) }
+
+// Len returns the number of entries over all shards.
+func (s *Sharded[K, V]) Len() int {
+	n := 0
+	for _, st := range s.shards {
+		n += st.Len()
+	}
+	return n
+}

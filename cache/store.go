@@ -1,0 +1,71 @@
+package cache
+
+// Store holds entries for an [Aside]. Implementations bound themselves by
+// entry count and optionally by total cost, and are safe for concurrent use.
+// A Store never reads the clock: expiry lives in the [Entry] and is judged by
+// the Aside, so a store keeps expired entries until it evicts or overwrites
+// them (which is what lets the Aside serve them stale).
+type Store[K comparable, V any] interface {
+	// Get returns the entry for key, marking it used.
+	Get(key K) (Entry[V], bool)
+	// Set stores e under key and returns how many other entries it evicted
+	// to make room. An entry whose cost exceeds the store's MaxCost is not
+	// stored, any older entry for key is removed, and the error wraps
+	// [ErrTooLarge].
+	Set(key K, e Entry[V]) (evicted int, err error)
+	// Delete removes key and reports whether it was present.
+	Delete(key K) bool
+	// Len returns the number of entries held.
+	Len() int
+}
+
+// Entry is what a Store holds: the value, its cost, and freshness metadata
+// owned by the Aside (kept in the entry, so stores need no timers).
+type Entry[V any] struct {
+	Value V
+	// Cost counts against the store's MaxCost; values ≤ 0 count as 1.
+	Cost int64
+
+	expires   int64  // unix ns; 0 = never
+	refreshAt int64  // unix ns when refresh-ahead starts; 0 = never
+	delta     int64  // how long the load took, ns (XFetch's δ)
+	epoch     uint64 // Aside.Clear generation
+	negative  bool   // cached "not found"
+}
+
+// StoreOptions bounds a store beyond its entry count.
+type StoreOptions struct {
+	// MaxCost bounds the sum of entry costs; 0 means unbounded by cost.
+	MaxCost int64
+}
+
+func (o StoreOptions) validate(size int) error {
+	if size <= 0 {
+		return invalid("Size %d: must be > 0", size)
+	}
+	if o.MaxCost < 0 {
+		return invalid("MaxCost %d: must be ≥ 0", o.MaxCost)
+	}
+	return nil
+}
+
+func costOf[V any](e Entry[V]) int64 {
+	if e.Cost <= 0 {
+		return 1
+	}
+	return e.Cost
+}
+
+// bound is the count and cost accounting shared by every store.
+type bound struct {
+	size    int
+	maxCost int64
+	cost    int64
+}
+
+func (b *bound) tooLarge(c int64) bool { return b.maxCost > 0 && c > b.maxCost }
+
+// over reports whether n entries of total cost b.cost+extra overflow the bound.
+func (b *bound) over(n int, extra int64) bool {
+	return n > b.size || (b.maxCost > 0 && b.cost+extra > b.maxCost)
+}
