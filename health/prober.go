@@ -1,0 +1,315 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// ProberOptions configures a [Prober]. The zero value probes every 5s±10%
+// with a 1s timeout, rise 2 and fall 3.
+type ProberOptions struct {
+	// Interval between two probes of one target; ≤ 0 means 5s.
+	Interval time.Duration
+	// Timeout of one probe; ≤ 0 means 1s. A probe that times out fails.
+	Timeout time.Duration
+	// Jitter spreads probes: each wait is Interval ± Jitter×Interval, drawn
+	// uniformly, so targets added together do not probe in lockstep.
+	// 0 means 0.1; a negative value disables jitter; above 1 is an error.
+	Jitter float64
+	// Rise is the number of consecutive successes that bring a Down target
+	// Up; Fall the number of consecutive failures that bring an Up target
+	// Down. 0 means 2 and 3; negative is an error. The first result of a
+	// new target decides at once (see the package doc).
+	Rise, Fall int
+	// MeterProvider records probe durations and transitions; nil means the
+	// global one.
+	MeterProvider metric.MeterProvider
+	// Logger logs transitions; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand draws the jitter; nil means math/rand/v2.
+	Rand func() uint64
+}
+
+// Prober probes named remote targets in the background and keeps a status
+// per name. State belongs to the name, not the address: two names may probe
+// the same address, and re-adding a name starts afresh.
+//
+// Create it with [NewProber]; a zero Prober uses the default options.
+type Prober struct {
+	cfg     ProberOptions
+	initOne sync.Once
+
+	mu      sync.RWMutex
+	targets map[string]*target
+	closed  bool
+	wg      sync.WaitGroup
+
+	subMu sync.Mutex
+	subs  map[*subscription]struct{}
+
+	duration    metric.Float64Histogram
+	transitions metric.Int64Counter
+}
+
+type target struct {
+	name   string
+	probe  Probe
+	ctx    context.Context
+	cancel context.CancelFunc
+	status atomic.Int32
+	sets   outcomeSets
+	// owned by the target's goroutine
+	succ, fail int
+}
+
+// NewProber validates opts and returns a Prober with no targets.
+func NewProber(opts ProberOptions) (*Prober, error) {
+	switch {
+	case opts.Rise < 0:
+		return nil, fmt.Errorf("health: ProberOptions.Rise %d: must be ≥ 1 (0 means 2): %w", opts.Rise, ErrInvalidOptions)
+	case opts.Fall < 0:
+		return nil, fmt.Errorf("health: ProberOptions.Fall %d: must be ≥ 1 (0 means 3): %w", opts.Fall, ErrInvalidOptions)
+	case opts.Jitter > 1 || opts.Jitter != opts.Jitter:
+		return nil, fmt.Errorf("health: ProberOptions.Jitter %v: must be ≤ 1: %w", opts.Jitter, ErrInvalidOptions)
+	}
+	p := &Prober{cfg: opts}
+	p.initOne.Do(p.init)
+	return p, nil
+}
+
+func (p *Prober) init() {
+	c := &p.cfg
+	if c.Interval <= 0 {
+		c.Interval = 5 * time.Second
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = time.Second
+	}
+	switch {
+	case c.Jitter == 0:
+		c.Jitter = 0.1
+	case c.Jitter < 0 || c.Jitter > 1 || c.Jitter != c.Jitter:
+		c.Jitter = 0
+	}
+	if c.Rise <= 0 {
+		c.Rise = 2
+	}
+	if c.Fall <= 0 {
+		c.Fall = 3
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Uint64
+	}
+	m := meter(c.MeterProvider)
+	var err error
+	p.duration, err = m.Float64Histogram("ladder.health.probe.duration",
+		metric.WithUnit("s"), metric.WithDescription("Duration of one active probe."))
+	otelHandle(err)
+	p.transitions, err = m.Int64Counter("ladder.health.probe.transitions",
+		metric.WithUnit("{transition}"), metric.WithDescription("Status changes of probed targets."))
+	otelHandle(err)
+	p.targets = make(map[string]*target)
+	p.subs = make(map[*subscription]struct{})
+}
+
+// Add registers probe under name and starts probing it: at once, then every
+// Interval±jitter. An empty name or nil probe is an ErrInvalidOptions error,
+// a name already present ErrDuplicate, a closed Prober ErrClosed.
+func (p *Prober) Add(name string, probe Probe) error {
+	p.initOne.Do(p.init)
+	if name == "" {
+		return fmt.Errorf("health: Prober.Add: empty name: %w", ErrInvalidOptions)
+	}
+	if probe == nil {
+		return fmt.Errorf("health: Prober.Add %q: nil probe: %w", name, ErrInvalidOptions)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return fmt.Errorf("health: Prober.Add %q: %w", name, ErrClosed)
+	}
+	if _, ok := p.targets[name]; ok {
+		return fmt.Errorf("health: Prober.Add %q: %w", name, ErrDuplicate)
+	}
+	t := &target{name: name, probe: probe, sets: newOutcomeSets(attrProbe, name)}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	p.targets[name] = t
+	p.wg.Add(1)
+	go p.run(t)
+	return nil
+}
+
+// Remove stops probing name and forgets its state; it reports whether name
+// was present. No transition is published for a removed target, and none
+// arrives after Remove returns.
+func (p *Prober) Remove(name string) bool {
+	p.initOne.Do(p.init)
+	p.mu.Lock()
+	t, ok := p.targets[name]
+	if ok {
+		delete(p.targets, name)
+		t.cancel()
+	}
+	p.mu.Unlock()
+	if ok {
+		closeIdle(t.probe)
+	}
+	return ok
+}
+
+// Status returns the current status of name and whether name is present.
+func (p *Prober) Status(name string) (Status, bool) {
+	p.initOne.Do(p.init)
+	p.mu.RLock()
+	t, ok := p.targets[name]
+	p.mu.RUnlock()
+	if !ok {
+		return StatusUnknown, false
+	}
+	return Status(t.status.Load()), true
+}
+
+// Close stops every probe, waits for the probing goroutines to return and
+// closes every subscription channel. It is idempotent and always returns nil.
+func (p *Prober) Close() error {
+	p.initOne.Do(p.init)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		p.wg.Wait()
+		return nil
+	}
+	p.closed = true
+	ts := make([]*target, 0, len(p.targets))
+	for _, t := range p.targets {
+		t.cancel()
+		ts = append(ts, t)
+	}
+	clear(p.targets)
+	p.mu.Unlock()
+	p.wg.Wait()
+	for _, t := range ts {
+		closeIdle(t.probe)
+	}
+	p.subMu.Lock()
+	for s := range p.subs {
+		s.closeLocked()
+	}
+	clear(p.subs)
+	p.subMu.Unlock()
+	return nil
+}
+
+func closeIdle(pr Probe) {
+	if c, ok := pr.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+func (p *Prober) run(t *target) {
+	defer p.wg.Done()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		p.probeOnce(t)
+		timer.Reset(p.nextWait())
+	}
+}
+
+func (p *Prober) nextWait() time.Duration {
+	d := p.cfg.Interval
+	if p.cfg.Jitter > 0 {
+		// uniform in [-1, 1)
+		u := float64(p.cfg.Rand()>>11)/(1<<53)*2 - 1
+		d += time.Duration(u * p.cfg.Jitter * float64(d))
+	}
+	if d <= 0 {
+		d = time.Millisecond
+	}
+	return d
+}
+
+func (p *Prober) probeOnce(t *target) {
+	ctx, cancel := context.WithTimeout(t.ctx, p.cfg.Timeout)
+	start := p.cfg.Now()
+	err := safeProbe(ctx, t.probe)
+	end := p.cfg.Now()
+	cancel()
+	if t.ctx.Err() != nil {
+		return // removed or closed: the result says nothing about the target
+	}
+	p.duration.Record(context.Background(), end.Sub(start).Seconds(), t.sets.pick(err))
+	p.record(t, err, end)
+}
+
+func safeProbe(ctx context.Context, pr Probe) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v}
+		}
+	}()
+	return pr.Probe(ctx)
+}
+
+// record applies one result to t's rise/fall state and publishes a
+// transition if the status changed.
+func (p *Prober) record(t *target, err error, at time.Time) {
+	if err == nil {
+		t.succ++
+		t.fail = 0
+	} else {
+		t.fail++
+		t.succ = 0
+	}
+	from := Status(t.status.Load())
+	to := from
+	switch {
+	case from == StatusUnknown && err == nil:
+		to = StatusUp
+	case from == StatusUnknown:
+		to = StatusDown
+	case from == StatusDown && t.succ >= p.cfg.Rise:
+		to = StatusUp
+	case from == StatusUp && t.fail >= p.cfg.Fall:
+		to = StatusDown
+	}
+	if to == from {
+		return
+	}
+	// Publishing under the read lock orders it before any Remove or Close
+	// that follows, which take the write lock.
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if t.ctx.Err() != nil {
+		return
+	}
+	t.status.Store(int32(to))
+	tr := Transition{Name: t.name, From: from, To: to, Err: err, At: at}
+	p.transitions.Add(context.Background(), 1, metric.WithAttributes(attrProbe.String(t.name), attrStatus.String(to.String())))
+	if to == StatusDown {
+		p.cfg.Logger.Warn("health: target down", "target", t.name, "from", from.String(), "err", err)
+	} else {
+		p.cfg.Logger.Info("health: target up", "target", t.name, "from", from.String())
+	}
+	p.publish(tr)
+}

@@ -1,0 +1,385 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// scripted is a probe whose next result the test sets.
+type scripted struct {
+	fail  atomic.Bool
+	calls atomic.Int64
+}
+
+func (s *scripted) Probe(context.Context) error {
+	s.calls.Add(1)
+	if s.fail.Load() {
+		return errors.New("boom")
+	}
+	return nil
+}
+
+func newTestProber(t *testing.T, o ProberOptions) *Prober {
+	t.Helper()
+	if o.Interval == 0 {
+		o.Interval = time.Second
+	}
+	if o.Jitter == 0 {
+		o.Jitter = -1
+	}
+	if o.Logger == nil {
+		o.Logger = quiet
+	}
+	p, err := NewProber(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// step advances fake time by d and waits for the prober to settle.
+func step(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+func drain(ch <-chan Transition) []Transition {
+	var out []Transition
+	for {
+		select {
+		case tr, ok := <-ch:
+			if !ok {
+				return out
+			}
+			out = append(out, tr)
+		default:
+			return out
+		}
+	}
+}
+
+func TestProberRiseFall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Rise: 2, Fall: 3})
+		defer p.Close()
+		ch, unsub := p.Subscribe(16)
+		defer unsub()
+		pr := &scripted{}
+		if st, ok := p.Status("a"); ok || st != StatusUnknown {
+			t.Fatalf("before Add: %v %v", st, ok)
+		}
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		// The first result decides at once.
+		if st, _ := p.Status("a"); st != StatusUp {
+			t.Fatalf("after first success: %v", st)
+		}
+		pr.fail.Store(true)
+		for i := 1; i <= 2; i++ {
+			step(time.Second)
+			if st, _ := p.Status("a"); st != StatusUp {
+				t.Fatalf("after %d failures: %v, want up (fall 3)", i, st)
+			}
+		}
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("after 3 failures: %v", st)
+		}
+		pr.fail.Store(false)
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("after 1 success: %v, want down (rise 2)", st)
+		}
+		// A failure in between resets the success run.
+		pr.fail.Store(true)
+		step(time.Second)
+		pr.fail.Store(false)
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("after fail,ok: %v", st)
+		}
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusUp {
+			t.Fatalf("after 2 successes: %v", st)
+		}
+		got := drain(ch)
+		want := []struct{ from, to Status }{{StatusUnknown, StatusUp}, {StatusUp, StatusDown}, {StatusDown, StatusUp}}
+		if len(got) != len(want) {
+			t.Fatalf("transitions %+v", got)
+		}
+		for i, w := range want {
+			if got[i].Name != "a" || got[i].From != w.from || got[i].To != w.to {
+				t.Errorf("transition %d = %+v, want %v→%v", i, got[i], w.from, w.to)
+			}
+		}
+		if got[1].Err == nil || got[2].Err != nil {
+			t.Errorf("Err: down=%v up=%v", got[1].Err, got[2].Err)
+		}
+		if pr.calls.Load() != 8 {
+			t.Errorf("probes = %d, want 8 (immediate + 7 intervals)", pr.calls.Load())
+		}
+	})
+}
+
+func TestProberFirstFailureIsDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{})
+		defer p.Close()
+		pr := &scripted{}
+		pr.fail.Store(true)
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("status %v", st)
+		}
+	})
+}
+
+func TestProberTimeoutAndPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Timeout: 300 * time.Millisecond, Interval: time.Minute})
+		defer p.Close()
+		ch, unsub := p.Subscribe(4)
+		defer unsub()
+		hang := ProbeFunc(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		if err := p.Add("hang", hang); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Add("panic", ProbeFunc(func(context.Context) error { panic("kaboom") })); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st, _ := p.Status("panic"); st != StatusDown {
+			t.Fatalf("panic: %v", st)
+		}
+		if st, _ := p.Status("hang"); st != StatusUnknown {
+			t.Fatalf("hang before timeout: %v", st)
+		}
+		step(300 * time.Millisecond)
+		if st, _ := p.Status("hang"); st != StatusDown {
+			t.Fatalf("hang after timeout: %v", st)
+		}
+		for _, tr := range drain(ch) {
+			switch tr.Name {
+			case "panic":
+				var pe *PanicError
+				if !errors.Is(tr.Err, ErrPanic) || !errors.As(tr.Err, &pe) || pe.Value != "kaboom" {
+					t.Errorf("panic err %v", tr.Err)
+				}
+			case "hang":
+				if !errors.Is(tr.Err, context.DeadlineExceeded) {
+					t.Errorf("hang err %v", tr.Err)
+				}
+			}
+		}
+	})
+}
+
+func TestProberJitterSpread(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r atomic.Uint64 // 0 → shortest wait: Interval×(1-Jitter)
+		p := newTestProber(t, ProberOptions{Interval: 10 * time.Second, Jitter: 0.2,
+			Rand: func() uint64 { return r.Load() }})
+		defer p.Close()
+		pr := &scripted{}
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		step(8*time.Second - time.Nanosecond)
+		if n := pr.calls.Load(); n != 1 {
+			t.Fatalf("calls before 8s = %d", n)
+		}
+		r.Store(^uint64(0)) // longest wait: just under 12s
+		step(time.Nanosecond)
+		if n := pr.calls.Load(); n != 2 {
+			t.Fatalf("calls at 8s = %d", n)
+		}
+		step(11 * time.Second)
+		if n := pr.calls.Load(); n != 2 {
+			t.Fatalf("calls 11s later = %d", n)
+		}
+		step(time.Second)
+		if n := pr.calls.Load(); n != 3 {
+			t.Fatalf("calls 12s later = %d", n)
+		}
+	})
+}
+
+func TestProberRemoveAndReAdd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{})
+		defer p.Close()
+		ch, unsub := p.Subscribe(8)
+		defer unsub()
+		pr := &scripted{}
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if !p.Remove("a") || p.Remove("a") {
+			t.Fatal("Remove results")
+		}
+		if _, ok := p.Status("a"); ok {
+			t.Fatal("status after Remove")
+		}
+		calls := pr.calls.Load()
+		step(5 * time.Second)
+		if pr.calls.Load() != calls {
+			t.Fatal("probed after Remove")
+		}
+		pr.fail.Store(true)
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("re-added: %v (state must start afresh)", st)
+		}
+		got := drain(ch)
+		if len(got) != 2 || got[1].From != StatusUnknown || got[1].To != StatusDown {
+			t.Fatalf("transitions %+v", got)
+		}
+	})
+}
+
+func TestProberSlowSubscriberDropsOldest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
+		defer p.Close()
+		ch, unsub := p.Subscribe(1)
+		defer unsub()
+		pr := &scripted{}
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // unknown→up queued
+		pr.fail.Store(true)
+		step(time.Second) // up→down replaces it
+		got := drain(ch)
+		if len(got) != 1 || got[0].To != StatusDown {
+			t.Fatalf("got %+v, want only the newest (up→down)", got)
+		}
+	})
+}
+
+func TestProberClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{})
+		ch, unsub := p.Subscribe(1)
+		if err := p.Add("a", &scripted{}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		drain(ch)
+		if _, ok := <-ch; ok {
+			t.Fatal("channel open after Close")
+		}
+		unsub()
+		unsub()
+		if err := p.Add("b", &scripted{}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Add after Close: %v", err)
+		}
+		late, unsub2 := p.Subscribe(1)
+		defer unsub2()
+		if _, ok := <-late; ok {
+			t.Fatal("Subscribe after Close returned an open channel")
+		}
+	})
+}
+
+func TestProberZeroValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := Prober{cfg: ProberOptions{Logger: quiet}}
+		defer p.Close()
+		if err := p.Add("a", &scripted{}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st, ok := p.Status("a"); !ok || st != StatusUp {
+			t.Fatalf("%v %v", st, ok)
+		}
+	})
+}
+
+func TestProberBadInput(t *testing.T) {
+	for _, o := range []ProberOptions{{Rise: -1}, {Fall: -2}, {Jitter: 1.5}} {
+		if _, err := NewProber(o); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	p := newTestProber(t, ProberOptions{})
+	defer p.Close()
+	if err := p.Add("", &scripted{}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("empty name: %v", err)
+	}
+	if err := p.Add("x", nil); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("nil probe: %v", err)
+	}
+	if err := p.Add("x", ProbeFunc(func(context.Context) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Add("x", &scripted{}); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("duplicate: %v", err)
+	}
+}
+
+func TestProberMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := metric.NewManualReader()
+		mp := metric.NewMeterProvider(metric.WithReader(reader))
+		p := newTestProber(t, ProberOptions{MeterProvider: mp})
+		defer p.Close()
+		pr := &scripted{}
+		if err := p.Add("db", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		var sawDur, sawTr bool
+		for _, sm := range rm.ScopeMetrics {
+			if sm.Scope.Name != scope {
+				continue
+			}
+			for _, m := range sm.Metrics {
+				switch m.Name {
+				case "ladder.health.probe.duration":
+					h := m.Data.(metricdata.Histogram[float64])
+					sawDur = len(h.DataPoints) == 1 && h.DataPoints[0].Count == 1
+				case "ladder.health.probe.transitions":
+					s := m.Data.(metricdata.Sum[int64])
+					if len(s.DataPoints) == 1 && s.DataPoints[0].Value == 1 {
+						v, _ := s.DataPoints[0].Attributes.Value(attrStatus)
+						sawTr = v.AsString() == "up"
+					}
+				}
+			}
+		}
+		if !sawDur || !sawTr {
+			t.Fatalf("duration %v transitions %v: %+v", sawDur, sawTr, rm)
+		}
+	})
+}
