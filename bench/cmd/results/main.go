@@ -1,0 +1,191 @@
+// Command results turns `go test -bench` output (any -count) into the
+// markdown tables of bench/RESULTS.md: one table per Benchmark function,
+// the median of every figure, and for each peer row the ratio against the
+// ladder row it pairs with.
+//
+// Sub-benchmarks are named `ladder-<variant>` and `<peer>-<variant>`; a peer
+// row pairs with the ladder row whose variant is the longest suffix of the
+// peer's name (`kratos-p2c` ↔ `ladder-p2c`, `golang-lru-lru` ↔ `ladder-lru`).
+//
+//	go test -run '^$' -bench . -count 6 ./... | go run ./cmd/results -pkgdir . > RESULTS.md
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// sample is one line of benchmark output: its figures by unit.
+type row struct {
+	pkg, fn, sub string
+	values       map[string][]float64 // unit → samples
+}
+
+var procSuffix = regexp.MustCompile(`-(\d+)$`)
+
+func main() {
+	procs := flag.Int("procs", runtime.GOMAXPROCS(0), "GOMAXPROCS the benchmarks ran with (its -N suffix is stripped)")
+	count := flag.Int("count", 1, "the -count the benchmarks ran with, for the reproduce commands")
+	flag.Parse()
+	rows, err := parse(os.Stdin, *procs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "results:", err)
+		os.Exit(1)
+	}
+	write(os.Stdout, rows, *count)
+}
+
+func parse(r io.Reader, procs int) ([]*row, error) {
+	byName := map[string]*row{}
+	var order []*row
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimSpace(p)
+			continue
+		}
+		if !strings.HasPrefix(line, "Benchmark") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 || len(f)%2 != 0 {
+			continue // a benchmark that printed a log line, or a skip
+		}
+		name := f[0]
+		if procs > 1 {
+			if m := procSuffix.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(procs) {
+				name = strings.TrimSuffix(name, m[0])
+			}
+		}
+		fn, sub, _ := strings.Cut(name, "/")
+		key := pkg + " " + name
+		rw := byName[key]
+		if rw == nil {
+			rw = &row{pkg: pkg, fn: fn, sub: sub, values: map[string][]float64{}}
+			byName[key] = rw
+			order = append(order, rw)
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			rw.values[f[i+1]] = append(rw.values[f[i+1]], v)
+		}
+	}
+	return order, sc.Err()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// pair finds the ladder row a peer row compares against.
+func pair(peer *row, group []*row) *row {
+	var best *row
+	bestLen := -1
+	for _, r := range group {
+		variant, ok := strings.CutPrefix(r.sub, "ladder-")
+		if !ok || r == peer {
+			continue
+		}
+		if (peer.sub == variant || strings.HasSuffix(peer.sub, "-"+variant)) && len(variant) > bestLen {
+			best, bestLen = r, len(variant)
+		}
+	}
+	return best
+}
+
+func write(w io.Writer, rows []*row, count int) {
+	var groups [][]*row
+	idx := map[string]int{}
+	for _, r := range rows {
+		k := r.pkg + " " + r.fn
+		i, ok := idx[k]
+		if !ok {
+			i = len(groups)
+			idx[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	std := map[string]bool{"ns/op": true, "B/op": true, "allocs/op": true}
+	for _, g := range groups {
+		var extra []string
+		for _, r := range g {
+			for u := range r.values {
+				if !std[u] && !slices.Contains(extra, u) {
+					extra = append(extra, u)
+				}
+			}
+		}
+		sort.Strings(extra)
+		fmt.Fprintf(w, "### %s\n\n", g[0].fn)
+		fmt.Fprintf(w, "`cd bench && go test -run '^$' -bench '^%s$' -count %d ./%s`\n\n", g[0].fn, count, relPkg(g[0].pkg))
+		head := []string{"case", "ns/op", "B/op", "allocs/op"}
+		head = append(head, extra...)
+		head = append(head, "ladder ÷ peer (time)")
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+		for _, r := range g {
+			cells := []string{r.sub, num(r.values["ns/op"]), num(r.values["B/op"]), num(r.values["allocs/op"])}
+			for _, u := range extra {
+				cells = append(cells, num(r.values[u]))
+			}
+			ratio := ""
+			if !strings.HasPrefix(r.sub, "ladder-") {
+				if l := pair(r, g); l != nil {
+					if pn, ln := median(r.values["ns/op"]), median(l.values["ns/op"]); pn > 0 && ln > 0 {
+						ratio = fmt.Sprintf("%.2f× (%s)", ln/pn, l.sub)
+					}
+				}
+			}
+			cells = append(cells, ratio)
+			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func relPkg(pkg string) string {
+	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, "github.com/ladder-go/ladder/bench"), "/")
+	if rel == "" {
+		return ""
+	}
+	return rel
+}
+
+func num(xs []float64) string {
+	if len(xs) == 0 {
+		return "–"
+	}
+	v := median(xs)
+	switch {
+	case v == math.Trunc(v) || v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+}
