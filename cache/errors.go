@@ -33,3 +33,6 @@ func (e *PanicError) Unwrap() error { return ErrPanic }
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
 }
+
+// ErrNotFound is the default Options.NotFound sentinel.
+var ErrNotFound = errors.New("cache: not found")

@@ -1,0 +1,242 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Loader loads the value for key on a miss. It runs detached from the
+// callers' cancellation, under a context bounded by Options.LoadTimeout.
+type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
+
+// MetaLoader is a Loader that also sets the entry's TTL or cost.
+type MetaLoader[K comparable, V any] func(ctx context.Context, key K) (V, Meta, error)
+
+// Aside is a cache-aside front for a slow source: Get answers from the
+// store, and on a miss runs the caller's loader once per key however many
+// callers miss together. It is named for the pattern (cache-aside), and
+// reads well at the call site: cache.New(store, …) returns an *Aside.
+//
+// Aside owns goroutines for loads and background refreshes; Close stops them.
+type Aside[K comparable, V any] struct {
+	store    Store[K, V]
+	opts     Options
+	notFound error
+	epoch    atomic.Uint64
+	c        counters
+	inst     instruments
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	flights map[K]*flight[V]
+	closed  bool
+
+	wg     sync.WaitGroup
+	done   context.Context // cancelled by Close
+	cancel context.CancelFunc
+}
+
+// New returns an Aside over store; a nil store means an LRU of 10 000 entries.
+func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], error) {
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	if store == nil {
+		s, err := NewLRU[K, V](10_000, StoreOptions{})
+		if err != nil {
+			return nil, err
+		}
+		store = s
+	}
+	if opts.LoadTimeout == 0 {
+		opts.LoadTimeout = 10 * time.Second
+	}
+	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger}
+	if a.notFound == nil {
+		a.notFound = ErrNotFound
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if err := a.initMetrics(opts.MeterProvider); err != nil {
+		return nil, fmt.Errorf("cache: metrics: %w", err)
+	}
+	a.done, a.cancel = context.WithCancel(context.Background())
+	return a, nil
+}
+
+// Close cancels running loads and refreshes, waits for them, and stops
+// metric collection. Hits are still served afterwards; misses return
+// ErrClosed. Close is idempotent.
+func (a *Aside[K, V]) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.mu.Unlock()
+	a.cancel()
+	a.wg.Wait()
+	return a.inst.reg.Unregister()
+}
+
+func (a *Aside[K, V]) now() int64 {
+	if a.opts.Now != nil {
+		return a.opts.Now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+func (a *Aside[K, V]) rand() uint64 {
+	if a.opts.Rand != nil {
+		return a.opts.Rand()
+	}
+	return rand.Uint64()
+}
+
+// Get returns the value for key, loading it with load on a miss.
+func (a *Aside[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+	if load == nil {
+		var zero V
+		return zero, ErrNilLoader
+	}
+	e, ok := a.store.Get(key)
+	now, hit := a.fresh(&e, ok)
+	if hit {
+		return e.Value, nil
+	}
+	return a.slow(ctx, key, e, ok, now, plain(load))
+}
+
+// Fetch is Get with a loader that also returns the entry's Meta (TTL, cost).
+func (a *Aside[K, V]) Fetch(ctx context.Context, key K, load MetaLoader[K, V]) (V, error) {
+	if load == nil {
+		var zero V
+		return zero, ErrNilLoader
+	}
+	e, ok := a.store.Get(key)
+	now, hit := a.fresh(&e, ok)
+	if hit {
+		return e.Value, nil
+	}
+	return a.slow(ctx, key, e, ok, now, load)
+}
+
+// fresh reports a hit on a current, fresh entry needing no refresh, reading
+// the clock at most once (and not at all for entries that never expire).
+func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
+	if !ok || e.negative || e.epoch != a.epoch.Load() {
+		return 0, false
+	}
+	if e.expires == 0 && e.refreshAt == 0 {
+		a.c.hits.Add(1)
+		return 0, true
+	}
+	now = a.now()
+	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && !a.xfetchDue(e, now) {
+		a.c.hits.Add(1)
+		return now, true
+	}
+	return now, false
+}
+
+func plain[K comparable, V any](load Loader[K, V]) MetaLoader[K, V] {
+	return func(ctx context.Context, key K) (V, Meta, error) {
+		v, err := load(ctx, key)
+		return v, Meta{}, err
+	}
+}
+
+// Peek returns a fresh cached value without loading or counting.
+func (a *Aside[K, V]) Peek(key K) (V, bool) {
+	e, ok := a.store.Get(key)
+	if !ok || e.epoch != a.epoch.Load() || e.negative || (e.expires != 0 && a.now() >= e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.Value, true
+}
+
+// Set stores v under key now, superseding any load in flight for key.
+// It returns an error wrapping ErrTooLarge when the store refused the value
+// (any older value is gone either way).
+func (a *Aside[K, V]) Set(ctx context.Context, key K, v V, m Meta) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.invalidate(key)
+	if m.TTL < 0 {
+		a.store.Delete(key)
+		return nil
+	}
+	return a.put(key, a.entry(v, m, a.now(), 0, false))
+}
+
+// Delete removes key. A load for key already running when Delete is called
+// will not store its (possibly older) result; later Gets load afresh.
+func (a *Aside[K, V]) Delete(ctx context.Context, key K) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.invalidate(key)
+	a.store.Delete(key)
+}
+
+// Clear makes every current entry a miss, in O(1): entries carry the
+// generation they were stored in. Loads in flight will not store.
+func (a *Aside[K, V]) Clear() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.epoch.Add(1)
+	for k, f := range a.flights {
+		f.invalid = true
+		delete(a.flights, k)
+	}
+}
+
+// invalidate detaches the flight for key so its result is not stored. a.mu held.
+func (a *Aside[K, V]) invalidate(key K) {
+	if f := a.flights[key]; f != nil {
+		f.invalid = true
+		delete(a.flights, key)
+	}
+}
+
+// put stores e, counting evictions and refusals. a.mu held.
+func (a *Aside[K, V]) put(key K, e Entry[V]) error {
+	n, err := a.store.Set(key, e)
+	a.c.evictions.Add(int64(n))
+	if err != nil {
+		a.c.rejected.Add(1)
+	}
+	return err
+}
+
+// entry builds what is stored for a value loaded at now in loadTook ns.
+func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) Entry[V] {
+	ttl := a.opts.TTL
+	if m.TTL > 0 {
+		ttl = m.TTL
+	}
+	if negative {
+		ttl = a.opts.NegativeTTL
+	}
+	e := Entry[V]{Value: v, Cost: m.Cost, delta: loadTook, epoch: a.epoch.Load(), negative: negative}
+	if ttl > 0 {
+		if j := a.opts.Jitter; j > 0 && !negative {
+			ttl = time.Duration(float64(ttl) * (1 + j*(2*unit(a.rand())-1)))
+		}
+		e.expires = now + int64(max(ttl, 1))
+	}
+	if r := a.opts.RefreshAfter; r > 0 && !negative && (ttl <= 0 || r < ttl) {
+		e.refreshAt = now + int64(r)
+	}
+	return e
+}
+
+// unit maps r to [0, 1).
+func unit(r uint64) float64 { return float64(r>>11) / (1 << 53) }

@@ -1,0 +1,136 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// BatchLoader loads many keys at once. Keys it leaves out of the result do
+// not exist (they become not-found, negatively cached if enabled).
+type BatchLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
+
+// GetMany returns the values for keys, loading all misses with one call to
+// load. Keys already being loaded by another Get join that load instead;
+// Gets for the keys this call loads join it too. Keys that do not exist are
+// left out of the result. An error from the batch load fails the call.
+func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
+	if load == nil {
+		return nil, ErrNilLoader
+	}
+	out := make(map[K]V, len(keys))
+	var misses []K
+	for _, k := range keys {
+		e, ok := a.store.Get(k)
+		if _, hit := a.fresh(&e, ok); hit {
+			out[k] = e.Value
+			continue
+		}
+		if _, dup := out[k]; !dup {
+			misses = append(misses, k)
+		}
+	}
+	if len(misses) == 0 {
+		return out, nil
+	}
+	a.c.misses.Add(int64(len(misses)))
+	waits, err := a.startBatch(ctx, misses, load)
+	if err != nil {
+		return nil, err
+	}
+	for k, f := range waits {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		switch {
+		case f.err == nil:
+			out[k] = f.val
+		case errors.Is(f.err, a.notFound):
+		default:
+			return nil, f.err
+		}
+	}
+	return out, nil
+}
+
+// startBatch registers a flight for every key not already loading and runs
+// one batch load for them.
+func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]*flight[V], error) {
+	waits := make(map[K]*flight[V], len(keys))
+	var mine []K
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, ErrClosed
+	}
+	for _, k := range keys {
+		if _, seen := waits[k]; seen {
+			continue
+		}
+		f := a.flights[k]
+		if f == nil {
+			f = &flight[V]{done: make(chan struct{})}
+			a.flights[k] = f
+			mine = append(mine, k)
+		}
+		waits[k] = f
+	}
+	if len(mine) > 0 {
+		a.wg.Add(1)
+		own := make(map[K]*flight[V], len(mine))
+		for _, k := range mine {
+			own[k] = waits[k]
+		}
+		go a.runBatch(context.WithoutCancel(ctx), mine, own, load)
+	}
+	a.mu.Unlock()
+	return waits, nil
+}
+
+func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flight[V], load BatchLoader[K, V]) {
+	defer a.wg.Done()
+	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
+	stop := context.AfterFunc(a.done, cancel)
+	start := a.now()
+	vals, _, err := protect(a, "batch load", func() (map[K]V, Meta, error) {
+		m, err := load(ctx, keys)
+		return m, Meta{}, err
+	})
+	end := a.now()
+	stop()
+	cancel()
+	a.recordLoad(parent, time.Duration(end-start), err)
+	if errors.Is(err, a.notFound) { // a batch cannot be "not found" as a whole
+		err = fmt.Errorf("cache: batch load: %w", err)
+	}
+
+	a.mu.Lock()
+	for k, f := range own {
+		v, found := vals[k]
+		switch {
+		case err != nil:
+			f.err = err
+		case found:
+			f.val = v
+			if !f.invalid {
+				_ = a.put(k, a.entry(v, Meta{}, end, end-start, false))
+			}
+		default:
+			f.err = fmt.Errorf("cache: batch load: %w", a.notFound)
+			if !f.invalid && a.opts.NegativeTTL > 0 {
+				var zero V
+				_ = a.put(k, a.entry(zero, Meta{}, end, end-start, true))
+			}
+		}
+		if a.flights[k] == f {
+			delete(a.flights, k)
+		}
+	}
+	a.mu.Unlock()
+	for _, f := range own {
+		close(f.done)
+	}
+}

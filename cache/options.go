@@ -1,0 +1,89 @@
+package cache
+
+import (
+	"log/slog"
+	"math"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Options configures an [Aside]. The zero value caches forever with no
+// refresh, serves nothing stale, and loads with a 10 s timeout. Durations
+// must not be negative.
+type Options struct {
+	// TTL is how long an entry is fresh; a loader or Set may override it per
+	// entry through [Meta]. 0 means entries never expire (only evicted).
+	TTL time.Duration
+	// Jitter spreads each entry's TTL uniformly over ±Jitter×TTL (0.1 = ±10%)
+	// so keys loaded together do not expire together. Must be in [0, 1].
+	Jitter float64
+
+	// EarlyRefreshBeta enables XFetch probabilistic early refresh: a hit
+	// starts a background reload when now − δ·β·ln(rand) ≥ expiry, where δ is
+	// how long the entry took to load. 1 is the paper's default; larger
+	// refreshes earlier. 0 disables.
+	EarlyRefreshBeta float64
+	// RefreshAfter starts a background reload on the first hit once an entry
+	// is this old, while the current value keeps being served (refresh-ahead,
+	// Caffeine's refreshAfterWrite). 0 disables.
+	RefreshAfter time.Duration
+	// StaleWhileRevalidate serves an expired entry for this long after its
+	// expiry while one background reload runs (RFC 5861).
+	StaleWhileRevalidate time.Duration
+	// StaleIfError serves an expired entry for this long after its expiry
+	// when the reload fails (RFC 5861). Cancellation is never hidden.
+	StaleIfError time.Duration
+
+	// LoadTimeout bounds each load, which runs detached from its callers'
+	// cancellation. 0 means 10 s.
+	LoadTimeout time.Duration
+	// NotFound is the error a loader returns for a key that does not exist;
+	// nil means [ErrNotFound]. With NegativeTTL > 0 such results are cached
+	// for NegativeTTL and returned as errors wrapping NotFound. Other errors
+	// are never cached.
+	NotFound    error
+	NegativeTTL time.Duration
+
+	// Name tells caches apart in telemetry (attribute ladder.cache.name).
+	Name string
+	// MeterProvider for the cache's metrics; nil means otel.GetMeterProvider().
+	MeterProvider metric.MeterProvider
+	// Logger for state changes (closed, load panics); nil means slog.Default().
+	Logger *slog.Logger
+	// Now and Rand make freshness deterministic in tests; nil means
+	// time.Now and math/rand/v2.
+	Now  func() time.Time
+	Rand func() uint64
+}
+
+func (o *Options) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"TTL", o.TTL}, {"RefreshAfter", o.RefreshAfter}, {"StaleWhileRevalidate", o.StaleWhileRevalidate},
+		{"StaleIfError", o.StaleIfError}, {"LoadTimeout", o.LoadTimeout}, {"NegativeTTL", o.NegativeTTL},
+	} {
+		if d.v < 0 {
+			return invalid("%s %v: must be ≥ 0", d.name, d.v)
+		}
+	}
+	if !(o.Jitter >= 0 && o.Jitter <= 1) {
+		return invalid("Jitter %v: must be in [0, 1] (±0%%…±100%%)", o.Jitter)
+	}
+	if !(o.EarlyRefreshBeta >= 0) || math.IsInf(o.EarlyRefreshBeta, 0) {
+		return invalid("EarlyRefreshBeta %v: must be a finite number ≥ 0", o.EarlyRefreshBeta)
+	}
+	return nil
+}
+
+// Meta is what a loader (or Set) may say about one entry.
+type Meta struct {
+	// TTL overrides Options.TTL for this entry; 0 keeps the default and a
+	// negative TTL means "do not cache" (the value is still returned).
+	TTL time.Duration
+	// Cost counts against the store's MaxCost (e.g. the value's size in
+	// bytes); ≤ 0 counts as 1.
+	Cost int64
+}
