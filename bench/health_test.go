@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ladder-go/ladder/health"
+	"github.com/sony/gobreaker/v2"
+)
+
+// BenchmarkBreakerAllow measures one allowed call through a closed breaker:
+// ask, then report success.
+func BenchmarkBreakerAllow(b *testing.B) {
+	ctx := context.Background()
+	b.Run("ladder-gobreaker", func(b *testing.B) {
+		br, err := health.NewGoBreaker("bench", health.GoBreakerOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBreaker(b, ctx, br)
+	})
+	b.Run("gobreaker-gobreaker", func(b *testing.B) {
+		cb := gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{Name: "bench"})
+		b.ReportAllocs()
+		for b.Loop() {
+			done, err := cb.Allow()
+			if err != nil {
+				b.Fatal(err)
+			}
+			done(nil)
+		}
+	})
+	b.Run("ladder-sre", func(b *testing.B) {
+		th, err := health.NewThrottle("bench", health.ThrottleOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBreaker(b, ctx, th)
+	})
+	b.Run("ladder-sre-parallel", func(b *testing.B) {
+		th, err := health.NewThrottle("bench", health.ThrottleOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				done, err := th.Allow(ctx)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				done(nil)
+			}
+		})
+	})
+}
+
+func benchBreaker(b *testing.B, ctx context.Context, br health.Breaker) {
+	b.ReportAllocs()
+	for b.Loop() {
+		done, err := br.Allow(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done(nil)
+	}
+}
