@@ -1,0 +1,81 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"github.com/ladder-go/ladder/cache"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// sums collects int64 sums by instrument name and, for load errors, by error.type.
+func sums(t *testing.T, r *sdkmetric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != "github.com/ladder-go/ladder/cache" {
+			t.Errorf("scope %q", sm.Scope.Name)
+		}
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					name := m.Name
+					if v, ok := p.Attributes.Value("error.type"); ok {
+						name += "/" + v.AsString()
+					}
+					if v, _ := p.Attributes.Value("ladder.cache.name"); v.AsString() != "users" {
+						t.Errorf("%s: ladder.cache.name = %q", m.Name, v.AsString())
+					}
+					out[name] += p.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					out[m.Name] += int64(p.Count)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	store, _ := cache.NewLRU[string, int](2, cache.StoreOptions{})
+	a, err := cache.New[string, int](store, cache.Options{Name: "users", MeterProvider: mp, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &source{}
+	a.Get(t.Context(), "a", src.load) // miss, load
+	a.Get(t.Context(), "a", src.load) // hit
+	a.Get(t.Context(), "b", src.load) // miss, load
+	a.Get(t.Context(), "c", src.load) // miss, load, evicts a
+	a.Get(t.Context(), "x", func(context.Context, string) (int, error) { return 0, errors.New("boom") })
+	a.Get(t.Context(), "y", func(context.Context, string) (int, error) { panic("p") })
+	got := sums(t, reader)
+	want := map[string]int64{
+		"ladder.cache.hits": 1, "ladder.cache.misses": 5, "ladder.cache.loads": 5,
+		"ladder.cache.load.duration": 5, "ladder.cache.evictions": 1,
+		"ladder.cache.load.errors/error": 1, "ladder.cache.load.errors/panic": 1,
+		"ladder.cache.stale_served": 0, "ladder.cache.early_refreshes": 0, "ladder.cache.rejected": 0,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d", k, got[k], v)
+		}
+	}
+	a.Close()
+	if got := sums(t, reader); got["ladder.cache.hits"] != 0 {
+		t.Errorf("observable counters still reported after Close: %v", got)
+	}
+}
