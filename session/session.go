@@ -251,6 +251,11 @@ func (s *Session) commit(ctx context.Context) error {
 		return s.create(ctx)
 	}
 	u := Update{Set: s.set, SetUser: s.setUser, User: s.rec.User, Expires: s.touch}
+	if u.SetUser && u.Expires.IsZero() {
+		// Tell the store how long the user index must cover this session.
+		u.Expires = m.expiry(s.rec.Created, m.opts.Now())
+		s.touch = u.Expires
+	}
 	for k := range s.del {
 		u.Delete = append(u.Delete, k)
 	}

@@ -1,0 +1,199 @@
+// Package redisstore keeps sessions in Redis, so every web server behind the load
+// balancer sees the same sessions: the store for the "stateless web tier" stage.
+//
+// Each session is one Redis hash, each value one field of it, so a request's commit
+// sets and deletes only the fields it changed, in one atomic Lua script (one round trip).
+// The hash expires through PEXPIREAT at the session's idle or absolute deadline, so Redis
+// forgets abandoned sessions by itself: the store starts no goroutine.
+//
+// Keys look like <Prefix>{session:<sha256 of the token>}; the per-user index (for
+// DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}. Every script touches a
+// single key, so the store works with one server, Sentinel and Redis Cluster alike
+// (redis.UniversalClient). Renewing an identifier copies the session and then seals the
+// old key with a version check, retrying if a concurrent update slipped in between.
+package redisstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ladder-go/ladder/session"
+)
+
+// Options configure a Store. The zero value is valid.
+type Options struct {
+	// Prefix is put before every key (e.g. "myapp:"); it must not contain '{' or '}'.
+	Prefix string
+}
+
+// Store is a session.Store on Redis.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+var _ session.Store = (*Store)(nil)
+
+// ErrContention reports a Renew that kept losing to concurrent updates.
+var ErrContention = errors.New("redisstore: renew: session kept changing; retry")
+
+const (
+	maxForwards = 8
+	maxRenewTry = 16
+	// indexFallbackTTL keeps a user index alive when an update binds a user without
+	// telling the session's expiry (session.Manager always tells it).
+	indexFallbackTTL = 31 * 24 * time.Hour
+)
+
+// New returns a Store using client.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: redisstore: client is nil", session.ErrInvalidOptions)
+	}
+	if strings.ContainsAny(opts.Prefix, "{}") {
+		return nil, fmt.Errorf("%w: redisstore: Prefix %q: must not contain '{' or '}'", session.ErrInvalidOptions, opts.Prefix)
+	}
+	return &Store{c: client, prefix: opts.Prefix}, nil
+}
+
+func (s *Store) key(k string) string { return s.prefix + "{session:" + k + "}" }
+
+func (s *Store) userKey(user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return s.prefix + "{session:user:" + hex.EncodeToString(sum[:]) + "}"
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// Load implements session.Store.
+func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
+	h, err := s.c.HGetAll(ctx, s.key(key)).Result()
+	if err != nil {
+		return session.Record{}, wrap("load", err)
+	}
+	if len(h) == 0 || h["m:t"] != "" {
+		return session.Record{}, session.ErrNotFound
+	}
+	return parse(h)
+}
+
+func parse(h map[string]string) (session.Record, error) {
+	c, err1 := strconv.ParseInt(h["m:c"], 10, 64)
+	e, err2 := strconv.ParseInt(h["m:e"], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return session.Record{}, fmt.Errorf("redisstore: load: corrupt session hash: %w", err)
+	}
+	rec := session.Record{Values: make(map[string][]byte, len(h)), User: h["m:u"],
+		Created: time.UnixMilli(c), Expires: time.UnixMilli(e)}
+	for f, v := range h {
+		if name, ok := strings.CutPrefix(f, "v:"); ok {
+			rec.Values[name] = []byte(v)
+		}
+	}
+	return rec, nil
+}
+
+// Create implements session.Store.
+func (s *Store) Create(ctx context.Context, key string, rec session.Record) error {
+	return s.create(ctx, key, rec, false)
+}
+
+func (s *Store) create(ctx context.Context, key string, rec session.Record, overwrite bool) error {
+	if rec.User != "" {
+		if err := s.index(ctx, rec.User, key, rec.Expires); err != nil {
+			return wrap("create", err)
+		}
+	}
+	args := make([]any, 0, 4+2*len(rec.Values))
+	ow := "0"
+	if overwrite {
+		ow = "1"
+	}
+	args = append(args, ow, ms(rec.Created), ms(rec.Expires), rec.User)
+	for k, v := range rec.Values {
+		args = append(args, k, v)
+	}
+	n, err := createScript.Run(ctx, s.c, []string{s.key(key)}, args...).Int()
+	if err != nil {
+		return wrap("create", err)
+	}
+	if n == 0 {
+		return session.ErrExists
+	}
+	return nil
+}
+
+// index adds key to user's index, which lives at least as long as the session.
+func (s *Store) index(ctx context.Context, user, key string, expires time.Time) error {
+	uk := s.userKey(user)
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, uk, key)
+		// The index lives as long as its longest-lived member.
+		at := expires.Add(time.Minute).UnixMilli()
+		p.Do(ctx, "PEXPIREAT", uk, at, "NX")
+		p.Do(ctx, "PEXPIREAT", uk, at, "GT")
+		return nil
+	})
+	return err
+}
+
+// Apply implements session.Store.
+func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
+	if u.SetUser && u.User != "" {
+		exp := u.Expires
+		if exp.IsZero() {
+			exp = time.Now().Add(indexFallbackTTL)
+		}
+		if err := s.index(ctx, u.User, key, exp); err != nil {
+			return wrap("apply", err)
+		}
+	}
+	args := make([]any, 0, 4+2*len(u.Set)+len(u.Delete))
+	exp, setUser := "", "0"
+	if !u.Expires.IsZero() {
+		exp = ms(u.Expires)
+	}
+	if u.SetUser {
+		setUser = "1"
+	}
+	args = append(args, exp, setUser, u.User, len(u.Set))
+	for k, v := range u.Set {
+		args = append(args, k, v)
+	}
+	for _, k := range u.Delete {
+		args = append(args, k)
+	}
+	for range maxForwards {
+		res, err := applyScript.Run(ctx, s.c, []string{s.key(key)}, args...).Result()
+		if err != nil {
+			return wrap("apply", err)
+		}
+		switch r := res.(type) {
+		case int64:
+			if r == 1 {
+				return nil
+			}
+			return session.ErrNotFound
+		case string:
+			key = r // renewed: follow to the successor
+		default:
+			return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
+		}
+	}
+	return session.ErrNotFound
+}

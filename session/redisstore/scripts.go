@@ -1,0 +1,88 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// Every script touches one key, so the store works on Redis Cluster: a session's fields
+// live in one hash whose key carries the hash tag {session:…}.
+//
+// Hash fields: "v:<name>" values; "m:c" created and "m:e" expiry (Unix ms); "m:u" user;
+// "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
+// "m:f" the successor key of a renewed session.
+
+// create: ARGV = overwrite, created, expires, user, name1, value1, …
+// Returns 1, or 0 if the key is taken.
+var createScript = redis.NewScript(`
+local k = KEYS[1]
+if ARGV[1] == '1' then
+  redis.call('DEL', k)
+elseif redis.call('EXISTS', k) == 1 then
+  return 0
+end
+redis.call('HSET', k, 'm:c', ARGV[2], 'm:e', ARGV[3], 'm:u', ARGV[4], 'm:v', 0)
+for i = 5, #ARGV, 2 do
+  redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIREAT', k, ARGV[3])
+return 1
+`)
+
+// apply: ARGV = expires ("" keeps it), setUser ("1"), user, nset, name1, value1, …, del1, …
+// Returns 1 when applied, 0 when no live session, or the successor's key after a renewal.
+var applyScript = redis.NewScript(`
+local k = KEYS[1]
+if redis.call('EXISTS', k) == 0 then return 0 end
+if redis.call('HEXISTS', k, 'm:t') == 1 then
+  local f = redis.call('HGET', k, 'm:f')
+  if f then return f end
+  return 0
+end
+local i = 5
+for j = 1, tonumber(ARGV[4]) do
+  redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+for j = i, #ARGV do
+  redis.call('HDEL', k, 'v:' .. ARGV[j])
+end
+if ARGV[2] == '1' then redis.call('HSET', k, 'm:u', ARGV[3]) end
+redis.call('HINCRBY', k, 'm:v', 1)
+if ARGV[1] ~= '' then
+  redis.call('HSET', k, 'm:e', ARGV[1])
+  redis.call('PEXPIREAT', k, ARGV[1])
+end
+return 1
+`)
+
+// seal turns a renewed session into a tombstone forwarding to its successor, if nobody
+// updated it since it was copied. ARGV = version, successor, grace ms.
+// Returns 1 sealed, 0 no live session, -1 changed since the copy.
+var sealScript = redis.NewScript(`
+local k = KEYS[1]
+if redis.call('EXISTS', k) == 0 or redis.call('HEXISTS', k, 'm:t') == 1 then return 0 end
+if redis.call('HGET', k, 'm:v') ~= ARGV[1] then return -1 end
+redis.call('DEL', k)
+redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])
+redis.call('PEXPIRE', k, ARGV[3])
+return 1
+`)
+
+// destroy leaves a tombstone. ARGV = grace ms, user ("" destroys any session).
+// Returns 1 if a live session was destroyed, 0 otherwise; with a user, a session of
+// another user is left alone and a renewed session's successor is returned.
+var destroyScript = redis.NewScript(`
+local k = KEYS[1]
+local live = redis.call('EXISTS', k) == 1 and redis.call('HEXISTS', k, 'm:t') == 0
+if ARGV[2] ~= '' then
+  if not live then
+    local f = redis.call('HGET', k, 'm:f')
+    if f then return f end
+    return 0
+  end
+  if redis.call('HGET', k, 'm:u') ~= ARGV[2] then return 0 end
+end
+redis.call('DEL', k)
+redis.call('HSET', k, 'm:t', 1)
+redis.call('PEXPIRE', k, ARGV[1])
+if live then return 1 end
+return 0
+`)
