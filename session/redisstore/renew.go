@@ -103,4 +103,3 @@ func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duratio
 	}
 	return n, nil
 }
-
