@@ -12,7 +12,7 @@ import (
 // split p between them from ghost hits (b1, b2) as the workload shifts.
 type ARC[K comparable, V any] struct {
 	mu     sync.Mutex
-	t1, t2 *simplelru.LRU[K, Entry[V]]
+	t1, t2 *simplelru.LRU[K, *Entry[V]]
 	b1, b2 *simplelru.LRU[K, struct{}]
 	p      int
 	bound
@@ -25,15 +25,15 @@ func NewARC[K comparable, V any](size int, opts StoreOptions) (*ARC[K, V], error
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: ARC: %w", err)
 	}
-	t1, _ := simplelru.NewLRU[K, Entry[V]](size+1, nil)
-	t2, _ := simplelru.NewLRU[K, Entry[V]](size+1, nil)
+	t1, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
+	t2, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
 	b1, _ := simplelru.NewLRU[K, struct{}](size, nil)
 	b2, _ := simplelru.NewLRU[K, struct{}](size, nil)
 	return &ARC[K, V]{t1: t1, t2: t2, b1: b1, b2: b2, bound: bound{size: size, maxCost: opts.MaxCost}}, nil
 }
 
 // Get returns the entry for key; a hit in t1 moves it to t2.
-func (s *ARC[K, V]) Get(key K) (Entry[V], bool) {
+func (s *ARC[K, V]) Get(key K) (*Entry[V], bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.t2.Get(key); ok {
@@ -44,11 +44,11 @@ func (s *ARC[K, V]) Get(key K) (Entry[V], bool) {
 		s.t2.Add(key, e)
 		return e, true
 	}
-	return Entry[V]{}, false
+	return nil, false
 }
 
 // Set stores e, adapting p on ghost hits.
-func (s *ARC[K, V]) Set(key K, e Entry[V]) (int, error) {
+func (s *ARC[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -28,6 +28,7 @@ type Aside[K comparable, V any] struct {
 	opts     Options
 	notFound error
 	epoch    atomic.Uint64
+	base     time.Time // origin of entry timestamps
 	c        counters
 	inst     instruments
 	log      *slog.Logger
@@ -57,6 +58,11 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 		opts.LoadTimeout = 10 * time.Second
 	}
 	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger}
+	if opts.Now != nil {
+		a.base = opts.Now()
+	} else {
+		a.base = time.Now()
+	}
 	if a.notFound == nil {
 		a.notFound = ErrNotFound
 	}
@@ -86,11 +92,13 @@ func (a *Aside[K, V]) Close() error {
 	return a.inst.reg.Unregister()
 }
 
+// now is nanoseconds since the cache was built, read from the monotonic
+// clock (time.Since skips the wall-clock read time.Now pays for).
 func (a *Aside[K, V]) now() int64 {
 	if a.opts.Now != nil {
-		return a.opts.Now().UnixNano()
+		return int64(a.opts.Now().Sub(a.base))
 	}
-	return time.Now().UnixNano()
+	return int64(time.Since(a.base))
 }
 
 func (a *Aside[K, V]) rand() uint64 {
@@ -107,7 +115,7 @@ func (a *Aside[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 		return zero, ErrNilLoader
 	}
 	e, ok := a.store.Get(key)
-	now, hit := a.fresh(&e, ok)
+	now, hit := a.fresh(e, ok)
 	if hit {
 		return e.Value, nil
 	}
@@ -121,7 +129,7 @@ func (a *Aside[K, V]) Fetch(ctx context.Context, key K, load MetaLoader[K, V]) (
 		return zero, ErrNilLoader
 	}
 	e, ok := a.store.Get(key)
-	now, hit := a.fresh(&e, ok)
+	now, hit := a.fresh(e, ok)
 	if hit {
 		return e.Value, nil
 	}
@@ -207,7 +215,7 @@ func (a *Aside[K, V]) invalidate(key K) {
 }
 
 // put stores e, counting evictions and refusals. a.mu held.
-func (a *Aside[K, V]) put(key K, e Entry[V]) error {
+func (a *Aside[K, V]) put(key K, e *Entry[V]) error {
 	n, err := a.store.Set(key, e)
 	a.c.evictions.Add(int64(n))
 	if err != nil {
@@ -217,7 +225,7 @@ func (a *Aside[K, V]) put(key K, e Entry[V]) error {
 }
 
 // entry builds what is stored for a value loaded at now in loadTook ns.
-func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) Entry[V] {
+func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) *Entry[V] {
 	ttl := a.opts.TTL
 	if m.TTL > 0 {
 		ttl = m.TTL
@@ -225,7 +233,7 @@ func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) Ent
 	if negative {
 		ttl = a.opts.NegativeTTL
 	}
-	e := Entry[V]{Value: v, Cost: m.Cost, delta: loadTook, epoch: a.epoch.Load(), negative: negative}
+	e := &Entry[V]{Value: v, Cost: m.Cost, delta: loadTook, epoch: a.epoch.Load(), negative: negative}
 	if ttl > 0 {
 		if j := a.opts.Jitter; j > 0 && !negative {
 			ttl = time.Duration(float64(ttl) * (1 + j*(2*unit(a.rand())-1)))

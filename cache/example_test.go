@@ -91,7 +91,7 @@ func ExampleNewSharded() {
 	if err != nil {
 		panic(err)
 	}
-	_, err = s.Set("k", cache.Entry[[]byte]{Value: []byte("v"), Cost: 1})
+	_, err = s.Set("k", &cache.Entry[[]byte]{Value: []byte("v"), Cost: 1})
 	e, ok := s.Get("k")
 	fmt.Println(string(e.Value), ok, err)
 	// Output: v true <nil>

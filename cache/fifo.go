@@ -26,10 +26,10 @@ func NewFIFO[K comparable, V any](size int, opts StoreOptions) (*FIFO[K, V], err
 }
 
 // Get returns the entry for key without changing the eviction order.
-func (s *FIFO[K, V]) Get(key K) (Entry[V], bool) {
+func (s *FIFO[K, V]) Get(key K) (*Entry[V], bool) {
 	s.mu.RLock()
 	n, ok := s.items[key]
-	var e Entry[V]
+	var e *Entry[V]
 	if ok {
 		e = n.e
 	}
@@ -38,7 +38,7 @@ func (s *FIFO[K, V]) Get(key K) (Entry[V], bool) {
 }
 
 // Set stores e; replacing a key keeps its place in the queue.
-func (s *FIFO[K, V]) Set(key K, e Entry[V]) (int, error) {
+func (s *FIFO[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()

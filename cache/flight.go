@@ -23,7 +23,7 @@ type flight[V any] struct {
 }
 
 // slow handles everything but a fresh hit. now is 0 when the clock was not read.
-func (a *Aside[K, V]) slow(ctx context.Context, key K, e Entry[V], ok bool, now int64, load MetaLoader[K, V]) (V, error) {
+func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now int64, load MetaLoader[K, V]) (V, error) {
 	if ok && e.epoch == a.epoch.Load() {
 		if now == 0 {
 			now = a.now()

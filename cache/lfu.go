@@ -37,12 +37,12 @@ func NewLFU[K comparable, V any](size int, opts StoreOptions) (*LFU[K, V], error
 }
 
 // Get returns the entry for key and counts the use.
-func (s *LFU[K, V]) Get(key K) (Entry[V], bool) {
+func (s *LFU[K, V]) Get(key K) (*Entry[V], bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, ok := s.items[key]
 	if !ok {
-		return Entry[V]{}, false
+		return nil, false
 	}
 	s.touch(n)
 	return n.e, true
@@ -86,7 +86,7 @@ func (s *LFU[K, V]) dropBucket(b *bucket[K, V]) {
 }
 
 // Set stores e; a new key starts at frequency 1, a replaced key keeps its count.
-func (s *LFU[K, V]) Set(key K, e Entry[V]) (int, error) {
+func (s *LFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,7 +5,7 @@ package cache
 type node[K comparable, V any] struct {
 	prev, next *node[K, V]
 	key        K
-	e          Entry[V]
+	e          *Entry[V]
 	b          *bucket[K, V] // LFU only
 }
 

@@ -12,7 +12,7 @@ import (
 // one list move under a lock.
 type LRU[K comparable, V any] struct {
 	mu sync.Mutex
-	l  *simplelru.LRU[K, Entry[V]]
+	l  *simplelru.LRU[K, *Entry[V]]
 	bound
 }
 
@@ -24,7 +24,7 @@ func NewLRU[K comparable, V any](size int, opts StoreOptions) (*LRU[K, V], error
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
 	// One slot of headroom: Set evicts by our bound, never by simplelru's.
-	l, err := simplelru.NewLRU[K, Entry[V]](size+1, nil)
+	l, err := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
@@ -32,7 +32,7 @@ func NewLRU[K comparable, V any](size int, opts StoreOptions) (*LRU[K, V], error
 }
 
 // Get returns the entry for key and marks it most recently used.
-func (s *LRU[K, V]) Get(key K) (Entry[V], bool) {
+func (s *LRU[K, V]) Get(key K) (*Entry[V], bool) {
 	s.mu.Lock()
 	e, ok := s.l.Get(key)
 	s.mu.Unlock()
@@ -40,7 +40,7 @@ func (s *LRU[K, V]) Get(key K) (Entry[V], bool) {
 }
 
 // Set stores e as the most recently used entry, evicting the least recently used.
-func (s *LRU[K, V]) Set(key K, e Entry[V]) (int, error) {
+func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -23,7 +23,7 @@ func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 	var misses []K
 	for _, k := range keys {
 		e, ok := a.store.Get(k)
-		if _, hit := a.fresh(&e, ok); hit {
+		if _, hit := a.fresh(e, ok); hit {
 			out[k] = e.Value
 			continue
 		}

@@ -92,10 +92,10 @@ func (s *Sharded[K, V]) shard(key K) Store[K, V] {
 }
 
 // Get returns the entry for key from its shard.
-func (s *Sharded[K, V]) Get(key K) (Entry[V], bool) { return s.shard(key).Get(key) }
+func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) { return s.shard(key).Get(key) }
 
 // Set stores e in key's shard.
-func (s *Sharded[K, V]) Set(key K, e Entry[V]) (int, error) { return s.shard(key).Set(key, e) }
+func (s *Sharded[K, V]) Set(key K, e *Entry[V]) (int, error) { return s.shard(key).Set(key, e) }
 
 // Delete removes key from its shard.
 func (s *Sharded[K, V]) Delete(key K) bool { return s.shard(key).Delete(key) }

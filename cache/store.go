@@ -6,28 +6,30 @@ package cache
 // the Aside, so a store keeps expired entries until it evicts or overwrites
 // them (which is what lets the Aside serve them stale).
 type Store[K comparable, V any] interface {
-	// Get returns the entry for key, marking it used.
-	Get(key K) (Entry[V], bool)
+	// Get returns the entry for key, marking it used. Entries are immutable
+	// once stored: a store hands out the pointer it was given, and callers
+	// must not modify it (a new value is a new Set).
+	Get(key K) (*Entry[V], bool)
 	// Set stores e under key and returns how many other entries it evicted
 	// to make room. An entry whose cost exceeds the store's MaxCost is not
 	// stored, any older entry for key is removed, and the error wraps
 	// [ErrTooLarge].
-	Set(key K, e Entry[V]) (evicted int, err error)
+	Set(key K, e *Entry[V]) (evicted int, err error)
 	// Delete removes key and reports whether it was present.
 	Delete(key K) bool
 	// Len returns the number of entries held.
 	Len() int
 }
 
-// Entry is what a Store holds: the value, its cost, and freshness metadata
+// Entry is what a Store holds (by pointer, so a hit copies 8 bytes): the value, its cost, and freshness metadata
 // owned by the Aside (kept in the entry, so stores need no timers).
 type Entry[V any] struct {
 	Value V
 	// Cost counts against the store's MaxCost; values ≤ 0 count as 1.
 	Cost int64
 
-	expires   int64  // unix ns; 0 = never
-	refreshAt int64  // unix ns when refresh-ahead starts; 0 = never
+	expires   int64  // ns since the Aside's base; 0 = never
+	refreshAt int64  // when refresh-ahead starts, same clock; 0 = never
 	delta     int64  // how long the load took, ns (XFetch's δ)
 	epoch     uint64 // Aside.Clear generation
 	negative  bool   // cached "not found"
@@ -49,7 +51,7 @@ func (o StoreOptions) validate(size int) error {
 	return nil
 }
 
-func costOf[V any](e Entry[V]) int64 {
+func costOf[V any](e *Entry[V]) int64 {
 	if e.Cost <= 0 {
 		return 1
 	}

@@ -42,7 +42,7 @@ func play(t *testing.T, s cache.Store[string, int], ops ...string) {
 	t.Helper()
 	for _, op := range ops {
 		if op[0] == '+' {
-			if _, err := s.Set(op[1:], cache.Entry[int]{Value: len(op)}); err != nil {
+			if _, err := s.Set(op[1:], &cache.Entry[int]{Value: len(op)}); err != nil {
 				t.Fatal(err)
 			}
 		} else if _, ok := s.Get(op); !ok {
@@ -173,7 +173,7 @@ func TestShardedOptionsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		s.Set(fmt.Sprint(i), cache.Entry[int]{Value: i})
+		s.Set(fmt.Sprint(i), &cache.Entry[int]{Value: i})
 	}
 	if s.Len() > 3 {
 		t.Fatalf("Len = %d, bound 3", s.Len())

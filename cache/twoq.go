@@ -13,8 +13,8 @@ import (
 // LRU. A one-off scan therefore cannot flush the frequently used entries.
 type TwoQueue[K comparable, V any] struct {
 	mu         sync.Mutex
-	recent     *simplelru.LRU[K, Entry[V]]
-	frequent   *simplelru.LRU[K, Entry[V]]
+	recent     *simplelru.LRU[K, *Entry[V]]
+	frequent   *simplelru.LRU[K, *Entry[V]]
 	ghost      *simplelru.LRU[K, struct{}]
 	recentSize int
 	bound
@@ -28,8 +28,8 @@ func NewTwoQueue[K comparable, V any](size int, opts StoreOptions) (*TwoQueue[K,
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: TwoQueue: %w", err)
 	}
-	recent, _ := simplelru.NewLRU[K, Entry[V]](size+1, nil)
-	frequent, _ := simplelru.NewLRU[K, Entry[V]](size+1, nil)
+	recent, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
+	frequent, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
 	ghost, _ := simplelru.NewLRU[K, struct{}](max(1, size/2), nil)
 	return &TwoQueue[K, V]{
 		recent: recent, frequent: frequent, ghost: ghost,
@@ -39,7 +39,7 @@ func NewTwoQueue[K comparable, V any](size int, opts StoreOptions) (*TwoQueue[K,
 }
 
 // Get returns the entry for key; a second use promotes a recent entry.
-func (s *TwoQueue[K, V]) Get(key K) (Entry[V], bool) {
+func (s *TwoQueue[K, V]) Get(key K) (*Entry[V], bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.frequent.Get(key); ok {
@@ -50,11 +50,11 @@ func (s *TwoQueue[K, V]) Get(key K) (Entry[V], bool) {
 		s.frequent.Add(key, e)
 		return e, true
 	}
-	return Entry[V]{}, false
+	return nil, false
 }
 
 // Set stores e: updates and ghost hits go to the frequent queue, new keys to the recent one.
-func (s *TwoQueue[K, V]) Set(key K, e Entry[V]) (int, error) {
+func (s *TwoQueue[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()

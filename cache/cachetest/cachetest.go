@@ -49,12 +49,18 @@ func Run(t *testing.T, newStore NewStore) {
 func get(t *testing.T, s cache.Store[string, int], key string) (int, bool) {
 	t.Helper()
 	e, ok := s.Get(key)
+	if ok != (e != nil) {
+		t.Fatalf("Get(%q) = %v, %v: an entry must be non-nil exactly when found", key, e, ok)
+	}
+	if !ok {
+		return 0, false
+	}
 	return e.Value, ok
 }
 
 func set(t *testing.T, s cache.Store[string, int], key string, v int, cost int64) int {
 	t.Helper()
-	n, err := s.Set(key, cache.Entry[int]{Value: v, Cost: cost})
+	n, err := s.Set(key, &cache.Entry[int]{Value: v, Cost: cost})
 	if err != nil {
 		t.Fatalf("Set(%q): %v", key, err)
 	}
@@ -151,13 +157,13 @@ func testBoundByCost(t *testing.T, s cache.Store[string, int], maxCost int64) {
 
 func testTooLarge(t *testing.T, s cache.Store[string, int], maxCost int64) {
 	set(t, s, "old", 1, 1)
-	if _, err := s.Set("old", cache.Entry[int]{Value: 2, Cost: maxCost + 1}); !errors.Is(err, cache.ErrTooLarge) {
+	if _, err := s.Set("old", &cache.Entry[int]{Value: 2, Cost: maxCost + 1}); !errors.Is(err, cache.ErrTooLarge) {
 		t.Fatalf("oversize Set: err = %v, want ErrTooLarge", err)
 	}
 	if _, ok := s.Get("old"); ok {
 		t.Fatal("oversize Set left the older value readable")
 	}
-	if _, err := s.Set("big", cache.Entry[int]{Value: 3, Cost: maxCost + 1}); !errors.Is(err, cache.ErrTooLarge) {
+	if _, err := s.Set("big", &cache.Entry[int]{Value: 3, Cost: maxCost + 1}); !errors.Is(err, cache.ErrTooLarge) {
 		t.Fatalf("oversize Set: err = %v, want ErrTooLarge", err)
 	}
 	if _, ok := s.Get("big"); ok || s.Len() != 0 {
@@ -175,7 +181,7 @@ func testConcurrent(t *testing.T, s cache.Store[string, int], size int) {
 				case 0:
 					s.Delete(key)
 				case 1, 2:
-					if _, err := s.Set(key, cache.Entry[int]{Value: i}); err != nil {
+					if _, err := s.Set(key, &cache.Entry[int]{Value: i}); err != nil {
 						t.Error(err)
 						return
 					}
