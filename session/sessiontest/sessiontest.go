@@ -308,25 +308,31 @@ func testDestroyUser(t *testing.T, s session.Store) {
 	}
 }
 
-// writers applies one distinct key per call from each of n goroutines until stop is
-// closed or perWriter calls are done, and returns the keys whose Apply succeeded.
-func writers(t *testing.T, s session.Store, key string, n, perWriter int, stop <-chan struct{}) (ok []string, failed int) {
+// writers applies one distinct key per call from each of n goroutines, perWriter calls
+// each, closes midway (if not nil) once a quarter of the calls succeeded, and returns the
+// keys whose Apply succeeded and how many found no session.
+func writers(t *testing.T, s session.Store, key string, n, perWriter int, midway chan<- struct{}) (ok []string, failed int) {
+	var once sync.Once
+	signal := func() {
+		if midway != nil {
+			once.Do(func() { close(midway) })
+		}
+	}
+	defer signal()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range n {
 		wg.Go(func() {
 			for i := range perWriter {
-				select {
-				case <-stop:
-					return
-				default:
-				}
 				k := fmt.Sprintf("w%d-%d", w, i)
 				err := s.Apply(t.Context(), key, session.Update{Set: map[string][]byte{k: []byte(k)}})
 				mu.Lock()
 				switch {
 				case err == nil:
 					ok = append(ok, k)
+					if len(ok) >= n*perWriter/4 {
+						signal()
+					}
 				case errors.Is(err, session.ErrNotFound):
 					failed++
 				default:
@@ -360,7 +366,9 @@ func testConcurrentDestroy(t *testing.T, s session.Store) {
 	done := make(chan struct{})
 	var ok []string
 	var failed int
-	go func() { defer close(done); ok, failed = writers(t, s, key, 4, 50, nil) }()
+	midway := make(chan struct{})
+	go func() { defer close(done); ok, failed = writers(t, s, key, 4, 50, midway) }()
+	<-midway
 	if err := s.Destroy(t.Context(), key, time.Minute); err != nil {
 		t.Fatalf("Destroy: %v", err)
 	}
@@ -368,6 +376,9 @@ func testConcurrentDestroy(t *testing.T, s session.Store) {
 	_, err := s.Load(t.Context(), key)
 	wantNotFound(t, "Load after Destroy raced with writers", err)
 	t.Logf("%d applies before Destroy, %d dropped after", len(ok), failed)
+	if len(ok) < 50 {
+		t.Fatalf("only %d applies succeeded before Destroy; want ≥ 50", len(ok))
+	}
 	if err := s.Create(t.Context(), key, record(nil, "")); !errors.Is(err, session.ErrExists) {
 		t.Fatalf("Create over the tombstone: err = %v, want ErrExists", err)
 	}
@@ -379,7 +390,9 @@ func testConcurrentRenew(t *testing.T, s session.Store) {
 	done := make(chan struct{})
 	var ok []string
 	var failed int
-	go func() { defer close(done); ok, failed = writers(t, s, oldKey, 4, 50, nil) }()
+	midway := make(chan struct{})
+	go func() { defer close(done); ok, failed = writers(t, s, oldKey, 4, 50, midway) }()
+	<-midway
 	if err := s.Renew(t.Context(), oldKey, newKey, now().Add(time.Hour), time.Minute); err != nil {
 		t.Fatalf("Renew: %v", err)
 	}
