@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -82,6 +83,9 @@ type env struct {
 func newEnv(t *testing.T, opts session.Options) *env {
 	t.Helper()
 	cs := &countingStore{Store: newMemory(t)}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	m, err := session.New(cs, opts)
 	if err != nil {
 		t.Fatal(err)

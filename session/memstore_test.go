@@ -56,3 +56,8 @@ func TestMemoryStoreOptions(t *testing.T) {
 		t.Fatal("negative CleanupInterval accepted")
 	}
 }
+
+func TestServersMemory(t *testing.T) {
+	st := newMemory(t) // one process: both servers share the same memory store
+	sessiontest.RunServers(t, func(t *testing.T) session.Store { return st })
+}

@@ -29,3 +29,14 @@ func TestOptions(t *testing.T) {
 		t.Errorf("nil client: %v", err)
 	}
 }
+
+func TestServers(t *testing.T) {
+	srv := testenv.Redis(t)
+	sessiontest.RunServers(t, func(t *testing.T) session.Store {
+		s, err := redisstore.New(srv.Client(t), redisstore.Options{Prefix: srv.Prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -116,3 +116,17 @@ func TestOptions(t *testing.T) {
 		t.Errorf("nil db: %v", err)
 	}
 }
+
+func TestServersPostgres(t *testing.T) {
+	pg := testenv.Postgres(t)
+	sessiontest.RunServers(t, func(t *testing.T) session.Store {
+		return newStore(t, pg.DB(t), sqlstore.Postgres, sqlstore.Options{})
+	})
+}
+
+func TestServersSQLite(t *testing.T) {
+	db := openSQLite(t)
+	sessiontest.RunServers(t, func(t *testing.T) session.Store {
+		return newStore(t, db, sqlstore.SQLite, sqlstore.Options{})
+	})
+}
