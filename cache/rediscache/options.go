@@ -1,0 +1,88 @@
+package rediscache
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ladder-go/ladder/cache"
+)
+
+// ErrInvalidOptions is wrapped by every configuration error.
+var ErrInvalidOptions = errors.New("rediscache: invalid options")
+
+// ErrL2 is wrapped by the error Set and Delete return when Redis could not
+// be updated or told to invalidate (the local L1 change is made regardless).
+var ErrL2 = errors.New("rediscache: L2 unavailable")
+
+// Options configures a Cache. The zero value works.
+type Options struct {
+	// L1 configures the local tier (TTL, jitter, refresh, stale windows,
+	// metrics). Its MeterProvider and Logger are shared with the L2 tier.
+	L1 cache.Options
+
+	// Prefix namespaces keys in Redis; default "ladder:cache:". Instances
+	// sharing a Prefix share entries and invalidations.
+	Prefix string
+	// Channel carries invalidations; default Prefix + "invalidate".
+	Channel string
+	// TTL of entries in Redis; 0 means L1.TTL, or 1 h if that is 0 too.
+	TTL time.Duration
+	// Timeout bounds each Redis command on the read path; default 250 ms.
+	Timeout time.Duration
+	// Backoff is how long L2 is skipped after a Redis error; default 1 s.
+	Backoff time.Duration
+	// Tombstone is how long a Delete blocks loader write-backs to Redis, so a
+	// load that began before the Delete cannot store its older value there.
+	// It must exceed L1.LoadTimeout; default L1.LoadTimeout (10 s if 0) + 1 s.
+	Tombstone time.Duration
+	// Codec encodes values for Redis; nil means JSON.
+	Codec Codec
+}
+
+func (o *Options) fill() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"TTL", o.TTL}, {"Timeout", o.Timeout}, {"Backoff", o.Backoff}, {"Tombstone", o.Tombstone}} {
+		if d.v < 0 {
+			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, d.name, d.v)
+		}
+	}
+	if o.Prefix == "" {
+		o.Prefix = "ladder:cache:"
+	}
+	if o.Channel == "" {
+		o.Channel = o.Prefix + "invalidate"
+	}
+	if o.TTL == 0 {
+		o.TTL = o.L1.TTL
+		if o.TTL <= 0 {
+			o.TTL = time.Hour
+		}
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 250 * time.Millisecond
+	}
+	if o.Backoff == 0 {
+		o.Backoff = time.Second
+	}
+	if o.Tombstone == 0 {
+		lt := o.L1.LoadTimeout
+		if lt <= 0 {
+			lt = 10 * time.Second
+		}
+		o.Tombstone = lt + time.Second
+	}
+	if o.L1.LoadTimeout > 0 && o.Tombstone <= o.L1.LoadTimeout {
+		return fmt.Errorf("%w: Tombstone %v: must exceed L1.LoadTimeout %v", ErrInvalidOptions, o.Tombstone, o.L1.LoadTimeout)
+	}
+	if o.Codec == nil {
+		o.Codec = JSON{}
+	}
+	if o.L1.Logger == nil {
+		o.L1.Logger = slog.Default()
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package rediscache
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ladder-go/ladder/cache"
+	"github.com/redis/go-redis/v9"
+)
+
+// tombstone marks a deleted key in Redis; codecs never produce a leading NUL.
+var tombstone = []byte("\x00ladder:tombstone")
+
+// Cache is a two-tier cache: a local cache.Aside over a shared Redis.
+type Cache[V any] struct {
+	l1   *cache.Aside[string, V]
+	rdb  redis.UniversalClient
+	opts Options
+	id   string // tells this instance's own invalidations apart
+	log  *slog.Logger
+	m    metrics
+
+	downUntil atomic.Int64 // unix ns until which L2 is skipped
+	wasDown   atomic.Bool
+
+	ps     *redis.PubSub
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New returns a Cache keeping its L1 in store (nil: an LRU of 10 000
+// entries) over Redis through rdb, and starts the invalidation subscriber.
+// Close stops it and closes the L1; rdb stays open (it is the caller's).
+func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Options) (*Cache[V], error) {
+	if rdb == nil {
+		return nil, fmt.Errorf("%w: nil redis client", ErrInvalidOptions)
+	}
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	l1, err := cache.New(store, opts.L1)
+	if err != nil {
+		return nil, fmt.Errorf("rediscache: L1: %w", err)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	c := &Cache[V]{l1: l1, rdb: rdb, opts: opts, id: hex.EncodeToString(b[:]), log: opts.L1.Logger}
+	if err := c.m.init(opts.L1.MeterProvider, opts.L1.Name); err != nil {
+		l1.Close()
+		return nil, fmt.Errorf("rediscache: metrics: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.ps = rdb.Subscribe(ctx, opts.Channel) // connects lazily; never fails here
+	c.wg.Add(1)
+	go c.subscribe(ctx)
+	return c, nil
+}
+
+// Close stops the subscriber and closes the L1. It is idempotent.
+func (c *Cache[V]) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.cancel()
+		err = c.ps.Close()
+		c.wg.Wait()
+		err = errors.Join(err, c.l1.Close())
+	})
+	return err
+}
+
+// L1 returns the local tier (for Peek, Clear and its metrics).
+func (c *Cache[V]) L1() *cache.Aside[string, V] { return c.l1 }
+
+// Get returns the value for key from L1, else from Redis, else from load
+// (writing it back to Redis). Redis errors are never returned: a miss then
+// goes straight to load.
+func (c *Cache[V]) Get(ctx context.Context, key string, load cache.Loader[string, V]) (V, error) {
+	if load == nil {
+		var zero V
+		return zero, cache.ErrNilLoader
+	}
+	return c.l1.Get(ctx, key, func(ctx context.Context, key string) (V, error) {
+		if v, ok := c.getL2(ctx, key); ok {
+			return v, nil
+		}
+		v, err := load(ctx, key)
+		if err == nil {
+			c.fillL2(ctx, key, v)
+		}
+		return v, err
+	})
+}
+
+func (c *Cache[V]) l2Up() bool { return time.Now().UnixNano() >= c.downUntil.Load() }
+
+// l2Failed records a Redis error and skips L2 for the back-off.
+func (c *Cache[V]) l2Failed(ctx context.Context, op string, err error) {
+	c.m.errors.Add(ctx, 1, c.m.attrs)
+	c.downUntil.Store(time.Now().Add(c.opts.Backoff).UnixNano())
+	if !c.wasDown.Swap(true) {
+		c.log.Warn("rediscache: L2 unavailable, serving L1 and loader", "op", op, "err", err, "backoff", c.opts.Backoff)
+	}
+}
+
+func (c *Cache[V]) l2OK() {
+	if c.wasDown.Swap(false) {
+		c.log.Info("rediscache: L2 available again")
+	}
+}
+
+func (c *Cache[V]) getL2(ctx context.Context, key string) (V, bool) {
+	var v V
+	if !c.l2Up() {
+		return v, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	b, err := c.rdb.Get(ctx, c.opts.Prefix+key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		c.l2OK()
+		c.m.misses.Add(ctx, 1, c.m.attrs)
+		return v, false
+	case err != nil:
+		c.l2Failed(ctx, "get", err)
+		return v, false
+	}
+	c.l2OK()
+	if bytes.Equal(b, tombstone) {
+		c.m.misses.Add(ctx, 1, c.m.attrs)
+		return v, false
+	}
+	if err := c.opts.Codec.Unmarshal(b, &v); err != nil {
+		c.m.errors.Add(ctx, 1, c.m.attrs) // undecodable: treat as a miss, the fill overwrites it
+		c.log.Warn("rediscache: undecodable L2 value", "err", err)
+		var zero V
+		return zero, false
+	}
+	c.m.hits.Add(ctx, 1, c.m.attrs)
+	return v, true
+}
+
+// fillL2 writes a loaded value back unless the key exists — in particular
+// unless a Delete left a tombstone since the load began.
+func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
+	if !c.l2Up() {
+		return
+	}
+	b, err := c.opts.Codec.Marshal(v)
+	if err != nil {
+		c.log.Warn("rediscache: cannot encode value", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	if err := c.rdb.SetNX(ctx, c.opts.Prefix+key, b, c.opts.TTL).Err(); err != nil {
+		c.l2Failed(ctx, "setnx", err)
+	}
+}
+
+// Set stores v in L1 and Redis and evicts key from every other instance's L1.
+// A Redis failure is returned wrapping ErrL2; the local L1 holds v regardless.
+func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error {
+	if err := c.l1.Set(ctx, key, v, m); err != nil {
+		return err
+	}
+	b, err := c.opts.Codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("rediscache: encode: %w", err)
+	}
+	ttl := c.opts.TTL
+	if m.TTL > 0 {
+		ttl = m.TTL
+	}
+	pipe := c.rdb.TxPipeline()
+	pipe.Set(ctx, c.opts.Prefix+key, b, ttl)
+	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.l2Failed(ctx, "set", err)
+		return fmt.Errorf("%w: set %q: %v", ErrL2, key, err)
+	}
+	return nil
+}
+
+// Delete removes key from L1 and Redis and evicts it from every instance's
+// L1. In Redis the key becomes a tombstone for Options.Tombstone, so a load
+// already running anywhere cannot write its older value back. A Redis
+// failure is returned wrapping ErrL2; the local L1 is cleared regardless.
+func (c *Cache[V]) Delete(ctx context.Context, key string) error {
+	c.l1.Delete(ctx, key)
+	pipe := c.rdb.TxPipeline()
+	pipe.Set(ctx, c.opts.Prefix+key, tombstone, c.opts.Tombstone)
+	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.l2Failed(ctx, "delete", err)
+		return fmt.Errorf("%w: delete %q: %v", ErrL2, key, err)
+	}
+	return nil
+}
