@@ -1,0 +1,103 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Shutdowner is what Drain stops; *http.Server is one.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// DrainOptions configures [Drain].
+type DrainOptions struct {
+	// Delay is how long readiness fails before the server stops accepting
+	// connections, so balancers and probers notice and stop sending new
+	// requests. It should exceed the balancer's probe interval × fall
+	// threshold. ≤ 0 means 5s.
+	Delay time.Duration
+	// Timeout bounds the server's Shutdown, which waits for in-flight
+	// requests; after it Drain returns the Shutdown error. ≤ 0 means 20s.
+	Timeout time.Duration
+	// Signals start the drain; nil means SIGTERM and os.Interrupt, an empty
+	// non-nil slice none (the drain then starts only when ctx is done).
+	Signals []os.Signal
+	// Logger logs the drain's steps; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Drain waits until ctx is done or one of opts.Signals arrives, then takes
+// srv out of rotation without dropping requests:
+//
+//  1. readiness.Shutdown(): the readiness endpoint answers 503 from now on
+//     (readiness may be nil if something else tells the balancer);
+//  2. wait opts.Delay while balancers notice and in-flight requests go on;
+//  3. srv.Shutdown with a deadline of opts.Timeout: stop accepting, finish
+//     the requests in flight, close idle connections.
+//
+// To drain on a call rather than a signal, cancel ctx. Drain returns nil after
+// a clean shutdown, or the error of Shutdown (context.DeadlineExceeded if
+// requests were still running at the deadline). It starts no goroutine that
+// outlives it.
+func Drain(ctx context.Context, srv Shutdowner, readiness *Checker, opts DrainOptions) error {
+	if srv == nil {
+		return fmt.Errorf("health: Drain: nil server: %w", ErrInvalidOptions)
+	}
+	if opts.Delay <= 0 {
+		opts.Delay = 5 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 20 * time.Second
+	}
+	if opts.Signals == nil {
+		opts.Signals = []os.Signal{syscall.SIGTERM, os.Interrupt}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	sigs := make(chan os.Signal, 1)
+	if len(opts.Signals) > 0 {
+		signal.Notify(sigs, opts.Signals...)
+		defer signal.Stop(sigs)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("health: draining", "reason", "requested")
+	case s := <-sigs:
+		log.Info("health: draining", "reason", "signal", "signal", s.String())
+	}
+	if readiness != nil {
+		readiness.Shutdown()
+	}
+	if ka, ok := srv.(interface{ SetKeepAlivesEnabled(bool) }); ok {
+		// Clients that keep connections open get "Connection: close" on
+		// their next response and reconnect, elsewhere.
+		ka.SetKeepAlivesEnabled(false)
+	}
+	timer := time.NewTimer(opts.Delay)
+	select {
+	case <-timer.C:
+	case <-sigs: // a second signal: stop waiting
+		timer.Stop()
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("health: Drain: shutdown: %w", err)
+	}
+	if err != nil {
+		log.Warn("health: drain deadline passed with requests in flight", "timeout", opts.Timeout)
+		return err
+	}
+	log.Info("health: drained")
+	return nil
+}
