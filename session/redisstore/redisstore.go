@@ -154,14 +154,9 @@ func (s *Store) index(ctx context.Context, user, key string, expires time.Time) 
 
 // Apply implements session.Store.
 func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
-	if u.SetUser && u.User != "" {
-		exp := u.Expires
-		if exp.IsZero() {
-			exp = time.Now().Add(indexFallbackTTL)
-		}
-		if err := s.index(ctx, u.User, key, exp); err != nil {
-			return wrap("apply", err)
-		}
+	indexExp := u.Expires
+	if indexExp.IsZero() {
+		indexExp = time.Now().Add(indexFallbackTTL)
 	}
 	args := make([]any, 0, 4+2*len(u.Set)+len(u.Delete))
 	exp, setUser := "", "0"
@@ -179,6 +174,13 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 		args = append(args, k)
 	}
 	for range maxForwards {
+		if u.SetUser && u.User != "" {
+			// Index first (a separate key, maybe another Cluster slot), so a concurrent
+			// DestroyUser sees the session; a stale entry is harmless.
+			if err := s.index(ctx, u.User, key, indexExp); err != nil {
+				return wrap("apply", err)
+			}
+		}
 		res, err := applyScript.Run(ctx, s.c, []string{s.key(key)}, args...).Result()
 		if err != nil {
 			return wrap("apply", err)
