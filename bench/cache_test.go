@@ -1,12 +1,28 @@
 package bench
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/ristretto/v2"
+	rediscachepeer "github.com/go-redis/cache/v9"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/cache/rediscache"
+	"github.com/maypok86/otter/v2"
+	"github.com/redis/go-redis/v9"
 )
 
 const hitKeys = 1024
@@ -26,30 +42,27 @@ func newLadder(b *testing.B, store cache.Store[int, int], opts cache.Options) *c
 	return a
 }
 
-// BenchmarkHit is the hit path: ladder's Aside.Get over its LRU store (TTL
-// set, so the clock is read) against a bare golang-lru Cache.Get.
+// BenchmarkHit is the hit path: ladder's Aside.Get over its LRU store
+// against a bare golang-lru Cache.Get. ladder-lru sets a TTL (one monotonic
+// clock read per hit); ladder-lru-nottl is the like-for-like comparison, since
+// golang-lru's Cache has no expiry at all.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
-	b.Run("ladder-lru", func(b *testing.B) {
-		s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{})
-		a := newLadder(b, s, cache.Options{TTL: time.Hour})
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			a.Get(ctx, i&(hitKeys-1), loadInt)
-			i++
-		}
-	})
-	b.Run("ladder-lru-nottl", func(b *testing.B) {
-		s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{})
-		a := newLadder(b, s, cache.Options{})
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			a.Get(ctx, i&(hitKeys-1), loadInt)
-			i++
-		}
-	})
+	for _, v := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"ladder-lru", time.Hour}, {"ladder-lru-nottl", 0}} {
+		b.Run(v.name, func(b *testing.B) {
+			s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{})
+			a := newLadder(b, s, cache.Options{TTL: v.ttl})
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				a.Get(ctx, i&(hitKeys-1), loadInt)
+				i++
+			}
+		})
+	}
 	b.Run("golang-lru-lru", func(b *testing.B) {
 		c, _ := lru.New[int, int](hitKeys)
 		for i := range hitKeys {
@@ -61,5 +74,248 @@ func BenchmarkHit(b *testing.B) {
 			c.Get(i & (hitKeys - 1))
 			i++
 		}
+	})
+}
+
+// BenchmarkParallelHit is read throughput from every core: ladder's Aside
+// over a sharded LRU against otter and ristretto.
+func BenchmarkParallelHit(b *testing.B) {
+	ctx := context.Background()
+	par := func(b *testing.B, get func(int)) {
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(hitKeys)
+			for pb.Next() {
+				get(i & (hitKeys - 1))
+				i++
+			}
+		})
+	}
+	b.Run("ladder-sharded", func(b *testing.B) {
+		s, _ := cache.NewShardedLRU[int, int](64, 4*hitKeys, cache.StoreOptions{})
+		a := newLadder(b, s, cache.Options{TTL: time.Hour})
+		par(b, func(k int) { a.Get(ctx, k, loadInt) })
+	})
+	b.Run("otter-sharded", func(b *testing.B) {
+		c := otter.Must(&otter.Options[int, int]{MaximumSize: 4 * hitKeys})
+		for i := range hitKeys {
+			c.Set(i, i)
+		}
+		par(b, func(k int) { c.GetIfPresent(k) })
+	})
+	b.Run("ristretto-sharded", func(b *testing.B) {
+		c, _ := ristretto.NewCache(&ristretto.Config[int, int]{NumCounters: 40 * hitKeys, MaxCost: 4 * hitKeys, BufferItems: 64, IgnoreInternalCost: true})
+		b.Cleanup(c.Close)
+		for i := range hitKeys {
+			c.Set(i, i, 1)
+		}
+		c.Wait()
+		par(b, func(k int) { c.Get(k) })
+	})
+}
+
+// stream is a request sequence for the hit-ratio benchmarks.
+type stream struct {
+	name  string
+	keys  []uint64
+	sizes []int
+}
+
+func zipfStream() stream {
+	z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.01, 1, 99_999)
+	keys := make([]uint64, 200_000)
+	for i := range keys {
+		keys[i] = z.Uint64()
+	}
+	return stream{"zipf", keys, []int{1000, 5000, 20000}}
+}
+
+func gliStream(b *testing.B) stream {
+	f, err := os.Open("testdata/gli.lirs.gz")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := parseLIRS(bufio.NewScanner(zr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return stream{"gli", keys, []int{250, 500, 1000}}
+}
+
+// parseLIRS reads one block number per line; blank lines and "*" markers are skipped.
+func parseLIRS(sc *bufio.Scanner) ([]uint64, error) {
+	var keys []uint64
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line == "*" {
+			continue
+		}
+		k, err := strconv.ParseUint(line, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("trace line %d: %w", len(keys)+1, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, sc.Err()
+}
+
+// policy is one cache under a hit-ratio replay: get reports a hit, set admits on a miss.
+type policy struct {
+	get func(uint64) bool
+	set func(uint64)
+}
+
+func ladderPolicy(s cache.Store[uint64, struct{}]) policy {
+	return policy{
+		get: func(k uint64) bool { _, ok := s.Get(k); return ok },
+		set: func(k uint64) { s.Set(k, &cache.Entry[struct{}]{}) },
+	}
+}
+
+// policies returns a constructor per cache under test, each building a fresh cache of size entries.
+func policies(b *testing.B, size int) map[string]func() policy {
+	must := func(s cache.Store[uint64, struct{}], err error) cache.Store[uint64, struct{}] {
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	return map[string]func() policy{
+		"ladder-lru": func() policy { return ladderPolicy(must(cache.NewLRU[uint64, struct{}](size, cache.StoreOptions{}))) },
+		"ladder-2q": func() policy {
+			return ladderPolicy(must(cache.NewTwoQueue[uint64, struct{}](size, cache.StoreOptions{})))
+		},
+		"ladder-arc":  func() policy { return ladderPolicy(must(cache.NewARC[uint64, struct{}](size, cache.StoreOptions{}))) },
+		"ladder-lfu":  func() policy { return ladderPolicy(must(cache.NewLFU[uint64, struct{}](size, cache.StoreOptions{}))) },
+		"ladder-fifo": func() policy { return ladderPolicy(must(cache.NewFIFO[uint64, struct{}](size, cache.StoreOptions{}))) },
+		"otter": func() policy {
+			o := otter.Must(&otter.Options[uint64, struct{}]{MaximumSize: size})
+			return policy{get: func(k uint64) bool { _, ok := o.GetIfPresent(k); return ok }, set: func(k uint64) { o.Set(k, struct{}{}) }}
+		},
+		// ristretto's Set is asynchronous; waiting after each one measures its
+		// policy (TinyLFU admission, sampled LFU eviction), not its dropped buffers.
+		"ristretto": func() policy {
+			r, err := ristretto.NewCache(&ristretto.Config[uint64, struct{}]{NumCounters: int64(10 * size), MaxCost: int64(size), BufferItems: 64, IgnoreInternalCost: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(r.Close)
+			return policy{get: func(k uint64) bool { _, ok := r.Get(k); return ok }, set: func(k uint64) { r.Set(k, struct{}{}, 1); r.Wait() }}
+		},
+	}
+}
+
+// BenchmarkHitRatio replays a Zipf stream and the gli trace against every
+// ladder store and against otter and ristretto, at three sizes each, and
+// reports hit% (the figure that matters; ns/op is per replayed request).
+func BenchmarkHitRatio(b *testing.B) {
+	for _, st := range []stream{zipfStream(), gliStream(b)} {
+		for _, size := range st.sizes {
+			ps := policies(b, size)
+			for _, name := range slices.Sorted(maps.Keys(ps)) {
+				b.Run(fmt.Sprintf("%s-%s-%d", name, st.name, size), func(b *testing.B) {
+					var hits, reqs int
+					for b.Loop() {
+						p := ps[name]() // a fresh cache per replay
+						hits, reqs = 0, 0
+						for _, k := range st.keys {
+							reqs++
+							if p.get(k) {
+								hits++
+							} else {
+								p.set(k)
+							}
+						}
+					}
+					b.ReportMetric(100*float64(hits)/float64(reqs), "hit%")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkStampede: per iteration, 1000 goroutines spread over two
+// instances of a two-tier (local + Redis) cache miss one new key at once;
+// loads/op counts loader calls (2 is the floor: one per instance, since
+// both libraries deduplicate within a process). Needs LADDER_REDIS_ADDR.
+func BenchmarkStampede(b *testing.B) {
+	addr := os.Getenv("LADDER_REDIS_ADDR")
+	if addr == "" {
+		b.Skip("LADDER_REDIS_ADDR not set: BenchmarkStampede needs a redis-server")
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
+	b.Cleanup(func() { rdb.Close() })
+	const callers, instances = 1000, 2
+	prefix := fmt.Sprintf("ladder-bench:%d:", time.Now().UnixNano())
+	b.Cleanup(func() {
+		ctx := context.Background()
+		for it := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator(); it.Next(ctx); {
+			rdb.Del(ctx, it.Val())
+		}
+	})
+	var loads atomic.Int64
+	loader := func() (string, error) {
+		loads.Add(1)
+		time.Sleep(2 * time.Millisecond) // the database query
+		return "value", nil
+	}
+	run := func(b *testing.B, get func(inst int, key string) error) {
+		b.ReportAllocs()
+		loads.Store(0)
+		n := 0
+		for b.Loop() {
+			key := fmt.Sprint("k", n)
+			n++
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range callers {
+				wg.Go(func() {
+					<-start
+					if err := get(i%instances, key); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+		}
+		b.ReportMetric(float64(loads.Load())/float64(n), "loads/op")
+	}
+	b.Run("ladder-two-tier", func(b *testing.B) {
+		var insts []*rediscache.Cache[string]
+		for range instances {
+			c, err := rediscache.New[string](rdb, nil, rediscache.Options{Prefix: prefix + "ladder:", L1: cache.Options{TTL: time.Minute}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close() })
+			insts = append(insts, c)
+		}
+		load := func(ctx context.Context, key string) (string, error) { return loader() }
+		run(b, func(inst int, key string) error {
+			_, err := insts[inst].Get(context.Background(), key, load)
+			return err
+		})
+	})
+	b.Run("go-redis-cache-two-tier", func(b *testing.B) {
+		var insts []*rediscachepeer.Cache
+		for range instances {
+			insts = append(insts, rediscachepeer.New(&rediscachepeer.Options{
+				Redis: rdb, LocalCache: rediscachepeer.NewTinyLFU(10_000, time.Minute),
+			}))
+		}
+		run(b, func(inst int, key string) error {
+			var v string
+			return insts[inst].Once(&rediscachepeer.Item{
+				Key: prefix + "peer:" + key, Value: &v, TTL: time.Minute,
+				Do: func(*rediscachepeer.Item) (any, error) { return loader() },
+			})
+		})
 	})
 }
