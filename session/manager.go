@@ -168,6 +168,8 @@ func From(ctx context.Context) *Session {
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.load(r)
+		// A response may depend on the session: shared caches must key it by cookie.
+		w.Header().Add("Vary", "Cookie")
 		sw := &writer{ResponseWriter: w, s: s, r: r}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
 		sw.finish()

@@ -54,6 +54,9 @@ func TestCookieAttributes(t *testing.T) {
 		if len(c.Value) != 43 || strings.ContainsAny(c.Value, "+/=") {
 			t.Errorf("token %q: want 43 base64url characters", c.Value)
 		}
+		if resp.Header.Get("Vary") != "Cookie" {
+			t.Errorf("Vary = %q, want Cookie", resp.Header.Get("Vary"))
+		}
 		if _, ok := session.KeyOf(c.Value); !ok {
 			t.Errorf("KeyOf(%q) not ok", c.Value)
 		}
