@@ -1,0 +1,108 @@
+package lb
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Outcome is what the caller of [Pool.Pick] reports through the done callback.
+type Outcome struct {
+	// Err is the error of the attempt, if any. A cancelled or expired context
+	// is never counted as a failure of the backend.
+	Err error
+	// Latency of the attempt; zero means "not measured" and teaches the
+	// latency-aware policies nothing.
+	Latency time.Duration
+	// Status is the protocol status (an HTTP status code), zero if none.
+	Status int
+}
+
+// Endpoint is the live state of one backend, shared by every snapshot of a
+// pool. Policies read it; only the pool writes it.
+type Endpoint struct {
+	name   string
+	zone   string
+	weight float64
+	hash   uint64 // of name, for hashing policies
+
+	inflight  atomic.Int64
+	ewma      atomic.Uint64 // float64 bits, nanoseconds
+	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
+	fails     atomic.Int32  // consecutive failures
+
+	done func(Outcome) // built once: Pick allocates nothing
+
+	// Guarded by the pool's mutex.
+	ejected      bool
+	down         bool // marked down by active health
+	ejections    int
+	ejectedUntil time.Time
+	admitted     time.Time // last (re)admission: start of slow start; zero: none
+	ejectTimer   stopper
+
+	met *endpointMetrics
+}
+
+type stopper interface{ Stop() bool }
+
+// Name is the backend's unique name.
+func (e *Endpoint) Name() string { return e.name }
+
+// Zone is the backend's locality, "" if none.
+func (e *Endpoint) Zone() string { return e.zone }
+
+// Weight is the configured weight (≥ 1).
+func (e *Endpoint) Weight() float64 { return e.weight }
+
+// InFlight is the number of picks whose done has not been called yet.
+func (e *Endpoint) InFlight() int64 { return e.inflight.Load() }
+
+// Latency is the peak-sensitive moving average of reported latencies, zero
+// until one is reported or when the pool's policy does not track latency.
+func (e *Endpoint) Latency() time.Duration {
+	return time.Duration(math.Float64frombits(e.ewma.Load()))
+}
+
+// observe folds one latency sample into the peak EWMA (Finagle's
+// PeakEwma): a sample above the average replaces it, a lower one decays
+// toward it with weight exp(-elapsed/decay).
+func (e *Endpoint) observe(lat time.Duration, now int64, decay float64) {
+	x := float64(lat)
+	prev := math.Float64frombits(e.ewma.Load())
+	last := e.ewmaStamp.Swap(now)
+	var next float64
+	switch {
+	case prev == 0 || x > prev:
+		next = x
+	default:
+		w := math.Exp(-float64(now-last) / decay)
+		next = prev*w + x*(1-w)
+	}
+	e.ewma.Store(math.Float64bits(next))
+}
+
+// fnv64 hashes s with FNV-1a followed by a finalizer, allocating nothing.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return mix64(h)
+}
+
+// mix64 is the splitmix64 finalizer.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// bounded maps a random 64-bit value to [0, n) without division.
+func bounded(r uint64, n int) int {
+	return int((r >> 32) * uint64(n) >> 32)
+}

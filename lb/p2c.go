@@ -1,0 +1,127 @@
+package lb
+
+import (
+	"math"
+	"time"
+)
+
+// LeastRequest picks two endpoints at random and sends the request to the one
+// with fewer requests in flight relative to its weight (Envoy's least
+// request, power of two choices). With unequal weights both candidates are
+// drawn in proportion to weight, so an idle pool still follows the weights
+// and a busy one balances in-flight per unit of weight, without bursts.
+func LeastRequest() Policy { return leastPolicy{} }
+
+type leastPolicy struct{}
+
+func (leastPolicy) NewPicker(cfg PickerConfig) Picker {
+	switch {
+	case len(cfg.Endpoints) == 1:
+		return firstPicker{}
+	case cfg.uniform():
+		return &p2cPicker{eps: cfg.Endpoints, rand: cfg.Rand}
+	}
+	return &weightedP2C{wr: newWeightedRandom(cfg), eps: cfg.Endpoints, w: cfg.Weights}
+}
+
+type p2cPicker struct {
+	eps  []*Endpoint
+	rand func() uint64
+}
+
+// two draws two distinct indexes in [0, n) from one random number.
+func two(r uint64, n int) (int, int) {
+	i := bounded(r, n)
+	j := bounded(r<<32, n-1)
+	if j >= i {
+		j++
+	}
+	return i, j
+}
+
+func (p *p2cPicker) Pick(uint64, bool) int {
+	i, j := two(p.rand(), len(p.eps))
+	if p.eps[j].inflight.Load() < p.eps[i].inflight.Load() {
+		return j
+	}
+	return i
+}
+
+type weightedP2C struct {
+	wr  *weightedRandom
+	eps []*Endpoint
+	w   []float64
+}
+
+func (p *weightedP2C) Pick(uint64, bool) int {
+	i, j := p.wr.sample(), p.wr.sample()
+	if float64(p.eps[j].inflight.Load())*p.w[i] < float64(p.eps[i].inflight.Load())*p.w[j] {
+		return j
+	}
+	return i
+}
+
+// PeakEWMAOptions configures [PeakEWMA].
+type PeakEWMAOptions struct {
+	// Decay is the time constant of the moving average: a latency spike is
+	// forgotten to 1/e after Decay. Zero means 10s (Finagle's default).
+	Decay time.Duration
+	// Penalty is the cost assumed for an endpoint with requests in flight
+	// and no latency measured yet. Zero means 1s.
+	Penalty time.Duration
+}
+
+// PeakEWMA is latency-aware power of two choices (Finagle, Linkerd, Kratos):
+// of two random endpoints it picks the one with the lower cost, its
+// peak-sensitive moving average of latency times its requests in flight
+// plus one, divided by its weight. A slow backend quickly loses traffic.
+// Latency comes from [Outcome.Latency].
+func PeakEWMA(opts PeakEWMAOptions) Policy {
+	if opts.Decay <= 0 {
+		opts.Decay = 10 * time.Second
+	}
+	if opts.Penalty <= 0 {
+		opts.Penalty = time.Second
+	}
+	return ewmaPolicy(opts)
+}
+
+type ewmaPolicy PeakEWMAOptions
+
+func (p ewmaPolicy) decay() time.Duration { return p.Decay }
+
+func (p ewmaPolicy) NewPicker(cfg PickerConfig) Picker {
+	if len(cfg.Endpoints) == 1 {
+		return firstPicker{}
+	}
+	inv := make([]float64, len(cfg.Weights))
+	for i, w := range cfg.Weights {
+		inv[i] = 1 / w
+	}
+	return &ewmaPicker{eps: cfg.Endpoints, inv: inv, rand: cfg.Rand, penalty: float64(p.Penalty)}
+}
+
+type ewmaPicker struct {
+	eps     []*Endpoint
+	inv     []float64
+	rand    func() uint64
+	penalty float64
+}
+
+func (p *ewmaPicker) cost(i int) float64 {
+	e := p.eps[i]
+	lat := math.Float64frombits(e.ewma.Load())
+	n := float64(e.inflight.Load())
+	if lat == 0 && n != 0 {
+		return (p.penalty + n) * p.inv[i]
+	}
+	return lat * (n + 1) * p.inv[i]
+}
+
+func (p *ewmaPicker) Pick(uint64, bool) int {
+	i, j := two(p.rand(), len(p.eps))
+	if p.cost(j) < p.cost(i) {
+		return j
+	}
+	return i
+}

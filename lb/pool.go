@@ -1,0 +1,336 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Backend describes one member of a pool.
+type Backend[T any] struct {
+	// Name identifies the backend in the pool, in metrics and in sticky
+	// cookies; it must be unique. Empty means fmt.Sprint(Value).
+	Name string
+	// Value is what Pick returns: a URL, a *sql.DB, a connection.
+	Value T
+	// Weight is the backend's share relative to the others. Zero means 1.
+	Weight int
+	// Zone is the backend's locality (zone, region, datacenter); see PoolOptions.Zones.
+	Zone string
+}
+
+// PoolOptions configures a [Pool]. The zero value balances round robin with
+// passive outlier ejection and Envoy's defaults.
+type PoolOptions struct {
+	// Policy chooses among healthy backends; nil means RoundRobin.
+	Policy Policy
+	// Zones lists localities in order of preference, nearest first. Traffic
+	// stays in the first zone while it is healthy and spills to the next
+	// ones in proportion to its unhealthy share (Envoy's priority levels).
+	// Backends in zones not listed come after, in order of appearance.
+	Zones []string
+	// Overprovisioning is the factor by which a zone's healthy share is
+	// multiplied before traffic spills: with 1.4 (the default), a zone keeps
+	// all its traffic until more than 1/1.4 ≈ 71% of it is healthy.
+	Overprovisioning float64
+	// MaxInFlight, if positive, marks a backend saturated at that many
+	// requests in flight; a pick landing on a saturated backend spills to
+	// the next zone.
+	MaxInFlight int
+	// PanicThreshold: when fewer than this share of backends is healthy,
+	// health is ignored and traffic goes to all of them (Envoy's panic
+	// mode, zones ignored), since ejecting most of a fleet overloads the rest. Zero means
+	// 0.5; negative disables.
+	PanicThreshold float64
+	// Outlier configures passive health checking.
+	Outlier OutlierOptions
+	// SlowStart configures the ramp-up of newly healthy backends.
+	SlowStart SlowStartOptions
+	// IsFailure classifies outcomes for outlier ejection and error metrics.
+	// Nil means: an error other than a cancelled or expired context, or a
+	// status ≥ 500.
+	IsFailure func(Outcome) bool
+	// Now reads the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand returns uniform random numbers for the policies; nil means math/rand/v2.
+	Rand func() uint64
+	// MeterProvider records per-backend metrics; nil means the global one.
+	MeterProvider metric.MeterProvider
+	// Logger logs ejections and re-admissions; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Pool is a set of backends of type T and the policy choosing among them.
+// Picks read an immutable snapshot swapped atomically on every change of
+// membership or health, so they take no lock. A nil or empty pool returns
+// ErrNoBackend.
+type Pool[T any] struct {
+	opts    PoolOptions
+	policy  Policy
+	decayNs float64 // > 0 when the policy tracks latency
+	met     *poolMetrics
+
+	snap atomic.Pointer[snapshot[T]]
+
+	mu       sync.Mutex
+	members  []*Endpoint
+	values   []T
+	zoneRank map[string]int
+	tick     stopper // slow start rebuild timer
+	closed   bool
+	watchers sync.WaitGroup
+	stops    []func()
+}
+
+// NewPool returns a pool of backends. It fails with ErrInvalidOptions on
+// duplicate names, negative weights or invalid options.
+func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}}
+	if p.policy == nil {
+		p.policy = RoundRobin()
+	}
+	if lt, ok := p.policy.(latencyTracker); ok {
+		p.decayNs = float64(lt.decay())
+	}
+	for i, z := range opts.Zones {
+		p.zoneRank[z] = i
+	}
+	met, err := newPoolMetrics(opts.MeterProvider, p.inflightSnapshot)
+	if err != nil {
+		return nil, err
+	}
+	p.met = met
+	if err := p.update(backends, true); err != nil {
+		met.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (o *PoolOptions) validate() error {
+	bad := func(field string, v any, why string) error {
+		return fmt.Errorf("lb: %s %v: %s: %w", field, v, why, ErrInvalidOptions)
+	}
+	switch {
+	case o.Overprovisioning < 0 || o.Overprovisioning != o.Overprovisioning:
+		return bad("Overprovisioning", o.Overprovisioning, "must be ≥ 0")
+	case o.MaxInFlight < 0:
+		return bad("MaxInFlight", o.MaxInFlight, "must be ≥ 0")
+	case o.PanicThreshold > 1 || o.PanicThreshold != o.PanicThreshold:
+		return bad("PanicThreshold", o.PanicThreshold, "must be ≤ 1")
+	}
+	seen := map[string]bool{}
+	for _, z := range o.Zones {
+		if seen[z] {
+			return bad("Zones", o.Zones, fmt.Sprintf("zone %q listed twice", z))
+		}
+		seen[z] = true
+	}
+	if err := o.Outlier.validate(); err != nil {
+		return err
+	}
+	if err := o.SlowStart.validate(); err != nil {
+		return err
+	}
+	if o.Overprovisioning == 0 {
+		o.Overprovisioning = 1.4
+	}
+	if o.PanicThreshold == 0 {
+		o.PanicThreshold = 0.5
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Uint64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Pick chooses a backend. The caller must call done exactly once with the
+// outcome when the request finishes. It returns ErrNoBackend when the pool
+// is empty.
+func (p *Pool[T]) Pick() (backend T, done func(Outcome), err error) {
+	return p.pickKeyed(0, false)
+}
+
+// PickKey chooses a backend for key: with the [Hash] policy equal keys go to
+// the same backend; other policies ignore the key.
+func (p *Pool[T]) PickKey(key string) (backend T, done func(Outcome), err error) {
+	return p.pickKeyed(fnv64(key), true)
+}
+
+func (p *Pool[T]) pickKeyed(key uint64, keyed bool) (T, func(Outcome), error) {
+	s := p.load()
+	i := s.choose(key, keyed)
+	if i < 0 {
+		var zero T
+		return zero, nil, ErrNoBackend
+	}
+	e := s.all[i]
+	e.inflight.Add(1)
+	return s.vals[i], e.done, nil
+}
+
+func (p *Pool[T]) load() *snapshot[T] {
+	if p == nil {
+		return nil
+	}
+	return p.snap.Load()
+}
+
+// Endpoints returns the current members in order.
+func (p *Pool[T]) Endpoints() []*Endpoint {
+	if s := p.load(); s != nil {
+		return slices.Clone(s.all)
+	}
+	return nil
+}
+
+// Healthy reports how many members are eligible for traffic (not ejected,
+// not marked down) and how many there are.
+func (p *Pool[T]) Healthy() (healthy, total int) {
+	if s := p.load(); s != nil {
+		return s.healthy, len(s.all)
+	}
+	return 0, 0
+}
+
+// Update replaces the members. Backends keeping their name, weight and zone
+// keep their state (in flight, latency, ejection); others start in slow start.
+func (p *Pool[T]) Update(backends []Backend[T]) error {
+	return p.update(backends, false)
+}
+
+func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
+	now := p.opts.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	old := make(map[string]*Endpoint, len(p.members))
+	for _, e := range p.members {
+		old[e.name] = e
+	}
+	members := make([]*Endpoint, 0, len(backends))
+	values := make([]T, 0, len(backends))
+	seen := make(map[string]bool, len(backends))
+	for i, b := range backends {
+		name := b.Name
+		if name == "" {
+			name = fmt.Sprint(b.Value)
+		}
+		switch {
+		case seen[name]:
+			return fmt.Errorf("lb: backend %d: Name %q: duplicate: %w", i, name, ErrInvalidOptions)
+		case b.Weight < 0:
+			return fmt.Errorf("lb: backend %q: Weight %d: must be ≥ 0: %w", name, b.Weight, ErrInvalidOptions)
+		}
+		seen[name] = true
+		w := float64(max(b.Weight, 1))
+		e := old[name]
+		if e == nil || e.weight != w || e.zone != b.Zone {
+			e = p.newEndpoint(name, b.Zone, w, e)
+			if !initial {
+				e.admitted = now
+			}
+		}
+		delete(old, name)
+		members = append(members, e)
+		values = append(values, b.Value)
+	}
+	for _, e := range old {
+		if e.ejectTimer != nil {
+			e.ejectTimer.Stop()
+		}
+	}
+	p.members, p.values = members, values
+	p.rebuild(now)
+	return nil
+}
+
+func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint) *Endpoint {
+	e := &Endpoint{name: name, zone: zone, weight: w, hash: fnv64(name)}
+	if prev != nil {
+		e.ewma.Store(prev.ewma.Load())
+		e.ewmaStamp.Store(prev.ewmaStamp.Load())
+	}
+	e.met = p.met.endpoint(name, zone)
+	e.done = func(o Outcome) { p.finish(e, o) }
+	return e
+}
+
+// finish is every endpoint's done callback.
+func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
+	e.inflight.Add(-1)
+	failed := p.isFailure(o)
+	if p.decayNs > 0 && o.Latency > 0 {
+		e.observe(o.Latency, p.opts.Now().UnixNano(), p.decayNs)
+	}
+	if failed {
+		if n := e.fails.Add(1); p.opts.Outlier.Consecutive > 0 && int(n) >= p.opts.Outlier.Consecutive {
+			p.eject(e)
+		}
+	} else if e.fails.Load() != 0 {
+		e.fails.Store(0)
+	}
+	e.met.record(p.met, o, failed)
+}
+
+func (p *Pool[T]) isFailure(o Outcome) bool {
+	if p.opts.IsFailure != nil {
+		return p.opts.IsFailure(o)
+	}
+	return IsFailure(o)
+}
+
+// IsFailure is the default classification of an outcome: an error other
+// than a cancelled or expired context, or a status ≥ 500.
+func IsFailure(o Outcome) bool {
+	if o.Err != nil {
+		return !errors.Is(o.Err, context.Canceled) && !errors.Is(o.Err, context.DeadlineExceeded)
+	}
+	return o.Status >= 500
+}
+
+// Close stops the pool's timers and health watchers and waits for them.
+// Picks keep working on the last snapshot.
+func (p *Pool[T]) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	for _, e := range p.members {
+		if e.ejectTimer != nil {
+			e.ejectTimer.Stop()
+		}
+	}
+	if p.tick != nil {
+		p.tick.Stop()
+	}
+	stops := p.stops
+	p.mu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
+	p.watchers.Wait()
+	p.met.close()
+	return nil
+}

@@ -1,0 +1,167 @@
+package lb
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// snapshot is the immutable state picks read: the members by position and,
+// per zone in order of preference, the eligible ones with their picker.
+type snapshot[T any] struct {
+	all         []*Endpoint
+	vals        []T
+	tiers       []tier
+	cum         []uint64 // cumulative traffic share per tier, out of 1<<32
+	rand        func() uint64
+	maxInFlight int64
+	healthy     int
+	panic       bool
+}
+
+type tier struct {
+	pos    []int // positions in all
+	picker Picker
+}
+
+// choose returns a position in all, or -1.
+func (s *snapshot[T]) choose(key uint64, keyed bool) int {
+	if s == nil || len(s.tiers) == 0 {
+		return -1
+	}
+	t := 0
+	if len(s.tiers) > 1 {
+		r := s.rand() >> 32
+		for t < len(s.cum)-1 && r >= s.cum[t] {
+			t++
+		}
+	}
+	i := s.tiers[t].pos[s.tiers[t].picker.Pick(key, keyed)]
+	if s.maxInFlight > 0 && s.all[i].inflight.Load() >= s.maxInFlight {
+		// Saturated: spill to the next zone whose pick has room.
+		for u := t + 1; u < len(s.tiers); u++ {
+			j := s.tiers[u].pos[s.tiers[u].picker.Pick(key, keyed)]
+			if s.all[j].inflight.Load() < s.maxInFlight {
+				return j
+			}
+		}
+	}
+	return i
+}
+
+// chooseExcept picks like choose but avoids the positions in tried when
+// another eligible backend exists, for retries on a different backend.
+func (s *snapshot[T]) chooseExcept(key uint64, keyed bool, tried []int) int {
+	i := s.choose(key, keyed)
+	for attempt := 0; attempt < 2 && i >= 0 && slices.Contains(tried, i); attempt++ {
+		i = s.choose(s.rand(), keyed)
+	}
+	if i < 0 || !slices.Contains(tried, i) {
+		return i
+	}
+	for _, t := range s.tiers {
+		off := int(s.rand() % uint64(len(t.pos)))
+		for k := range t.pos {
+			if j := t.pos[(k+off)%len(t.pos)]; !slices.Contains(tried, j) {
+				return j
+			}
+		}
+	}
+	return i
+}
+
+// rebuild computes and publishes a new snapshot; p.mu is held.
+func (p *Pool[T]) rebuild(now time.Time) {
+	s := &snapshot[T]{all: p.members, vals: p.values, rand: p.opts.Rand, maxInFlight: int64(p.opts.MaxInFlight)}
+	for _, e := range p.members {
+		if e.eligible() {
+			s.healthy++
+		}
+	}
+	n := len(p.members)
+	s.panic = n > 0 && p.opts.PanicThreshold > 0 && float64(s.healthy) < p.opts.PanicThreshold*float64(n)
+	ramping := false
+	var shares []float64
+	zones := p.zoneOrder()
+	if s.panic {
+		zones = nil // one tier of every member: zones are ignored in panic
+	}
+	for z := 0; z == 0 || z < len(zones); z++ {
+		var pos []int
+		total := 0
+		for i, e := range p.members {
+			if zones != nil && e.zone != zones[z] {
+				continue
+			}
+			total++
+			if s.panic || e.eligible() {
+				pos = append(pos, i)
+			}
+		}
+		if len(pos) == 0 {
+			continue
+		}
+		eps := make([]*Endpoint, len(pos))
+		ws := make([]float64, len(pos))
+		for k, i := range pos {
+			eps[k] = p.members[i]
+			f, ramp := p.opts.SlowStart.factor(eps[k].admitted, now)
+			ramping = ramping || ramp
+			ws[k] = eps[k].weight * f
+		}
+		cfg := PickerConfig{Endpoints: eps, Weights: ws, Rand: p.opts.Rand, Now: p.opts.Now}
+		s.tiers = append(s.tiers, tier{pos: pos, picker: p.policy.NewPicker(cfg)})
+		shares = append(shares, float64(len(pos))/float64(total))
+	}
+	s.cum = spill(shares, p.opts.Overprovisioning, s.panic)
+	p.snap.Store(s)
+	if ramping {
+		p.scheduleTick()
+	}
+}
+
+// spill turns each zone's healthy share into its share of traffic: a zone
+// takes min(1, healthy×overprovisioning) of what the nearer zones left, and
+// what remains at the end is spread in proportion.
+func spill(healthy []float64, over float64, panic bool) []uint64 {
+	if len(healthy) <= 1 {
+		return nil
+	}
+	load := make([]float64, len(healthy))
+	left := 1.0
+	for i, h := range healthy {
+		if panic {
+			h = 1
+		}
+		load[i] = math.Min(left, h*over)
+		left -= load[i]
+	}
+	sum := 1 - left
+	cum := make([]uint64, len(load))
+	acc := 0.0
+	for i, l := range load {
+		acc += l / sum
+		cum[i] = uint64(math.Min(acc, 1) * (1 << 32))
+	}
+	cum[len(cum)-1] = 1 << 32
+	return cum
+}
+
+// zoneOrder lists the zones present: configured ones first, then the others
+// in order of appearance.
+func (p *Pool[T]) zoneOrder() []string {
+	var known, rest []string
+	for _, e := range p.members {
+		if _, ok := p.zoneRank[e.zone]; ok {
+			if !slices.Contains(known, e.zone) {
+				known = append(known, e.zone)
+			}
+		} else if !slices.Contains(rest, e.zone) {
+			rest = append(rest, e.zone)
+		}
+	}
+	slices.SortFunc(known, func(a, b string) int { return p.zoneRank[a] - p.zoneRank[b] })
+	return append(known, rest...)
+}
+
+func (e *Endpoint) eligible() bool { return !e.ejected && !e.down }
