@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -218,4 +219,42 @@ func TestOptionsValidation(t *testing.T) {
 	if _, err := session.New(nil, session.Options{}); !errors.Is(err, session.ErrInvalidOptions) {
 		t.Errorf("New(nil store): err = %v", err)
 	}
+}
+
+// hexCodec is a non-JSON codec: strings stored as hex.
+type hexCodec struct{}
+
+func (hexCodec) Marshal(v any) ([]byte, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("hexCodec: %T", v)
+	}
+	return []byte(hex.EncodeToString([]byte(s))), nil
+}
+
+func (hexCodec) Unmarshal(b []byte, v any) error {
+	d, err := hex.DecodeString(string(b))
+	if err != nil {
+		return err
+	}
+	*(v.(*string)) = string(d)
+	return nil
+}
+
+func TestCustomCodec(t *testing.T) {
+	e := newEnv(t, session.Options{Codec: hexCodec{}})
+	_, tok := e.do("", put(t, "k", "hi"))
+	if v, err := get[string](t, e, tok, "k"); v != "hi" || err != nil {
+		t.Fatalf("k = %q, %v", v, err)
+	}
+	key, _ := session.KeyOf(tok)
+	rec, err := e.store.Load(t.Context(), key)
+	if err != nil || string(rec.Values["k"]) != "6869" {
+		t.Fatalf("stored %q, %v; want the codec's encoding", rec.Values["k"], err)
+	}
+	e.do(tok, func(_ http.ResponseWriter, _ *http.Request, s *session.Session) {
+		if err := session.Put(s, "n", 1); err == nil || !strings.Contains(err.Error(), `"n"`) {
+			t.Errorf("codec error not reported with the key: %v", err)
+		}
+	})
 }

@@ -193,6 +193,7 @@ func (s *Session) RenewID(ctx context.Context) error {
 			// Destroyed or expired meanwhile: continue as a new session with this
 			// request's changes only.
 			s.stored, s.rec.Values, s.rec.Created = false, nil, time.Time{}
+			s.del, s.touch, s.size = nil, time.Time{}, sizeOf(s.set)
 		case err != nil:
 			return fmt.Errorf("%w: renew: %w", ErrStore, err)
 		default:
