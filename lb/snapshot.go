@@ -16,6 +16,7 @@ type snapshot[T any] struct {
 	rand        func() uint64
 	maxInFlight int64
 	healthy     int
+	ok          []bool // eligible by position
 	panic       bool
 }
 
@@ -80,6 +81,10 @@ func (p *Pool[T]) rebuild(now time.Time) {
 	}
 	n := len(p.members)
 	s.panic = n > 0 && p.opts.PanicThreshold > 0 && float64(s.healthy) < p.opts.PanicThreshold*float64(n)
+	s.ok = make([]bool, n)
+	for i, e := range p.members {
+		s.ok[i] = s.panic || e.eligible()
+	}
 	ramping := false
 	var shares []float64
 	zones := p.zoneOrder()

@@ -1,0 +1,151 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// attempts is the proxy's transport: it picks a backend per try and retries
+// replayable requests on another one.
+type attempts struct {
+	p    *Proxy
+	base http.RoundTripper
+}
+
+func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
+	st, _ := req.Context().Value(stateKey{}).(*proxyState)
+	if st == nil {
+		st = &proxyState{snap: a.p.Pool.load(), pinned: -1, served: -1}
+	}
+	ro := a.p.retry
+	a.p.budget.request()
+	retry := replayable(req)
+	tried := st.tried[:0]
+	for n := 1; ; n++ {
+		i := st.pinned
+		if n > 1 || i < 0 {
+			i = st.snap.chooseExcept(st.key, st.keyed, tried)
+		}
+		if i < 0 {
+			return nil, ErrNoBackend
+		}
+		e := st.snap.all[i]
+		e.inflight.Add(1)
+		resp, o, cancel := a.try(req, st.snap.vals[i], ro.PerTryTimeout)
+		last := n >= ro.Attempts || !retry || req.Context().Err() != nil
+		if (o.Err != nil || ro.RetryStatus(o.Status)) && !last && a.p.budget.withdraw() {
+			if resp != nil {
+				io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+				resp.Body.Close()
+			}
+			cancel()
+			e.done(o)
+			e.met.retried(a.p.Pool.met)
+			tried = append(tried, i)
+			continue
+		}
+		if o.Err != nil {
+			cancel()
+			e.done(o)
+			return nil, o.Err
+		}
+		st.served = i
+		resp.Body = wrapBody(resp.Body, func(err error) {
+			cancel()
+			if err != nil && err != io.EOF && o.Err == nil {
+				o.Err = err
+			}
+			e.done(o)
+		})
+		return resp, nil
+	}
+}
+
+// try sends one attempt to target; cancel releases its context once the
+// response body is done.
+func (a *attempts) try(req *http.Request, target *url.URL, perTry time.Duration) (*http.Response, Outcome, func()) {
+	ctx, cancel := context.WithCancel(req.Context())
+	var timer *time.Timer
+	if perTry > 0 {
+		timer = time.AfterFunc(perTry, cancel)
+	}
+	out := req.WithContext(ctx)
+	out.URL = retarget(req.URL, target)
+	start := time.Now()
+	resp, err := a.base.RoundTrip(out)
+	o := Outcome{Err: err, Latency: time.Since(start)}
+	if timer != nil && !timer.Stop() && req.Context().Err() == nil {
+		if resp != nil {
+			resp.Body.Close()
+			resp = nil
+		}
+		o.Err = fmt.Errorf("%w after %v", ErrTryTimeout, perTry)
+	}
+	if resp != nil {
+		o.Status = resp.StatusCode
+	} else if o.Err == nil {
+		o.Err = fmt.Errorf("lb: nil response from transport")
+	}
+	return resp, o, cancel
+}
+
+// retarget points u at target, joining their paths and queries.
+func retarget(u, target *url.URL) *url.URL {
+	v := *u
+	v.Scheme, v.Host = target.Scheme, target.Host
+	if target.Path != "" {
+		v.Path = strings.TrimSuffix(target.Path, "/") + "/" + strings.TrimPrefix(u.Path, "/")
+		v.RawPath = ""
+	}
+	if target.RawQuery != "" {
+		if v.RawQuery == "" {
+			v.RawQuery = target.RawQuery
+		} else {
+			v.RawQuery = target.RawQuery + "&" + v.RawQuery
+		}
+	}
+	return &v
+}
+
+// wrapBody calls finish once when the body is closed or fully read,
+// keeping the Write method of upgraded (101) connections.
+func wrapBody(b io.ReadCloser, finish func(error)) io.ReadCloser {
+	d := &doneBody{ReadCloser: b, finish: finish}
+	if rw, ok := b.(io.ReadWriteCloser); ok {
+		return &doneRWBody{doneBody: d, w: rw}
+	}
+	return d
+}
+
+type doneBody struct {
+	io.ReadCloser
+	once   sync.Once
+	finish func(error)
+}
+
+func (d *doneBody) Read(p []byte) (int, error) {
+	n, err := d.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		d.once.Do(func() { d.finish(err) })
+	}
+	return n, err
+}
+
+func (d *doneBody) Close() error {
+	err := d.ReadCloser.Close()
+	d.once.Do(func() { d.finish(nil) })
+	return err
+}
+
+type doneRWBody struct {
+	*doneBody
+	w io.Writer
+}
+
+func (d *doneRWBody) Write(p []byte) (int, error) { return d.w.Write(p) }

@@ -1,0 +1,147 @@
+package lb
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Trusted is a set of proxy networks whose forwarding headers are believed.
+type Trusted []netip.Prefix
+
+// ParseTrusted parses CIDRs ("10.0.0.0/8") and bare addresses ("127.0.0.1").
+func ParseTrusted(cidrs ...string) (Trusted, error) {
+	out := make(Trusted, 0, len(cidrs))
+	for _, c := range cidrs {
+		c = strings.TrimSpace(c)
+		if !strings.Contains(c, "/") {
+			a, err := netip.ParseAddr(c)
+			if err != nil {
+				return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// Contains reports whether a is in one of the networks.
+func (t Trusted) Contains(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range t {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerAddr is the address of the connection's remote end.
+func peerAddr(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	return a.Unmap(), err == nil
+}
+
+// forwardedChain parses X-Forwarded-For values into addresses, oldest
+// first. It stops at the first malformed element and returns only what came
+// after it (nearer to us), since anything before it cannot be trusted.
+func forwardedChain(values []string) []netip.Addr {
+	var out []netip.Addr
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(strings.Trim(part, "[]"))
+			if err != nil {
+				if ap, err2 := netip.ParseAddrPort(part); err2 == nil {
+					a, err = ap.Addr(), nil
+				}
+			}
+			if err != nil || a.Zone() != "" {
+				out = out[:0]
+				continue
+			}
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
+
+// ClientIP returns the address of the client that sent r: the connection's
+// peer, unless that peer is a trusted proxy, in which case the
+// X-Forwarded-For chain is walked back past trusted proxies to the first
+// address that is not one. Forwarding headers from untrusted peers are
+// ignored, so they cannot be spoofed.
+func ClientIP(r *http.Request, trusted Trusted) netip.Addr {
+	peer, ok := peerAddr(r)
+	if !ok || !trusted.Contains(peer) {
+		return peer
+	}
+	chain := forwardedChain(r.Header.Values("X-Forwarded-For"))
+	for i := len(chain) - 1; i >= 0; i-- {
+		if !trusted.Contains(chain[i]) {
+			return chain[i]
+		}
+		peer = chain[i]
+	}
+	return peer
+}
+
+// forwardedFor is the X-Forwarded-For to send upstream: the trusted part of
+// the incoming chain, cleaned, followed by the peer.
+func forwardedFor(r *http.Request, trusted Trusted) string {
+	peer, ok := peerAddr(r)
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	if trusted.Contains(peer) {
+		for _, a := range forwardedChain(r.Header.Values("X-Forwarded-For")) {
+			b.WriteString(a.String())
+			b.WriteString(", ")
+		}
+	}
+	b.WriteString(peer.String())
+	return b.String()
+}
+
+// HashKey functions extract the key a [Hash] policy routes on.
+
+// ClientIPKey keys requests by [ClientIP].
+func ClientIPKey(trusted Trusted) func(*http.Request) string {
+	return func(r *http.Request) string { return ClientIP(r, trusted).String() }
+}
+
+// HeaderKey keys requests by a header's value.
+func HeaderKey(name string) func(*http.Request) string {
+	name = http.CanonicalHeaderKey(name)
+	return func(r *http.Request) string { return r.Header.Get(name) }
+}
+
+// CookieKey keys requests by a cookie's value.
+func CookieKey(name string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if c, err := r.Cookie(name); err == nil {
+			return c.Value
+		}
+		return ""
+	}
+}

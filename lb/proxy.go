@@ -1,0 +1,169 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+)
+
+type urlT = *url.URL
+
+// Proxy is an HTTP reverse proxy over a pool of backend URLs, built on
+// httputil.ReverseProxy. The zero value with a Pool proxies round robin (or
+// with the pool's policy):
+//
+//	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
+//
+// X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
+// incoming ones are kept only when the peer is in TrustedProxies. Idempotent
+// requests without a body are retried on a different backend after a
+// connection error or a 502/503/504, within a retry budget. Clients see 502,
+// 503 or 504 without internal detail. WebSocket upgrades and streamed
+// responses pass through.
+type Proxy struct {
+	// Pool holds the backends. Their URLs may carry a path prefix.
+	Pool *Pool[*url.URL]
+	// TrustedProxies are the networks whose X-Forwarded-* headers are
+	// kept; from any other peer they are replaced.
+	TrustedProxies Trusted
+	// HashKey, if set, extracts the key for [Pool.PickKey] (see
+	// ClientIPKey, HeaderKey, CookieKey); the pool's policy should be [Hash].
+	HashKey func(*http.Request) string
+	// Sticky, if set, pins clients to a backend with a signed cookie.
+	Sticky *StickyOptions
+	// Retry configures retries.
+	Retry RetryOptions
+	// PreserveHost sends the client's Host header instead of the backend's.
+	PreserveHost bool
+	// Transport sends requests to backends; nil means a clone of
+	// http.DefaultTransport keeping more idle connections per backend.
+	Transport http.RoundTripper
+	// FlushInterval is httputil.ReverseProxy's; streamed responses are
+	// flushed immediately regardless.
+	FlushInterval time.Duration
+	// Logger logs proxy errors; nil means slog.Default().
+	Logger *slog.Logger
+
+	once   sync.Once
+	rp     *httputil.ReverseProxy
+	sticky *sticky
+	budget *budget
+	retry  RetryOptions
+	err    error
+}
+
+type stateKey struct{}
+
+// proxyState carries one request's routing through ReverseProxy.
+type proxyState struct {
+	snap   *snapshot[urlT]
+	key    uint64
+	keyed  bool
+	pinned int // sticky position, -1 if none
+	served int // position that answered, -1 if none
+	tried  [4]int
+}
+
+func (p *Proxy) init() {
+	p.retry = p.Retry
+	if p.err = p.retry.validate(); p.err != nil {
+		return
+	}
+	if p.Sticky != nil {
+		if p.sticky, p.err = newSticky(*p.Sticky); p.err != nil {
+			return
+		}
+	}
+	p.budget = newBudget(p.retry)
+	base := p.Transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 256
+		base = t
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      &attempts{p: p, base: base},
+		FlushInterval:  p.FlushInterval,
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		ErrorLog:       slog.NewLogLogger(p.logger().Handler(), slog.LevelWarn),
+	}
+}
+
+func (p *Proxy) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// ServeHTTP proxies r to a backend.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.once.Do(p.init)
+	if p.err != nil {
+		p.logger().Error("lb: proxy misconfigured", "err", p.err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
+	if p.HashKey != nil {
+		st.key, st.keyed = fnv64(p.HashKey(r)), true
+	}
+	if p.sticky != nil && st.snap != nil {
+		st.pinned = p.sticky.lookup(r, st.snap)
+	}
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+}
+
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	if xff := forwardedFor(pr.In, p.TrustedProxies); xff != "" {
+		pr.Out.Header.Set("X-Forwarded-For", xff)
+	}
+	host, proto := pr.In.Host, "http"
+	if pr.In.TLS != nil {
+		proto = "https"
+	}
+	if peer, ok := peerAddr(pr.In); ok && p.TrustedProxies.Contains(peer) {
+		if h := pr.In.Header.Get("X-Forwarded-Host"); h != "" {
+			host = h
+		}
+		if v := pr.In.Header.Get("X-Forwarded-Proto"); v == "http" || v == "https" {
+			proto = v
+		}
+	}
+	pr.Out.Header.Set("X-Forwarded-Host", host)
+	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	if p.PreserveHost {
+		pr.Out.Host = pr.In.Host
+	} else {
+		pr.Out.Host = ""
+	}
+}
+
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	st, _ := resp.Request.Context().Value(stateKey{}).(*proxyState)
+	if p.sticky != nil && st != nil && st.served >= 0 && st.served != st.pinned {
+		resp.Header.Add("Set-Cookie", p.sticky.cookie(st.snap, st.served).String())
+	}
+	return nil
+}
+
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadGateway
+	switch {
+	case errors.Is(err, ErrNoBackend):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrTryTimeout), errors.Is(err, context.DeadlineExceeded):
+		code = http.StatusGatewayTimeout
+	case r.Context().Err() != nil:
+		return // the client left; nobody to answer
+	}
+	p.logger().Warn("lb: proxy error", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	http.Error(w, http.StatusText(code), code)
+}
