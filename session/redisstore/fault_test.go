@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -12,9 +11,8 @@ import (
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
 
-// A Redis outage gives the handler a clear error (503 from the test server, which maps
-// session.ErrStore) for a request with a session, and service resumes with the session
-// intact once Redis is back.
+// A Redis outage (a partition between the web server and Redis) gives the handler a clear
+// error, and service resumes with the session intact once Redis is reachable again.
 func TestOutageAndRecovery(t *testing.T) {
 	srv := testenv.Redis(t)
 	proxy := testenv.Proxy(t, srv.Addr)
@@ -25,42 +23,5 @@ func TestOutageAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := sessiontest.NewServer(t, store)
-	c := &sessiontest.Client{}
-	do := func(path string) int {
-		t.Helper()
-		status, _, err := c.Do(t.Context(), web.URL, path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		return status
-	}
-	if s := do("/put?k=cart&v=3"); s != http.StatusOK {
-		t.Fatalf("put: %d", s)
-	}
-	token := c.Cookie()
-	proxy.Break()
-	for _, path := range []string{"/get?k=cart", "/put?k=x&v=1"} {
-		if s := do(path); s != http.StatusServiceUnavailable {
-			t.Fatalf("%s during outage: %d, want 503", path, s)
-		}
-	}
-	if c.Cookie() != token {
-		t.Fatal("the outage changed the client's cookie")
-	}
-	proxy.Restore()
-	var status int
-	for range 20 { // the pool redials on the next command
-		if status = do("/get?k=cart"); status == http.StatusOK {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if status != http.StatusOK {
-		t.Fatalf("after recovery: %d", status)
-	}
-	_, body, _ := c.Do(t.Context(), web.URL, "/get?k=cart")
-	if body != "3" {
-		t.Fatalf("cart after recovery = %q, want 3", body)
-	}
+	sessiontest.RunOutage(t, store, proxy.Break, proxy.Restore)
 }

@@ -2,7 +2,10 @@ package redisstore_test
 
 import (
 	"errors"
+	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
@@ -39,4 +42,46 @@ func TestServers(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// Keys carry the {session:…} hash tag, expire in Redis by themselves, and tombstones and
+// user indexes expire too.
+func TestKeysAndExpiry(t *testing.T) {
+	srv := testenv.Redis(t)
+	c := srv.Client(t)
+	s, err := redisstore.New(c, redisstore.Options{Prefix: srv.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	key := sessiontest.Key()
+	now := time.Now()
+	if err := s.Create(ctx, key, session.Record{Values: map[string][]byte{"a": []byte("1")}, User: "alice",
+		Created: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := c.Keys(ctx, srv.Prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(keys)
+	if len(keys) != 2 || keys[0] != srv.Prefix+"{session:"+key+"}" || !strings.HasPrefix(keys[1], srv.Prefix+"{session:user:") ||
+		strings.Contains(keys[1], "alice") {
+		t.Fatalf("keys = %q", keys)
+	}
+	for _, k := range keys {
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil || ttl < 59*time.Minute || ttl > 62*time.Minute {
+			t.Errorf("PTTL %s = %v, %v; want about an hour", k, ttl, err)
+		}
+	}
+	if err := s.Destroy(ctx, key, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 0 || ttl > 30*time.Second {
+		t.Errorf("tombstone PTTL = %v, %v; want ≤ 30s", ttl, err)
+	}
+	if n, err := c.HLen(ctx, keys[0]).Result(); err != nil || n != 1 {
+		t.Errorf("tombstone has %d fields (%v); want only the marker", n, err)
+	}
 }

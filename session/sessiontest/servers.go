@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -43,7 +44,7 @@ type Server struct {
 // NewServer starts a Server over store, closed at the end of the test.
 func NewServer(t *testing.T, store session.Store) *Server {
 	t.Helper()
-	m, err := session.New(store, session.Options{Insecure: true})
+	m, err := session.New(store, session.Options{Insecure: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
