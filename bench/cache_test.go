@@ -43,18 +43,23 @@ func newLadder(b *testing.B, store cache.Store[int, int], opts cache.Options) *c
 }
 
 // BenchmarkHit is the hit path: ladder's Aside.Get over its LRU store
-// against a bare golang-lru Cache.Get. ladder-lru sets a TTL (one monotonic
-// clock read per hit); ladder-lru-nottl is the like-for-like comparison, since
-// golang-lru's Cache has no expiry at all.
+// against a bare golang-lru Cache.Get. ladder-lru sets a TTL, so each hit
+// reads the monotonic clock; -coarseclock reads a ticker-driven clock
+// instead (Options.ClockResolution); -nottl is like for like with
+// golang-lru's Cache, which has no expiry at all.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
 	for _, v := range []struct {
 		name string
-		ttl  time.Duration
-	}{{"ladder-lru", time.Hour}, {"ladder-lru-nottl", 0}} {
+		opts cache.Options
+	}{
+		{"ladder-lru", cache.Options{TTL: time.Hour}},
+		{"ladder-lru-coarseclock", cache.Options{TTL: time.Hour, ClockResolution: time.Millisecond}},
+		{"ladder-lru-nottl", cache.Options{}},
+	} {
 		b.Run(v.name, func(b *testing.B) {
 			s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{})
-			a := newLadder(b, s, cache.Options{TTL: v.ttl})
+			a := newLadder(b, s, v.opts)
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -92,11 +97,20 @@ func BenchmarkParallelHit(b *testing.B) {
 			}
 		})
 	}
-	b.Run("ladder-sharded", func(b *testing.B) {
-		s, _ := cache.NewShardedLRU[int, int](64, 4*hitKeys, cache.StoreOptions{})
-		a := newLadder(b, s, cache.Options{TTL: time.Hour})
-		par(b, func(k int) { a.Get(ctx, k, loadInt) })
-	})
+	for _, v := range []struct {
+		name string
+		opts cache.Options
+	}{
+		{"ladder-sharded", cache.Options{TTL: time.Hour}},
+		{"ladder-sharded-coarseclock", cache.Options{TTL: time.Hour, ClockResolution: time.Millisecond}},
+		{"ladder-sharded-nottl", cache.Options{}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			s, _ := cache.NewShardedLRU[int, int](64, 4*hitKeys, cache.StoreOptions{})
+			a := newLadder(b, s, v.opts)
+			par(b, func(k int) { a.Get(ctx, k, loadInt) })
+		})
+	}
 	b.Run("otter-sharded", func(b *testing.B) {
 		c := otter.Must(&otter.Options[int, int]{MaximumSize: 4 * hitKeys})
 		for i := range hitKeys {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Loader loads the value for key on a miss. It runs detached from the
@@ -28,7 +29,8 @@ type Aside[K comparable, V any] struct {
 	opts     Options
 	notFound error
 	epoch    atomic.Uint64
-	base     time.Time // origin of entry timestamps
+	base     time.Time    // origin of entry timestamps
+	coarse   atomic.Int64 // ticker-driven clock (ns since base); 0 when off
 	c        counters
 	inst     instruments
 	log      *slog.Logger
@@ -73,6 +75,9 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 		return nil, fmt.Errorf("cache: metrics: %w", err)
 	}
 	a.done, a.cancel = context.WithCancel(context.Background())
+	if opts.ClockResolution > 0 && opts.Now == nil {
+		a.startClock(opts.ClockResolution)
+	}
 	return a, nil
 }
 
@@ -89,16 +94,8 @@ func (a *Aside[K, V]) Close() error {
 	a.mu.Unlock()
 	a.cancel()
 	a.wg.Wait()
+	a.coarse.Store(0) // the ticker is gone: read the real clock again
 	return a.inst.reg.Unregister()
-}
-
-// now is nanoseconds since the cache was built, read from the monotonic
-// clock (time.Since skips the wall-clock read time.Now pays for).
-func (a *Aside[K, V]) now() int64 {
-	if a.opts.Now != nil {
-		return int64(a.opts.Now().Sub(a.base))
-	}
-	return int64(time.Since(a.base))
 }
 
 func (a *Aside[K, V]) rand() uint64 {
@@ -143,12 +140,12 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 		return 0, false
 	}
 	if e.expires == 0 && e.refreshAt == 0 {
-		a.c.hits.Add(1)
+		a.c.hits.add(unsafe.Pointer(e))
 		return 0, true
 	}
 	now = a.now()
 	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && !a.xfetchDue(e, now) {
-		a.c.hits.Add(1)
+		a.c.hits.add(unsafe.Pointer(e))
 		return now, true
 	}
 	return now, false

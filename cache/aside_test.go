@@ -344,7 +344,7 @@ func TestBadOptions(t *testing.T) {
 	for _, o := range []cache.Options{
 		{TTL: -1}, {Jitter: 1.01}, {Jitter: -0.1}, {EarlyRefreshBeta: -1},
 		{StaleWhileRevalidate: -time.Second}, {StaleIfError: -1}, {RefreshAfter: -1},
-		{LoadTimeout: -1}, {NegativeTTL: -1},
+		{LoadTimeout: -1}, {NegativeTTL: -1}, {ClockResolution: -1}, {ClockResolution: time.Microsecond},
 	} {
 		if _, err := cache.New[string, int](nil, o); !errors.Is(err, cache.ErrInvalidOptions) {
 			t.Errorf("New(%+v): err = %v, want ErrInvalidOptions", o, err)

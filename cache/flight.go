@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime/debug"
 	"time"
+	"unsafe"
 )
 
 // flight is one load of one key, shared by every caller that missed it
@@ -31,12 +32,12 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 		switch {
 		case e.negative:
 			if now < e.expires {
-				a.c.hits.Add(1)
+				a.c.hits.add(unsafe.Pointer(e))
 				var zero V
 				return zero, fmt.Errorf("cache: %w", a.notFound)
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
-			a.c.hits.Add(1)
+			a.c.hits.add(unsafe.Pointer(e))
 			if _, started := a.start(ctx, key, load); started {
 				a.c.early.Add(1)
 			}
@@ -100,9 +101,9 @@ func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load Meta
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
 	stop := context.AfterFunc(a.done, cancel)
-	start := a.now()
+	start := a.exactNow()
 	v, m, err := a.call(ctx, key, load)
-	end := a.now()
+	end := a.exactNow()
 	stop()
 	cancel()
 	a.recordLoad(parent, time.Duration(end-start), err)

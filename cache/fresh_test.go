@@ -202,3 +202,26 @@ func TestStaleIfError(t *testing.T) {
 		}
 	})
 }
+
+func TestCoarseClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAside(t, cache.Options{TTL: 10500 * time.Millisecond, ClockResolution: time.Second})
+		src := &source{}
+		a.Get(t.Context(), "k", src.load)
+		time.Sleep(10700 * time.Millisecond) // the coarse clock reads 10s: not yet expired
+		synctest.Wait()
+		if v, _ := a.Get(t.Context(), "k", src.load); v != 1 {
+			t.Fatalf("at 10.7s with a 1s clock: %d, want the cached 1", v)
+		}
+		time.Sleep(300 * time.Millisecond) // the tick at 11s passes the expiry
+		synctest.Wait()                    // let the ticker goroutine store it
+		if v, _ := a.Get(t.Context(), "k", src.load); v != 2 {
+			t.Fatalf("at 11s: %d, want a reload (2)", v)
+		}
+		a.Close() // stops the ticker; hits read the exact clock again
+		time.Sleep(10600 * time.Millisecond)
+		if _, ok := a.Peek("k"); ok {
+			t.Fatal("after Close the frozen coarse clock kept an expired entry alive")
+		}
+	})
+}

@@ -94,12 +94,12 @@ func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flig
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
 	stop := context.AfterFunc(a.done, cancel)
-	start := a.now()
+	start := a.exactNow()
 	vals, _, err := protect(a, "batch load", func() (map[K]V, Meta, error) {
 		m, err := load(ctx, keys)
 		return m, Meta{}, err
 	})
-	end := a.now()
+	end := a.exactNow()
 	stop()
 	cancel()
 	a.recordLoad(parent, time.Duration(end-start), err)
