@@ -28,7 +28,7 @@ func call(t *testing.T, b Breaker, outcome error) error {
 func TestGoBreakerTripsAndRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var changes []string
-		b, err := NewGoBreaker("db", GoBreakerOptions{Settings: gobreaker.Settings{
+		b, err := NewGoBreaker("db", GoBreakerOptions{Logger: quiet, Settings: gobreaker.Settings{
 			Timeout: 5 * time.Second,
 			OnStateChange: func(_ string, from, to gobreaker.State) {
 				changes = append(changes, from.String()+">"+to.String())
@@ -84,8 +84,8 @@ func TestGoBreakerTripsAndRecovers(t *testing.T) {
 }
 
 func TestBreakerAllowCancelledContext(t *testing.T) {
-	gb, _ := NewGoBreaker("a", GoBreakerOptions{})
-	th, _ := NewThrottle("a", ThrottleOptions{})
+	gb, _ := NewGoBreaker("a", GoBreakerOptions{Logger: quiet})
+	th, _ := NewThrottle("a", ThrottleOptions{Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, b := range []Breaker{gb, th} {
@@ -105,7 +105,7 @@ func (c *fakeClock) now() time.Time { return c.t }
 func TestThrottleProbability(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	u := ^uint64(0) // never below p: nothing rejected
-	th, err := NewThrottle("api", ThrottleOptions{Window: 10 * time.Second, Buckets: 10,
+	th, err := NewThrottle("api", ThrottleOptions{Logger: quiet, Window: 10 * time.Second, Buckets: 10,
 		Now: clk.now, Rand: func() uint64 { return u }})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestThrottleProbability(t *testing.T) {
 
 func TestThrottleIsFailure(t *testing.T) {
 	notFound := errors.New("not found")
-	th, err := NewThrottle("api", ThrottleOptions{
+	th, err := NewThrottle("api", ThrottleOptions{Logger: quiet,
 		IsFailure: func(err error) bool { return !errors.Is(err, notFound) },
 		Rand:      func() uint64 { return 0 }})
 	if err != nil {
@@ -176,7 +176,7 @@ func TestThrottleConvergesToKTimesAccepts(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	var seed uint64 = 42
 	rnd := func() uint64 { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return seed }
-	th, err := NewThrottle("api", ThrottleOptions{Now: clk.now, Rand: rnd})
+	th, err := NewThrottle("api", ThrottleOptions{Logger: quiet, Now: clk.now, Rand: rnd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestThrottleConvergesToKTimesAccepts(t *testing.T) {
 }
 
 func TestDoReportsPanicAndErrors(t *testing.T) {
-	b, _ := NewGoBreaker("x", GoBreakerOptions{Settings: gobreaker.Settings{
+	b, _ := NewGoBreaker("x", GoBreakerOptions{Logger: quiet, Settings: gobreaker.Settings{
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}})
 	func() {
 		defer func() {
@@ -225,14 +225,14 @@ func TestDoReportsPanicAndErrors(t *testing.T) {
 	if err := Do(context.Background(), b, func(context.Context) error { return nil }); !errors.Is(err, ErrOpen) {
 		t.Fatalf("Do through open breaker: %v", err)
 	}
-	ok, _ := NewThrottle("y", ThrottleOptions{})
+	ok, _ := NewThrottle("y", ThrottleOptions{Logger: quiet})
 	if err := Do(context.Background(), ok, func(context.Context) error { return errBackend }); err != errBackend {
 		t.Fatalf("Do error: %v", err)
 	}
 }
 
 func TestBreakerBadInput(t *testing.T) {
-	if _, err := NewGoBreaker("", GoBreakerOptions{}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := NewGoBreaker("", GoBreakerOptions{Logger: quiet}); !errors.Is(err, ErrInvalidOptions) {
 		t.Error(err)
 	}
 	for _, o := range []ThrottleOptions{{K: 0.5}, {K: -1}, {K: math.NaN()}, {Buckets: -1}, {Buckets: 1001}} {
@@ -240,7 +240,7 @@ func TestBreakerBadInput(t *testing.T) {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
-	if _, err := NewThrottle("", ThrottleOptions{}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := NewThrottle("", ThrottleOptions{Logger: quiet}); !errors.Is(err, ErrInvalidOptions) {
 		t.Error(err)
 	}
 }
@@ -248,9 +248,9 @@ func TestBreakerBadInput(t *testing.T) {
 func TestBreakerMetrics(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	gb, _ := NewGoBreaker("gb", GoBreakerOptions{MeterProvider: mp, Settings: gobreaker.Settings{
+	gb, _ := NewGoBreaker("gb", GoBreakerOptions{Logger: quiet, MeterProvider: mp, Settings: gobreaker.Settings{
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}})
-	th, _ := NewThrottle("th", ThrottleOptions{MeterProvider: mp, Rand: func() uint64 { return 0 }})
+	th, _ := NewThrottle("th", ThrottleOptions{Logger: quiet, MeterProvider: mp, Rand: func() uint64 { return 0 }})
 	_ = call(t, gb, errBackend)
 	_ = call(t, gb, nil)
 	for range 5 {

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/sony/gobreaker/v2"
@@ -21,6 +22,8 @@ type GoBreakerOptions struct {
 	Settings gobreaker.Settings
 	// MeterProvider records rejections and state; nil means the global one.
 	MeterProvider metric.MeterProvider
+	// Logger logs state changes; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // GoBreaker is a [Breaker] over github.com/sony/gobreaker/v2's two-step
@@ -29,7 +32,7 @@ type GoBreaker struct {
 	cb         *gobreaker.TwoStepCircuitBreaker[struct{}]
 	rejections atomic.Uint64
 	rejCounter metric.Int64Counter
-	rejSet     metric.AddOption
+	rejOpts    []metric.AddOption // precomputed: a variadic call would allocate
 	stateGauge metric.Int64Gauge
 	transCtr   metric.Int64Counter
 	name       string
@@ -62,16 +65,21 @@ func NewGoBreaker(name string, opts GoBreakerOptions) (*GoBreaker, error) {
 	b.transCtr, err = m.Int64Counter("ladder.health.breaker.transitions", metric.WithUnit("{transition}"),
 		metric.WithDescription("Circuit breaker state changes."))
 	otelHandle(err)
-	b.rejSet = metric.WithAttributeSet(attribute.NewSet(attrBreaker.String(name)))
+	b.rejOpts = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrBreaker.String(name)))}
 
 	st := opts.Settings
 	st.Name = name
 	userExcluded, userChange := st.IsExcluded, st.OnStateChange
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	st.IsExcluded = func(err error) bool {
 		return isCtxErr(err) || (userExcluded != nil && userExcluded(err))
 	}
 	st.OnStateChange = func(n string, from, to gobreaker.State) {
 		s := goBreakerToUs[to]
+		log.Info("health: breaker state", "breaker", name, "from", goBreakerToUs[from].String(), "to", s.String())
 		b.stateGauge.Record(context.Background(), int64(s), metric.WithAttributeSet(attribute.NewSet(attrBreaker.String(name))))
 		b.transCtr.Add(context.Background(), 1, metric.WithAttributes(attrBreaker.String(name), attrState.String(s.String())))
 		if userChange != nil {
@@ -92,7 +100,7 @@ func (b *GoBreaker) Allow(ctx context.Context) (func(error), error) {
 	done, err := b.cb.Allow()
 	if err != nil {
 		b.rejections.Add(1)
-		b.rejCounter.Add(ctx, 1, b.rejSet)
+		b.rejCounter.Add(ctx, 1, b.rejOpts...)
 		if err == gobreaker.ErrTooManyRequests {
 			return nil, errGoTooMany
 		}

@@ -50,6 +50,7 @@ type Prober struct {
 
 	mu      sync.RWMutex
 	targets map[string]*target
+	snap    atomic.Pointer[map[string]*target] // copy of targets for lock-free Status
 	closed  bool
 	wg      sync.WaitGroup
 
@@ -58,6 +59,7 @@ type Prober struct {
 
 	duration    metric.Float64Histogram
 	transitions metric.Int64Counter
+	status      metric.Int64Gauge
 }
 
 type target struct {
@@ -123,7 +125,11 @@ func (p *Prober) init() {
 	p.transitions, err = m.Int64Counter("ladder.health.probe.transitions",
 		metric.WithUnit("{transition}"), metric.WithDescription("Status changes of probed targets."))
 	otelHandle(err)
+	p.status, err = m.Int64Gauge("ladder.health.probe.status",
+		metric.WithDescription("Status of a probed target: 0 unknown, 1 up, 3 down."))
+	otelHandle(err)
 	p.targets = make(map[string]*target)
+	p.publishSnapLocked()
 	p.subs = make(map[*subscription]struct{})
 }
 
@@ -149,6 +155,7 @@ func (p *Prober) Add(name string, probe Probe) error {
 	t := &target{name: name, probe: probe, sets: newOutcomeSets(attrProbe, name)}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	p.targets[name] = t
+	p.publishSnapLocked()
 	p.wg.Add(1)
 	go p.run(t)
 	return nil
@@ -163,6 +170,7 @@ func (p *Prober) Remove(name string) bool {
 	t, ok := p.targets[name]
 	if ok {
 		delete(p.targets, name)
+		p.publishSnapLocked()
 		t.cancel()
 	}
 	p.mu.Unlock()
@@ -172,12 +180,20 @@ func (p *Prober) Remove(name string) bool {
 	return ok
 }
 
+// publishSnapLocked publishes a copy of targets; the caller holds p.mu.
+func (p *Prober) publishSnapLocked() {
+	m := make(map[string]*target, len(p.targets))
+	for k, v := range p.targets {
+		m[k] = v
+	}
+	p.snap.Store(&m)
+}
+
 // Status returns the current status of name and whether name is present.
+// It takes no lock and allocates nothing.
 func (p *Prober) Status(name string) (Status, bool) {
 	p.initOne.Do(p.init)
-	p.mu.RLock()
-	t, ok := p.targets[name]
-	p.mu.RUnlock()
+	t, ok := (*p.snap.Load())[name]
 	if !ok {
 		return StatusUnknown, false
 	}
@@ -201,6 +217,7 @@ func (p *Prober) Close() error {
 		ts = append(ts, t)
 	}
 	clear(p.targets)
+	p.publishSnapLocked()
 	p.mu.Unlock()
 	p.wg.Wait()
 	for _, t := range ts {
@@ -304,6 +321,7 @@ func (p *Prober) record(t *target, err error, at time.Time) {
 		return
 	}
 	t.status.Store(int32(to))
+	p.status.Record(context.Background(), int64(to), metric.WithAttributes(attrProbe.String(t.name)))
 	tr := Transition{Name: t.name, From: from, To: to, Err: err, At: at}
 	p.transitions.Add(context.Background(), 1, metric.WithAttributes(attrProbe.String(t.name), attrStatus.String(to.String())))
 	if to == StatusDown {

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,8 @@ type ThrottleOptions struct {
 	IsFailure func(err error) bool
 	// MeterProvider records rejections and state; nil means the global one.
 	MeterProvider metric.MeterProvider
+	// Logger logs when throttling starts and stops; nil means slog.Default().
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Rand draws rejections; nil means math/rand/v2.
@@ -52,11 +55,14 @@ type Throttle struct {
 	now       func() time.Time
 	rand      func() uint64
 	done      func(error)
+	name      string
+	log       *slog.Logger
 
 	rejections atomic.Uint64
 	rejCounter metric.Int64Counter
 	stateGauge metric.Int64Gauge
 	set        metric.MeasurementOption
+	rejOpts    []metric.AddOption // precomputed: a variadic call would allocate
 }
 
 var _ Breaker = (*Throttle)(nil)
@@ -79,7 +85,10 @@ func NewThrottle(name string, opts ThrottleOptions) (*Throttle, error) {
 	case opts.Buckets < 0 || opts.Buckets > 1000:
 		return nil, fmt.Errorf("health: ThrottleOptions.Buckets %d: must be in 1..1000: %w", opts.Buckets, ErrInvalidOptions)
 	}
-	t := &Throttle{k: opts.K, isFailure: opts.IsFailure, now: opts.Now, rand: opts.Rand}
+	t := &Throttle{k: opts.K, isFailure: opts.IsFailure, now: opts.Now, rand: opts.Rand, name: name, log: opts.Logger}
+	if t.log == nil {
+		t.log = slog.Default()
+	}
 	if t.k == 0 {
 		t.k = 2
 	}
@@ -111,6 +120,7 @@ func NewThrottle(name string, opts ThrottleOptions) (*Throttle, error) {
 		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 throttling."))
 	otelHandle(err)
 	t.set = metric.WithAttributeSet(attribute.NewSet(attrBreaker.String(name)))
+	t.rejOpts = []metric.AddOption{t.set}
 	t.stateGauge.Record(context.Background(), int64(BreakerClosed), t.set)
 	return t, nil
 }
@@ -129,7 +139,7 @@ func (t *Throttle) Allow(ctx context.Context) (func(error), error) {
 	if p > 0 && float64(t.rand()>>11)/(1<<53) < p {
 		t.bucket(idx).requests.Add(1)
 		t.rejections.Add(1)
-		t.rejCounter.Add(ctx, 1, t.set)
+		t.rejCounter.Add(ctx, 1, t.rejOpts...)
 		return nil, errThrottled
 	}
 	return t.done, nil
@@ -177,6 +187,7 @@ func (t *Throttle) setThrottled(ctx context.Context, on bool) {
 			s = BreakerThrottling
 		}
 		t.stateGauge.Record(ctx, int64(s), t.set)
+		t.log.Info("health: breaker state", "breaker", t.name, "to", s.String())
 	}
 }
 
