@@ -191,7 +191,8 @@ func (m *Manager) load(r *http.Request) *Session {
 	ctx := r.Context()
 	start := m.opts.Now()
 	rec, err := m.store.Load(ctx, key)
-	m.met.observe(ctx, opLoad, start, m.opts.Now(), err)
+	now := m.opts.Now()
+	m.met.observe(ctx, opLoad, start, now, err)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return s
@@ -199,7 +200,6 @@ func (m *Manager) load(r *http.Request) *Session {
 		s.err = fmt.Errorf("%w: load: %w", ErrStore, err)
 		return s
 	}
-	now := m.opts.Now()
 	if !now.Before(rec.Expires) || !now.Before(rec.Created.Add(m.opts.Lifetime)) {
 		return s // expired: the store may not have forgotten it yet
 	}
