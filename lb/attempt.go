@@ -14,17 +14,23 @@ import (
 // attempts is the proxy's transport: it picks a backend per try and retries
 // replayable requests on another one.
 type attempts struct {
-	p    *Proxy
-	base http.RoundTripper
+	pool   *Pool[*url.URL]
+	retry  RetryOptions
+	budget *budget
+	base   http.RoundTripper
 }
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	st, _ := req.Context().Value(stateKey{}).(*proxyState)
 	if st == nil {
-		st = &proxyState{snap: a.p.Pool.load(), pinned: -1, served: -1}
+		st = &proxyState{snap: a.pool.load(), pinned: -1, served: -1}
 	}
-	ro := a.p.retry
-	a.p.budget.request()
+	return a.roundTrip(req, st)
+}
+
+func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response, error) {
+	ro := a.retry
+	a.budget.request()
 	retry := replayable(req)
 	tried := st.tried[:0]
 	for n := 1; ; n++ {
@@ -39,14 +45,14 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.inflight.Add(1)
 		resp, o, cancel := a.try(req, st.snap.vals[i], ro.PerTryTimeout)
 		last := n >= ro.Attempts || !retry || req.Context().Err() != nil
-		if (o.Err != nil || ro.RetryStatus(o.Status)) && !last && a.p.budget.withdraw() {
+		if (o.Err != nil || ro.RetryStatus(o.Status)) && !last && a.budget.withdraw() {
 			if resp != nil {
 				io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 				resp.Body.Close()
 			}
 			cancel()
 			e.done(o)
-			e.met.retried(a.p.Pool.met)
+			e.met.retried(a.pool.met)
 			tried = append(tried, i)
 			continue
 		}

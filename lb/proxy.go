@@ -88,7 +88,7 @@ func (p *Proxy) init() {
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      &attempts{p: p, base: base},
+		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base},
 		FlushInterval:  p.FlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,

@@ -1,0 +1,90 @@
+package lb_test
+
+import (
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ladder-go/ladder/health"
+	"github.com/ladder-go/ladder/health/healthtest"
+	"github.com/ladder-go/ladder/lb"
+	"github.com/ladder-go/ladder/lb/lbtest"
+)
+
+func TestWatchActiveHealth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prober, err := health.NewProber(health.ProberOptions{Interval: time.Second, Rise: 1, Fall: 1, Jitter: -1, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prober.Close()
+		probes := map[string]*healthtest.Probe{"a": {}, "b": {}, "c": {}}
+		for name, pr := range probes {
+			if err := prober.Add(name, pr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		probes["c"].SetHealthy(false)
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		p := newPool(t, backends("a,b,c"), lb.PoolOptions{PanicThreshold: -1})
+		stop := p.Watch(prober)
+		defer stop()
+		if got := count(t, p, 90); got["c"] != 0 {
+			t.Fatalf("c down before Watch, got %v", got)
+		}
+		probes["a"].SetHealthy(false)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := count(t, p, 90); got["a"] != 0 || got["b"] != 90 {
+			t.Fatalf("a down: %v", got)
+		}
+		probes["a"].SetHealthy(true)
+		probes["c"].SetHealthy(true)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := count(t, p, 90); got["a"] != 30 || got["c"] != 30 {
+			t.Fatalf("a and c back: %v", got)
+		}
+	})
+}
+
+func TestProbeHTTP(t *testing.T) {
+	bs := lbtest.Start(t, 2)
+	healthy := map[string]bool{"b0": true, "b1": false}
+	for _, b := range bs {
+		b.Handle(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" && !healthy[b.Name] {
+				w.WriteHeader(503)
+			}
+		})
+	}
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, PanicThreshold: -1})
+	prober, err := health.NewProber(health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prober.Close()
+	stop, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for i := 0; ; i++ {
+		if h, _ := pool.Healthy(); h == 1 {
+			break
+		}
+		if i == 2000 {
+			t.Fatal("b1 never marked down")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 10 {
+		v, done, _ := pool.Pick()
+		done(lb.Outcome{})
+		if v != bs[0].URL {
+			t.Fatalf("picked %v, want the healthy b0", v)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package lb
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+)
+
+// Transport is a client-side load balancer: an http.RoundTripper sending
+// each request to a backend of Pool chosen by its policy, whatever host the
+// request names, with the proxy's retries of idempotent requests on another
+// backend. The zero value with a Pool works:
+//
+//	client := &http.Client{Transport: &lb.Transport{Pool: pool}}
+//	client.Get("http://users/api/v1/me") // host replaced by a backend's
+type Transport struct {
+	// Pool holds the backends. Their URLs may carry a path prefix.
+	Pool *Pool[*url.URL]
+	// Base sends requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// HashKey, if set, extracts the key for a [Hash] policy.
+	HashKey func(*http.Request) string
+	// Retry configures retries.
+	Retry RetryOptions
+
+	once sync.Once
+	a    *attempts
+	err  error
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// RoundTrip sends req to a backend. It returns ErrNoBackend when none is
+// available and ErrInvalidOptions for invalid Retry options.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.once.Do(func() {
+		ro := t.Retry
+		if t.err = ro.validate(); t.err != nil {
+			return
+		}
+		base := t.Base
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
+	})
+	if t.err != nil {
+		closeBody(req)
+		return nil, t.err
+	}
+	st := &proxyState{snap: t.Pool.load(), pinned: -1, served: -1}
+	if t.HashKey != nil {
+		st.key, st.keyed = fnv64(t.HashKey(req)), true
+	}
+	resp, err := t.a.roundTrip(req, st)
+	if err != nil {
+		closeBody(req)
+	}
+	return resp, err
+}
+
+// closeBody honours RoundTripper's contract to close the body even on errors.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
