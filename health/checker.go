@@ -200,8 +200,8 @@ func (c *Checker) Shutdown() {
 }
 
 // Close stops background runs, cancels running checks and waits for them to
-// return. It is idempotent and returns nil. Report keeps returning the last
-// results.
+// return (a check that ignores its context delays Close until it returns).
+// It is idempotent and returns nil. Report keeps returning the last results.
 func (c *Checker) Close() error {
 	c.initOne.Do(c.init)
 	c.mu.Lock()

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 type counted struct {
@@ -312,4 +315,40 @@ func TestCheckerBadInput(t *testing.T) {
 	if r := zero.Report(context.Background()); r.Status != StatusUp {
 		t.Errorf("zero Checker: %v", r.Status)
 	}
+}
+
+func TestCheckerMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		db := &counted{sleep: 250 * time.Millisecond}
+		db.fail.Store(true)
+		c := newTestChecker(t, CheckerOptions{MeterProvider: mp}, Check{Name: "db", Func: db.check})
+		c.Report(context.Background())
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		var dur float64
+		var status int64 = -1
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				switch m.Name {
+				case "ladder.health.check.duration":
+					dp := m.Data.(metricdata.Histogram[float64]).DataPoints[0]
+					if v, _ := dp.Attributes.Value(attrOutcome); v.AsString() == "failure" {
+						dur = dp.Sum
+					}
+				case "ladder.health.check.status":
+					dp := m.Data.(metricdata.Gauge[int64]).DataPoints[0]
+					if v, _ := dp.Attributes.Value(attrCheck); v.AsString() == "db" {
+						status = dp.Value
+					}
+				}
+			}
+		}
+		if dur != 0.25 || status != int64(StatusDown) {
+			t.Fatalf("duration %v status %v", dur, status)
+		}
+	})
 }

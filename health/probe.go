@@ -127,9 +127,14 @@ func (p *httpProbe) Probe(ctx context.Context) error {
 	return nil
 }
 
-// CloseIdleConnections closes the probe's idle keep-alive connections. The
-// Prober calls it when the probe is removed or the Prober closes.
-func (p *httpProbe) CloseIdleConnections() { p.client.CloseIdleConnections() }
+// CloseIdleConnections closes the idle keep-alive connections of the probe's
+// own transport (not those of a Client the caller gave). The Prober calls it
+// when a target is removed or the Prober closes.
+func (p *httpProbe) CloseIdleConnections() {
+	if p.transport != nil {
+		p.transport.CloseIdleConnections()
+	}
+}
 
 // TCPProbe returns a Probe that succeeds when a TCP connection to addr
 // (host:port) can be opened; the connection is closed at once.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 func TestHTTPProbe(t *testing.T) {
@@ -218,4 +220,30 @@ func TestProberHTTPEndToEnd(t *testing.T) {
 	if tr := next(); tr.To != StatusUp {
 		t.Fatalf("%+v", tr)
 	}
+}
+
+// Removing a target whose probe is in flight leaves no keep-alive connection
+// (and its goroutines) behind.
+func TestProberRemoveLeavesNoConnection(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+	}))
+	defer srv.Close()
+	ignore := goleak.IgnoreCurrent()
+	p := newTestProber(t, ProberOptions{Interval: time.Millisecond})
+	defer p.Close()
+	ch, unsub := p.Subscribe(4)
+	defer unsub()
+	probe, err := HTTPProbe(srv.URL, HTTPProbeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Add("a", probe); err != nil {
+		t.Fatal(err)
+	}
+	<-ch
+	time.Sleep(5 * time.Millisecond) // the second probe is in flight
+	p.Remove("a")
+	unsub()
+	goleak.VerifyNone(t, ignore, goleak.IgnoreTopFunction("github.com/ladder-go/ladder/health.(*Prober).Close"))
 }

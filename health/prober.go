@@ -174,9 +174,6 @@ func (p *Prober) Remove(name string) bool {
 		t.cancel()
 	}
 	p.mu.Unlock()
-	if ok {
-		closeIdle(t.probe)
-	}
 	return ok
 }
 
@@ -211,18 +208,13 @@ func (p *Prober) Close() error {
 		return nil
 	}
 	p.closed = true
-	ts := make([]*target, 0, len(p.targets))
 	for _, t := range p.targets {
 		t.cancel()
-		ts = append(ts, t)
 	}
 	clear(p.targets)
 	p.publishSnapLocked()
 	p.mu.Unlock()
 	p.wg.Wait()
-	for _, t := range ts {
-		closeIdle(t.probe)
-	}
 	p.subMu.Lock()
 	for s := range p.subs {
 		s.closeLocked()
@@ -240,6 +232,8 @@ func closeIdle(pr Probe) {
 
 func (p *Prober) run(t *target) {
 	defer p.wg.Done()
+	// After the last probe, so no connection returns to the pool later.
+	defer closeIdle(t.probe)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {

@@ -359,7 +359,7 @@ func TestProberMetrics(t *testing.T) {
 		if err := reader.Collect(context.Background(), &rm); err != nil {
 			t.Fatal(err)
 		}
-		var sawDur, sawTr bool
+		var sawDur, sawTr, sawStatus bool
 		for _, sm := range rm.ScopeMetrics {
 			if sm.Scope.Name != scope {
 				continue
@@ -369,6 +369,9 @@ func TestProberMetrics(t *testing.T) {
 				case "ladder.health.probe.duration":
 					h := m.Data.(metricdata.Histogram[float64])
 					sawDur = len(h.DataPoints) == 1 && h.DataPoints[0].Count == 1
+				case "ladder.health.probe.status":
+					g := m.Data.(metricdata.Gauge[int64])
+					sawStatus = len(g.DataPoints) == 1 && g.DataPoints[0].Value == int64(StatusUp)
 				case "ladder.health.probe.transitions":
 					s := m.Data.(metricdata.Sum[int64])
 					if len(s.DataPoints) == 1 && s.DataPoints[0].Value == 1 {
@@ -378,8 +381,8 @@ func TestProberMetrics(t *testing.T) {
 				}
 			}
 		}
-		if !sawDur || !sawTr {
-			t.Fatalf("duration %v transitions %v: %+v", sawDur, sawTr, rm)
+		if !sawDur || !sawTr || !sawStatus {
+			t.Fatalf("duration %v transitions %v status %v: %+v", sawDur, sawTr, sawStatus, rm)
 		}
 	})
 }
