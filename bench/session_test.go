@@ -2,10 +2,12 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,4 +149,103 @@ func run(b *testing.B, h http.Handler, cookieName string, rts *atomic.Int64) {
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(rts.Load())/float64(n), "rt/op")
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "req/s")
+}
+
+// BenchmarkConcurrentWrites sends 8 concurrent requests of one session, each putting
+// its own key, and reports lost% (keys missing afterwards): whole-session stores lose
+// writes to the last writer, per-key stores must not.
+func BenchmarkConcurrentWrites(b *testing.B) {
+	addr := os.Getenv("LADDER_REDIS_ADDR")
+	if addr == "" {
+		b.Skip("LADDER_REDIS_ADDR not set: start redis-server (scripts/bench does)")
+	}
+	b.Run("ladder-redis", func(b *testing.B) {
+		client := redis.NewClient(&redis.Options{Addr: addr})
+		defer client.Close()
+		store, err := ladderredis.New(client, ladderredis.Options{Prefix: "bench:ladder-race:"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := session.New(store, session.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := session.From(r.Context())
+			k := r.URL.Query().Get("k")
+			if k == "" {
+				_ = session.Put(s, "init", 1)
+				return
+			}
+			if k == "count" {
+				n := 0
+				for i := range writers {
+					if _, err := session.Get[int](s, fmt.Sprint("k", i)); err == nil {
+						n++
+					}
+				}
+				fmt.Fprint(w, n)
+				return
+			}
+			_ = session.Put(s, k, 1)
+		}))
+		raceRun(b, h, session.DefaultCookieName)
+	})
+	b.Run("scs-redis", func(b *testing.B) {
+		pool := &redigo.Pool{MaxIdle: 16, Dial: func() (redigo.Conn, error) { return redigo.Dial("tcp", addr) }}
+		defer pool.Close()
+		sm := scs.New()
+		sm.Store = redisstore.NewWithPrefix(pool, "bench:scs-race:")
+		h := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			k := r.URL.Query().Get("k")
+			if k == "" {
+				sm.Put(r.Context(), "init", 1)
+				return
+			}
+			if k == "count" {
+				n := 0
+				for i := range writers {
+					if sm.Exists(r.Context(), fmt.Sprint("k", i)) {
+						n++
+					}
+				}
+				fmt.Fprint(w, n)
+				return
+			}
+			sm.Put(r.Context(), k, 1)
+		}))
+		raceRun(b, h, sm.Cookie.Name)
+	})
+}
+
+const writers = 8
+
+func raceRun(b *testing.B, h http.Handler, cookieName string) {
+	serve := func(cookie, q string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "http://example.com/?"+q, nil)
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	b.ReportAllocs()
+	lost, total := 0, 0
+	for b.Loop() {
+		var token string
+		for _, c := range serve("", "").Result().Cookies() {
+			token = c.Value
+		}
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Go(func() { serve(token, fmt.Sprint("k=k", i)) })
+		}
+		wg.Wait()
+		var kept int
+		fmt.Sscan(serve(token, "k=count").Body.String(), &kept)
+		lost += writers - kept
+		total += writers
+	}
+	b.ReportMetric(100*float64(lost)/float64(total), "lost%")
 }
