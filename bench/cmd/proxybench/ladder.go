@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/ladder-go/ladder/lb"
+)
+
+// ladderProxy is lb.Proxy with its defaults (round robin, passive outlier
+// ejection, retries of idempotent requests) over the backends, sharing the
+// Go proxies' transport so the comparison with the bare ReverseProxy
+// measures only what lb adds.
+func ladderProxy(backends []string, tr http.RoundTripper) (http.Handler, error) {
+	var bs []lb.Backend[*url.URL]
+	for _, b := range backends {
+		u, err := url.Parse("http://" + b)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", b, err)
+		}
+		bs = append(bs, lb.Backend[*url.URL]{Value: u})
+	}
+	pool, err := lb.NewPool(bs, lb.PoolOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &lb.Proxy{Pool: pool, Transport: tr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil
+}
