@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -222,6 +223,38 @@ func TestCoarseClock(t *testing.T) {
 		time.Sleep(10600 * time.Millisecond)
 		if _, ok := a.Peek("k"); ok {
 			t.Fatal("after Close the frozen coarse clock kept an expired entry alive")
+		}
+	})
+}
+
+// With stale-while-revalidate, a hot key's expiry makes nobody wait: every
+// caller gets the old value at once while a single reload runs.
+func TestHotKeyExpiryNobodyWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAside(t, cache.Options{TTL: 10 * time.Second, StaleWhileRevalidate: time.Minute})
+		src := &source{gate: make(chan struct{}, 1)}
+		src.gate <- struct{}{}
+		a.Get(t.Context(), "hot", src.load)
+		time.Sleep(10 * time.Second) // expired
+		var done atomic.Int64
+		for range 1000 {
+			go func() {
+				if v, err := a.Get(t.Context(), "hot", src.load); v == 1 && err == nil {
+					done.Add(1)
+				}
+			}()
+		}
+		synctest.Wait() // only the gated reload is still blocked
+		if done.Load() != 1000 {
+			t.Fatalf("%d of 1000 callers got the stale value without waiting", done.Load())
+		}
+		if src.calls.Load() != 2 {
+			t.Fatalf("loads = %d, want 2 (one reload for 1000 callers)", src.calls.Load())
+		}
+		src.gate <- struct{}{}
+		synctest.Wait()
+		if v, _ := a.Get(t.Context(), "hot", src.load); v != 2 {
+			t.Fatalf("after the reload: %d, want 2", v)
 		}
 	})
 }
