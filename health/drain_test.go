@@ -131,13 +131,15 @@ func startBackend(t *testing.T, addr string, hits *atomic.Int64) *liveBackend {
 	b := &liveBackend{addr: ln.Addr().String(), cancel: cancel, drain: make(chan error, 1), served: make(chan struct{})}
 	go func() { _ = srv.Serve(ln); close(b.served) }()
 	go func() {
-		b.drain <- Drain(ctx, srv, ready, DrainOptions{Delay: 300 * time.Millisecond, Timeout: 10 * time.Second, Signals: []os.Signal{}, Logger: quiet})
+		b.drain <- Drain(ctx, srv, ready, DrainOptions{Delay: time.Second, Timeout: 10 * time.Second, Signals: []os.Signal{}, Logger: quiet})
 	}()
 	return b
 }
 
 // Two real loopback servers are restarted one after the other behind a
-// client that follows readiness through a Prober: no request fails.
+// client that follows readiness through a Prober: no request fails. The one
+// assumption is that the prober (every 10ms, fall 1) notices the failing
+// readiness within the drain Delay (1s).
 func TestDrainRollingRestartLosesNoRequest(t *testing.T) {
 	var hits [2]atomic.Int64
 	backends := []*liveBackend{startBackend(t, "127.0.0.1:0", &hits[0]), startBackend(t, "127.0.0.1:0", &hits[1])}
@@ -244,6 +246,8 @@ func TestDrainRollingRestartLosesNoRequest(t *testing.T) {
 	wg.Wait()
 	for _, b := range backends {
 		b.cancel()
+	}
+	for _, b := range backends {
 		<-b.drain
 	}
 	if failed.Load() != 0 {

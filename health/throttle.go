@@ -131,7 +131,9 @@ func (t *Throttle) Allow(ctx context.Context) (func(error), error) {
 		return nil, err
 	}
 	idx := t.now().UnixNano() / t.bucketNs
-	t.lastIdx.Store(idx)
+	if t.lastIdx.Load() != idx { // a shared write per call would bounce the cache line
+		t.lastIdx.Store(idx)
+	}
 	p := t.probability(idx)
 	if t.throttled.Load() != (p > 0) {
 		t.setThrottled(ctx, p > 0)
