@@ -39,6 +39,8 @@ type Options struct {
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
 	Grace time.Duration
 	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
+	// Put enforces it against the session as this request sees it, so concurrent requests
+	// adding different keys can together exceed it by what each added.
 	MaxSize int
 	// Codec encodes values; nil means JSON.
 	Codec Codec

@@ -26,6 +26,7 @@ func RunServers(t *testing.T, open func(t *testing.T) session.Store) {
 	t.Run("RestartMidTraffic", func(t *testing.T) { testRestart(t, open) })
 	t.Run("ConcurrentAcrossServers", func(t *testing.T) { testConcurrentServers(t, open) })
 	t.Run("LogoutRace", func(t *testing.T) { testLogoutRace(t, open) })
+	t.Run("LogoutEverywhere", func(t *testing.T) { testLogoutEverywhere(t, open) })
 }
 
 // Server is one web server of the tier: a Manager over its own Store, serving
@@ -33,6 +34,8 @@ func RunServers(t *testing.T, open func(t *testing.T) session.Store) {
 //	/put?k=&v=   Put k=v        /get?k=   Get k (404 if absent, 503 on ErrStore)
 //	/login?u=    RenewID+SetUser /logout  Destroy
 //	/slow?k=&v=  wait for Release, then Put
+//	/logout-all  Manager.DestroyAll(the session's user)
+//	/user        the session's user
 type Server struct {
 	*httptest.Server
 	Manager *session.Manager
@@ -87,6 +90,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/logout":
 		err = sess.Destroy(r.Context())
+	case "/logout-all":
+		var n int
+		if n, err = s.Manager.DestroyAll(r.Context(), sess.User()); err == nil {
+			fmt.Fprint(w, n)
+		}
+	case "/user":
+		_, _ = io.WriteString(w, sess.User())
 	case "/slow":
 		loaded, release := s.gate(q.Get("k"))
 		close(loaded)
@@ -238,4 +248,22 @@ func testLogoutRace(t *testing.T, open func(*testing.T) session.Store) {
 		must(t, replay, srv.URL, get("cart"), http.StatusNotFound, "")
 		must(t, replay, srv.URL, get("late"), http.StatusNotFound, "")
 	}
+}
+
+func testLogoutEverywhere(t *testing.T, open func(*testing.T) session.Store) {
+	a, b := NewServer(t, open(t)), NewServer(t, open(t))
+	user, other := Key()[:8], Key()[:8]
+	phone, laptop, tablet, stranger := &Client{}, &Client{}, &Client{}, &Client{}
+	must(t, phone, a.URL, "/login?u="+user, http.StatusOK, "")
+	must(t, laptop, b.URL, "/login?u="+user, http.StatusOK, "")
+	must(t, tablet, a.URL, put("cart", "1"), http.StatusOK, "") // logs in after a renewal
+	must(t, tablet, b.URL, "/login?u="+user, http.StatusOK, "")
+	must(t, stranger, b.URL, "/login?u="+other, http.StatusOK, "")
+	must(t, phone, b.URL, "/logout-all", http.StatusOK, "3")
+	for _, c := range []*Client{phone, laptop, tablet} {
+		for _, srv := range []*Server{a, b} {
+			must(t, c, srv.URL, "/user", http.StatusOK, "")
+		}
+	}
+	must(t, stranger, a.URL, "/user", http.StatusOK, other)
 }
