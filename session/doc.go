@@ -29,6 +29,13 @@
 // successor, so a request that overlapped a login loses nothing. A tombstone is never
 // loaded: a request that presents the old identifier gets a new anonymous session.
 //
+// Changes are committed before the response headers go out, so the cookie can carry a new
+// identifier; changes made after the headers were sent are committed when the handler
+// returns (for a session that already has a cookie; a brand-new session started after
+// the headers cannot be handed to the client, and its changes are dropped with a
+// warning). A request that changes nothing writes nothing; the idle deadline is refreshed
+// by a single expiry update at most once per Options.TouchInterval.
+//
 // # Security
 //
 // Identifiers are 256 bits from crypto/rand, sent as unpadded base64url. Stores see only the
