@@ -7,26 +7,54 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
+// BenchmarkGetHit measures the hit path with telemetry off (noop provider)
+// and on (the OTel SDK with a reader), with and without a TTL.
 func BenchmarkGetHit(b *testing.B) {
-	for _, ttl := range []time.Duration{0, time.Hour} {
-		b.Run(fmt.Sprint("ttl=", ttl), func(b *testing.B) {
-			store, _ := cache.NewLRU[int, int](1024, cache.StoreOptions{})
-			a, _ := cache.New(store, cache.Options{TTL: ttl})
-			defer a.Close()
-			load := func(ctx context.Context, k int) (int, error) { return k, nil }
-			ctx := context.Background()
-			for i := range 1024 {
-				a.Get(ctx, i, load)
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				a.Get(ctx, i&1023, load)
-				i++
-			}
-		})
+	for _, tel := range []string{"off", "sdk"} {
+		for _, ttl := range []time.Duration{0, time.Hour} {
+			b.Run(fmt.Sprintf("otel=%s/ttl=%v", tel, ttl), func(b *testing.B) {
+				var mp metric.MeterProvider = noop.NewMeterProvider()
+				if tel == "sdk" {
+					sdk := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+					defer sdk.Shutdown(context.Background())
+					mp = sdk
+				}
+				store, _ := cache.NewLRU[int, int](1024, cache.StoreOptions{})
+				a, _ := cache.New(store, cache.Options{TTL: ttl, MeterProvider: mp})
+				defer a.Close()
+				load := func(ctx context.Context, k int) (int, error) { return k, nil }
+				ctx := context.Background()
+				for i := range 1024 {
+					a.Get(ctx, i, load)
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					a.Get(ctx, i&1023, load)
+					i++
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMiss is the miss path: a load per call (new key each time).
+func BenchmarkMiss(b *testing.B) {
+	store, _ := cache.NewLRU[int, int](1024, cache.StoreOptions{})
+	a, _ := cache.New(store, cache.Options{TTL: time.Hour, MeterProvider: noop.NewMeterProvider()})
+	defer a.Close()
+	load := func(ctx context.Context, k int) (int, error) { return k, nil }
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		a.Get(ctx, i, load)
+		i++
 	}
 }
 
