@@ -1,7 +1,5 @@
 package lb
 
-import "math"
-
 // HashOptions configures [Hash].
 type HashOptions struct {
 	// RendezvousMax is the largest pool hashed with rendezvous hashing; larger
@@ -25,42 +23,28 @@ func Hash(opts HashOptions) Policy {
 type hashPolicy HashOptions
 
 func (h hashPolicy) NewPicker(cfg PickerConfig) Picker {
-	if len(cfg.Endpoints) <= h.RendezvousMax {
+	if len(cfg.Endpoints) <= h.RendezvousMax && cfg.uniform() {
 		return newRendezvous(cfg)
 	}
 	return newMaglev(cfg)
 }
 
 type rendezvous struct {
-	eps     []*Endpoint
-	w       []float64 // nil when uniform
-	rand    func() uint64
-	uniform bool
+	eps  []*Endpoint
+	rand func() uint64
 }
 
 func newRendezvous(cfg PickerConfig) *rendezvous {
-	return &rendezvous{eps: cfg.Endpoints, w: cfg.Weights, rand: cfg.Rand, uniform: cfg.uniform()}
+	return &rendezvous{eps: cfg.Endpoints, rand: cfg.Rand}
 }
 
 func (r *rendezvous) Pick(key uint64, keyed bool) int {
 	if !keyed {
 		return bounded(r.rand(), len(r.eps))
 	}
-	best := 0
-	if r.uniform {
-		var top uint64
-		for i, e := range r.eps {
-			if s := mix64(key ^ e.hash); s > top {
-				best, top = i, s
-			}
-		}
-		return best
-	}
-	// Weighted rendezvous: score w / -ln(u), u uniform in (0, 1).
-	top := math.Inf(-1)
+	best, top := 0, uint64(0)
 	for i, e := range r.eps {
-		u := (float64(mix64(key^e.hash)>>11) + 0.5) / (1 << 53)
-		if s := r.w[i] / -math.Log(u); s > top {
+		if s := mix64(key ^ e.hash); s > top {
 			best, top = i, s
 		}
 	}

@@ -1,0 +1,96 @@
+package lb_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"time"
+
+	"github.com/ladder-go/ladder/lb"
+)
+
+func ExampleWeightedRoundRobin() {
+	pool, err := lb.NewPool([]lb.Backend[string]{
+		{Name: "a", Value: "a", Weight: 5},
+		{Name: "b", Value: "b", Weight: 1},
+		{Name: "c", Value: "c", Weight: 1},
+	}, lb.PoolOptions{Policy: lb.WeightedRoundRobin(), Rand: func() uint64 { return 0 }})
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	for range 7 {
+		v, done, _ := pool.Pick()
+		fmt.Print(v, " ")
+		done(lb.Outcome{})
+	}
+	// Output: a a b a c a a
+}
+
+func ExamplePool_Pick() {
+	pool, _ := lb.NewPool([]lb.Backend[string]{{Value: "db-1"}, {Value: "db-2"}},
+		lb.PoolOptions{Policy: lb.PeakEWMA(lb.PeakEWMAOptions{})})
+	defer pool.Close()
+
+	db, done, err := pool.Pick()
+	if err != nil {
+		return // lb.ErrNoBackend
+	}
+	start := time.Now()
+	_ = db // query it
+	done(lb.Outcome{Latency: time.Since(start)})
+}
+
+func ExampleProxy() {
+	var urls []lb.Backend[*url.URL]
+	for _, name := range []string{"web-1", "web-2"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "%s saw X-Forwarded-For %s", name, r.Header.Get("X-Forwarded-For"))
+		}))
+		defer srv.Close()
+		u, _ := url.Parse(srv.URL)
+		urls = append(urls, lb.Backend[*url.URL]{Name: name, Value: u})
+	}
+	pool, _ := lb.NewPool(urls, lb.PoolOptions{Rand: func() uint64 { return 0 }})
+	defer pool.Close()
+	front := httptest.NewServer(&lb.Proxy{Pool: pool})
+	defer front.Close()
+
+	for range 3 {
+		req, _ := http.NewRequest("GET", front.URL, nil)
+		req.Header.Set("X-Forwarded-For", "6.6.6.6") // spoofed: the peer is not trusted
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(string(body))
+	}
+	// Output:
+	// web-1 saw X-Forwarded-For 127.0.0.1
+	// web-2 saw X-Forwarded-For 127.0.0.1
+	// web-1 saw X-Forwarded-For 127.0.0.1
+}
+
+func ExampleTransport() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "served %s", r.URL.Path)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	pool, _ := lb.NewPool([]lb.Backend[*url.URL]{{Value: u}}, lb.PoolOptions{})
+	defer pool.Close()
+
+	client := &http.Client{Transport: &lb.Transport{Pool: pool}}
+	resp, err := client.Get("http://users.internal/me")
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(string(body))
+	// Output: served /me
+}
