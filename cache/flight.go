@@ -116,6 +116,8 @@ func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load Meta
 		case err != nil && a.opts.NegativeTTL > 0 && errors.Is(err, a.notFound):
 			var zero V
 			_ = a.put(key, a.entry(zero, Meta{}, end, end-start, true))
+		case err != nil:
+			a.holdOff(key, end)
 		}
 	}
 	if a.flights[key] == f {
@@ -124,6 +126,25 @@ func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load Meta
 	f.val, f.err = v, err
 	a.mu.Unlock()
 	close(f.done)
+}
+
+// holdOff keeps a failed early refresh from re-running on every hit: the
+// entry it tried to refresh keeps its value and expiry, but is not refreshed
+// early again for a second (refresh-ahead) or at all (XFetch). a.mu held.
+func (a *Aside[K, V]) holdOff(key K, now int64) {
+	old, ok := a.store.Get(key)
+	if !ok || old.negative || old.epoch != a.epoch.Load() || (old.refreshAt == 0 && old.delta == 0) {
+		return
+	}
+	if old.expires != 0 && now >= old.expires {
+		return // expired: stale windows, not early refresh, govern it now
+	}
+	e := *old
+	e.delta = 0
+	if e.refreshAt != 0 {
+		e.refreshAt = now + int64(min(a.opts.RefreshAfter, time.Second))
+	}
+	_, _ = a.store.Set(key, &e)
 }
 
 // call runs load, turning a panic into a *PanicError.

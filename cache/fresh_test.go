@@ -258,3 +258,33 @@ func TestHotKeyExpiryNobodyWaits(t *testing.T) {
 		}
 	})
 }
+
+func TestFailedRefreshAheadHoldsOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errDB := errors.New("db down")
+		a := newAside(t, cache.Options{TTL: time.Minute, RefreshAfter: 10 * time.Second})
+		src := &source{val: func(_ string, n int64) (int, error) {
+			if n > 1 {
+				return 0, errDB
+			}
+			return 1, nil
+		}}
+		a.Get(t.Context(), "k", src.load)
+		time.Sleep(10 * time.Second)
+		for range 50 { // refresh due; the reload fails
+			if v, err := a.Get(t.Context(), "k", src.load); v != 1 || err != nil {
+				t.Fatalf("hit during failing refresh = %d, %v", v, err)
+			}
+			synctest.Wait()
+		}
+		if n := src.calls.Load(); n != 2 {
+			t.Fatalf("loads = %d, want 2: a failed refresh must not re-run on every hit", n)
+		}
+		time.Sleep(time.Second)
+		a.Get(t.Context(), "k", src.load)
+		synctest.Wait()
+		if n := src.calls.Load(); n != 3 {
+			t.Fatalf("loads = %d after the hold-off, want a retry (3)", n)
+		}
+	})
+}

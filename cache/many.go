@@ -15,6 +15,8 @@ type BatchLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K
 // load. Keys already being loaded by another Get join that load instead;
 // Gets for the keys this call loads join it too. Keys that do not exist are
 // left out of the result. An error from the batch load fails the call.
+// GetMany serves fresh entries only: expired ones are reloaded in the batch
+// (no stale serving), and it starts no early refreshes.
 func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
 	if load == nil {
 		return nil, ErrNilLoader

@@ -22,11 +22,13 @@ type Options struct {
 	// EarlyRefreshBeta enables XFetch probabilistic early refresh: a hit
 	// starts a background reload when now − δ·β·ln(rand) ≥ expiry, where δ is
 	// how long the entry took to load. 1 is the paper's default; larger
-	// refreshes earlier. 0 disables.
+	// refreshes earlier. 0 disables. If an early refresh fails, that entry is
+	// not refreshed early again; it expires normally.
 	EarlyRefreshBeta float64
 	// RefreshAfter starts a background reload on the first hit once an entry
 	// is this old, while the current value keeps being served (refresh-ahead,
-	// Caffeine's refreshAfterWrite). 0 disables.
+	// Caffeine's refreshAfterWrite). 0 disables. A failed refresh is retried
+	// no sooner than min(RefreshAfter, 1 s) later, not on every hit.
 	RefreshAfter time.Duration
 	// StaleWhileRevalidate serves an expired entry for this long after its
 	// expiry while one background reload runs (RFC 5861).
