@@ -179,49 +179,8 @@ func TestDrainRollingRestartLosesNoRequest(t *testing.T) {
 		waitFor("b1", StatusUp)
 	}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-	defer client.CloseIdleConnections()
-	var ok, failed, next atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := next.Add(1)
-				i := -1
-				for k := range int64(2) {
-					if st, _ := p.Status(names[(n+k)%2]); st == StatusUp {
-						i = int((n + k) % 2)
-						break
-					}
-				}
-				if i < 0 {
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				resp, err := client.Get("http://" + addrs[i] + "/")
-				if err == nil {
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 || string(body) != "ok" {
-						err = errors.New(resp.Status + " " + string(body))
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-				} else {
-					ok.Add(1)
-				}
-			}
-		})
-	}
+	lc := startReadinessClient(p, names, addrs)
+	t.Cleanup(lc.stop)
 	for i, b := range backends {
 		for hits[i].Load() < 20 { // drain a backend that is carrying traffic
 			time.Sleep(time.Millisecond)
@@ -239,19 +198,95 @@ func TestDrainRollingRestartLosesNoRequest(t *testing.T) {
 		waitFor(names[i], StatusUp)
 		t.Logf("%v %s up", time.Since(t0), names[i])
 	}
-	for hits[0].Load() < 50 || hits[1].Load() < 50 {
+	// Both restarted backends take traffic again.
+	base := [2]int64{hits[0].Load(), hits[1].Load()}
+	deadline := time.Now().Add(30 * time.Second)
+	for hits[0].Load() < base[0]+50 || hits[1].Load() < base[1]+50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted backends got %d and %d requests", hits[0].Load()-base[0], hits[1].Load()-base[1])
+		}
 		time.Sleep(time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
+	lc.stop()
 	for _, b := range backends {
 		b.cancel()
 	}
 	for _, b := range backends {
 		<-b.drain
 	}
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed; first: %v", failed.Load(), failed.Load()+ok.Load(), firstErr.Load())
+	if lc.failed.Load() != 0 {
+		t.Fatalf("%d of %d requests failed; first: %v", lc.failed.Load(), lc.failed.Load()+lc.ok.Load(), lc.firstErr.Load())
 	}
-	t.Logf("%d requests, none lost", ok.Load())
+	t.Logf("%d requests, none lost", lc.ok.Load())
+}
+
+// readinessClient sends GETs from 4 workers, round robin over the backends
+// the prober says are up, and counts outcomes.
+type readinessClient struct {
+	ok, failed atomic.Int64
+	firstErr   atomic.Value
+	done       chan struct{}
+	once       sync.Once
+	wg         sync.WaitGroup
+	client     *http.Client
+}
+
+func startReadinessClient(p *Prober, names, addrs []string) *readinessClient {
+	c := &readinessClient{done: make(chan struct{}),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
+	var next atomic.Int64
+	for range 4 {
+		c.wg.Go(func() {
+			for {
+				select {
+				case <-c.done:
+					return
+				default:
+				}
+				n, i := next.Add(1), -1
+				for k := range int64(len(names)) {
+					if st, _ := p.Status(names[(n+k)%int64(len(names))]); st == StatusUp {
+						i = int((n + k) % int64(len(names)))
+						break
+					}
+				}
+				if i < 0 {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				c.record(c.get("http://" + addrs[i] + "/"))
+			}
+		})
+	}
+	return c
+}
+
+func (c *readinessClient) get(url string) error {
+	resp, err := c.client.Get(url)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "ok" {
+		return errors.New(resp.Status + " " + string(body))
+	}
+	return nil
+}
+
+func (c *readinessClient) record(err error) {
+	if err != nil {
+		c.failed.Add(1)
+		c.firstErr.CompareAndSwap(nil, err)
+	} else {
+		c.ok.Add(1)
+	}
+}
+
+func (c *readinessClient) stop() {
+	c.once.Do(func() {
+		close(c.done)
+		c.wg.Wait()
+		c.client.CloseIdleConnections()
+	})
 }
