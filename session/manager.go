@@ -169,26 +169,33 @@ func From(ctx context.Context) *Session {
 // headers go out (or after next returns if it wrote nothing).
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := m.load(r)
+		x := &exchange{} // one allocation for the session and the writer
+		s := &x.s
+		m.load(r, s)
 		// A response may depend on the session: shared caches must key it by cookie.
 		w.Header().Add("Vary", "Cookie")
-		sw := &writer{ResponseWriter: w, s: s, r: r}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
-		sw.finish()
+		x.w = writer{ResponseWriter: w, s: s, r: r}
+		next.ServeHTTP(&x.w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+		x.w.finish()
 	})
 }
 
-// load reads the cookie and the stored session. Malformed or unknown cookies yield a new
-// anonymous session; a store failure yields a failed session.
-func (m *Manager) load(r *http.Request) *Session {
-	s := &Session{m: m}
-	c, err := r.Cookie(m.opts.CookieName)
-	if err != nil {
-		return s
-	}
-	key, ok := parseToken(c.Value)
+type exchange struct {
+	s Session
+	w writer
+}
+
+// load reads the cookie and the stored session into s. Malformed or unknown cookies yield
+// a new anonymous session; a store failure yields a failed session.
+func (m *Manager) load(r *http.Request, s *Session) {
+	s.m = m
+	token, ok := cookieValue(r.Header, m.opts.CookieName)
 	if !ok {
-		return s
+		return
+	}
+	key, ok := parseToken(token)
+	if !ok {
+		return
 	}
 	ctx := r.Context()
 	start := m.opts.Now()
@@ -197,20 +204,19 @@ func (m *Manager) load(r *http.Request) *Session {
 	m.met.observe(ctx, opLoad, start, now, err)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return s
+		return
 	case err != nil:
 		s.err = fmt.Errorf("%w: load: %w", ErrStore, err)
-		return s
+		return
 	}
 	if !now.Before(rec.Expires) || !now.Before(rec.Created.Add(m.opts.Lifetime)) {
-		return s // expired: the store may not have forgotten it yet
+		return // expired: the store may not have forgotten it yet
 	}
-	s.token, s.key, s.stored, s.rec = c.Value, key, true, rec
+	s.token, s.key, s.stored, s.rec = token, key, true, rec
 	s.size = sizeOf(rec.Values)
 	if exp := m.expiry(rec.Created, now); exp.Sub(rec.Expires) >= m.opts.TouchInterval {
 		s.touch = exp
 	}
-	return s
 }
 
 // expiry is the idle deadline from now, capped by the absolute lifetime.

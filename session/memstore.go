@@ -1,9 +1,9 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 )
@@ -116,9 +116,7 @@ func (s *MemoryStore) Load(ctx context.Context, key string) (Record, error) {
 	if e == nil || e.tomb {
 		return Record{}, ErrNotFound
 	}
-	rec := e.rec
-	rec.Values = maps.Clone(e.rec.Values)
-	return rec, nil
+	return e.rec, nil // Values is never changed in place (Apply copies), so it can be shared
 }
 
 // Create implements Store.
@@ -131,10 +129,11 @@ func (s *MemoryStore) Create(ctx context.Context, key string, rec Record) error 
 	if s.get(key, s.now()) != nil {
 		return ErrExists
 	}
-	rec.Values = maps.Clone(rec.Values)
-	if rec.Values == nil {
-		rec.Values = make(map[string][]byte)
+	vals := make(map[string][]byte, len(rec.Values))
+	for k, v := range rec.Values {
+		vals[k] = bytes.Clone(v)
 	}
+	rec.Values = vals
 	s.put(key, &memEntry{rec: rec})
 	return nil
 }
@@ -174,11 +173,18 @@ func (s *MemoryStore) Apply(ctx context.Context, key string, u Update) error {
 	if e == nil || e.tomb {
 		return ErrNotFound
 	}
-	for _, k := range u.Delete {
-		delete(e.rec.Values, k)
-	}
-	for k, v := range u.Set {
-		e.rec.Values[k] = v
+	if len(u.Delete) > 0 || len(u.Set) > 0 {
+		vals := make(map[string][]byte, len(e.rec.Values)+len(u.Set))
+		for k, v := range e.rec.Values {
+			vals[k] = v
+		}
+		for _, k := range u.Delete {
+			delete(vals, k)
+		}
+		for k, v := range u.Set {
+			vals[k] = bytes.Clone(v)
+		}
+		e.rec.Values = vals
 	}
 	if u.SetUser && u.User != e.rec.User {
 		s.remove(key, e)

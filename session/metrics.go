@@ -30,7 +30,14 @@ type metrics struct {
 	created, destroyed, renewed metric.Int64Counter
 	errors                      metric.Int64Counter
 	duration                    metric.Float64Histogram
-	ok, failed, canceled        [numOps]metric.MeasurementOption
+	// Option slices built once: passing a single option to a variadic parameter
+	// would allocate a slice on every call.
+	ok, failed, canceled [numOps]attrOpts
+}
+
+type attrOpts struct {
+	record []metric.RecordOption
+	add    []metric.AddOption
 }
 
 func newMetrics(mp metric.MeterProvider) (*metrics, error) {
@@ -55,9 +62,9 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 	}
 	for i := range numOps {
 		opAttr := attribute.String("ladder.session.operation", opNames[i])
-		m.ok[i] = metric.WithAttributeSet(attribute.NewSet(opAttr))
-		m.failed[i] = metric.WithAttributeSet(attribute.NewSet(opAttr, attribute.String("error.type", "store")))
-		m.canceled[i] = metric.WithAttributeSet(attribute.NewSet(opAttr, attribute.String("error.type", "canceled")))
+		m.ok[i] = newAttrOpts(opAttr)
+		m.failed[i] = newAttrOpts(opAttr, attribute.String("error.type", "store"))
+		m.canceled[i] = newAttrOpts(opAttr, attribute.String("error.type", "canceled"))
 	}
 	return m, nil
 }
@@ -70,7 +77,12 @@ func (m *metrics) observe(ctx context.Context, o op, start, end time.Time, err e
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			attrs = m.canceled[o]
 		}
-		m.errors.Add(ctx, 1, attrs)
+		m.errors.Add(ctx, 1, attrs.add...)
 	}
-	m.duration.Record(ctx, end.Sub(start).Seconds(), attrs)
+	m.duration.Record(ctx, end.Sub(start).Seconds(), attrs.record...)
+}
+
+func newAttrOpts(kv ...attribute.KeyValue) attrOpts {
+	o := metric.WithAttributeSet(attribute.NewSet(kv...))
+	return attrOpts{record: []metric.RecordOption{o}, add: []metric.AddOption{o}}
 }

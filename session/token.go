@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"net/http"
+	"net/textproto"
+	"strings"
 )
 
 // tokenBytes is the identifier's entropy: 256 bits.
@@ -39,9 +42,28 @@ func parseToken(s string) (key string, ok bool) {
 // hashKey is the store key of a raw token: hex SHA-256.
 func hashKey(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 // KeyOf returns the store key of a cookie value, for tools that inspect a store; ok is
 // false if the value is not a well-formed token.
 func KeyOf(token string) (key string, ok bool) { return parseToken(token) }
+
+// cookieValue returns the value of the first cookie called name in the request's Cookie
+// headers, without parsing the others. Values are not unquoted: a quoted value is not a
+// well-formed token anyway.
+func cookieValue(h http.Header, name string) (string, bool) {
+	for _, line := range h["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, ok := strings.Cut(textproto.TrimString(part), "=")
+			if ok && k == name {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}

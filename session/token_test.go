@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -45,4 +46,34 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatal("key is not the hash of the token")
 		}
 	})
+}
+
+func TestCookieValue(t *testing.T) {
+	tok, _ := newToken()
+	cases := []struct {
+		headers []string
+		want    string
+		ok      bool
+	}{
+		{[]string{"session=" + tok}, tok, true},
+		{[]string{"a=1; session=" + tok + "; b=2"}, tok, true},
+		{[]string{"a=1", "b=2;  session=" + tok + " "}, tok, true},
+		{[]string{"session=first; session=second"}, "first", true},
+		{[]string{"xsession=1; sessionx=2"}, "", false},
+		{[]string{"session"}, "", false},
+		{[]string{""}, "", false},
+		{nil, "", false},
+	}
+	for _, c := range cases {
+		h := http.Header{"Cookie": c.headers}
+		if v, ok := cookieValue(h, "session"); v != c.want || ok != c.ok {
+			t.Errorf("cookieValue(%q) = %q, %v; want %q, %v", c.headers, v, ok, c.want, c.ok)
+		}
+		if c.ok { // agrees with net/http for well-formed headers
+			req := &http.Request{Header: h}
+			if hc, err := req.Cookie("session"); err != nil || hc.Value != c.want {
+				t.Errorf("net/http reads %v, %v", hc, err)
+			}
+		}
+	}
 }
