@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,34 @@ func TestKeysAndExpiry(t *testing.T) {
 	}
 	if n, err := c.HLen(ctx, keys[0]).Result(); err != nil || n != 1 {
 		t.Errorf("tombstone has %d fields (%v); want only the marker", n, err)
+	}
+}
+
+// An update with more values than one Lua unpack takes.
+func TestApplyManyValues(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	key := sessiontest.Key()
+	now := time.Now()
+	if err := s.Create(ctx, key, session.Record{Created: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	u := session.Update{Set: map[string][]byte{}}
+	for i := range 1234 {
+		u.Set["k"+strconv.Itoa(i)] = []byte(strconv.Itoa(i))
+	}
+	if err := s.Apply(ctx, key, u); err != nil {
+		t.Fatal(err)
+	}
+	del := session.Update{}
+	for i := range 1000 {
+		del.Delete = append(del.Delete, "k"+strconv.Itoa(i))
+	}
+	if err := s.Apply(ctx, key, del); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Load(ctx, key)
+	if err != nil || len(rec.Values) != 234 || string(rec.Values["k1233"]) != "1233" {
+		t.Fatalf("%d values (%v), want 234", len(rec.Values), err)
 	}
 }

@@ -30,19 +30,26 @@ return 1
 // Returns 1 when applied, 0 when no live session, or the successor's key after a renewal.
 var applyScript = redis.NewScript(`
 local k = KEYS[1]
-if redis.call('EXISTS', k) == 0 then return 0 end
-if redis.call('HEXISTS', k, 'm:t') == 1 then
-  local f = redis.call('HGET', k, 'm:f')
-  if f then return f end
+local m = redis.call('HMGET', k, 'm:c', 'm:f')
+if not m[1] then
+  -- missing, or a tombstone (which has no 'm:c'): follow a renewal, else not found
+  if m[2] then return m[2] end
   return 0
 end
-local i = 5
-for j = 1, tonumber(ARGV[4]) do
-  redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
-  i = i + 2
+local i, n = 5, tonumber(ARGV[4])
+while n > 0 do -- HSET in batches, within Lua's unpack limit
+  local f, b = {}, math.min(n, 500)
+  for j = 1, b do
+    f[2 * j - 1], f[2 * j] = 'v:' .. ARGV[i], ARGV[i + 1]
+    i = i + 2
+  end
+  redis.call('HSET', k, unpack(f))
+  n = n - b
 end
-for j = i, #ARGV do
-  redis.call('HDEL', k, 'v:' .. ARGV[j])
+if i <= #ARGV then
+  local d = {}
+  for j = i, #ARGV do d[#d + 1] = 'v:' .. ARGV[j] end
+  redis.call('HDEL', k, unpack(d))
 end
 if ARGV[2] == '1' then redis.call('HSET', k, 'm:u', ARGV[3]) end
 redis.call('HINCRBY', k, 'm:v', 1)
