@@ -65,3 +65,14 @@ func closeBody(r *http.Request) {
 		r.Body.Close()
 	}
 }
+
+// CloseIdleConnections closes the idle connections of Base, if it can.
+func (t *Transport) CloseIdleConnections() {
+	var base http.RoundTripper = http.DefaultTransport
+	if t.Base != nil {
+		base = t.Base
+	}
+	if c, ok := base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

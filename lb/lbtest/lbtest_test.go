@@ -1,0 +1,51 @@
+package lbtest_test
+
+import (
+	"io"
+	"net/http"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/ladder-go/ladder/lb"
+	"github.com/ladder-go/ladder/lb/lbtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestBackends(t *testing.T) {
+	bs := lbtest.Start(t, 2)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{})
+	c := &http.Client{Transport: &lb.Transport{Pool: pool, Retry: lb.RetryOptions{Attempts: 1}}}
+	seen := map[string]bool{}
+	for range 4 {
+		resp, err := c.Get("http://svc/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("X-Backend") != string(b) {
+			t.Errorf("X-Backend %q, body %q", resp.Header.Get("X-Backend"), b)
+		}
+		seen[string(b)] = true
+	}
+	if !seen["b0"] || !seen["b1"] || bs[0].Hits.Load() != 2 {
+		t.Errorf("seen %v, b0 hits %d", seen, bs[0].Hits.Load())
+	}
+	bs[0].Kill()
+	bs[0].Kill() // idempotent
+	failed := 0
+	for range 4 {
+		resp, err := c.Get("http://svc/")
+		if err != nil {
+			failed++
+			continue
+		}
+		resp.Body.Close()
+	}
+	if failed != 2 {
+		t.Errorf("%d of 4 requests failed without retries, want the 2 sent to the killed backend", failed)
+	}
+	c.CloseIdleConnections()
+}
