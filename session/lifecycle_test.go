@@ -180,3 +180,36 @@ func TestPersistentCookie(t *testing.T) {
 		}
 	})
 }
+
+// A request that renews the identifier after a logout elsewhere must not carry the user
+// into a new session.
+func TestRenewAfterLogoutStaysLoggedOut(t *testing.T) {
+	e := newEnv(t, session.Options{})
+	_, tok := e.do("", login(t, "alice"))
+	loaded, loggedOut := make(chan struct{}), make(chan struct{})
+	done := make(chan string)
+	go func() {
+		_, after := e.do(tok, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+			close(loaded)
+			<-loggedOut
+			if err := s.RenewID(r.Context()); err != nil {
+				t.Errorf("RenewID: %v", err)
+			}
+			put(t, "k", 1)(w, r, s)
+		})
+		done <- after
+	}()
+	<-loaded
+	e.do(tok, func(_ http.ResponseWriter, r *http.Request, s *session.Session) { _ = s.Destroy(r.Context()) })
+	close(loggedOut)
+	after := <-done
+	if after == "" || after == tok {
+		t.Fatalf("token after renewal = %q", after)
+	}
+	if u := userOf(t, e, after); u != "" {
+		t.Fatalf("the renewed session is logged in as %q after a logout", u)
+	}
+	if v, err := get[int](t, e, after, "k"); v != 1 || err != nil {
+		t.Fatalf("k = %v, %v", v, err)
+	}
+}

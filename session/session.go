@@ -190,9 +190,12 @@ func (s *Session) RenewID(ctx context.Context) error {
 		m.met.observe(ctx, opRenew, now, m.opts.Now(), err)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			// Destroyed or expired meanwhile: continue as a new session with this
-			// request's changes only.
+			// Destroyed or expired meanwhile: continue as a new, anonymous session
+			// with this request's changes only (a logout elsewhere must stand).
 			s.stored, s.rec.Values, s.rec.Created = false, nil, time.Time{}
+			if !s.setUser {
+				s.rec.User = ""
+			}
 			s.del, s.touch, s.size = nil, time.Time{}, sizeOf(s.set)
 		case err != nil:
 			return fmt.Errorf("%w: renew: %w", ErrStore, err)
