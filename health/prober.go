@@ -162,8 +162,9 @@ func (p *Prober) Add(name string, probe Probe) error {
 }
 
 // Remove stops probing name and forgets its state; it reports whether name
-// was present. No transition is published for a removed target, and none
-// arrives after Remove returns.
+// was present. Removal publishes no transition, and none of name is published
+// after Remove returns; one that a slow subscriber was already being handed
+// may still arrive.
 func (p *Prober) Remove(name string) bool {
 	p.initOne.Do(p.init)
 	p.mu.Lock()
@@ -174,6 +175,9 @@ func (p *Prober) Remove(name string) bool {
 		t.cancel()
 	}
 	p.mu.Unlock()
+	if ok {
+		p.forget(name)
+	}
 	return ok
 }
 
@@ -197,8 +201,8 @@ func (p *Prober) Status(name string) (Status, bool) {
 	return Status(t.status.Load()), true
 }
 
-// Close stops every probe, waits for the probing goroutines to return and
-// closes every subscription channel. It is idempotent and always returns nil.
+// Close stops every probe, ends every subscription (closing its channel) and
+// waits for all the Prober's goroutines to return. It is idempotent and always returns nil.
 func (p *Prober) Close() error {
 	p.initOne.Do(p.init)
 	p.mu.Lock()
@@ -214,13 +218,13 @@ func (p *Prober) Close() error {
 	clear(p.targets)
 	p.publishSnapLocked()
 	p.mu.Unlock()
-	p.wg.Wait()
 	p.subMu.Lock()
-	for s := range p.subs {
-		s.closeLocked()
+	for sub := range p.subs {
+		sub.end()
 	}
 	clear(p.subs)
 	p.subMu.Unlock()
+	p.wg.Wait()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -53,9 +54,12 @@ func step(d time.Duration) {
 	synctest.Wait()
 }
 
+// drain reads what ch holds once every goroutine of the bubble is blocked:
+// the subscription's pump refills ch as it is read.
 func drain(ch <-chan Transition) []Transition {
 	var out []Transition
 	for {
+		synctest.Wait()
 		select {
 		case tr, ok := <-ch:
 			if !ok {
@@ -257,7 +261,7 @@ func TestProberRemoveAndReAdd(t *testing.T) {
 	})
 }
 
-func TestProberSlowSubscriberDropsOldest(t *testing.T) {
+func TestProberSlowSubscriberCoalesces(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
 		defer p.Close()
@@ -267,12 +271,53 @@ func TestProberSlowSubscriberDropsOldest(t *testing.T) {
 		if err := p.Add("a", pr); err != nil {
 			t.Fatal(err)
 		}
-		synctest.Wait() // unknown→up queued
+		synctest.Wait() // unknown→up is in the channel's buffer
 		pr.fail.Store(true)
-		step(time.Second) // up→down replaces it
+		step(time.Second) // up→down pending
+		pr.fail.Store(false)
+		step(time.Second) // down→up: merged into up→up, dropped
+		pr.fail.Store(true)
+		step(time.Second) // up→down pending again
 		got := drain(ch)
-		if len(got) != 1 || got[0].To != StatusDown {
-			t.Fatalf("got %+v, want only the newest (up→down)", got)
+		if len(got) != 2 || got[0].To != StatusUp || got[1].From != StatusUp || got[1].To != StatusDown {
+			t.Fatalf("got %+v, want unknown→up, up→down", got)
+		}
+	})
+}
+
+// A reader far behind many targets still learns the latest status of each.
+func TestProberSlowSubscriberManyTargets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
+		defer p.Close()
+		ch, unsub := p.Subscribe(1)
+		defer unsub()
+		const n = 200
+		probes := make([]*scripted, n)
+		for i := range probes {
+			probes[i] = &scripted{}
+			if err := p.Add(fmt.Sprint("t", i), probes[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		for round := range 3 { // everything flaps three times while nobody reads
+			for _, pr := range probes {
+				pr.fail.Store(round%2 == 0)
+			}
+			step(time.Second)
+		}
+		last := map[string]Status{}
+		for _, tr := range drain(ch) {
+			last[tr.Name] = tr.To
+		}
+		if len(last) != n {
+			t.Fatalf("heard of %d targets, want %d", len(last), n)
+		}
+		for name, st := range last {
+			if st != StatusDown {
+				t.Fatalf("%s last heard %v, want down", name, st)
+			}
 		}
 	})
 }

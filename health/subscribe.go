@@ -2,71 +2,138 @@ package health
 
 import "sync"
 
+// subscription queues transitions for one subscriber. The prober appends
+// without ever blocking; a pump goroutine moves them to ch as fast as the
+// subscriber reads. At most one transition per target is pending: a newer one
+// is merged into it, so memory is bounded by the number of targets and the
+// subscriber always converges on the latest status of every target.
 type subscription struct {
-	ch     chan Transition
-	once   sync.Once
-	closed bool
+	ch   chan Transition // owned by the pump, which closes it on exit
+	stop chan struct{}
+	once sync.Once
+
+	mu      sync.Mutex
+	pending map[string]Transition
+	order   []string      // FIFO of names; names no longer pending are skipped
+	wake    chan struct{} // capacity 1
 }
 
-// closeLocked closes the channel; the caller holds Prober.subMu.
-func (s *subscription) closeLocked() {
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-	}
-}
-
-// Subscribe returns a channel that receives every transition from now on,
-// and a function that ends the subscription and closes the channel (safe to
-// call more than once, and after Close). buffer < 1 means 1.
+// Subscribe returns a channel that receives the transitions of every target
+// from now on, and a function that ends the subscription (safe to call more
+// than once, and after Close); the channel is closed once it has ended, and
+// when the Prober closes. buffer < 1 means 1.
 //
-// The prober never waits for a subscriber: when the channel is full, the
-// OLDEST queued transition is dropped to make room for the newest, so a slow
-// reader always ends with the latest state of each target. Status stays
-// authoritative; a reader that may fall behind should re-read it.
-// After Close the channel is closed at once.
+// The prober never waits for a subscriber. While a subscriber falls behind,
+// its undelivered transitions are coalesced per target: a target's pending
+// transition keeps its From and takes the To, Err and At of the newer one,
+// and disappears if it ends where it began. Nothing else is dropped: a slow
+// reader still sees every target whose status changed, in order per target,
+// and ends with the latest status of each. Status stays authoritative.
 func (p *Prober) Subscribe(buffer int) (<-chan Transition, func()) {
 	p.initOne.Do(p.init)
 	if buffer < 1 {
 		buffer = 1
 	}
-	s := &subscription{ch: make(chan Transition, buffer)}
-	// Lock order is mu then subMu, as in record.
+	s := &subscription{ch: make(chan Transition, buffer), stop: make(chan struct{}),
+		pending: make(map[string]Transition), wake: make(chan struct{}, 1)}
+	// Lock order is mu then subMu, as in record; wg.Add happens before
+	// Close's Wait because Close sets closed under mu first.
 	p.mu.RLock()
 	p.subMu.Lock()
 	if p.closed {
-		s.closeLocked()
+		close(s.ch)
 	} else {
 		p.subs[s] = struct{}{}
+		p.wg.Add(1)
+		go p.pump(s)
 	}
 	p.subMu.Unlock()
 	p.mu.RUnlock()
 	return s.ch, func() {
-		s.once.Do(func() {
-			p.subMu.Lock()
-			delete(p.subs, s)
-			s.closeLocked()
-			p.subMu.Unlock()
-		})
+		p.subMu.Lock()
+		delete(p.subs, s)
+		p.subMu.Unlock()
+		s.end()
 	}
+}
+
+func (s *subscription) end() { s.once.Do(func() { close(s.stop) }) }
+
+func (p *Prober) pump(s *subscription) {
+	defer p.wg.Done()
+	defer close(s.ch)
+	for {
+		tr, ok := s.pop()
+		if !ok {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.stop:
+				return
+			}
+		}
+		select {
+		case s.ch <- tr:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *subscription) pop() (Transition, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.order) > 0 {
+		name := s.order[0]
+		s.order = s.order[1:]
+		if tr, ok := s.pending[name]; ok {
+			delete(s.pending, name)
+			return tr, true
+		}
+	}
+	s.order = nil // let the backing array go
+	return Transition{}, false
+}
+
+func (s *subscription) push(tr Transition) {
+	s.mu.Lock()
+	if old, ok := s.pending[tr.Name]; ok {
+		tr.From = old.From
+		if tr.From == tr.To {
+			delete(s.pending, tr.Name)
+		} else {
+			s.pending[tr.Name] = tr
+		}
+	} else {
+		s.pending[tr.Name] = tr
+		s.order = append(s.order, tr.Name)
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// forget drops the pending transition of a removed target.
+func (s *subscription) forget(name string) {
+	s.mu.Lock()
+	delete(s.pending, name)
+	s.mu.Unlock()
 }
 
 func (p *Prober) publish(tr Transition) {
 	p.subMu.Lock()
 	defer p.subMu.Unlock()
 	for s := range p.subs {
-		select {
-		case s.ch <- tr:
-			continue
-		default:
-		}
-		select { // full: drop the oldest
-		case <-s.ch:
-		default:
-		}
-		select {
-		case s.ch <- tr:
-		default:
-		}
+		s.push(tr)
+	}
+}
+
+func (p *Prober) forget(name string) {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	for s := range p.subs {
+		s.forget(name)
 	}
 }
