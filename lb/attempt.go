@@ -82,9 +82,15 @@ func (a *attempts) try(req *http.Request, target *url.URL, perTry time.Duration)
 		timer = time.AfterFunc(perTry, cancel)
 	}
 	out := req.WithContext(ctx)
-	out.URL = retarget(req.URL, target)
 	start := time.Now()
-	resp, err := a.base.RoundTrip(out)
+	var resp *http.Response
+	var err error
+	if target == nil || target.Host == "" {
+		err = fmt.Errorf("lb: backend URL %v: no host", target)
+	} else {
+		out.URL = retarget(req.URL, target)
+		resp, err = a.base.RoundTrip(out)
+	}
 	o := Outcome{Err: err, Latency: time.Since(start)}
 	if timer != nil && !timer.Stop() && req.Context().Err() == nil {
 		if resp != nil {

@@ -155,3 +155,19 @@ func TestSlowStart(t *testing.T) {
 		near(t, "b share at 100s", share(), 0.5, 0.01)
 	})
 }
+
+func TestSlowStartOnJoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, backends("a"), lb.PoolOptions{
+			Policy:    lb.LeastRequest(),
+			SlowStart: lb.SlowStartOptions{Window: 10 * time.Second, MinWeight: 0.2},
+		})
+		if err := p.Update(backends("a,b")); err != nil {
+			t.Fatal(err)
+		}
+		near(t, "new b share", float64(count(t, p, 12000)["b"])/12000, 0.2/1.2, 0.02)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		near(t, "b share after the window", float64(count(t, p, 12000)["b"])/12000, 0.5, 0.02)
+	})
+}

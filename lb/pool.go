@@ -70,8 +70,8 @@ type PoolOptions struct {
 
 // Pool is a set of backends of type T and the policy choosing among them.
 // Picks read an immutable snapshot swapped atomically on every change of
-// membership or health, so they take no lock. A nil or empty pool returns
-// ErrNoBackend.
+// membership or health, so they take no lock. Create pools with
+// [NewPool]; picks from a nil or empty pool return ErrNoBackend.
 type Pool[T any] struct {
 	opts    PoolOptions
 	policy  Policy
@@ -217,6 +217,9 @@ func (p *Pool[T]) Update(backends []Backend[T]) error {
 }
 
 func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
+	if p == nil || p.policy == nil {
+		return fmt.Errorf("lb: Pool not created by NewPool: %w", ErrInvalidOptions)
+	}
 	now := p.opts.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
