@@ -11,6 +11,12 @@
 // (latency-aware power of two choices), [Hash] (rendezvous or Maglev) and
 // [FirstAvailable].
 //
+// Health is passive and active: a backend failing OutlierOptions.Consecutive
+// times in a row is ejected for a growing time (at most MaxEjectedShare of
+// the pool at once), [Pool.Watch] follows a health.Prober, newly healthy
+// backends ramp up through slow start, and when too few are healthy the
+// pool panics and uses them all.
+//
 // Backends may carry a zone; [PoolOptions.Zones] gives the order of preference
 // and traffic stays in the nearest healthy zone, spilling over to the next one
 // when it is unhealthy or saturated (the multi-datacenter rung).
@@ -18,4 +24,5 @@
 // [Proxy] is an HTTP reverse proxy over a pool (X-Forwarded-* from trusted
 // peers only, retries on another backend within a budget, signed sticky
 // cookies); [Transport] is the client-side equivalent as an http.RoundTripper.
+// Package lbtest runs real loopback backends for tests.
 package lb

@@ -20,7 +20,8 @@ type urlT = *url.URL
 //	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
 //
 // X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
-// incoming ones are kept only when the peer is in TrustedProxies. Idempotent
+// incoming ones are kept only when the peer is in TrustedProxies, and
+// X-Real-IP is set to [ClientIP]. Idempotent
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
@@ -139,6 +140,12 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-Host", host)
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	// X-Real-IP is a single address many backends believe: it is always ours.
+	if c := ClientIP(pr.In, p.TrustedProxies); c.IsValid() {
+		pr.Out.Header.Set("X-Real-Ip", c.String())
+	} else {
+		pr.Out.Header.Del("X-Real-Ip")
+	}
 	if p.PreserveHost {
 		pr.Out.Host = pr.In.Host
 	} else {
