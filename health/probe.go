@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -48,12 +49,16 @@ type HTTPProbeOptions struct {
 func HTTPProbe(rawURL string, opts HTTPProbeOptions) (Probe, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("health: HTTPProbe URL %q: %w: %v", rawURL, ErrInvalidOptions, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password included
+		}
+		return nil, fmt.Errorf("health: HTTPProbe URL: %w: %v", ErrInvalidOptions, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("health: HTTPProbe URL %q: must be an absolute http or https URL: %w", rawURL, ErrInvalidOptions)
+		return nil, fmt.Errorf("health: HTTPProbe URL %q: must be an absolute http or https URL: %w", u.Redacted(), ErrInvalidOptions)
 	}
-	p := &httpProbe{url: u.String(), method: opts.Method, header: opts.Header.Clone(),
+	p := &httpProbe{url: u.String(), shown: u.Redacted(), method: opts.Method, header: opts.Header.Clone(),
 		min: opts.MinStatus, max: opts.MaxStatus, maxBody: opts.MaxBodyBytes}
 	if p.method == "" {
 		p.method = http.MethodGet
@@ -96,6 +101,7 @@ func HTTPProbe(rawURL string, opts HTTPProbeOptions) (Probe, error) {
 
 type httpProbe struct {
 	url       string
+	shown     string // url without the password, for errors and logs
 	method    string
 	header    http.Header
 	min, max  int
@@ -107,7 +113,7 @@ type httpProbe struct {
 func (p *httpProbe) Probe(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, p.method, p.url, nil)
 	if err != nil {
-		return fmt.Errorf("health: probe %s: %w", p.url, err)
+		return fmt.Errorf("health: probe %s: %w", p.shown, err)
 	}
 	for k, v := range p.header {
 		req.Header[k] = v
@@ -117,12 +123,16 @@ func (p *httpProbe) Probe(ctx context.Context) error {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("health: probe %s: %w", p.url, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password included
+		}
+		return fmt.Errorf("health: probe %s: %w", p.shown, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, p.maxBody))
 	_ = resp.Body.Close()
 	if resp.StatusCode < p.min || resp.StatusCode > p.max {
-		return fmt.Errorf("health: probe %s: status %d not in %d..%d: %w", p.url, resp.StatusCode, p.min, p.max, ErrBadStatus)
+		return fmt.Errorf("health: probe %s: status %d not in %d..%d: %w", p.shown, resp.StatusCode, p.min, p.max, ErrBadStatus)
 	}
 	return nil
 }

@@ -247,3 +247,40 @@ func TestProberRemoveLeavesNoConnection(t *testing.T) {
 	unsub()
 	goleak.VerifyNone(t, ignore, goleak.IgnoreTopFunction("github.com/ladder-go/ladder/health.(*Prober).Close"))
 }
+
+func TestHTTPProbeErrorsHidePassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "probe" || p != "s3cret" {
+			w.WriteHeader(401)
+			return
+		}
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	withPass := strings.Replace(srv.URL, "http://", "http://probe:s3cret@", 1)
+	p, err := HTTPProbe(withPass, HTTPProbeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Probe(context.Background())
+	closeIdle(p)
+	if !errors.Is(err, ErrBadStatus) || !strings.Contains(err.Error(), "503") { // credentials were sent
+		t.Fatalf("%v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err2 := p.Probe(ctx)
+	for _, e := range []error{err, err2} {
+		if e == nil || strings.Contains(e.Error(), "s3cret") {
+			t.Fatalf("error leaks the password: %v", e)
+		}
+	}
+	if !errors.Is(err2, context.Canceled) {
+		t.Fatalf("cancelled: %v", err2)
+	}
+	for _, bad := range []string{"ftp://u:s3cret@h/", "http://u:s3cret@h:port/", "http://u:s3cret@[::1/", "http://u:s3cret@h/\x7f"} {
+		if _, err := HTTPProbe(bad, HTTPProbeOptions{}); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("bad-input error leaks the password: %v", err)
+		}
+	}
+}
