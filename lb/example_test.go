@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ladder-go/ladder/lb"
@@ -93,4 +94,34 @@ func ExampleTransport() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(body))
 	// Output: served /me
+}
+
+func ExamplePoolOptions_zones() {
+	pool, _ := lb.NewPool([]lb.Backend[string]{
+		{Name: "eu-1", Value: "eu-1", Zone: "eu-west"},
+		{Name: "eu-2", Value: "eu-2", Zone: "eu-west"},
+		{Name: "us-1", Value: "us-1", Zone: "us-east"},
+		{Name: "us-2", Value: "us-2", Zone: "us-east"},
+	}, lb.PoolOptions{Zones: []string{"eu-west", "us-east"}, Rand: func() uint64 { return 0 }})
+	defer pool.Close()
+	pick := func() {
+		var got []string
+		for range 4 {
+			v, done, _ := pool.Pick()
+			got = append(got, v)
+			done(lb.Outcome{})
+		}
+		fmt.Println(strings.Join(got, " "))
+	}
+	pick() // the nearest zone takes everything while healthy
+	pool.SetDown("eu-1", true)
+	pool.SetDown("eu-2", true) // e.g. by a health.Prober through Pool.Watch
+	pick()                     // spilled to the next zone
+	pool.SetDown("eu-1", false)
+	pool.SetDown("eu-2", false)
+	pick() // and back
+	// Output:
+	// eu-1 eu-2 eu-1 eu-2
+	// us-1 us-2 us-1 us-2
+	// eu-1 eu-2 eu-1 eu-2
 }
