@@ -38,3 +38,11 @@ func (a *Aside[K, V]) startClock(res time.Duration) {
 		}
 	}()
 }
+
+// nowIfZero returns now, or reads the clock if the caller has not (now == 0).
+func (a *Aside[K, V]) nowIfZero(now int64) int64 {
+	if now == 0 {
+		return a.now()
+	}
+	return now
+}

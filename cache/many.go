@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // BatchLoader loads many keys at once. Keys it leaves out of the result do
@@ -25,13 +26,16 @@ func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 	var misses []K
 	for _, k := range keys {
 		e, ok := a.store.Get(k)
-		if _, hit := a.fresh(e, ok); hit {
+		now, hit := a.fresh(e, ok)
+		if hit {
 			out[k] = e.Value
 			continue
 		}
-		if _, dup := out[k]; !dup {
-			misses = append(misses, k)
+		if ok && e.negative && e.epoch == a.epoch.Load() && a.nowIfZero(now) < e.expires {
+			a.c.hits.add(unsafe.Pointer(e)) // cached "not found": absent from the result
+			continue
 		}
+		misses = append(misses, k)
 	}
 	if len(misses) == 0 {
 		return out, nil

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/ladder-go/ladder/cache"
 )
@@ -76,4 +77,25 @@ func TestGetManyErrorAndJoin(t *testing.T) {
 			t.Fatalf("batch calls %d, single loads %d, Get = %d, GetMany = %v", calls, src.calls.Load(), single, got)
 		}
 	})
+}
+
+func TestGetManyHonoursNegativeCache(t *testing.T) {
+	a := newAside(t, cache.Options{NegativeTTL: time.Minute})
+	batches := 0
+	load := func(ctx context.Context, keys []string) (map[string]int, error) {
+		batches++
+		return map[string]int{"a": 1}, nil // "ghost" does not exist
+	}
+	for range 3 {
+		got, err := a.GetMany(t.Context(), []string{"a", "ghost"}, load)
+		if err != nil || len(got) != 1 || got["a"] != 1 {
+			t.Fatalf("GetMany = %v, %v", got, err)
+		}
+	}
+	if batches != 1 {
+		t.Fatalf("batches = %d, want 1: the cached not-found must not be reloaded", batches)
+	}
+	if _, err := a.Get(t.Context(), "ghost", (&source{}).load); !errors.Is(err, cache.ErrNotFound) {
+		t.Fatalf("Get(ghost) = %v, want the cached ErrNotFound", err)
+	}
 }
