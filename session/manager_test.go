@@ -81,11 +81,17 @@ func TestUnknownTokenNotAdopted(t *testing.T) {
 func TestMalformedCookies(t *testing.T) {
 	e := newEnv(t, session.Options{})
 	_, tok := e.do("", put(t, "k", 1))
-	for _, c := range []string{tok[:42], tok + "A", tok[:42] + "!", strings.Repeat("x", 4096), "", tok[:42] + "B"} {
+	flip := []byte(tok)
+	flip[20] ^= 1 // still base64url, a different (never issued) token
+	for _, c := range []string{tok[:42], tok + "A", tok[:42] + "!", strings.Repeat("x", 4096), "", string(flip),
+		tok[:21] + "%" + tok[22:]} {
 		_, err := get[int](t, e, c, "k")
 		if !errors.Is(err, session.ErrNoValue) {
 			t.Errorf("cookie %.20q…: err = %v, want a new empty session", c, err)
 		}
+	}
+	if v, err := get[int](t, e, tok, "k"); v != 1 || err != nil {
+		t.Fatalf("the real session after tampered requests: %v, %v", v, err)
 	}
 }
 
@@ -109,6 +115,9 @@ func TestEarlyWriteSetsCookie(t *testing.T) {
 				_, _ = w.Write([]byte("more"))
 				if err := s.RenewID(r.Context()); !errors.Is(err, session.ErrHeadersSent) {
 					t.Errorf("RenewID after headers: err = %v, want ErrHeadersSent", err)
+				}
+				if err := s.Destroy(r.Context()); !errors.Is(err, session.ErrHeadersSent) {
+					t.Errorf("Destroy after headers: err = %v, want ErrHeadersSent", err)
 				}
 			})
 			if tok == "" {
