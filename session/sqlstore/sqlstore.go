@@ -9,8 +9,10 @@
 // new key and turns the old row into a tombstone that forwards late updates. Expired rows
 // are deleted by a cleanup goroutine that Close stops.
 //
-// Write to the primary: give New a *sql.DB on the primary (or PgBouncer in transaction
-// mode; the store keeps no state between statements).
+// Write to the primary: give New a *sql.DB on the primary, or on PgBouncer in transaction
+// mode: every change is one transaction and the store keeps no session-level state (with
+// pgx behind a PgBouncer older than 1.21, add default_query_exec_mode=exec to the DSN so
+// that no prepared statement outlives a transaction).
 package sqlstore
 
 import (
