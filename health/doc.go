@@ -45,11 +45,11 @@
 // one success makes it [StatusUp], one failure [StatusDown]. Only after that do
 // the Rise and Fall thresholds apply. This follows HAProxy's transitional
 // init-states, where one check moves a new server ("up", its default: down
-// after one failed check; "down": up after one good one), rather than
-// "fully-down" or Envoy's "unhealthy until the first check passes" after
-// Rise checks: a new backend takes traffic after one good probe instead of
-// Rise×Interval, and a dead one is known dead after one probe. Whether an
-// Unknown target is routable before its first result (HAProxy "up") or not
-// (HAProxy "down", Envoy) is the caller's choice; the first probe resolves
-// it within Timeout.
+// after one failed check; "down": up after one good one), rather than its
+// "fully-up" and "fully-down", which wait for Fall or Rise checks: a new
+// backend takes traffic after one good probe instead of Rise×Interval, and a
+// dead one is known dead after one probe. Whether an Unknown target is
+// routable before its first result (HAProxy "up") or not (HAProxy "down",
+// Envoy's new hosts) is the caller's choice; the first probe resolves it
+// within Timeout.
 package health
