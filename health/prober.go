@@ -35,7 +35,9 @@ type ProberOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Rand draws the jitter; nil means math/rand/v2.
+	// Rand draws the jitter; nil means math/rand/v2. Now and Rand are
+	// called from every target's goroutine: they must be safe for
+	// concurrent use.
 	Rand func() uint64
 }
 
@@ -202,7 +204,8 @@ func (p *Prober) Status(name string) (Status, bool) {
 }
 
 // Close stops every probe, ends every subscription (closing its channel) and
-// waits for all the Prober's goroutines to return. It is idempotent and always returns nil.
+// waits for all the Prober's goroutines to return. It is idempotent and
+// always returns nil.
 func (p *Prober) Close() error {
 	p.initOne.Do(p.init)
 	p.mu.Lock()

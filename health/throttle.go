@@ -32,7 +32,8 @@ type ThrottleOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Rand draws rejections; nil means math/rand/v2.
+	// Rand draws rejections; nil means math/rand/v2. Now and Rand are called
+	// by every Allow: they must be safe for concurrent use.
 	Rand func() uint64
 }
 
