@@ -49,6 +49,7 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 			}
 			return e.Value, nil
 		case now < e.expires+int64(a.opts.StaleIfError):
+			a.c.misses.Add(1)
 			v, err := a.wait(ctx, key, load)
 			if err != nil && ctx.Err() == nil && !errors.Is(err, a.notFound) && !errors.Is(err, ErrClosed) {
 				a.c.stale.Add(1)

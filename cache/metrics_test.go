@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/ladder-go/ladder/cache"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -78,4 +80,38 @@ func TestMetrics(t *testing.T) {
 	if got := sums(t, reader); got["ladder.cache.hits"] != 0 {
 		t.Errorf("observable counters still reported after Close: %v", got)
 	}
+}
+
+func TestMetricsStaleAndEarly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		a, err := cache.New[string, int](nil, cache.Options{
+			Name: "users", MeterProvider: mp, TTL: 10 * time.Second,
+			StaleWhileRevalidate: time.Minute, RefreshAfter: 5 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		src := &source{}
+		a.Get(t.Context(), "k", src.load)
+		time.Sleep(6 * time.Second)
+		a.Get(t.Context(), "k", src.load) // refresh-ahead: a hit and an early refresh
+		synctest.Wait()
+		a.Set(t.Context(), "s", 1, cache.Meta{})
+		time.Sleep(11 * time.Second)
+		a.Get(t.Context(), "s", src.load) // expired within SWR: stale served, a refresh
+		synctest.Wait()
+		got := sums(t, reader)
+		for k, v := range map[string]int64{
+			"ladder.cache.hits": 1, "ladder.cache.stale_served": 1, "ladder.cache.early_refreshes": 2,
+			"ladder.cache.misses": 1, "ladder.cache.loads": 3,
+		} {
+			if got[k] != v {
+				t.Errorf("%s = %d, want %d", k, got[k], v)
+			}
+		}
+	})
 }
