@@ -13,6 +13,9 @@ var (
 	ErrExists = errors.New("session: already exists")
 	// ErrNoValue reports a key the session does not hold.
 	ErrNoValue = errors.New("session: no such value")
+	// ErrInvalidKey reports a key or user name that stores cannot keep: empty, over 256
+	// bytes, not UTF-8, or holding a NUL byte.
+	ErrInvalidKey = errors.New("session: invalid key")
 	// ErrTooLarge reports a session that would exceed Options.MaxSize.
 	ErrTooLarge = errors.New("session: too large")
 	// ErrStore wraps failures of the store (outage, timeout).

@@ -230,6 +230,9 @@ func (m *Manager) expiry(created, now time.Time) time.Time {
 
 // DestroyAll ends every session bound to user (see Session.SetUser): "log out everywhere".
 func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
+	if err := checkName("user", user); err != nil {
+		return 0, err
+	}
 	start := m.opts.Now()
 	n, err := m.store.DestroyUser(ctx, user, m.opts.Grace)
 	m.met.observe(ctx, opDestroyUser, start, m.opts.Now(), err)

@@ -267,3 +267,20 @@ func TestCustomCodec(t *testing.T) {
 		}
 	})
 }
+
+func TestInvalidKeys(t *testing.T) {
+	e := newEnv(t, session.Options{})
+	e.do("", func(_ http.ResponseWriter, _ *http.Request, s *session.Session) {
+		for _, k := range []string{"", "a\x00b", "\xff", strings.Repeat("k", 257)} {
+			if err := session.Put(s, k, 1); !errors.Is(err, session.ErrInvalidKey) {
+				t.Errorf("Put(%q): err = %v, want ErrInvalidKey", k, err)
+			}
+			if err := s.SetUser(k); !errors.Is(err, session.ErrInvalidKey) {
+				t.Errorf("SetUser(%q): err = %v, want ErrInvalidKey", k, err)
+			}
+		}
+		if err := session.Put(s, "ünïcode:key/1", 1); err != nil {
+			t.Errorf("Put of a unicode key: %v", err)
+		}
+	})
+}

@@ -238,6 +238,9 @@ func (s *MemoryStore) DestroyUser(ctx context.Context, user string, grace time.D
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if user == "" {
+		return 0, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Session is one request's view of a session. Reads see the values loaded with the
@@ -97,6 +99,9 @@ func Put(s *Session, key string, v any) error {
 	if s == nil {
 		return ErrNoSession
 	}
+	if err := checkName("key", key); err != nil {
+		return err
+	}
 	b, err := s.m.opts.Codec.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("session: encode %q: %w", key, err)
@@ -152,8 +157,11 @@ func (s *Session) User() string {
 }
 
 // SetUser binds the session to user, so Manager.DestroyAll(user) ends it. Call it on
-// login, after RenewID.
+// login, after RenewID. user follows the rules of keys (see ErrInvalidKey).
 func (s *Session) SetUser(user string) error {
+	if err := checkName("user", user); err != nil {
+		return err
+	}
 	if err := s.lock(); err != nil {
 		return err
 	}
@@ -325,4 +333,12 @@ func (s *Session) reset() {
 	s.cookieDirty = s.cookieDirty || s.token != ""
 	s.token, s.key, s.stored, s.rec = "", "", false, Record{}
 	s.set, s.del, s.setUser, s.touch, s.size = nil, nil, false, time.Time{}, 0
+}
+
+// checkName validates a key or user name so that every store can keep it.
+func checkName(what, name string) error {
+	if name == "" || len(name) > 256 || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+		return fmt.Errorf("%w: %s %.40q: want 1–256 bytes of UTF-8 without NUL", ErrInvalidKey, what, name)
+	}
+	return nil
 }

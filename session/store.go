@@ -56,6 +56,7 @@ type Store interface {
 	// every later update. Destroying a missing session is not an error.
 	Destroy(ctx context.Context, key string, grace time.Duration) error
 	// DestroyUser destroys (as Destroy) every live session bound to user and returns how
-	// many it destroyed.
+	// many it destroyed. Anonymous sessions are bound to no user: DestroyUser("") destroys
+	// nothing.
 	DestroyUser(ctx context.Context, user string, grace time.Duration) (int, error)
 }

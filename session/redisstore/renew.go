@@ -69,6 +69,9 @@ func (s *Store) Destroy(ctx context.Context, key string, grace time.Duration) er
 // DestroyUser implements session.Store. Index members that now belong to another user
 // or are gone are skipped; renewed sessions are followed to their successor.
 func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duration) (int, error) {
+	if user == "" {
+		return 0, nil
+	}
 	uk := s.userKey(user)
 	members, err := s.c.SMembers(ctx, uk).Result()
 	if err != nil {

@@ -285,6 +285,12 @@ func testDestroyUser(t *testing.T, s session.Store) {
 	if err := s.Apply(t.Context(), moved, session.Update{SetUser: true, User: u2}); err != nil {
 		t.Fatalf("Apply SetUser: %v", err)
 	}
+	anon := Key()
+	mustCreate(t, s, anon, record(map[string]string{"a": "1"}, ""))
+	if n, err := s.DestroyUser(t.Context(), "", time.Minute); err != nil || n != 0 {
+		t.Fatalf("DestroyUser(\"\") = %d, %v; want 0", n, err)
+	}
+	mustLoad(t, s, anon)
 	n, err := s.DestroyUser(t.Context(), u1, time.Minute)
 	if err != nil || n != 3 {
 		t.Fatalf("DestroyUser = %d, %v; want 3", n, err)

@@ -108,6 +108,9 @@ func (s *Store) Destroy(ctx context.Context, key string, grace time.Duration) er
 // DestroyUser implements session.Store. It repeats until a pass finds nothing, so a
 // session renewed while it ran (committed after its first statement began) is caught.
 func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duration) (int, error) {
+	if user == "" {
+		return 0, nil // anonymous sessions have usr = ''
+	}
 	total := 0
 	for range maxForwards {
 		var n int
