@@ -141,14 +141,12 @@ func run(b *testing.B, h http.Handler, cookieName string, rts *atomic.Int64) {
 	b.ReportAllocs()
 	rts.Store(0)
 	n := 0
-	start := time.Now()
 	for b.Loop() {
 		serve(token)
 		n++
 	}
-	elapsed := time.Since(start)
 	b.ReportMetric(float64(rts.Load())/float64(n), "rt/op")
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "req/s")
 }
 
 // BenchmarkConcurrentWrites sends 8 concurrent requests of one session, each putting
