@@ -1,4 +1,6 @@
-// Package sessiontest holds the conformance suite every session.Store passes.
+// Package sessiontest helps test code that uses sessions: Run is the conformance suite
+// every session.Store passes, RunServers and RunOutage check a store under a tier of web
+// servers and across an outage, and Login gives a handler under test a logged-in session.
 package sessiontest
 
 import (
