@@ -76,7 +76,7 @@ func (e *Endpoint) observe(lat time.Duration, now int64, decay float64) {
 	case prev == 0 || x > prev:
 		next = x
 	default:
-		w := math.Exp(-float64(now-last) / decay)
+		w := expNeg(float64(now-last) / decay)
 		next = prev*w + x*(1-w)
 	}
 	e.ewma.Store(math.Float64bits(next))
@@ -105,4 +105,14 @@ func mix64(x uint64) uint64 {
 // bounded maps a random 64-bit value to [0, n) without division.
 func bounded(r uint64, n int) int {
 	return int((r >> 32) * uint64(n) >> 32)
+}
+
+// expNeg approximates exp(-x) for x ≥ 0 by the reciprocal of its Taylor
+// polynomial: within 0.02 of math.Exp everywhere (0.4% for x ≤ 1), decaying
+// to 0 beyond, at a fraction of the cost.
+func expNeg(x float64) float64 {
+	if x <= 0 {
+		return 1
+	}
+	return 1 / (1 + x*(1+x*(0.5+x*(1.0/6+x/24))))
 }

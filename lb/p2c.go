@@ -2,6 +2,7 @@ package lb
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,14 +84,25 @@ func PeakEWMA(opts PeakEWMAOptions) Policy {
 	if opts.Penalty <= 0 {
 		opts.Penalty = time.Second
 	}
-	return ewmaPolicy(opts)
+	return &ewmaPolicy{opts: opts}
 }
 
-type ewmaPolicy PeakEWMAOptions
+type ewmaPolicy struct {
+	opts PeakEWMAOptions
+	// now is the time of the latest sample, in unix nanoseconds: the
+	// pickers' clock for aging the averages of endpoints left idle.
+	now atomic.Int64
+}
 
-func (p ewmaPolicy) decay() time.Duration { return p.Decay }
+func (p *ewmaPolicy) decay() time.Duration { return p.opts.Decay }
 
-func (p ewmaPolicy) NewPicker(cfg PickerConfig) Picker {
+func (p *ewmaPolicy) observed(now int64) {
+	if now > p.now.Load() {
+		p.now.Store(now)
+	}
+}
+
+func (p *ewmaPolicy) NewPicker(cfg PickerConfig) Picker {
 	if len(cfg.Endpoints) == 1 {
 		return firstPicker{}
 	}
@@ -98,7 +110,8 @@ func (p ewmaPolicy) NewPicker(cfg PickerConfig) Picker {
 	for i, w := range cfg.Weights {
 		inv[i] = 1 / w
 	}
-	return &ewmaPicker{eps: cfg.Endpoints, inv: inv, rand: cfg.Rand, penalty: float64(p.Penalty)}
+	return &ewmaPicker{eps: cfg.Endpoints, inv: inv, rand: cfg.Rand, penalty: float64(p.opts.Penalty),
+		now: &p.now, decay: float64(p.opts.Decay)}
 }
 
 type ewmaPicker struct {
@@ -106,11 +119,19 @@ type ewmaPicker struct {
 	inv     []float64
 	rand    func() uint64
 	penalty float64
+	now     *atomic.Int64
+	decay   float64
 }
 
-func (p *ewmaPicker) cost(i int) float64 {
+// cost is the endpoint's average latency, aged toward zero for the time it
+// has gone without a sample (so a backend that was slow is tried again once
+// it has rested, as in Finagle), times its requests in flight plus one.
+func (p *ewmaPicker) cost(i int, now int64) float64 {
 	e := p.eps[i]
 	lat := math.Float64frombits(e.ewma.Load())
+	if idle := now - e.ewmaStamp.Load(); idle > 0 && lat != 0 {
+		lat *= expNeg(float64(idle) / p.decay)
+	}
 	n := float64(e.inflight.Load())
 	if lat == 0 && n != 0 {
 		return (p.penalty + n) * p.inv[i]
@@ -120,7 +141,8 @@ func (p *ewmaPicker) cost(i int) float64 {
 
 func (p *ewmaPicker) Pick(uint64, bool) int {
 	i, j := two(p.rand(), len(p.eps))
-	if p.cost(j) < p.cost(i) {
+	now := p.now.Load()
+	if p.cost(j, now) < p.cost(i, now) {
 		return j
 	}
 	return i

@@ -41,7 +41,12 @@ func (c PickerConfig) uniform() bool {
 }
 
 // latencyTracker is implemented by policies that need [Endpoint.Latency].
-type latencyTracker interface{ decay() time.Duration }
+// observed is called with the time of every latency sample, so pickers can
+// age the averages of idle endpoints without reading the clock.
+type latencyTracker interface {
+	decay() time.Duration
+	observed(now int64)
+}
 
 // PolicyFunc adapts a function building pickers to a Policy.
 type PolicyFunc func(PickerConfig) Picker

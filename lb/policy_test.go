@@ -271,3 +271,34 @@ func TestDefaultName(t *testing.T) {
 		t.Errorf("name %q", got)
 	}
 }
+
+func TestPeakEWMARetriesRecoveredBackend(t *testing.T) {
+	now := time.Unix(0, 0)
+	p := newPool(t, backends("a,b,c,d"), lb.PoolOptions{
+		Policy: lb.PeakEWMA(lb.PeakEWMAOptions{Decay: time.Second}),
+		Now:    func() time.Time { return now },
+	})
+	run := func(n int, dSlow bool) map[string]int {
+		got := map[string]int{}
+		for range n {
+			now = now.Add(time.Millisecond)
+			v, done, _ := p.Pick()
+			lat := 10 * time.Millisecond
+			if v == "d" && dSlow {
+				lat = time.Second
+			}
+			done(lb.Outcome{Latency: lat})
+			got[v]++
+		}
+		return got
+	}
+	run(2000, true)
+	if got := run(2000, true); got["d"] > 2 {
+		t.Fatalf("slow d got %d picks", got["d"])
+	}
+	// d healed: once its average has aged, serial traffic finds it again.
+	run(10000, false)
+	if got := run(4000, false); got["d"] < 800 {
+		t.Errorf("recovered d got %d of 4000 picks: %v", got["d"], got)
+	}
+}

@@ -76,6 +76,7 @@ type Pool[T any] struct {
 	opts    PoolOptions
 	policy  Policy
 	decayNs float64 // > 0 when the policy tracks latency
+	tracker latencyTracker
 	met     *poolMetrics
 
 	snap atomic.Pointer[snapshot[T]]
@@ -101,7 +102,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 		p.policy = RoundRobin()
 	}
 	if lt, ok := p.policy.(latencyTracker); ok {
-		p.decayNs = float64(lt.decay())
+		p.decayNs, p.tracker = float64(lt.decay()), lt
 	}
 	for i, z := range opts.Zones {
 		p.zoneRank[z] = i
@@ -283,7 +284,9 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
 	e.inflight.Add(-1)
 	failed := p.isFailure(o)
 	if p.decayNs > 0 && o.Latency > 0 {
-		e.observe(o.Latency, p.opts.Now().UnixNano(), p.decayNs)
+		now := p.opts.Now().UnixNano()
+		e.observe(o.Latency, now, p.decayNs)
+		p.tracker.observed(now)
 	}
 	if failed {
 		if n := e.fails.Add(1); p.opts.Outlier.Consecutive > 0 && int(n) >= p.opts.Outlier.Consecutive {
