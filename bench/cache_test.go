@@ -44,9 +44,9 @@ func newLadder(b *testing.B, store cache.Store[int, int], opts cache.Options) *c
 
 // BenchmarkHit is the hit path: ladder's Aside.Get over its LRU store
 // against a bare golang-lru Cache.Get. ladder-lru sets a TTL, so each hit
-// reads the monotonic clock; -coarseclock reads a ticker-driven clock
-// instead (Options.ClockResolution); -nottl is like for like with
-// golang-lru's Cache, which has no expiry at all.
+// judges expiry by the cache's coarse clock (one atomic load); -exactclock
+// reads the monotonic clock on every hit instead (Options.ExactClock);
+// -nottl is like for like with golang-lru's Cache, which has no expiry.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
 	for _, v := range []struct {
@@ -54,7 +54,7 @@ func BenchmarkHit(b *testing.B) {
 		opts cache.Options
 	}{
 		{"ladder-lru", cache.Options{TTL: time.Hour}},
-		{"ladder-lru-coarseclock", cache.Options{TTL: time.Hour, ClockResolution: time.Millisecond}},
+		{"ladder-lru-exactclock", cache.Options{TTL: time.Hour, ExactClock: true}},
 		{"ladder-lru-nottl", cache.Options{}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
@@ -102,7 +102,7 @@ func BenchmarkParallelHit(b *testing.B) {
 		opts cache.Options
 	}{
 		{"ladder-sharded", cache.Options{TTL: time.Hour}},
-		{"ladder-sharded-coarseclock", cache.Options{TTL: time.Hour, ClockResolution: time.Millisecond}},
+		{"ladder-sharded-exactclock", cache.Options{TTL: time.Hour, ExactClock: true}},
 		{"ladder-sharded-nottl", cache.Options{}},
 	} {
 		b.Run(v.name, func(b *testing.B) {

@@ -30,7 +30,9 @@ type Aside[K comparable, V any] struct {
 	notFound error
 	epoch    atomic.Uint64
 	base     time.Time    // origin of entry timestamps
-	coarse   atomic.Int64 // ticker-driven clock (ns since base); 0 when off
+	coarse   atomic.Int64 // ticker-driven clock (ns since base); 0 when parked or off
+	used     atomic.Bool  // the coarse clock was read since the last tick
+	wake     chan struct{}
 	c        counters
 	inst     instruments
 	log      *slog.Logger
@@ -75,8 +77,12 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 		return nil, fmt.Errorf("cache: metrics: %w", err)
 	}
 	a.done, a.cancel = context.WithCancel(context.Background())
-	if opts.ClockResolution > 0 && opts.Now == nil {
-		a.startClock(opts.ClockResolution)
+	if opts.Now == nil && !opts.ExactClock && (opts.TTL > 0 || opts.RefreshAfter > 0) {
+		res := opts.ClockResolution
+		if res == 0 {
+			res = time.Millisecond
+		}
+		a.startClock(res)
 	}
 	return a, nil
 }

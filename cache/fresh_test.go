@@ -15,7 +15,7 @@ import (
 
 func TestTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := newAside(t, cache.Options{TTL: 10 * time.Second})
+		a := newAside(t, cache.Options{TTL: 10 * time.Second, ExactClock: true})
 		src := &source{}
 		a.Get(t.Context(), "k", src.load)
 		time.Sleep(10*time.Second - time.Nanosecond)
@@ -219,10 +219,17 @@ func TestCoarseClock(t *testing.T) {
 		if v, _ := a.Get(t.Context(), "k", src.load); v != 2 {
 			t.Fatalf("at 11s: %d, want a reload (2)", v)
 		}
-		a.Close() // stops the ticker; hits read the exact clock again
+		time.Sleep(200 * time.Millisecond) // unread for 100 ticks: the ticker parks
+		synctest.Wait()
+		time.Sleep(20 * time.Second) // no timer runs while parked; expiry is exact again
+		if _, ok := a.Peek("k"); ok {
+			t.Fatal("a parked clock kept an expired entry alive")
+		}
+		a.Get(t.Context(), "k", src.load) // reload at 31.2s, and the clock restarts
+		a.Close()                         // stops the ticker; hits read the exact clock again
 		time.Sleep(10600 * time.Millisecond)
 		if _, ok := a.Peek("k"); ok {
-			t.Fatal("after Close the frozen coarse clock kept an expired entry alive")
+			t.Fatal("after Close a frozen coarse clock kept an expired entry alive")
 		}
 	})
 }

@@ -53,15 +53,20 @@ type Options struct {
 	MeterProvider metric.MeterProvider
 	// Logger for state changes (closed, load panics); nil means slog.Default().
 	Logger *slog.Logger
-	// ClockResolution, when > 0, has hits read a clock that an owned
-	// background ticker advances at this resolution (one atomic load instead
-	// of a monotonic clock read, which costs ~25 ns on some hosts); entries
-	// may then live up to ClockResolution past their expiry. 0 reads the
-	// clock on every hit that needs it. Must be 0 or ≥ 100µs.
+	// ClockResolution is how often the cache's coarse clock ticks; 0 means
+	// 1 ms. Hits judge expiry by that clock (one atomic load) instead of
+	// reading the monotonic clock (~25 ns on some hosts, more than the rest
+	// of a hit), so entries may live about one tick past their expiry. The
+	// ticker runs only while the cache is read and parks after 100 idle
+	// ticks. It is started only when TTL or RefreshAfter is set. Must be 0 or
+	// ≥ 100µs.
 	ClockResolution time.Duration
+	// ExactClock reads the monotonic clock on every hit that needs it
+	// instead of running the coarse clock.
+	ExactClock bool
 
 	// Now and Rand make freshness deterministic in tests; nil means
-	// time.Now and math/rand/v2. With Now set, ClockResolution is ignored.
+	// time.Now and math/rand/v2. With Now set, no coarse clock runs.
 	Now  func() time.Time
 	Rand func() uint64
 }
