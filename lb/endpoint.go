@@ -30,6 +30,8 @@ type Endpoint struct {
 	ewma      atomic.Uint64 // float64 bits, nanoseconds
 	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
 	fails     atomic.Int32  // consecutive failures
+	requests  atomic.Int64  // completed, for metrics
+	errors    atomic.Int64  // failed, for metrics
 
 	done func(Outcome) // built once: Pick allocates nothing
 

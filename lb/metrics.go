@@ -18,8 +18,6 @@ const (
 )
 
 type poolMetrics struct {
-	requests  metric.Int64Counter
-	errors    metric.Int64Counter
 	duration  metric.Float64Histogram
 	ejections metric.Int64Counter
 	retries   metric.Int64Counter
@@ -33,6 +31,8 @@ type endpointMetrics struct {
 	attrs attribute.Set
 }
 
+// newPoolMetrics creates the instruments; visit walks the current members
+// for the observed ones.
 func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*poolMetrics, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
@@ -45,10 +45,11 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 			err = fmt.Errorf("lb: metrics: %w", e)
 		}
 	}
-	pm.requests, err = m.Int64Counter("ladder.lb.requests", metric.WithUnit("{request}"),
+	// Requests and errors are counted by atomics on the endpoint and
+	// observed at collection: telemetry costs the hot path nothing for them.
+	reqs, err := m.Int64ObservableCounter("ladder.lb.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests completed per backend."))
-	var e error
-	pm.errors, e = m.Int64Counter("ladder.lb.errors", metric.WithUnit("{request}"),
+	errs, e := m.Int64ObservableCounter("ladder.lb.errors", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests that failed per backend (errors and 5xx)."))
 	must(e)
 	pm.duration, e = m.Float64Histogram("ladder.lb.request.duration", metric.WithUnit("s"),
@@ -68,10 +69,13 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 	}
 	pm.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		inflight(func(ep *Endpoint) {
-			o.ObserveInt64(g, ep.inflight.Load(), metric.WithAttributeSet(ep.met.attrs))
+			set := metric.WithAttributeSet(ep.met.attrs)
+			o.ObserveInt64(g, ep.inflight.Load(), set)
+			o.ObserveInt64(reqs, ep.requests.Load(), set)
+			o.ObserveInt64(errs, ep.errors.Load(), set)
 		})
 		return nil
-	}, g)
+	}, g, reqs, errs)
 	if err != nil {
 		return nil, fmt.Errorf("lb: metrics: %w", err)
 	}
@@ -99,15 +103,8 @@ func (pm *poolMetrics) endpoint(name, zone string) *endpointMetrics {
 
 var bg = context.Background()
 
-func (em *endpointMetrics) record(pm *poolMetrics, o Outcome, failed bool) {
-	if !pm.requests.Enabled(bg) {
-		return
-	}
-	pm.requests.Add(bg, 1, em.add...)
-	if failed {
-		pm.errors.Add(bg, 1, em.add...)
-	}
-	if o.Latency > 0 {
+func (em *endpointMetrics) record(pm *poolMetrics, o Outcome) {
+	if o.Latency > 0 && pm.duration.Enabled(bg) {
 		pm.duration.Record(bg, o.Latency.Seconds(), em.rec...)
 	}
 }

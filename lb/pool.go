@@ -273,6 +273,8 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint) *End
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
+		e.requests.Store(prev.requests.Load()) // the counters' series go on
+		e.errors.Store(prev.errors.Load())
 	}
 	e.met = p.met.endpoint(name, zone)
 	e.done = func(o Outcome) { p.finish(e, o) }
@@ -295,7 +297,11 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
 	} else if e.fails.Load() != 0 {
 		e.fails.Store(0)
 	}
-	e.met.record(p.met, o, failed)
+	e.requests.Add(1)
+	if failed {
+		e.errors.Add(1)
+	}
+	e.met.record(p.met, o)
 }
 
 func (p *Pool[T]) isFailure(o Outcome) bool {
