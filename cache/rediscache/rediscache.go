@@ -169,11 +169,11 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 }
 
 // Set stores v in L1 and Redis and evicts key from every other instance's L1.
-// A Redis failure is returned wrapping ErrL2; the local L1 holds v regardless.
+// A Redis failure is returned wrapping ErrL2 (the local L1 holds v
+// regardless); a value too large for the L1 store is still written to Redis
+// and the error wraps cache.ErrTooLarge.
 func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error {
-	if err := c.l1.Set(ctx, key, v, m); err != nil {
-		return err
-	}
+	l1err := c.l1.Set(ctx, key, v, m) // too large for L1 may still suit Redis
 	b, err := c.opts.Codec.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("rediscache: encode: %w", err)
@@ -187,9 +187,9 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)
 	if _, err := pipe.Exec(ctx); err != nil {
 		c.l2Failed(ctx, "set", err)
-		return fmt.Errorf("%w: set %q: %v", ErrL2, key, err)
+		return errors.Join(l1err, fmt.Errorf("%w: set %q: %v", ErrL2, key, err))
 	}
-	return nil
+	return l1err
 }
 
 // Delete removes key from L1 and Redis and evicts it from every instance's
