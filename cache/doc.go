@@ -7,15 +7,45 @@
 // (cache/rediscache) take the repeated reads.
 //
 // An [Aside] checks its [Store] first; on a miss it runs the caller's loader
-// once per key however many callers miss together, stores the result and
-// returns it. Entries carry their own TTL (with jitter so keys loaded together
-// do not expire together), may be refreshed early (XFetch) or in the
-// background (refresh-ahead), and may be served stale while they revalidate
-// or while the loader fails (RFC 5861). A version guard keeps a load that
-// started before a Delete or Set from writing the old value back.
+// once per key however many callers miss together (the load is detached from
+// any one caller's cancellation and bounded by its own timeout), stores the
+// result and returns it. A version guard keeps a load that started before a
+// Delete or Set from writing the old value back.
 //
-// Stores: [LRU] (the default for a reason), [TwoQueue] and [ARC] (scan
-// resistant), [LFU] and [FIFO] (special access patterns), and [Sharded] to
-// spread any of them over several locks. All are bounded by entry count and
-// optionally by a total cost.
+// # Freshness, per data type
+//
+// Too long a TTL serves stale data; too short and the cache barely helps. Use
+// one Aside per data type, each with its own [Options]: a TTL (and a per-entry
+// TTL from the loader through [Meta]), Jitter so keys loaded together do not
+// expire together, and for hot keys one of
+//
+//   - StaleWhileRevalidate: serve the expired value while one reload runs
+//     (RFC 5861); with it, a hot key's expiry makes nobody wait;
+//   - RefreshAfter: reload in the background once an entry is this old
+//     (Caffeine's refreshAfterWrite);
+//   - EarlyRefreshBeta: XFetch, reload early with a probability that grows
+//     as expiry nears, weighted by how long the load takes;
+//   - StaleIfError: keep serving the expired value while the source fails.
+//
+// NotFound with NegativeTTL caches "no such row" briefly, so a missing key
+// cannot be used to hammer the database.
+//
+// # Stores
+//
+// [LRU] is the default for a reason: most workloads have temporal locality.
+// [TwoQueue] and [ARC] resist scans (a one-off report reading every row will
+// not flush the hot set); [LFU] keeps stable favourites; [FIFO] never
+// reorders on reads, so its readers share a lock. [Sharded] spreads any of
+// them over several locks for parallel readers. All are bounded by entry
+// count and optionally by total cost ([StoreOptions.MaxCost], with the cost
+// given per entry through [Meta]). bench/cmd/hitratio replays your own trace
+// against every store to choose.
+//
+// # Telemetry
+//
+// Metrics (scope github.com/ladder-go/ladder/cache): ladder.cache.hits,
+// .misses, .stale_served, .early_refreshes, .evictions, .rejected, .loads,
+// .load.errors (by error.type) and .load.duration. Hits are counted with
+// striped atomics read by an observable callback, so the hit path costs the
+// same with or without an SDK.
 package cache
