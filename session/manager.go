@@ -36,6 +36,9 @@ type Options struct {
 	// TouchInterval is how far the idle deadline must move before a request writes it
 	// (so most requests write nothing); 0 means IdleTimeout/10.
 	TouchInterval time.Duration
+	// StoreTimeout bounds each store call, so that a hung store fails requests fast
+	// instead of holding them; 0 means no bound beyond the request's context.
+	StoreTimeout time.Duration
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
 	Grace time.Duration
 	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
@@ -86,7 +89,8 @@ func (o *Options) defaults() error {
 		name string
 		d    time.Duration
 	}{{"IdleTimeout", o.IdleTimeout}, {"Lifetime", o.Lifetime},
-		{"TouchInterval", o.TouchInterval}, {"Grace", o.Grace}}
+		{"TouchInterval", o.TouchInterval}, {"Grace", o.Grace},
+		{"StoreTimeout", o.StoreTimeout}}
 	for _, c := range checks {
 		if c.d < 0 {
 			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, c.name, c.d)
@@ -199,7 +203,9 @@ func (m *Manager) load(r *http.Request, s *Session) {
 	}
 	ctx := r.Context()
 	start := m.opts.Now()
-	rec, err := m.store.Load(ctx, key)
+	sctx, cancel := m.storeCtx(ctx)
+	rec, err := m.store.Load(sctx, key)
+	cancel()
 	now := m.opts.Now()
 	m.met.observe(ctx, opLoad, start, now, err)
 	switch {
@@ -234,7 +240,9 @@ func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
 		return 0, err
 	}
 	start := m.opts.Now()
-	n, err := m.store.DestroyUser(ctx, user, m.opts.Grace)
+	sctx, cancel := m.storeCtx(ctx)
+	n, err := m.store.DestroyUser(sctx, user, m.opts.Grace)
+	cancel()
 	m.met.observe(ctx, opDestroyUser, start, m.opts.Now(), err)
 	if err != nil {
 		return n, fmt.Errorf("%w: destroy user sessions: %w", ErrStore, err)
@@ -249,4 +257,14 @@ func sizeOf(values map[string][]byte) int {
 		n += len(k) + len(v)
 	}
 	return n
+}
+
+func nop() {}
+
+// storeCtx applies Options.StoreTimeout to one store call.
+func (m *Manager) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if m.opts.StoreTimeout <= 0 {
+		return ctx, nop
+	}
+	return context.WithTimeout(ctx, m.opts.StoreTimeout)
 }

@@ -219,7 +219,7 @@ func TestConcurrentRequestsLoseNoWrite(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	st := newMemory(t)
 	bad := []session.Options{{IdleTimeout: -1}, {Lifetime: -1}, {Grace: -1}, {TouchInterval: -1},
-		{MaxSize: -1}, {CookieName: "a b"}, {CookieName: "a;b"}, {IdleTimeout: 1, TouchInterval: 2}}
+		{MaxSize: -1}, {StoreTimeout: -1}, {CookieName: "a b"}, {CookieName: "a;b"}, {IdleTimeout: 1, TouchInterval: 2}}
 	for _, o := range bad {
 		if _, err := session.New(st, o); !errors.Is(err, session.ErrInvalidOptions) {
 			t.Errorf("New(%+v): err = %v, want ErrInvalidOptions", o, err)

@@ -3,10 +3,15 @@ package session_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/ladder-go/ladder/session"
+	"github.com/ladder-go/ladder/session/sessiontest"
 )
 
 func TestStoreOutageFailsClosed(t *testing.T) {
@@ -80,4 +85,35 @@ func TestCommitReportsErrors(t *testing.T) {
 	if v, err := get[int](t, e, tok, "b"); v != 2 || err != nil {
 		t.Fatalf("b = %v, %v", v, err)
 	}
+}
+
+// hangingStore never answers until the caller gives up: a hung store.
+type hangingStore struct{ session.Store }
+
+func (hangingStore) Load(ctx context.Context, _ string) (session.Record, error) {
+	<-ctx.Done()
+	return session.Record{}, ctx.Err()
+}
+
+func TestStoreTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemory(t)
+		m, err := session.New(hangingStore{st}, session.Options{StoreTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(sessiontest.Login(t, m, "", map[string]any{"k": 1})) // Login never loads
+		start := time.Now()
+		var got error
+		m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			got = session.From(r.Context()).Err()
+		})).ServeHTTP(httptest.NewRecorder(), req)
+		if !errors.Is(got, session.ErrStore) || !errors.Is(got, context.DeadlineExceeded) {
+			t.Fatalf("Err = %v, want ErrStore wrapping DeadlineExceeded", got)
+		}
+		if d := time.Since(start); d != 2*time.Second {
+			t.Fatalf("gave up after %v, want StoreTimeout (2s)", d)
+		}
+	})
 }

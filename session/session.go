@@ -194,7 +194,9 @@ func (s *Session) RenewID(ctx context.Context) error {
 		m := s.m
 		now := m.opts.Now()
 		exp := m.expiry(s.rec.Created, now)
-		err := m.store.Renew(ctx, s.key, key, exp, m.opts.Grace)
+		sctx, cancel := m.storeCtx(ctx)
+		err := m.store.Renew(sctx, s.key, key, exp, m.opts.Grace)
+		cancel()
 		m.met.observe(ctx, opRenew, now, m.opts.Now(), err)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -229,7 +231,9 @@ func (s *Session) Destroy(ctx context.Context) error {
 	if s.stored {
 		m := s.m
 		start := m.opts.Now()
-		err := m.store.Destroy(ctx, s.key, m.opts.Grace)
+		sctx, cancel := m.storeCtx(ctx)
+		err := m.store.Destroy(sctx, s.key, m.opts.Grace)
+		cancel()
 		m.met.observe(ctx, opDestroy, start, m.opts.Now(), err)
 		if err != nil {
 			return fmt.Errorf("%w: destroy: %w", ErrStore, err)
@@ -275,7 +279,9 @@ func (s *Session) commit(ctx context.Context) error {
 		return nil
 	}
 	start := m.opts.Now()
-	err := m.store.Apply(ctx, s.key, u)
+	sctx, cancel := m.storeCtx(ctx)
+	err := m.store.Apply(sctx, s.key, u)
+	cancel()
 	m.met.observe(ctx, opApply, start, m.opts.Now(), err)
 	if errors.Is(err, ErrNotFound) {
 		// Destroyed (logout) or expired while this request ran: its changes must not
@@ -294,7 +300,9 @@ func (s *Session) create(ctx context.Context) error {
 	m := s.m
 	now := m.opts.Now()
 	rec := Record{Values: s.set, User: s.rec.User, Created: now, Expires: m.expiry(now, now)}
-	err := m.store.Create(ctx, s.key, rec)
+	sctx, cancel := m.storeCtx(ctx)
+	err := m.store.Create(sctx, s.key, rec)
+	cancel()
 	m.met.observe(ctx, opCreate, now, m.opts.Now(), err)
 	if err != nil {
 		return fmt.Errorf("%w: create: %w", ErrStore, err)
