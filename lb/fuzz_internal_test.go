@@ -81,3 +81,23 @@ func FuzzStickyCookie(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "::1", "1.2.3.4/33", "fe80::1%eth0", "http://a:1/x?y", "http://", "https://[::1]:443/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if tr, err := ParseTrusted(s); err == nil {
+			for _, p := range tr {
+				if !p.IsValid() || p != p.Masked() {
+					t.Fatalf("ParseTrusted(%q) gave %v", s, p)
+				}
+			}
+		}
+		if bs, err := ParseBackends(s); err == nil {
+			if u := bs[0].Value; u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				t.Fatalf("ParseBackends(%q) gave %v", s, u)
+			}
+		}
+	})
+}
