@@ -254,25 +254,14 @@ func BenchmarkHitRatio(b *testing.B) {
 	}
 }
 
-// BenchmarkStampede: per iteration, 1000 goroutines spread over two
-// instances of a two-tier (local + Redis) cache miss one new key at once;
-// loads/op counts loader calls (2 is the floor: one per instance, since
-// both libraries deduplicate within a process). Needs LADDER_REDIS_ADDR.
+// BenchmarkStampede: per iteration, 1000 goroutines miss one new key at
+// once; loads/op counts loader calls. -local is one process (floor 1),
+// against otter's deduplicating loader. -two-tier spreads the callers over
+// two instances of a local + Redis cache (floor 2: both libraries
+// deduplicate within a process), against go-redis/cache; it needs
+// LADDER_REDIS_ADDR.
 func BenchmarkStampede(b *testing.B) {
-	addr := os.Getenv("LADDER_REDIS_ADDR")
-	if addr == "" {
-		b.Skip("LADDER_REDIS_ADDR not set: BenchmarkStampede needs a redis-server")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
-	b.Cleanup(func() { rdb.Close() })
 	const callers, instances = 1000, 2
-	prefix := fmt.Sprintf("ladder-bench:%d:", time.Now().UnixNano())
-	b.Cleanup(func() {
-		ctx := context.Background()
-		for it := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator(); it.Next(ctx); {
-			rdb.Del(ctx, it.Val())
-		}
-	})
 	var loads atomic.Int64
 	loader := func() (string, error) {
 		loads.Add(1)
@@ -301,6 +290,35 @@ func BenchmarkStampede(b *testing.B) {
 		}
 		b.ReportMetric(float64(loads.Load())/float64(n), "loads/op")
 	}
+	b.Run("ladder-local", func(b *testing.B) {
+		a, err := cache.New[string, string](nil, cache.Options{TTL: time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { a.Close() })
+		load := func(ctx context.Context, key string) (string, error) { return loader() }
+		run(b, func(_ int, key string) error { _, err := a.Get(context.Background(), key, load); return err })
+	})
+	b.Run("otter-local", func(b *testing.B) {
+		c := otter.Must(&otter.Options[string, string]{MaximumSize: 10_000})
+		load := otter.LoaderFunc[string, string](func(ctx context.Context, key string) (string, error) { return loader() })
+		run(b, func(_ int, key string) error { _, err := c.Get(context.Background(), key, load); return err })
+	})
+
+	addr := os.Getenv("LADDER_REDIS_ADDR")
+	if addr == "" {
+		b.Log("LADDER_REDIS_ADDR not set: skipping the two-tier (Redis) variants")
+		return
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
+	b.Cleanup(func() { rdb.Close() })
+	prefix := fmt.Sprintf("ladder-bench:%d:", time.Now().UnixNano())
+	b.Cleanup(func() {
+		ctx := context.Background()
+		for it := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator(); it.Next(ctx); {
+			rdb.Del(ctx, it.Val())
+		}
+	})
 	b.Run("ladder-two-tier", func(b *testing.B) {
 		var insts []*rediscache.Cache[string]
 		for range instances {

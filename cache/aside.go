@@ -122,7 +122,7 @@ func (a *Aside[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 	if hit {
 		return e.Value, nil
 	}
-	return a.slow(ctx, key, e, ok, now, plain(load))
+	return a.slow(ctx, key, e, ok, now, loadFn[K, V]{plain: load})
 }
 
 // Fetch is Get with a loader that also returns the entry's Meta (TTL, cost).
@@ -136,7 +136,7 @@ func (a *Aside[K, V]) Fetch(ctx context.Context, key K, load MetaLoader[K, V]) (
 	if hit {
 		return e.Value, nil
 	}
-	return a.slow(ctx, key, e, ok, now, load)
+	return a.slow(ctx, key, e, ok, now, loadFn[K, V]{meta: load})
 }
 
 // fresh reports a hit on a current, fresh entry needing no refresh, reading
@@ -155,13 +155,6 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 		return now, true
 	}
 	return now, false
-}
-
-func plain[K comparable, V any](load Loader[K, V]) MetaLoader[K, V] {
-	return func(ctx context.Context, key K) (V, Meta, error) {
-		v, err := load(ctx, key)
-		return v, Meta{}, err
-	}
 }
 
 // Peek returns a fresh cached value without loading or counting.

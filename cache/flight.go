@@ -24,7 +24,7 @@ type flight[V any] struct {
 }
 
 // slow handles everything but a fresh hit. now is 0 when the clock was not read.
-func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now int64, load MetaLoader[K, V]) (V, error) {
+func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now int64, load loadFn[K, V]) (V, error) {
 	if ok && e.epoch == a.epoch.Load() {
 		if now == 0 {
 			now = a.now()
@@ -63,7 +63,7 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 }
 
 // wait joins or starts the flight for key and waits for it on ctx.
-func (a *Aside[K, V]) wait(ctx context.Context, key K, load MetaLoader[K, V]) (V, error) {
+func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, error) {
 	f, _ := a.start(ctx, key, load)
 	var zero V
 	if f == nil {
@@ -79,7 +79,7 @@ func (a *Aside[K, V]) wait(ctx context.Context, key K, load MetaLoader[K, V]) (V
 
 // start returns the flight for key, starting one if none runs. It returns
 // nil once the cache is closed.
-func (a *Aside[K, V]) start(ctx context.Context, key K, load MetaLoader[K, V]) (*flight[V], bool) {
+func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V]) (*flight[V], bool) {
 	a.mu.Lock()
 	if f := a.flights[key]; f != nil {
 		a.mu.Unlock()
@@ -98,7 +98,7 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load MetaLoader[K, V]) (
 }
 
 // run executes one load and publishes it to the flight's waiters.
-func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load MetaLoader[K, V]) {
+func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load loadFn[K, V]) {
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
 	stop := context.AfterFunc(a.done, cancel)
@@ -149,8 +149,21 @@ func (a *Aside[K, V]) holdOff(key K, now int64) {
 }
 
 // call runs load, turning a panic into a *PanicError.
-func (a *Aside[K, V]) call(ctx context.Context, key K, load MetaLoader[K, V]) (V, Meta, error) {
-	return protect(a, "load", func() (V, Meta, error) { return load(ctx, key) })
+func (a *Aside[K, V]) call(ctx context.Context, key K, load loadFn[K, V]) (V, Meta, error) {
+	return protect(a, "load", func() (V, Meta, error) {
+		if load.meta != nil {
+			return load.meta(ctx, key)
+		}
+		v, err := load.plain(ctx, key)
+		return v, Meta{}, err
+	})
+}
+
+// loadFn is either kind of loader, passed by value so that callers who only
+// join a flight allocate no adapter.
+type loadFn[K comparable, V any] struct {
+	plain Loader[K, V]
+	meta  MetaLoader[K, V]
 }
 
 // protect runs f, recovering a panic into a *PanicError and prefixing
