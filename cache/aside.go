@@ -12,7 +12,11 @@ import (
 )
 
 // Loader loads the value for key on a miss. It runs detached from the
-// callers' cancellation, under a context bounded by Options.LoadTimeout.
+// callers' cancellation, under a context bounded by Options.LoadTimeout and
+// cancelled by Close, which waits for it: loaders must honour ctx. A loader
+// must not Get the key it is loading from the same cache (it would wait for
+// itself until the timeout). Every loader passed for one key should compute
+// the same value: callers that miss together share whichever runs.
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // MetaLoader is a Loader that also sets the entry's TTL or cost.

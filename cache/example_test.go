@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,4 +96,47 @@ func ExampleNewSharded() {
 	e, ok := s.Get("k")
 	fmt.Println(string(e.Value), ok, err)
 	// Output: v true <nil>
+}
+
+func ExampleAside_Fetch() {
+	// Per-entry TTL and cost: a loader that knows how long its answer is good for.
+	store, _ := cache.NewLRU[string, []byte](1000, cache.StoreOptions{MaxCost: 1 << 20})
+	pages, _ := cache.New(store, cache.Options{TTL: time.Minute})
+	defer pages.Close()
+	render := func(ctx context.Context, path string) ([]byte, cache.Meta, error) {
+		body := []byte("<h1>" + path + "</h1>")
+		ttl := time.Minute
+		if path == "/news" {
+			ttl = 5 * time.Second // changes often
+		}
+		return body, cache.Meta{TTL: ttl, Cost: int64(len(body))}, nil
+	}
+	b, err := pages.Fetch(context.Background(), "/news", render)
+	fmt.Println(string(b), err)
+	// Output: <h1>/news</h1> <nil>
+}
+
+func ExampleOptions_notFound() {
+	errNoUser := errors.New("no such user")
+	users, _ := cache.New[int, string](nil, cache.Options{
+		TTL:         time.Minute,
+		NotFound:    errNoUser,
+		NegativeTTL: 10 * time.Second, // remember misses briefly
+	})
+	defer users.Close()
+	queries := 0
+	load := func(ctx context.Context, id int) (string, error) {
+		queries++
+		return "", errNoUser // SELECT … returned no row
+	}
+	for range 3 {
+		_, err := users.Get(context.Background(), 404, load)
+		fmt.Println(errors.Is(err, errNoUser))
+	}
+	fmt.Println("queries:", queries)
+	// Output:
+	// true
+	// true
+	// true
+	// queries: 1
 }
