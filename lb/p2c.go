@@ -76,7 +76,8 @@ type PeakEWMAOptions struct {
 // of two random endpoints it picks the one with the lower cost, its
 // peak-sensitive moving average of latency times its requests in flight
 // plus one, divided by its weight. A slow backend quickly loses traffic.
-// Latency comes from [Outcome.Latency].
+// Latency comes from [Outcome.Latency]. Give each pool its own PeakEWMA
+// value: it keeps the time of the latest sample.
 func PeakEWMA(opts PeakEWMAOptions) Policy {
 	if opts.Decay <= 0 {
 		opts.Decay = 10 * time.Second

@@ -77,6 +77,7 @@ type Pool[T any] struct {
 	policy  Policy
 	decayNs float64 // > 0 when the policy tracks latency
 	tracker latencyTracker
+	clock   func() int64 // nanoseconds for latency averages
 	met     *poolMetrics
 
 	snap atomic.Pointer[snapshot[T]]
@@ -94,10 +95,14 @@ type Pool[T any] struct {
 // NewPool returns a pool of backends. It fails with ErrInvalidOptions on
 // duplicate names, negative weights or invalid options.
 func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
+	clock := monotonic
+	if now := opts.Now; now != nil {
+		clock = func() int64 { return now().UnixNano() }
+	}
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}}
+	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}, clock: clock}
 	if p.policy == nil {
 		p.policy = RoundRobin()
 	}
@@ -281,12 +286,18 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint) *End
 	return e
 }
 
+// epoch anchors monotonic; time.Since reads only the monotonic clock,
+// about half the cost of time.Now.
+var epoch = time.Now()
+
+func monotonic() int64 { return int64(time.Since(epoch)) }
+
 // finish is every endpoint's done callback.
 func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
 	e.inflight.Add(-1)
 	failed := p.isFailure(o)
 	if p.decayNs > 0 && o.Latency > 0 {
-		now := p.opts.Now().UnixNano()
+		now := p.clock()
 		e.observe(o.Latency, now, p.decayNs)
 		p.tracker.observed(now)
 	}
