@@ -97,8 +97,10 @@ type ewmaPolicy struct {
 
 func (p *ewmaPolicy) decay() time.Duration { return p.opts.Decay }
 
+// observed advances the pickers' clock, at most once a millisecond so that
+// parallel picks do not fight over its cache line.
 func (p *ewmaPolicy) observed(now int64) {
-	if now > p.now.Load() {
+	if now-p.now.Load() >= int64(time.Millisecond) {
 		p.now.Store(now)
 	}
 }
