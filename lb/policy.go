@@ -93,34 +93,56 @@ type uniformPicker struct {
 
 func (p *uniformPicker) Pick(uint64, bool) int { return bounded(p.rand(), p.n) }
 
-// weightedRandom samples by binary search over cumulative weights.
+// weightedRandom samples in proportion to weight in O(1) with Vose's alias
+// method: one random number picks a column, and a coin decides between the
+// column's endpoint and its alias.
 type weightedRandom struct {
-	cum   []uint64
-	total uint64
+	prob  []uint64 // threshold out of 1<<32
+	alias []int32
 	rand  func() uint64
 }
 
 func newWeightedRandom(cfg PickerConfig) *weightedRandom {
-	p := &weightedRandom{cum: make([]uint64, len(cfg.Weights)), rand: cfg.Rand}
+	n := len(cfg.Weights)
+	p := &weightedRandom{prob: make([]uint64, n), alias: make([]int32, n), rand: cfg.Rand}
+	sum := 0.0
+	for _, w := range cfg.Weights {
+		sum += w
+	}
+	scaled := make([]float64, n)
+	var small, large []int
 	for i, w := range cfg.Weights {
-		p.total += uint64(w*1024) + 1
-		p.cum[i] = p.total
+		scaled[i] = w * float64(n) / sum
+		if scaled[i] < 1 {
+			small = append(small, i)
+		} else {
+			large = append(large, i)
+		}
+	}
+	for len(small) > 0 && len(large) > 0 {
+		s, l := small[len(small)-1], large[len(large)-1]
+		small, large = small[:len(small)-1], large[:len(large)-1]
+		p.prob[s], p.alias[s] = uint64(scaled[s]*(1<<32)), int32(l)
+		scaled[l] += scaled[s] - 1
+		if scaled[l] < 1 {
+			small = append(small, l)
+		} else {
+			large = append(large, l)
+		}
+	}
+	for _, i := range append(small, large...) { // 1 up to rounding
+		p.prob[i], p.alias[i] = 1<<32, int32(i)
 	}
 	return p
 }
 
 func (p *weightedRandom) sample() int {
-	r := p.rand() % p.total
-	lo, hi := 0, len(p.cum)-1
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if p.cum[m] > r {
-			hi = m
-		} else {
-			lo = m + 1
-		}
+	r := p.rand()
+	i := bounded(r, len(p.prob))
+	if r&(1<<32-1) < p.prob[i] {
+		return i
 	}
-	return lo
+	return int(p.alias[i])
 }
 
 func (p *weightedRandom) Pick(uint64, bool) int { return p.sample() }

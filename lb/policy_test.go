@@ -95,6 +95,7 @@ func TestDistribution(t *testing.T) {
 		{"weighted round robin", lb.WeightedRoundRobin(), []int{5, 1, 1}, []float64{5. / 7, 1. / 7, 1. / 7}, 0.001},
 		{"random", lb.Random(), nil, []float64{1. / 3, 1. / 3, 1. / 3}, 0.01},
 		{"weighted random", lb.Random(), []int{5, 1, 1}, []float64{5. / 7, 1. / 7, 1. / 7}, 0.01},
+		{"weighted random 1 2 7", lb.Random(), []int{1, 2, 7}, []float64{.1, .2, .7}, 0.01},
 		{"least request", lb.LeastRequest(), nil, []float64{1. / 3, 1. / 3, 1. / 3}, 0.01},
 		{"weighted least request", lb.LeastRequest(), []int{5, 1, 1}, []float64{5. / 7, 1. / 7, 1. / 7}, 0.01},
 		{"peak ewma", lb.PeakEWMA(lb.PeakEWMAOptions{}), nil, []float64{1. / 3, 1. / 3, 1. / 3}, 0.01},
