@@ -154,7 +154,7 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 		return 0, true
 	}
 	now = a.now()
-	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && !a.xfetchDue(e, now) {
+	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && (a.opts.EarlyRefreshBeta == 0 || !a.xfetchDue(e, now)) {
 		a.c.hits.add(unsafe.Pointer(e))
 		return now, true
 	}
