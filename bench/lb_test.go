@@ -3,7 +3,14 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,3 +153,62 @@ func BenchmarkPick(b *testing.B) {
 
 // lbLatency varies reported latency a little so the EWMA keeps moving.
 func lbLatency(i int) time.Duration { return time.Duration(i&7) * time.Microsecond }
+
+// BenchmarkProxy is one GET through a reverse proxy to a loopback backend:
+// ladder's lb.Proxy (round robin over three backends, outlier detection,
+// retries) against a bare httputil.ReverseProxy on the same transport.
+func BenchmarkProxy(b *testing.B) {
+	var urls []*url.URL
+	for range 3 {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "ok")
+		}))
+		b.Cleanup(srv.Close)
+		u, _ := url.Parse(srv.URL)
+		urls = append(urls, u)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	b.Cleanup(tr.CloseIdleConnections)
+	var bs []lb.Backend[*url.URL]
+	for _, u := range urls {
+		bs = append(bs, lb.Backend[*url.URL]{Value: u})
+	}
+	pool, err := lb.NewPool(bs, lb.PoolOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
+	var next atomic.Uint64
+	bare := &httputil.ReverseProxy{Transport: tr, Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(urls[next.Add(1)%uint64(len(urls))])
+		pr.SetXForwarded()
+	}}
+	quiet := slog.New(slog.DiscardHandler)
+	for _, p := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"ladder-rr", &lb.Proxy{Pool: pool, Transport: tr, Logger: quiet}},
+		{"httputil-rr", bare},
+	} {
+		front := httptest.NewServer(p.h)
+		b.Cleanup(front.Close)
+		client := front.Client()
+		client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(front.URL)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+		})
+	}
+}

@@ -18,6 +18,8 @@ type attempts struct {
 	retry  RetryOptions
 	budget *budget
 	base   http.RoundTripper
+	// owned: requests are ReverseProxy's own clones, safe to retarget in place.
+	owned bool
 }
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -76,12 +78,16 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 // try sends one attempt to target; cancel releases its context once the
 // response body is done.
 func (a *attempts) try(req *http.Request, target *url.URL, perTry time.Duration) (*http.Response, Outcome, func()) {
-	ctx, cancel := context.WithCancel(req.Context())
+	ctx, cancel := req.Context(), func() {}
 	var timer *time.Timer
 	if perTry > 0 {
+		ctx, cancel = context.WithCancel(ctx)
 		timer = time.AfterFunc(perTry, cancel)
 	}
-	out := req.WithContext(ctx)
+	out := req
+	if !a.owned || ctx != req.Context() {
+		out = req.WithContext(ctx)
+	}
 	start := time.Now()
 	var resp *http.Response
 	var err error

@@ -89,7 +89,7 @@ func (p *Proxy) init() {
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base},
+		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base, owned: true},
 		FlushInterval:  p.FlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
