@@ -35,6 +35,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	a.budget.request()
 	retry := replayable(req)
 	tried := st.tried[:0]
+	orig := req.URL // try may retarget req in place
 	for n := 1; ; n++ {
 		i := st.pinned
 		if n > 1 || i < 0 {
@@ -45,7 +46,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		}
 		e := st.snap.all[i]
 		e.inflight.Add(1)
-		resp, o, cancel := a.try(req, st.snap.vals[i], ro.PerTryTimeout)
+		resp, o, cancel := a.try(req, orig, st.snap.vals[i], ro.PerTryTimeout)
 		last := n >= ro.Attempts || !retry || req.Context().Err() != nil
 		if (o.Err != nil || ro.RetryStatus(o.Status)) && !last && a.budget.withdraw() {
 			if resp != nil {
@@ -77,7 +78,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 
 // try sends one attempt to target; cancel releases its context once the
 // response body is done.
-func (a *attempts) try(req *http.Request, target *url.URL, perTry time.Duration) (*http.Response, Outcome, func()) {
+func (a *attempts) try(req *http.Request, orig, target *url.URL, perTry time.Duration) (*http.Response, Outcome, func()) {
 	ctx, cancel := req.Context(), func() {}
 	var timer *time.Timer
 	if perTry > 0 {
@@ -94,7 +95,7 @@ func (a *attempts) try(req *http.Request, target *url.URL, perTry time.Duration)
 	if target == nil || target.Host == "" {
 		err = fmt.Errorf("lb: backend URL %v: no host", target)
 	} else {
-		out.URL = retarget(req.URL, target)
+		out.URL = retarget(orig, target)
 		resp, err = a.base.RoundTrip(out)
 	}
 	o := Outcome{Err: err, Latency: time.Since(start)}

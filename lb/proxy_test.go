@@ -371,3 +371,24 @@ func TestProxyHashKey(t *testing.T) {
 		owner[user] = body
 	}
 }
+
+func TestProxyRetryKeepsPathPrefix(t *testing.T) {
+	bs := lbtest.Start(t, 2)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	bs[1].Handle(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
+	var members []lb.Backend[*url.URL]
+	for _, b := range bs {
+		u := *b.URL
+		u.Path = "/api"
+		members = append(members, lb.Backend[*url.URL]{Name: b.Name, Value: &u})
+	}
+	pool, err := lb.NewPool(members, lb.PoolOptions{Logger: quiet, Policy: lb.FirstAvailable()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
+	if code, body, _ := get(t, front.Client(), mustReq(t, "GET", front.URL+"/v1/x")); code != 200 || body != "/api/v1/x" {
+		t.Errorf("after a retry the backend saw %d %q, want /api/v1/x", code, body)
+	}
+}
