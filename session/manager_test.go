@@ -149,11 +149,11 @@ func TestGetPopRemove(t *testing.T) {
 		put(t, "n", 3)(w, r, s)
 		put(t, "gone", true)(w, r, s)
 	})
-	e.do(tok, func(_ http.ResponseWriter, _ *http.Request, s *session.Session) {
-		if f, err := session.Pop[string](s, "flash"); f != "saved" || err != nil {
+	e.do(tok, func(_ http.ResponseWriter, r *http.Request, s *session.Session) {
+		if f, err := session.Pop[string](r.Context(), s, "flash"); f != "saved" || err != nil {
 			t.Errorf("Pop = %q, %v", f, err)
 		}
-		if _, err := session.Pop[string](s, "flash"); !errors.Is(err, session.ErrNoValue) {
+		if _, err := session.Pop[string](r.Context(), s, "flash"); !errors.Is(err, session.ErrNoValue) {
 			t.Errorf("second Pop: err = %v", err)
 		}
 		if _, err := session.Get[string](s, "n"); err == nil {

@@ -164,13 +164,8 @@ func (s *MemoryStore) Apply(ctx context.Context, key string, u Update) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	e := s.get(key, now)
-	for hops := 0; e != nil && e.tomb && e.forward != "" && hops < 8; hops++ {
-		key = e.forward
-		e = s.get(key, now)
-	}
-	if e == nil || e.tomb {
+	key, e := s.follow(key, s.now())
+	if e == nil {
 		return ErrNotFound
 	}
 	if len(u.Delete) > 0 || len(u.Set) > 0 {
@@ -198,6 +193,44 @@ func (s *MemoryStore) Apply(ctx context.Context, key string, u Update) error {
 		e.rec.Expires = u.Expires
 	}
 	return nil
+}
+
+// follow returns the live session under key, following renewals, or nil; s.mu is held.
+func (s *MemoryStore) follow(key string, now time.Time) (string, *memEntry) {
+	e := s.get(key, now)
+	for hops := 0; e != nil && e.tomb && e.forward != "" && hops < 8; hops++ {
+		key = e.forward
+		e = s.get(key, now)
+	}
+	if e == nil || e.tomb {
+		return key, nil
+	}
+	return key, e
+}
+
+// Take implements Store.
+func (s *MemoryStore) Take(ctx context.Context, key, name string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, e := s.follow(key, s.now())
+	if e == nil {
+		return nil, ErrNotFound
+	}
+	v, ok := e.rec.Values[name]
+	if !ok {
+		return nil, ErrNoValue
+	}
+	vals := make(map[string][]byte, len(e.rec.Values))
+	for k, x := range e.rec.Values {
+		if k != name {
+			vals[k] = x
+		}
+	}
+	e.rec.Values = vals // copied: loaded records share the old map
+	return bytes.Clone(v), nil
 }
 
 // Renew implements Store.

@@ -21,10 +21,11 @@ const (
 	opRenew
 	opDestroy
 	opDestroyUser
+	opTake
 	numOps
 )
 
-var opNames = [numOps]string{"load", "create", "apply", "renew", "destroy", "destroy_user"}
+var opNames = [numOps]string{"load", "create", "apply", "renew", "destroy", "destroy_user", "take"}
 
 type metrics struct {
 	created, destroyed, renewed metric.Int64Counter

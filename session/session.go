@@ -83,14 +83,60 @@ func Get[T any](s *Session, key string) (T, error) {
 	return v, nil
 }
 
-// Pop returns the value under key and removes it (a flash message). Two concurrent
-// requests may both pop the same value.
-func Pop[T any](s *Session, key string) (T, error) {
-	v, err := Get[T](s, key)
-	if err == nil {
-		s.Remove(key)
+// Pop returns the value under key and removes it (a flash message). The removal is a
+// take at the store, done at once: of concurrent requests popping one value, exactly one
+// gets it and the others get ErrNoValue, and a value put again by another request after
+// the take is kept. A value put by this request itself is popped without a store call.
+// Pop returns ErrNoValue for a key this request's view of the session does not hold.
+func Pop[T any](ctx context.Context, s *Session, key string) (T, error) {
+	var v T
+	b, err := s.take(ctx, key)
+	if err != nil {
+		return v, err
 	}
-	return v, err
+	if err := s.m.opts.Codec.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("session: decode %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// take removes key from the session and returns its encoded value.
+func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if v, ok := s.set[key]; ok {
+		s.remove(key) // put by this request: not in the store (yet)
+		return v, nil
+	}
+	old, ok := s.value(key)
+	if !ok || !s.stored {
+		return nil, fmt.Errorf("%w: %q", ErrNoValue, key)
+	}
+	m := s.m
+	start := m.opts.Now()
+	sctx, cancel := m.storeCtx(ctx)
+	v, err := m.store.Take(sctx, s.key, key)
+	cancel()
+	m.met.observe(ctx, opTake, start, m.opts.Now(), err)
+	if err != nil && !errors.Is(err, ErrNoValue) && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: take: %w", ErrStore, err)
+	}
+	// Gone from the store (taken now, by another request, or with the session): hide it
+	// from this request's view without a Delete, which could remove a later Put.
+	vals := make(map[string][]byte, len(s.rec.Values))
+	for k, x := range s.rec.Values {
+		if k != key {
+			vals[k] = x
+		}
+	}
+	s.rec.Values = vals // copied: the store may share the loaded map
+	s.size -= len(key) + len(old)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoValue, key)
+	}
+	return v, nil
 }
 
 // Put encodes v and stores it under key. It fails with ErrTooLarge if the session would
@@ -133,6 +179,11 @@ func (s *Session) Remove(key string) {
 		return
 	}
 	defer s.mu.Unlock()
+	s.remove(key)
+}
+
+// remove deletes key from this request's view and, if stored, at commit; s.mu is held.
+func (s *Session) remove(key string) {
 	old, ok := s.value(key)
 	if !ok {
 		return

@@ -47,6 +47,11 @@ type Store interface {
 	// by Renew, u is applied to the successor. It fails with ErrNotFound (and changes
 	// nothing) if no live session is reached: an update never recreates a session.
 	Apply(ctx context.Context, key string, u Update) error
+	// Take atomically removes the value name from the live session under key (following a
+	// renewal, as Apply does) and returns it. Of several concurrent Takes of one value,
+	// exactly one gets it; the others fail with ErrNoValue, as does a Take of a value the
+	// session does not hold. It fails with ErrNotFound if no live session is reached.
+	Take(ctx context.Context, key, name string) ([]byte, error)
 	// Renew atomically moves the session under oldKey to newKey (values, user, creation
 	// time; expiry set to expires) and leaves at oldKey a tombstone forwarding updates to
 	// newKey for grace. It fails with ErrNotFound if oldKey holds no live session and with

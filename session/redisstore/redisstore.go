@@ -199,3 +199,34 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 	}
 	return session.ErrNotFound
 }
+
+// Take implements session.Store.
+func (s *Store) Take(ctx context.Context, key, name string) ([]byte, error) {
+	for range maxForwards {
+		res, err := takeScript.Run(ctx, s.c, []string{s.key(key)}, name).Result()
+		if err != nil {
+			return nil, wrap("take", err)
+		}
+		switch r := res.(type) {
+		case int64:
+			if r == -1 {
+				return nil, session.ErrNoValue
+			}
+			return nil, session.ErrNotFound
+		case []any:
+			if len(r) == 2 {
+				kind, _ := r[0].(int64)
+				v, ok := r[1].(string)
+				switch {
+				case ok && kind == 1:
+					return []byte(v), nil
+				case ok && kind == 2:
+					key = v // renewed: follow to the successor
+					continue
+				}
+			}
+		}
+		return nil, fmt.Errorf("redisstore: take: unexpected reply %T", res)
+	}
+	return nil, session.ErrNotFound
+}

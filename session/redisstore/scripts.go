@@ -60,6 +60,24 @@ end
 return 1
 `)
 
+// take removes one value. ARGV = name. Returns {1, value} when taken, -1 when the session
+// has no such value, 0 when no live session, or {2, successor} after a renewal. It bumps
+// the version, so a Renew copying concurrently copies again and the value is not copied.
+var takeScript = redis.NewScript(`
+local k = KEYS[1]
+local m = redis.call('HMGET', k, 'm:c', 'm:f')
+if not m[1] then
+  if m[2] then return {2, m[2]} end
+  return 0
+end
+local f = 'v:' .. ARGV[1]
+local v = redis.call('HGET', k, f)
+if not v then return -1 end
+redis.call('HDEL', k, f)
+redis.call('HINCRBY', k, 'm:v', 1)
+return {1, v}
+`)
+
 // seal turns a renewed session into a tombstone forwarding to its successor, if nobody
 // updated it since it was copied. ARGV = version, successor, grace ms.
 // Returns 1 sealed, 0 no live session, -1 changed since the copy.

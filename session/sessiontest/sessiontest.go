@@ -36,6 +36,9 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentDestroyNoResurrection", testConcurrentDestroy},
 		{"ConcurrentRenewLosesNoWrite", testConcurrentRenew},
+		{"Take", testTake},
+		{"TakeRenewed", testTakeRenewed},
+		{"ConcurrentTakeOnce", testConcurrentTake},
 		{"CanceledContext", testCanceled},
 	}
 	for _, tc := range tests {

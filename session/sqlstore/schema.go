@@ -36,7 +36,7 @@ type queries struct {
 	renewSeal, renewInsert, moveVals         string
 	destroy, destroyVals, destroyUser, sweep string
 	sweepVals                                string
-	delVal                                   string
+	delVal, takeVal                          string
 }
 
 func newQueries(d Dialect, table string) queries {
@@ -64,7 +64,8 @@ func newQueries(d Dialect, table string) queries {
 		clearVals: `DELETE FROM ` + v + ` WHERE k = ?`,
 		upsertVal: `INSERT INTO ` + v + ` (k, name, v) VALUES (?, ?, ?)
 			ON CONFLICT (k, name) DO UPDATE SET v = excluded.v`,
-		delVal: `DELETE FROM ` + v + ` WHERE k = ? AND name = ?`,
+		delVal:  `DELETE FROM ` + v + ` WHERE k = ? AND name = ?`,
+		takeVal: `DELETE FROM ` + v + ` WHERE k = ? AND name = ? RETURNING v`,
 		// touch locks the live row first, so every update of one session is serialised
 		// against Renew and Destroy.
 		touch: `UPDATE ` + s + ` SET ver = ver + 1 WHERE k = ? AND tomb = 0 AND expires > ?`,
@@ -87,7 +88,7 @@ func newQueries(d Dialect, table string) queries {
 	if d == Postgres {
 		for _, p := range []*string{&q.load, &q.create, &q.clearVals, &q.upsertVal, &q.delVal, &q.touch,
 			&q.touchAll, &q.forward, &q.renewSeal, &q.renewInsert, &q.moveVals, &q.destroy,
-			&q.destroyVals, &q.destroyUser, &q.sweepVals, &q.sweep} {
+			&q.destroyVals, &q.destroyUser, &q.sweepVals, &q.sweep, &q.takeVal} {
 			*p = numbered(*p)
 		}
 		// PostgreSQL needs the CASE parameters typed.

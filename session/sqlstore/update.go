@@ -37,21 +37,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, key string, u session.Upd
 		setExp, exp = 1, u.Expires.UnixMilli()
 	}
 	res, err := tx.ExecContext(ctx, s.q.touchAll, setUser, u.User, setExp, exp, key, now)
-	if err != nil {
+	if err := s.locked(ctx, tx, key, now, res, err); err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		var fwd string
-		err := tx.QueryRowContext(ctx, s.q.forward, key, now).Scan(&fwd)
-		switch {
-		case errors.Is(err, sql.ErrNoRows) || err == nil && fwd == "":
-			return session.ErrNotFound
-		case err != nil:
-			return err
-		}
-		return errForward{fwd}
 	}
 	for name, v := range u.Set {
 		if _, err := tx.ExecContext(ctx, s.q.upsertVal, key, name, nonNil(v)); err != nil {
@@ -64,6 +51,55 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, key string, u session.Upd
 		}
 	}
 	return nil
+}
+
+// locked checks the result of the update that locks key's live row: with no row, it
+// returns the successor of a renewed session as errForward, or ErrNotFound.
+func (s *Store) locked(ctx context.Context, tx *sql.Tx, key string, now int64, res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var fwd string
+	err = tx.QueryRowContext(ctx, s.q.forward, key, now).Scan(&fwd)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || err == nil && fwd == "":
+		return session.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return errForward{fwd}
+}
+
+// Take implements session.Store. It locks the session's row first (as Apply does), so a
+// concurrent Renew moves the values either before or after the take.
+func (s *Store) Take(ctx context.Context, key, name string) ([]byte, error) {
+	for range maxForwards {
+		var v []byte
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			now := s.now().UnixMilli()
+			res, err := tx.ExecContext(ctx, s.q.touch, key, now)
+			if err := s.locked(ctx, tx, key, now, res, err); err != nil {
+				return err
+			}
+			err = tx.QueryRowContext(ctx, s.q.takeVal, key, name).Scan(&v)
+			if errors.Is(err, sql.ErrNoRows) {
+				return session.ErrNoValue
+			}
+			return err
+		})
+		var fwd errForward
+		if !errors.As(err, &fwd) {
+			if err != nil {
+				return nil, wrap("take", err)
+			}
+			return nonNil(v), nil
+		}
+		key = fwd.key
+	}
+	return nil, session.ErrNotFound
 }
 
 // Renew implements session.Store: the old row becomes a tombstone forwarding to newKey,
