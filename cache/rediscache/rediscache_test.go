@@ -13,7 +13,29 @@ import (
 	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/redis/go-redis/v9"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
+
+// counter sums an int64 counter across its data points.
+func counter(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
+				for _, p := range s.DataPoints {
+					n += p.Value
+				}
+			}
+		}
+	}
+	return n
+}
 
 type user struct {
 	ID   int    `json:"id"`
@@ -83,8 +105,11 @@ func TestTwoInstancesShareL2AndInvalidate(t *testing.T) {
 	srv := testenv.Redis(t)
 	rdb := srv.Client(t)
 	src := &db{rows: map[string]user{"u1": {1, "ann"}}}
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{})
-	b := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{})
+	b := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{L1: cache.Options{MeterProvider: mp}})
 	subscribed(t, rdb, srv.Prefix+"invalidate", 2)
 	ctx := t.Context()
 
@@ -100,12 +125,18 @@ func TestTwoInstancesShareL2AndInvalidate(t *testing.T) {
 	if _, ok := b.L1().Peek("u1"); !ok {
 		t.Fatal("b did not keep u1 in its L1")
 	}
+	if got := counter(t, reader, "ladder.cache.l2.hits"); got != 1 {
+		t.Fatalf("b's ladder.cache.l2.hits = %d, want 1", got)
+	}
 
 	src.put("u1", user{1, "anne"})
 	if err := a.Delete(ctx, "u1"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b's L1 eviction after a.Delete", func() bool { _, ok := b.L1().Peek("u1"); return !ok })
+	if got := counter(t, reader, "ladder.cache.invalidations"); got != 1 {
+		t.Fatalf("b's ladder.cache.invalidations = %d, want 1", got)
+	}
 	if u, _ := b.Get(ctx, "u1", src.load); u.Name != "anne" {
 		t.Fatalf("b after invalidation = %v, want anne", u)
 	}
@@ -164,7 +195,10 @@ func TestL2OutageDegradesToL1AndLoader(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: proc.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { rdb.Close() })
 	src := &db{rows: map[string]user{"a": {1, "a"}, "b": {2, "b"}, "c": {3, "c"}}}
-	c := newInstance(t, rdb, "t:", rediscache.Options{Backoff: 50 * time.Millisecond})
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	c := newInstance(t, rdb, "t:", rediscache.Options{Backoff: time.Hour, L1: cache.Options{MeterProvider: mp}})
 	ctx := t.Context()
 	if _, err := c.Get(ctx, "a", src.load); err != nil {
 		t.Fatal(err)
@@ -185,7 +219,23 @@ func TestL2OutageDegradesToL1AndLoader(t *testing.T) {
 	if _, ok := c.L1().Peek("b"); ok {
 		t.Fatal("Delete during outage left the local entry")
 	}
+	// The first failed read opened the back-off: the second miss and the fill
+	// did not touch Redis (only the read and the Delete failed there).
+	if got := counter(t, reader, "ladder.cache.l2.errors"); got != 2 {
+		t.Fatalf("ladder.cache.l2.errors = %d, want 2 (a read, then the Delete; the rest skipped)", got)
+	}
+}
 
+func TestL2RecoversAfterRestart(t *testing.T) {
+	proc := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: proc.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close() })
+	c := newInstance(t, rdb, "t:", rediscache.Options{Backoff: 20 * time.Millisecond})
+	ctx := t.Context()
+	proc.Stop()
+	if _, err := c.Get(ctx, "y", func(context.Context, string) (user, error) { return user{8, "y"}, nil }); err != nil {
+		t.Fatal(err)
+	}
 	proc.Start() // empty: a crashed cache server keeps nothing
 	eventually(t, "L2 recovery", func() bool {
 		c.L1().Delete(ctx, "z")
