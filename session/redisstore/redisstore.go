@@ -2,7 +2,9 @@
 // balancer sees the same sessions: the store for the "stateless web tier" stage.
 //
 // Each session is one Redis hash, each value one field of it, so a request's commit
-// sets and deletes only the fields it changed, in one atomic Lua script (one round trip).
+// sets and deletes only the fields it changed, in one atomic Lua script (one round trip;
+// an idle refresh of a session bound to a user takes a second one, which extends the
+// user's index so that it lives as long as the session).
 // The hash expires through PEXPIREAT at the session's idle or absolute deadline, so Redis
 // forgets abandoned sessions by itself: the store starts no goroutine.
 //
@@ -193,6 +195,15 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 			return session.ErrNotFound
 		case string:
 			key = r // renewed: follow to the successor
+		case []any:
+			// Applied; the session's expiry moved and it is bound to a user: the index
+			// must outlive it (re-adding the key also heals an index that lost it).
+			if len(r) == 2 {
+				if user, ok := r[1].(string); ok {
+					return wrap("apply", s.index(ctx, user, key, u.Expires))
+				}
+			}
+			return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
 		default:
 			return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
 		}

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -66,8 +67,10 @@ func (s *Store) Destroy(ctx context.Context, key string, grace time.Duration) er
 	return wrap("destroy", destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), "").Err())
 }
 
-// DestroyUser implements session.Store. Index members that now belong to another user
-// or are gone are skipped; renewed sessions are followed to their successor.
+// DestroyUser implements session.Store. Renewed sessions are followed to their successor;
+// index members that are gone leave the index (a missing key gets a tombstone, so that a
+// Create which indexed it and has not run yet fails); live members bound to another user
+// are skipped and stay indexed, since an Apply binding them to user may be under way.
 func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duration) (int, error) {
 	if user == "" {
 		return 0, nil
@@ -78,29 +81,37 @@ func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duratio
 		return 0, wrap("destroy user", err)
 	}
 	n := 0
-	for _, key := range members {
+	var gone []any // members to drop from the index
+	for _, member := range members {
+		key, r := member, int64(0)
+	follow:
 		for range maxForwards {
 			res, err := destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), user).Result()
 			if err != nil {
 				return n, wrap("destroy user", err)
 			}
-			if next, ok := res.(string); ok {
-				key = next
-				continue
+			switch x := res.(type) {
+			case string:
+				key = x
+			case int64:
+				r = x
+				break follow
+			default:
+				return n, fmt.Errorf("redisstore: destroy user: unexpected reply %T", res)
 			}
-			if r, _ := res.(int64); r == 1 {
-				n++
-			}
-			break
 		}
+		if r == 1 {
+			n++
+		}
+		if r != -1 {
+			gone = append(gone, member)
+		}
+		// r == -1: the session is live and bound to someone else, maybe on its way to
+		// user (Apply indexes before binding): it stays indexed.
 	}
-	if len(members) > 0 {
-		// Remove only what was read: a session indexed meanwhile stays indexed.
-		args := make([]any, len(members))
-		for i, m := range members {
-			args[i] = m
-		}
-		if err := s.c.SRem(ctx, uk, args...).Err(); err != nil {
+	if len(gone) > 0 {
+		// Remove only what was read and is gone: a session indexed meanwhile stays.
+		if err := s.c.SRem(ctx, uk, gone...).Err(); err != nil {
 			return n, wrap("destroy user", err)
 		}
 	}

@@ -27,7 +27,9 @@ return 1
 `)
 
 // apply: ARGV = expires ("" keeps it), setUser ("1"), user, nset, name1, value1, …, del1, …
-// Returns 1 when applied, 0 when no live session, or the successor's key after a renewal.
+// Returns 1 when applied, 0 when no live session, or the successor's key after a renewal;
+// {1, user} when applied and the expiry of a session bound to user moved (without SetUser),
+// so that the caller extends the user's index.
 var applyScript = redis.NewScript(`
 local k = KEYS[1]
 local m = redis.call('HMGET', k, 'm:c', 'm:f')
@@ -46,16 +48,22 @@ while n > 0 do -- HSET in batches, within Lua's unpack limit
   redis.call('HSET', k, unpack(f))
   n = n - b
 end
-if i <= #ARGV then
+while i <= #ARGV do -- HDEL in batches too
   local d = {}
-  for j = i, #ARGV do d[#d + 1] = 'v:' .. ARGV[j] end
+  for j = i, math.min(#ARGV, i + 999) do d[#d + 1] = 'v:' .. ARGV[j] end
   redis.call('HDEL', k, unpack(d))
+  i = i + #d
 end
 if ARGV[2] == '1' then redis.call('HSET', k, 'm:u', ARGV[3]) end
 redis.call('HINCRBY', k, 'm:v', 1)
 if ARGV[1] ~= '' then
   redis.call('HSET', k, 'm:e', ARGV[1])
   redis.call('PEXPIREAT', k, ARGV[1])
+  if ARGV[2] ~= '1' then
+    -- the user index must live as long as the session: tell the caller whose it is
+    local u = redis.call('HGET', k, 'm:u')
+    if u and u ~= '' then return {1, u} end
+  end
 end
 return 1
 `)
@@ -92,18 +100,22 @@ return 1
 `)
 
 // destroy leaves a tombstone. ARGV = grace ms, user ("" destroys any session).
-// Returns 1 if a live session was destroyed, 0 otherwise; with a user, a session of
-// another user is left alone and a renewed session's successor is returned.
+// Returns 1 if a live session was destroyed, 0 otherwise. With a user (DestroyUser going
+// through the user's index): a live session of another user is left alone and -1 returned
+// (it may be binding to user right now: keep it indexed); a renewed session's successor is
+// returned; a missing key gets a tombstone too, so that a Create racing DestroyUser (which
+// indexes the key before creating it) fails instead of creating a session the index lost.
 var destroyScript = redis.NewScript(`
 local k = KEYS[1]
-local live = redis.call('EXISTS', k) == 1 and redis.call('HEXISTS', k, 'm:t') == 0
+local exists = redis.call('EXISTS', k) == 1
+local live = exists and redis.call('HEXISTS', k, 'm:t') == 0
 if ARGV[2] ~= '' then
-  if not live then
+  if exists and not live then
     local f = redis.call('HGET', k, 'm:f')
     if f then return f end
     return 0
   end
-  if redis.call('HGET', k, 'm:u') ~= ARGV[2] then return 0 end
+  if live and redis.call('HGET', k, 'm:u') ~= ARGV[2] then return -1 end
 end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1)
