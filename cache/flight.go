@@ -44,9 +44,14 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 			return e.Value, nil
 		case now < e.expires+int64(a.opts.StaleWhileRevalidate):
 			a.c.stale.Add(1)
-			if _, started := a.start(ctx, key, load); started {
-				a.c.early.Add(1)
+			if !heldOff(e, now) {
+				if _, started := a.start(ctx, key, load); started {
+					a.c.early.Add(1)
+				}
 			}
+			return e.Value, nil
+		case now < e.expires+int64(a.opts.StaleIfError) && heldOff(e, now):
+			a.c.stale.Add(1) // the last reload failed moments ago: do not wait for another
 			return e.Value, nil
 		case now < e.expires+int64(a.opts.StaleIfError):
 			a.c.misses.Add(1)
@@ -129,23 +134,40 @@ func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load load
 	close(f.done)
 }
 
-// holdOff keeps a failed early refresh from re-running on every hit: the
-// entry it tried to refresh keeps its value and expiry, but is not refreshed
-// early again for a second (refresh-ahead) or at all (XFetch). a.mu held.
+// retryAfter is how long a failed refresh or revalidation holds off.
+const retryAfter = time.Second
+
+// holdOff keeps a failed reload from re-running on every hit. A fresh entry
+// keeps its value and expiry but is not refreshed early again for a while
+// (refresh-ahead) or at all (XFetch); an expired entry still inside a stale
+// window is not revalidated again for retryAfter, and meanwhile stale-if-error
+// serves it without waiting for another failing load. a.mu held.
 func (a *Aside[K, V]) holdOff(key K, now int64) {
 	old, ok := a.store.Get(key)
-	if !ok || old.negative || old.epoch != a.epoch.Load() || (old.refreshAt == 0 && old.delta == 0) {
+	if !ok || old.negative || old.epoch != a.epoch.Load() {
 		return
 	}
-	if old.expires != 0 && now >= old.expires {
-		return // expired: stale windows, not early refresh, govern it now
-	}
 	e := *old
-	e.delta = 0
-	if e.refreshAt != 0 {
-		e.refreshAt = now + int64(min(a.opts.RefreshAfter, time.Second))
+	if old.expires != 0 && now >= old.expires {
+		if a.opts.StaleWhileRevalidate == 0 && a.opts.StaleIfError == 0 {
+			return
+		}
+		e.refreshAt = now + int64(retryAfter) // > expires: marks a hold-off
+	} else {
+		if old.refreshAt == 0 && old.delta == 0 {
+			return
+		}
+		e.delta = 0
+		if e.refreshAt != 0 {
+			e.refreshAt = now + int64(min(a.opts.RefreshAfter, retryAfter))
+		}
 	}
 	_, _ = a.store.Set(key, &e)
+}
+
+// heldOff reports whether an expired entry is in a hold-off after a failed reload.
+func heldOff[V any](e *Entry[V], now int64) bool {
+	return e.refreshAt > e.expires && now < e.refreshAt
 }
 
 // call runs load, turning a panic into a *PanicError.

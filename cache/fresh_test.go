@@ -295,3 +295,44 @@ func TestFailedRefreshAheadHoldsOff(t *testing.T) {
 		}
 	})
 }
+
+func TestFailedRevalidationHoldsOff(t *testing.T) {
+	errDB := errors.New("db down")
+	failing := func(_ string, n int64) (int, error) {
+		if n > 1 {
+			return 0, errDB
+		}
+		return 1, nil
+	}
+	for _, tc := range []struct {
+		name string
+		opts cache.Options
+	}{
+		{"StaleWhileRevalidate", cache.Options{TTL: 10 * time.Second, StaleWhileRevalidate: time.Minute}},
+		{"StaleIfError", cache.Options{TTL: 10 * time.Second, StaleIfError: time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a := newAside(t, tc.opts)
+				src := &source{val: failing}
+				a.Get(t.Context(), "k", src.load)
+				time.Sleep(11 * time.Second)
+				for range 50 {
+					if v, err := a.Get(t.Context(), "k", src.load); v != 1 || err != nil {
+						t.Fatalf("stale hit = %d, %v; want 1", v, err)
+					}
+					synctest.Wait()
+				}
+				if n := src.calls.Load(); n != 2 {
+					t.Fatalf("loads = %d, want 2: one failed reload, then a hold-off", n)
+				}
+				time.Sleep(time.Second)
+				a.Get(t.Context(), "k", src.load)
+				synctest.Wait()
+				if n := src.calls.Load(); n != 3 {
+					t.Fatalf("loads = %d after the hold-off, want a retry (3)", n)
+				}
+			})
+		})
+	}
+}
