@@ -34,7 +34,10 @@ type Options struct {
 	// expiry while one background reload runs (RFC 5861).
 	StaleWhileRevalidate time.Duration
 	// StaleIfError serves an expired entry for this long after its expiry
-	// when the reload fails (RFC 5861). Cancellation is never hidden.
+	// when the reload fails (RFC 5861). Cancellation is never hidden. After a
+	// failed reload (in either stale window) the entry is not reloaded again
+	// for 1 s: callers get the stale value at once instead of hammering a
+	// failing source.
 	StaleIfError time.Duration
 
 	// LoadTimeout bounds each load, which runs detached from its callers'
