@@ -303,3 +303,26 @@ func TestPeakEWMARetriesRecoveredBackend(t *testing.T) {
 		t.Errorf("recovered d got %d of 4000 picks: %v", got["d"], got)
 	}
 }
+
+type lastPicker struct{ n int }
+
+func (p lastPicker) Pick(uint64, bool) int { return p.n - 1 }
+
+func TestCustomPolicy(t *testing.T) {
+	built := 0
+	policy := lb.PolicyFunc(func(cfg lb.PickerConfig) lb.Picker {
+		built++
+		return lastPicker{len(cfg.Endpoints)}
+	})
+	p := newPool(t, backends("a,b,c"), lb.PoolOptions{Policy: policy, PanicThreshold: -1})
+	if got := count(t, p, 10); got["c"] != 10 {
+		t.Errorf("custom picker: %v", got)
+	}
+	p.SetDown("c", true)
+	if got := count(t, p, 10); got["b"] != 10 {
+		t.Errorf("custom picker after c went down: %v", got)
+	}
+	if built != 2 {
+		t.Errorf("NewPicker called %d times, want once per snapshot (2)", built)
+	}
+}
