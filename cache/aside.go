@@ -161,6 +161,19 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 	return now, false
 }
 
+// Lookup returns the value of a fresh entry that needs no refresh, counting
+// a hit, like a Get that hits. Otherwise it returns false and counts nothing:
+// a Get or Fetch then does what is due. Tiers built on an Aside use it so a
+// hit costs no loader closure.
+func (a *Aside[K, V]) Lookup(key K) (V, bool) {
+	e, ok := a.store.Get(key)
+	if _, hit := a.fresh(e, ok); hit {
+		return e.Value, true
+	}
+	var zero V
+	return zero, false
+}
+
 // Peek returns a fresh cached value without loading or counting.
 func (a *Aside[K, V]) Peek(key K) (V, bool) {
 	e, ok := a.store.Get(key)

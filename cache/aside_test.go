@@ -351,3 +351,21 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestLookup(t *testing.T) {
+	a := newAside(t, cache.Options{TTL: time.Minute})
+	if _, ok := a.Lookup("k"); ok {
+		t.Fatal("Lookup hit on an empty cache")
+	}
+	a.Get(t.Context(), "k", (&source{}).load)
+	if v, ok := a.Lookup("k"); !ok || v != 1 {
+		t.Fatalf("Lookup = %d, %v; want 1, true", v, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { a.Lookup("k") }); n != 0 {
+		t.Fatalf("Lookup hit allocates %v times", n)
+	}
+	load := (&source{}).load
+	if n := testing.AllocsPerRun(100, func() { a.Get(t.Context(), "k", load) }); n != 0 {
+		t.Fatalf("Get hit allocates %v times", n)
+	}
+}

@@ -60,7 +60,7 @@ func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Op
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	c.ps = rdb.Subscribe(ctx, opts.Channel) // connects lazily; never fails here
+	c.ps = rdb.Subscribe(ctx, opts.Channel) // if Redis is down, the subscriber retries
 	c.wg.Add(1)
 	go c.subscribe(ctx)
 	return c, nil
@@ -88,6 +88,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load cache.Loader[string
 	if load == nil {
 		var zero V
 		return zero, cache.ErrNilLoader
+	}
+	if v, ok := c.l1.Lookup(key); ok { // a hit builds no closure
+		return v, nil
 	}
 	return c.l1.Get(ctx, key, func(ctx context.Context, key string) (V, error) {
 		if v, ok := c.getL2(ctx, key); ok {

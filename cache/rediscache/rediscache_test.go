@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/ladder-go/ladder/internal/testenv"
@@ -299,5 +300,19 @@ func TestUndecodableL2ValueIsAMiss(t *testing.T) {
 	src := &db{rows: map[string]user{"k": {7, "seven"}}}
 	if u, err := c.Get(ctx, "k", src.load); err != nil || u.ID != 7 {
 		t.Fatalf("Get over a corrupt L2 value = %v, %v; want the loader's value", u, err)
+	}
+}
+
+func TestL1HitAllocatesNothing(t *testing.T) {
+	srv := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	c := newInstance(t, rdb, "t:", rediscache.Options{})
+	load := (&db{rows: map[string]user{"k": {1, "k"}}}).load
+	if _, err := c.Get(t.Context(), "k", load); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { c.Get(t.Context(), "k", load) }); n != 0 {
+		t.Fatalf("an L1 hit allocates %v times", n)
 	}
 }
