@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type queries struct {
 	destroy, destroyVals, destroyUser, sweep string
 	sweepVals                                string
 	delVal, takeVal                          string
+	// isolated is how DestroyUser's transactions run (see DestroyUser).
+	isolated *sql.TxOptions
 }
 
 func newQueries(d Dialect, table string) queries {
@@ -86,6 +89,7 @@ func newQueries(d Dialect, table string) queries {
 		sweep:     `DELETE FROM ` + s + ` WHERE expires <= ?`,
 	}
 	if d == Postgres {
+		q.isolated = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
 		for _, p := range []*string{&q.load, &q.create, &q.clearVals, &q.upsertVal, &q.delVal, &q.touch,
 			&q.touchAll, &q.forward, &q.renewSeal, &q.renewInsert, &q.moveVals, &q.destroy,
 			&q.destroyVals, &q.destroyUser, &q.sweepVals, &q.sweep, &q.takeVal} {

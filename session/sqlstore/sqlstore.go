@@ -163,7 +163,12 @@ func wrap(op string, err error) error {
 
 // tx runs fn in a transaction, committing if it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return s.txOpts(ctx, nil, fn)
+}
+
+// txOpts runs fn in a transaction with opts, committing if it returns nil.
+func (s *Store) txOpts(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

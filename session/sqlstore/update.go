@@ -141,16 +141,19 @@ func (s *Store) Destroy(ctx context.Context, key string, grace time.Duration) er
 	}))
 }
 
-// DestroyUser implements session.Store. It repeats until a pass finds nothing, so a
-// session renewed while it ran (committed after its first statement began) is caught.
+// DestroyUser implements session.Store. On PostgreSQL each pass runs at REPEATABLE READ
+// and is retried on a serialization failure: at READ COMMITTED, a pass whose UPDATE waited
+// for a concurrent Renew of one of the user's sessions would re-check the old row (now a
+// tombstone), skip it, and not see the new one. Passes repeat until one finds nothing.
 func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duration) (int, error) {
 	if user == "" {
 		return 0, nil // anonymous sessions have usr = ''
 	}
 	total := 0
-	for range maxForwards {
+	retries := 0
+	for pass := 0; pass < maxForwards; {
 		var n int
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.txOpts(ctx, s.q.isolated, func(tx *sql.Tx) error {
 			now := s.now()
 			rows, err := tx.QueryContext(ctx, s.q.destroyUser, now.Add(grace).UnixMilli(), user, now.UnixMilli())
 			if err != nil {
@@ -177,6 +180,10 @@ func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duratio
 			n = len(keys)
 			return nil
 		})
+		if err != nil && retryable(err) && retries < maxRetries && ctx.Err() == nil {
+			retries++
+			continue
+		}
 		if err != nil {
 			return total, wrap("destroy user", err)
 		}
@@ -184,6 +191,21 @@ func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duratio
 		if n == 0 {
 			break
 		}
+		pass++
 	}
 	return total, nil
+}
+
+// maxRetries bounds the retries of a transaction that lost a serialization conflict.
+const maxRetries = 32
+
+// retryable reports a serialization failure or a deadlock (SQLSTATE 40001, 40P01), as
+// reported by drivers whose errors have a SQLState method (pgx, lib/pq).
+func retryable(err error) bool {
+	var e interface{ SQLState() string }
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.SQLState()
+	return code == "40001" || code == "40P01"
 }
