@@ -42,7 +42,8 @@
 // hex SHA-256 of the token, so a leaked store yields no usable cookies. Unknown, malformed,
 // truncated or oversize cookies are ignored (the request gets a new anonymous session, and
 // an unknown identifier is never adopted). The cookie is HttpOnly, Secure (unless
-// Options.Insecure), SameSite=Lax, Path=/ and has no Domain. Idle timeout and absolute
+// Options.Insecure), SameSite=Lax, Path=/ and has no Domain; a response that sets it says
+// Cache-Control: no-cache="Set-Cookie", so that no shared cache hands it to someone else. Idle timeout and absolute
 // lifetime are enforced on the server. Tokens are never logged nor recorded in metrics.
 //
 // # Failure

@@ -21,6 +21,7 @@ type countingStore struct {
 	session.Store
 	loads, creates, applies, renews, destroys atomic.Int64
 	fail                                      atomic.Bool
+	failApply                                 atomic.Bool // fail only Apply
 }
 
 func (c *countingStore) err() error {
@@ -50,6 +51,9 @@ func (c *countingStore) Apply(ctx context.Context, key string, u session.Update)
 	c.applies.Add(1)
 	if err := c.err(); err != nil {
 		return err
+	}
+	if c.failApply.Load() {
+		return errOutage
 	}
 	return c.Store.Apply(ctx, key, u)
 }

@@ -48,7 +48,8 @@ type Options struct {
 	// Codec encodes values; nil means JSON.
 	Codec Codec
 	// ErrorHandler answers a request whose session changes could not be committed before
-	// the response headers went out; nil answers 503 Service Unavailable.
+	// the response headers went out, in place of the handler's response (the headers the
+	// handler had set are dropped first); nil answers 503 Service Unavailable.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -68,6 +68,11 @@ func (w *writer) before() bool {
 	if err != nil && !errors.Is(err, ErrNotFound) && s.err == nil {
 		w.failed = true
 		s.m.opts.Logger.ErrorContext(w.r.Context(), "session: commit failed", "error", err)
+		// The handler's response is replaced: none of the headers it set for it (encoding,
+		// caching, validators, length) may go out with the error.
+		h := w.ResponseWriter.Header()
+		clear(h)
+		h.Set("Vary", "Cookie")
 		s.m.opts.ErrorHandler(w.ResponseWriter, w.r, err)
 		return false
 	}
@@ -94,6 +99,8 @@ func (w *writer) setCookie() {
 		return // an identifier with nothing stored behind it: no cookie needed yet
 	}
 	http.SetCookie(w.ResponseWriter, &c)
+	// A shared cache may keep the response, but never hand this Set-Cookie to others.
+	w.ResponseWriter.Header().Add("Cache-Control", `no-cache="Set-Cookie"`)
 }
 
 // finish runs after the handler: commit if it wrote nothing, or commit changes made after
