@@ -1,7 +1,9 @@
 package session
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 )
@@ -43,6 +45,17 @@ func (w *writer) Flush() {
 		return
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack commits the session, as before the response headers, and hands the connection
+// over (a WebSocket upgrade): changes made before are visible to other requests while the
+// connection lives. A cookie for a new identifier cannot be sent on a hijacked connection:
+// upgrade a request whose session already has its cookie.
+func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.before() {
+		return nil, nil, errCommitted
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 var errCommitted = errors.New("session: response replaced by ErrorHandler after a failed commit")
