@@ -268,12 +268,14 @@ func BenchmarkStampede(b *testing.B) {
 		time.Sleep(2 * time.Millisecond) // the database query
 		return "value", nil
 	}
+	var runs atomic.Int64 // b.Run may call a sub-benchmark several times: keys never repeat
 	run := func(b *testing.B, get func(inst int, key string) error) {
 		b.ReportAllocs()
 		loads.Store(0)
+		id := runs.Add(1)
 		n := 0
 		for b.Loop() {
-			key := fmt.Sprint("k", n)
+			key := fmt.Sprint("k", id, "-", n)
 			n++
 			start := make(chan struct{})
 			var wg sync.WaitGroup

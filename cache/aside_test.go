@@ -369,3 +369,47 @@ func TestLookup(t *testing.T) {
 		t.Fatalf("Get hit allocates %v times", n)
 	}
 }
+
+// pausingStore holds one Get, after its lookup, until released: it opens the
+// window between a caller's miss and its joining a load.
+type pausingStore struct {
+	cache.Store[string, int]
+	pause            atomic.Bool
+	paused, released chan struct{}
+}
+
+func (s *pausingStore) Get(key string) (*cache.Entry[int], bool) {
+	e, ok := s.Store.Get(key)
+	if s.pause.CompareAndSwap(true, false) {
+		close(s.paused)
+		<-s.released
+	}
+	return e, ok
+}
+
+func TestMissRightAfterALoadFinishesDoesNotLoadAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lru, _ := cache.NewLRU[string, int](10, cache.StoreOptions{})
+		store := &pausingStore{Store: lru, paused: make(chan struct{}), released: make(chan struct{})}
+		a, err := cache.New[string, int](store, cache.Options{TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		src := &source{gate: make(chan struct{})}
+		var wg sync.WaitGroup
+		wg.Go(func() { a.Get(t.Context(), "k", src.load) }) // B starts the load
+		synctest.Wait()
+		store.pause.Store(true)
+		var got int
+		wg.Go(func() { got, _ = a.Get(t.Context(), "k", src.load) }) // A misses, then pauses
+		<-store.paused
+		close(src.gate) // B's load stores its value and its flight ends
+		synctest.Wait()
+		close(store.released) // A resumes with its stale "miss"
+		wg.Wait()
+		if got != 1 || src.calls.Load() != 1 {
+			t.Fatalf("A got %d after %d loads; want 1 from the single load", got, src.calls.Load())
+		}
+	})
+}

@@ -23,6 +23,13 @@ type flight[V any] struct {
 	invalid bool // superseded by Set/Delete/Clear: do not store the result
 }
 
+// finished is the done channel of flights that never ran.
+var finished = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // slow handles everything but a fresh hit. now is 0 when the clock was not read.
 func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now int64, load loadFn[K, V]) (V, error) {
 	if ok && e.epoch == a.epoch.Load() {
@@ -38,14 +45,14 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
 			a.c.hits.add(unsafe.Pointer(e))
-			if _, started := a.start(ctx, key, load); started {
+			if _, started := a.start(ctx, key, load, false); started {
 				a.c.early.Add(1)
 			}
 			return e.Value, nil
 		case now < e.expires+int64(a.opts.StaleWhileRevalidate):
 			a.c.stale.Add(1)
 			if !heldOff(e, now) {
-				if _, started := a.start(ctx, key, load); started {
+				if _, started := a.start(ctx, key, load, false); started {
 					a.c.early.Add(1)
 				}
 			}
@@ -69,7 +76,7 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 
 // wait joins or starts the flight for key and waits for it on ctx.
 func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, error) {
-	f, _ := a.start(ctx, key, load)
+	f, _ := a.start(ctx, key, load, true)
 	var zero V
 	if f == nil {
 		return zero, ErrClosed
@@ -84,7 +91,11 @@ func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, er
 
 // start returns the flight for key, starting one if none runs. It returns
 // nil once the cache is closed.
-func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V]) (*flight[V], bool) {
+//
+// With recheck, a fresh entry stored since the caller looked is returned as
+// a finished flight: a caller that missed just before another load stored
+// its value (and left) must not start a second load.
+func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], recheck bool) (*flight[V], bool) {
 	a.mu.Lock()
 	if f := a.flights[key]; f != nil {
 		a.mu.Unlock()
@@ -93,6 +104,12 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V]) (*fli
 	if a.closed {
 		a.mu.Unlock()
 		return nil, false
+	}
+	if recheck {
+		if e, ok := a.store.Get(key); ok && !e.negative && e.epoch == a.epoch.Load() && (e.expires == 0 || a.now() < e.expires) {
+			a.mu.Unlock()
+			return &flight[V]{done: finished, val: e.Value}, false
+		}
 	}
 	f := &flight[V]{done: make(chan struct{})}
 	a.flights[key] = f
