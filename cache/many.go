@@ -78,6 +78,10 @@ func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader
 		}
 		f := a.flights[k]
 		if f == nil {
+			if e, ok := a.store.Get(k); ok && !e.negative && e.epoch == a.epoch.Load() && (e.expires == 0 || a.now() < e.expires) {
+				waits[k] = &flight[V]{done: finished, val: e.Value} // stored since we looked
+				continue
+			}
 			f = &flight[V]{done: make(chan struct{})}
 			a.flights[k] = f
 			mine = append(mine, k)
