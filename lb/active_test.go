@@ -20,13 +20,12 @@ func TestWatchActiveHealth(t *testing.T) {
 		}
 		defer prober.Close()
 		probes := map[string]*healthtest.Probe{"a": {}, "b": {}, "c": {}}
+		probes["c"].SetHealthy(false) // before Add: the first probe runs at once
 		for name, pr := range probes {
 			if err := prober.Add(name, pr); err != nil {
 				t.Fatal(err)
 			}
 		}
-		probes["c"].SetHealthy(false)
-		time.Sleep(time.Millisecond)
 		synctest.Wait()
 		p := newPool(t, backends("a,b,c"), lb.PoolOptions{PanicThreshold: -1})
 		stop := p.Watch(prober)
