@@ -176,8 +176,8 @@ func (a *Aside[K, V]) Lookup(key K) (V, bool) {
 
 // Peek returns a fresh cached value without loading or counting.
 func (a *Aside[K, V]) Peek(key K) (V, bool) {
-	e, ok := a.store.Get(key)
-	if !ok || e.epoch != a.epoch.Load() || e.negative || (e.expires != 0 && a.now() >= e.expires) {
+	e := a.storedFresh(key)
+	if e == nil {
 		var zero V
 		return zero, false
 	}

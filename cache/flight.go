@@ -106,7 +106,7 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], reche
 		return nil, false
 	}
 	if recheck {
-		if e, ok := a.store.Get(key); ok && !e.negative && e.epoch == a.epoch.Load() && (e.expires == 0 || a.now() < e.expires) {
+		if e := a.storedFresh(key); e != nil {
 			a.mu.Unlock()
 			return &flight[V]{done: finished, val: e.Value}, false
 		}
@@ -117,6 +117,15 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], reche
 	a.mu.Unlock()
 	go a.run(context.WithoutCancel(ctx), key, f, load)
 	return f, true
+}
+
+// storedFresh returns key's entry if it is current and unexpired.
+func (a *Aside[K, V]) storedFresh(key K) *Entry[V] {
+	e, ok := a.store.Get(key)
+	if !ok || e.negative || e.epoch != a.epoch.Load() || (e.expires != 0 && a.now() >= e.expires) {
+		return nil
+	}
+	return e
 }
 
 // run executes one load and publishes it to the flight's waiters.

@@ -78,7 +78,7 @@ func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader
 		}
 		f := a.flights[k]
 		if f == nil {
-			if e, ok := a.store.Get(k); ok && !e.negative && e.epoch == a.epoch.Load() && (e.expires == 0 || a.now() < e.expires) {
+			if e := a.storedFresh(k); e != nil {
 				waits[k] = &flight[V]{done: finished, val: e.Value} // stored since we looked
 				continue
 			}
