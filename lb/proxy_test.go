@@ -209,7 +209,7 @@ func TestProxyPerTryTimeout(t *testing.T) {
 		}
 	})
 	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Policy: lb.FirstAvailable()})
-	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{PerTryTimeout: 20 * time.Millisecond}})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{PerTryTimeout: 300 * time.Millisecond}})
 	if code, body, _ := get(t, front.Client(), mustReq(t, "GET", front.URL)); code != 200 || body != "b1" {
 		t.Errorf("got %d %q, want b1 after b0 timed out", code, body)
 	}
