@@ -42,14 +42,18 @@ type Options struct {
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
 	Grace time.Duration
 	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
-	// Put enforces it against the session as this request sees it, so concurrent requests
-	// adding different keys can together exceed it by what each added.
+	// Put enforces it against the session as this request sees it; the store enforces it
+	// again when a request that grows the session commits, against the session as it is
+	// then, so concurrent requests cannot together exceed it: the commit that would fails
+	// with ErrTooLarge (ErrorHandler answers; by default 500) and its values are dropped.
+	// A change that does not grow the session is always accepted.
 	MaxSize int
 	// Codec encodes values; nil means JSON.
 	Codec Codec
 	// ErrorHandler answers a request whose session changes could not be committed before
 	// the response headers went out, in place of the handler's response (the headers the
-	// handler had set are dropped first); nil answers 503 Service Unavailable.
+	// handler had set are dropped first); nil answers 503 Service Unavailable for store
+	// failures (ErrStore) and 500 for a session over MaxSize (ErrTooLarge).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -157,7 +161,11 @@ func contains(s string, c byte) bool {
 	return false
 }
 
-func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error) {
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
+	if errors.Is(err, ErrTooLarge) {
+		http.Error(w, "session too large", http.StatusInternalServerError)
+		return
+	}
 	http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
 }
 
@@ -221,6 +229,7 @@ func (m *Manager) load(r *http.Request, s *Session) {
 	}
 	s.token, s.key, s.stored, s.rec = token, key, true, rec
 	s.size = sizeOf(rec.Values)
+	s.base = s.size
 	if exp := m.expiry(rec.Created, now); exp.Sub(rec.Expires) >= m.opts.TouchInterval {
 		s.touch = exp
 	}

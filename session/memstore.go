@@ -179,6 +179,9 @@ func (s *MemoryStore) Apply(ctx context.Context, key string, u Update) error {
 		for k, v := range u.Set {
 			vals[k] = bytes.Clone(v)
 		}
+		if u.MaxSize > 0 && sizeOf(vals) > u.MaxSize {
+			return ErrTooLarge
+		}
 		e.rec.Values = vals
 	}
 	if u.SetUser && u.User != e.rec.User {

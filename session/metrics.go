@@ -70,10 +70,12 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 	return m, nil
 }
 
-// observe records one store call. ErrNotFound and ErrExists are answers, not failures.
+// observe records one store call. ErrNotFound, ErrExists, ErrNoValue and ErrTooLarge are
+// answers, not failures.
 func (m *metrics) observe(ctx context.Context, o op, start, end time.Time, err error) {
 	attrs := m.ok[o]
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) {
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) &&
+		!errors.Is(err, ErrNoValue) && !errors.Is(err, ErrTooLarge) {
 		attrs = m.failed[o]
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			attrs = m.canceled[o]

@@ -24,8 +24,9 @@ type Session struct {
 	del        map[string]struct{}
 	setUser    bool
 	touch      time.Time // new idle deadline to write, or zero
-	size       int
-	err        error // load failure: the session fails closed
+	size       int       // encoded size of this request's view
+	base       int       // encoded size of the view as last loaded or committed
+	err        error     // load failure: the session fails closed
 
 	cookieDirty bool // the cookie must be (re)sent: new identifier or deletion
 	headersSent bool
@@ -133,6 +134,7 @@ func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
 	}
 	s.rec.Values = vals // copied: the store may share the loaded map
 	s.size -= len(key) + len(old)
+	s.base -= len(key) + len(old)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrNoValue, key)
 	}
@@ -160,7 +162,7 @@ func Put(s *Session, key string, v any) error {
 	if old, ok := s.value(key); ok {
 		size -= len(key) + len(old)
 	}
-	if size > s.m.opts.MaxSize {
+	if size > s.m.opts.MaxSize && size > s.size {
 		return fmt.Errorf("%w: %q makes the session %d bytes, over MaxSize %d", ErrTooLarge, key, size, s.m.opts.MaxSize)
 	}
 	s.ensureID()
@@ -257,7 +259,7 @@ func (s *Session) RenewID(ctx context.Context) error {
 			if !s.setUser {
 				s.rec.User = ""
 			}
-			s.del, s.touch, s.size = nil, time.Time{}, sizeOf(s.set)
+			s.del, s.touch, s.size, s.base = nil, time.Time{}, sizeOf(s.set), 0
 		case err != nil:
 			return fmt.Errorf("%w: renew: %w", ErrStore, err)
 		default:
@@ -318,6 +320,11 @@ func (s *Session) commit(ctx context.Context) error {
 		return s.create(ctx)
 	}
 	u := Update{Set: s.set, SetUser: s.setUser, User: s.rec.User, Expires: s.touch}
+	if s.size > s.base {
+		// This request grows the session: the store checks the limit against the
+		// session as it is now, with what concurrent requests added.
+		u.MaxSize = m.opts.MaxSize
+	}
 	if u.SetUser && u.Expires.IsZero() {
 		// Tell the store how long the user index must cover this session.
 		u.Expires = m.expiry(s.rec.Created, m.opts.Now())
@@ -339,6 +346,13 @@ func (s *Session) commit(ctx context.Context) error {
 		// bring the session back. Drop them and the cookie.
 		s.reset()
 		return err
+	}
+	if errors.Is(err, ErrTooLarge) {
+		// Concurrent requests grew the session: this request's value changes are
+		// dropped (its user binding and idle refresh stay pending).
+		s.set, s.del, s.size = nil, nil, s.base
+		return fmt.Errorf("%w: the session would exceed MaxSize %d (values changed by this request dropped)",
+			ErrTooLarge, m.opts.MaxSize)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: apply: %w", ErrStore, err)
@@ -384,6 +398,7 @@ func (s *Session) merge() {
 		s.rec.Expires = s.touch
 	}
 	s.set, s.del, s.setUser, s.touch = nil, nil, false, time.Time{}
+	s.base = s.size
 }
 
 // reset forgets the session (after Destroy, or when the store no longer has it); the
@@ -391,7 +406,7 @@ func (s *Session) merge() {
 func (s *Session) reset() {
 	s.cookieDirty = s.cookieDirty || s.token != ""
 	s.token, s.key, s.stored, s.rec = "", "", false, Record{}
-	s.set, s.del, s.setUser, s.touch, s.size = nil, nil, false, time.Time{}, 0
+	s.set, s.del, s.setUser, s.touch, s.size, s.base = nil, nil, false, time.Time{}, 0, 0
 }
 
 // checkName validates a key or user name so that every store can keep it.

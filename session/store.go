@@ -27,6 +27,11 @@ type Update struct {
 	User    string
 	// Expires, when not zero, moves the session's expiry (the idle refresh).
 	Expires time.Time
+	// MaxSize, when > 0, bounds the session: if its keys and values would exceed MaxSize
+	// bytes after the update, Apply fails with ErrTooLarge and changes nothing. The
+	// Manager sets it on updates that grow the session, so that concurrent requests
+	// cannot together grow it past Options.MaxSize.
+	MaxSize int
 }
 
 // Empty reports whether u changes nothing.

@@ -160,7 +160,7 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 	if indexExp.IsZero() {
 		indexExp = time.Now().Add(indexFallbackTTL)
 	}
-	args := make([]any, 0, 4+2*len(u.Set)+len(u.Delete))
+	args := make([]any, 0, 5+2*len(u.Set)+len(u.Delete))
 	exp, setUser := "", "0"
 	if !u.Expires.IsZero() {
 		exp = ms(u.Expires)
@@ -168,7 +168,7 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 	if u.SetUser {
 		setUser = "1"
 	}
-	args = append(args, exp, setUser, u.User, len(u.Set))
+	args = append(args, exp, setUser, u.User, max(u.MaxSize, 0), len(u.Set))
 	for k, v := range u.Set {
 		args = append(args, k, v)
 	}
@@ -189,8 +189,11 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 		}
 		switch r := res.(type) {
 		case int64:
-			if r == 1 {
+			switch r {
+			case 1:
 				return nil
+			case -2:
+				return session.ErrTooLarge
 			}
 			return session.ErrNotFound
 		case string:

@@ -26,10 +26,12 @@ redis.call('PEXPIREAT', k, ARGV[3])
 return 1
 `)
 
-// apply: ARGV = expires ("" keeps it), setUser ("1"), user, nset, name1, value1, …, del1, …
-// Returns 1 when applied, 0 when no live session, or the successor's key after a renewal;
-// {1, user} when applied and the expiry of a session bound to user moved (without SetUser),
-// so that the caller extends the user's index.
+// apply: ARGV = expires ("" keeps it), setUser ("1"), user, maxSize (0: none), nset,
+// name1, value1, …, del1, …
+// Returns 1 when applied, 0 when no live session, -2 when the session would exceed
+// maxSize (nothing applied), or the successor's key after a renewal; {1, user} when
+// applied and the expiry of a session bound to user moved (without SetUser), so that the
+// caller extends the user's index.
 var applyScript = redis.NewScript(`
 local k = KEYS[1]
 local m = redis.call('HMGET', k, 'm:c', 'm:f')
@@ -38,7 +40,35 @@ if not m[1] then
   if m[2] then return m[2] end
   return 0
 end
-local i, n = 5, tonumber(ARGV[4])
+local nset = tonumber(ARGV[5])
+local first, dels = 6, 6 + 2 * nset
+local max = tonumber(ARGV[4])
+if max > 0 then
+  local size, cur = 0, {}
+  local all = redis.call('HGETALL', k)
+  for j = 1, #all, 2 do
+    local f = all[j]
+    if string.sub(f, 1, 2) == 'v:' then
+      cur[f] = #all[j + 1]
+      size = size + #f - 2 + #all[j + 1]
+    end
+  end
+  for j = first, dels - 1, 2 do
+    local f = 'v:' .. ARGV[j]
+    if cur[f] then size = size - #ARGV[j] - cur[f] end
+    cur[f] = #ARGV[j + 1]
+    size = size + #ARGV[j] + cur[f]
+  end
+  for j = dels, #ARGV do
+    local f = 'v:' .. ARGV[j]
+    if cur[f] then
+      size = size - #ARGV[j] - cur[f]
+      cur[f] = nil
+    end
+  end
+  if size > max then return -2 end
+end
+local i, n = first, nset
 while n > 0 do -- HSET in batches, within Lua's unpack limit
   local f, b = {}, math.min(n, 500)
   for j = 1, b do

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"ApplySetDelete", testApplySetDelete},
 		{"ApplyMissingNeverCreates", testApplyMissing},
 		{"ApplyExpires", testApplyExpires},
+		{"ApplyMaxSize", testApplyMaxSize},
 		{"DestroyTombstone", testDestroy},
 		{"RenewForwards", testRenew},
 		{"RenewConflicts", testRenewConflicts},

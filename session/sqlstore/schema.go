@@ -37,7 +37,7 @@ type queries struct {
 	renewSeal, renewInsert, moveVals         string
 	destroy, destroyVals, destroyUser, sweep string
 	sweepVals                                string
-	delVal, takeVal                          string
+	delVal, takeVal, size                    string
 	// isolated is how DestroyUser's transactions run (see DestroyUser).
 	isolated *sql.TxOptions
 }
@@ -69,6 +69,7 @@ func newQueries(d Dialect, table string) queries {
 			ON CONFLICT (k, name) DO UPDATE SET v = excluded.v`,
 		delVal:  `DELETE FROM ` + v + ` WHERE k = ? AND name = ?`,
 		takeVal: `DELETE FROM ` + v + ` WHERE k = ? AND name = ? RETURNING v`,
+		size:    `SELECT COALESCE(SUM(length(CAST(name AS BLOB)) + length(v)), 0) FROM ` + v + ` WHERE k = ?`,
 		// touch locks the live row first, so every update of one session is serialised
 		// against Renew and Destroy.
 		touch: `UPDATE ` + s + ` SET ver = ver + 1 WHERE k = ? AND tomb = 0 AND expires > ?`,
@@ -92,9 +93,10 @@ func newQueries(d Dialect, table string) queries {
 		q.isolated = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
 		for _, p := range []*string{&q.load, &q.create, &q.clearVals, &q.upsertVal, &q.delVal, &q.touch,
 			&q.touchAll, &q.forward, &q.renewSeal, &q.renewInsert, &q.moveVals, &q.destroy,
-			&q.destroyVals, &q.destroyUser, &q.sweepVals, &q.sweep, &q.takeVal} {
+			&q.destroyVals, &q.destroyUser, &q.sweepVals, &q.sweep, &q.takeVal, &q.size} {
 			*p = numbered(*p)
 		}
+		q.size = `SELECT COALESCE(SUM(octet_length(name) + octet_length(v)), 0) FROM ` + v + ` WHERE k = $1`
 		// PostgreSQL needs the CASE parameters typed.
 		q.touchAll = strings.Replace(q.touchAll, "WHEN $1 = 1", "WHEN $1::int = 1", 1)
 		q.touchAll = strings.Replace(q.touchAll, "WHEN $3 = 1", "WHEN $3::int = 1", 1)

@@ -155,7 +155,7 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 
 func wrap(op string, err error) error {
 	if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) ||
-		errors.Is(err, session.ErrNoValue) {
+		errors.Is(err, session.ErrNoValue) || errors.Is(err, session.ErrTooLarge) {
 		return err
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)

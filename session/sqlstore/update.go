@@ -50,6 +50,16 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, key string, u session.Upd
 			return err
 		}
 	}
+	if u.MaxSize > 0 {
+		// The session row is locked: no concurrent update changes the values meanwhile.
+		var size int64
+		if err := tx.QueryRowContext(ctx, s.q.size, key).Scan(&size); err != nil {
+			return err
+		}
+		if size > int64(u.MaxSize) {
+			return session.ErrTooLarge // rolled back: nothing applied
+		}
+	}
 	return nil
 }
 
