@@ -125,3 +125,30 @@ func ExamplePoolOptions_zones() {
 	// us-1 us-2 us-1 us-2
 	// eu-1 eu-2 eu-1 eu-2
 }
+
+func ExampleHash() {
+	pool, _ := lb.NewPool([]lb.Backend[string]{
+		{Value: "cache-1"}, {Value: "cache-2"}, {Value: "cache-3"},
+	}, lb.PoolOptions{Policy: lb.Hash(lb.HashOptions{})})
+	defer pool.Close()
+	owner := func(key string) string {
+		v, done, _ := pool.PickKey(key)
+		done(lb.Outcome{})
+		return v
+	}
+	first := owner("user:42")
+	fmt.Println("same backend for the same key:", owner("user:42") == first)
+
+	// Removing another backend does not move the key.
+	var rest []lb.Backend[string]
+	for _, v := range []string{"cache-1", "cache-2", "cache-3"} {
+		if v == first || len(rest) == 1 {
+			rest = append(rest, lb.Backend[string]{Value: v})
+		}
+	}
+	pool.Update(rest)
+	fmt.Println("still there after a resize:", owner("user:42") == first)
+	// Output:
+	// same backend for the same key: true
+	// still there after a resize: true
+}
