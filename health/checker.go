@@ -41,8 +41,10 @@ type CheckerOptions struct {
 	// results, never waiting on a check. Close stops it.
 	Interval time.Duration
 	// OnTransition is called on every change of a check's status, and of
-	// the aggregate status with Name "". Calls are serialised, in order; it
-	// must not block for long.
+	// the aggregate status with Name "". Calls are serialised, in order, and
+	// made with no lock held: the listener may call Status, Report, Add or
+	// Shutdown, but not Close (which waits for it). It must not block for
+	// long: later transitions wait for it.
 	OnTransition func(Transition)
 	// MeterProvider records check durations and statuses; nil means the
 	// global one.
@@ -87,7 +89,12 @@ type Checker struct {
 	shutdown bool
 	closed   bool
 
-	notifyMu sync.Mutex // serialises OnTransition calls, in order
+	// Transitions waiting for OnTransition, appended under mu in the order
+	// they happen. One goroutine at a time (the one that set delivering)
+	// hands them to OnTransition with no lock held, so the listener may call
+	// back into the Checker.
+	queue      []Transition
+	delivering bool
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -148,7 +155,8 @@ func (c *Checker) init() {
 
 // Add registers a check. An empty name, nil Func or negative Timeout is an
 // ErrInvalidOptions error; a name already present ErrDuplicate; after Close
-// ErrClosed. In background mode the check runs at once.
+// ErrClosed. In background mode the check runs at once, unless the Checker
+// is shut down.
 func (c *Checker) Add(chk Check) error {
 	c.initOne.Do(c.init)
 	switch {
@@ -175,7 +183,7 @@ func (c *Checker) Add(chk Check) error {
 	}
 	c.checks[chk.Name] = cs
 	c.agg = c.aggregateLocked() // a new check is unknown: not a transition worth a call
-	if c.cfg.Interval > 0 {
+	if c.cfg.Interval > 0 && !c.shutdown {
 		c.startLocked(cs, true)
 	}
 	return nil

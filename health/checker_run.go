@@ -112,8 +112,8 @@ func (c *Checker) execute(cs *checkState, ch chan struct{}) {
 	c.duration.Record(context.Background(), end.Sub(start).Seconds(), cs.sets.pick(err))
 	c.status.Record(context.Background(), int64(st), cs.checkSet)
 	// The result, its transition and the aggregate are updated under c.mu,
-	// and notifyMu is taken before c.mu is released: the next run of this
-	// check can only start after that, so listeners see transitions in order.
+	// and the transitions queued before it is released: the next run of this
+	// check can only record after that, so listeners see them in order.
 	c.mu.Lock()
 	cs.mu.Lock()
 	from := cs.res.Status
@@ -143,15 +143,28 @@ func (c *Checker) recomputeLocked(trs []Transition) {
 		trs = append(trs, Transition{From: c.agg, To: agg, At: c.cfg.Now()})
 		c.agg = agg
 	}
-	c.notifyMu.Lock()
-	c.mu.Unlock()
-	defer c.notifyMu.Unlock()
 	if c.cfg.OnTransition == nil {
+		c.mu.Unlock()
 		return
 	}
-	for _, tr := range trs {
-		c.callHook(tr)
+	c.queue = append(c.queue, trs...)
+	if c.delivering || len(c.queue) == 0 {
+		// The goroutine delivering will deliver these too, in order.
+		c.mu.Unlock()
+		return
 	}
+	c.delivering = true
+	for len(c.queue) > 0 {
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, tr := range batch {
+			c.callHook(tr)
+		}
+		c.mu.Lock()
+	}
+	c.delivering = false
+	c.mu.Unlock()
 }
 
 func (c *Checker) callHook(tr Transition) {

@@ -352,3 +352,103 @@ func TestCheckerMetrics(t *testing.T) {
 		}
 	})
 }
+
+// within fails the test if f does not return in a generous bound: a
+// liveness check for deadlocks, not a speed assertion.
+func within(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: deadlock", what)
+	}
+}
+
+// A listener may call back into the Checker, for example to start a drain
+// when a critical check fails; its own transitions still arrive, in order.
+func TestCheckerListenerCallsShutdown(t *testing.T) {
+	var c *Checker
+	db := &counted{}
+	var got []Transition // calls are serialised
+	c = newTestChecker(t, CheckerOptions{CacheTTL: -1, OnTransition: func(tr Transition) {
+		got = append(got, tr)
+		if tr.Name == "db" && tr.To == StatusDown {
+			c.Shutdown()
+		}
+	}}, Check{Name: "db", Func: db.check})
+	db.fail.Store(true)
+	within(t, "Shutdown from OnTransition", func() { c.Report(context.Background()); c.Close() })
+	if c.Status() != StatusDown {
+		t.Errorf("status %v", c.Status())
+	}
+	if len(got) != 2 || got[0].Name != "db" || got[1].Name != "" || got[1].To != StatusDown {
+		t.Errorf("transitions %+v", got)
+	}
+}
+
+// A listener may run a Report: it gets real results, not timeouts.
+func TestCheckerListenerCallsReport(t *testing.T) {
+	var c *Checker
+	db := &counted{}
+	var mu sync.Mutex
+	var inner []Report
+	c = newTestChecker(t, CheckerOptions{CacheTTL: -1, Timeout: time.Second, OnTransition: func(tr Transition) {
+		if tr.Name == "db" {
+			r := c.Report(context.Background())
+			mu.Lock()
+			inner = append(inner, r)
+			mu.Unlock()
+		}
+	}}, Check{Name: "db", Func: db.check})
+	within(t, "Report from OnTransition", func() { c.Report(context.Background()) })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range inner {
+		for _, cr := range r.Checks {
+			if cr.Err != nil {
+				t.Errorf("inner report: %v", cr.Err)
+			}
+		}
+	}
+}
+
+// A listener that reads Status while another check's result is being
+// recorded must not deadlock.
+func TestCheckerListenerCallsStatusWhileAnotherCheckEnds(t *testing.T) {
+	bDone := make(chan struct{})
+	var c *Checker
+	var once sync.Once
+	c = newTestChecker(t, CheckerOptions{CacheTTL: -1, OnTransition: func(tr Transition) {
+		if tr.Name == "a" {
+			once.Do(func() {
+				<-bDone
+				time.Sleep(50 * time.Millisecond) // let b's run reach its listener call
+			})
+		}
+		_ = c.Status()
+	}},
+		Check{Name: "a", Func: func(context.Context) error { return nil }},
+		Check{Name: "b", Func: func(context.Context) error {
+			time.Sleep(10 * time.Millisecond)
+			defer close(bDone)
+			return nil
+		}})
+	within(t, "Status from OnTransition", func() { c.Report(context.Background()); c.Close() })
+}
+
+func TestCheckerAddAfterShutdownDoesNotRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestChecker(t, CheckerOptions{Interval: time.Second})
+		c.Shutdown()
+		db := &counted{}
+		if err := c.Add(Check{Name: "db", Func: db.check}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n := db.runs.Load(); n != 0 {
+			t.Fatalf("check ran %d times after Shutdown", n)
+		}
+	})
+}
