@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -22,7 +23,11 @@ const (
 
 // Options configure a Manager. The zero value is right for most HTTPS services.
 type Options struct {
-	// CookieName is the cookie's name; "" means "session".
+	// CookieName is the cookie's name; "" means "session". Over HTTPS, prefer
+	// "__Host-session": browsers then accept the cookie only as this package sets it
+	// (Secure, Path=/, no Domain), so a sibling subdomain cannot plant a session cookie
+	// for this host (cookie tossing). The prefixes __Host- and __Secure- need Secure, so
+	// they are refused with Insecure.
 	CookieName string
 	// Insecure drops the cookie's Secure attribute. Set it only for plain-HTTP development.
 	Insecure bool
@@ -109,6 +114,10 @@ func (o *Options) defaults() error {
 	}
 	if !validCookieName(o.CookieName) {
 		return fmt.Errorf("%w: CookieName %q: not a valid cookie name", ErrInvalidOptions, o.CookieName)
+	}
+	if o.Insecure && (strings.HasPrefix(o.CookieName, "__Host-") || strings.HasPrefix(o.CookieName, "__Secure-")) {
+		// Browsers refuse such a cookie without Secure: every request would start anew.
+		return fmt.Errorf("%w: CookieName %q with Insecure: browsers require Secure for this prefix", ErrInvalidOptions, o.CookieName)
 	}
 	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
 	o.Lifetime = orDefault(o.Lifetime, DefaultLifetime)

@@ -219,7 +219,9 @@ func TestConcurrentRequestsLoseNoWrite(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	st := newMemory(t)
 	bad := []session.Options{{IdleTimeout: -1}, {Lifetime: -1}, {Grace: -1}, {TouchInterval: -1},
-		{MaxSize: -1}, {StoreTimeout: -1}, {CookieName: "a b"}, {CookieName: "a;b"}, {IdleTimeout: 1, TouchInterval: 2}}
+		{MaxSize: -1}, {StoreTimeout: -1}, {CookieName: "a b"}, {CookieName: "a;b"}, {IdleTimeout: 1, TouchInterval: 2},
+		// Browsers drop prefixed cookies without Secure: every request would start anew.
+		{CookieName: "__Host-session", Insecure: true}, {CookieName: "__Secure-session", Insecure: true}}
 	for _, o := range bad {
 		if _, err := session.New(st, o); !errors.Is(err, session.ErrInvalidOptions) {
 			t.Errorf("New(%+v): err = %v, want ErrInvalidOptions", o, err)
@@ -227,6 +229,9 @@ func TestOptionsValidation(t *testing.T) {
 	}
 	if _, err := session.New(nil, session.Options{}); !errors.Is(err, session.ErrInvalidOptions) {
 		t.Errorf("New(nil store): err = %v", err)
+	}
+	if _, err := session.New(st, session.Options{CookieName: "__Host-session"}); err != nil {
+		t.Errorf("__Host- cookie name: %v", err)
 	}
 }
 
