@@ -55,7 +55,13 @@ func HTTPProbe(rawURL string, opts HTTPProbeOptions) (Probe, error) {
 		}
 		return nil, fmt.Errorf("health: HTTPProbe URL: %w: %v", ErrInvalidOptions, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u.Host == "" {
+		// Without a host, url.Parse did not read a user:password@ part, so
+		// Redacted would show a password ("host:80" and "user:pw@host"
+		// parse as a scheme and an opaque part): show nothing of the URL.
+		return nil, fmt.Errorf("health: HTTPProbe URL: no host: must be an absolute http or https URL (scheme://host/…): %w", ErrInvalidOptions)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("health: HTTPProbe URL %q: must be an absolute http or https URL: %w", u.Redacted(), ErrInvalidOptions)
 	}
 	p := &httpProbe{url: u.String(), shown: u.Redacted(), method: opts.Method, header: opts.Header.Clone(),

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -147,6 +148,34 @@ func FuzzHTTPProbe(f *testing.F) {
 		cancel()
 		if err := p.Probe(ctx); err == nil {
 			t.Fatalf("cancelled probe of %q succeeded", raw)
+		}
+	})
+}
+
+// FuzzHTTPProbeHidesPassword puts a password where a user:password@ part
+// goes, after any scheme-like prefix (with or without "//", as typos make
+// it), and checks that no error shows it.
+func FuzzHTTPProbeHidesPassword(f *testing.F) {
+	const secret = "s3cretTOKEN"
+	for _, s := range [][2]string{{"http://", "h/"}, {"", "h:80/health"}, {"http:", "h/"}, {"HTTP:", "h"},
+		{"http:/", "h/"}, {"//", "h"}, {"ftp://", "h/"}, {"http://", "h:port/"}, {"http://", "[::1/"},
+		{"http://", ""}, {"http://", "h@x/"}, {"http://", "h/\x7f"}, {"http://", "%zz/"}} {
+		f.Add(s[0], s[1])
+	}
+	prefix := regexp.MustCompile(`^[A-Za-z0-9+.-]*:?/{0,2}$`)
+	f.Fuzz(func(t *testing.T, pre, post string) {
+		if !prefix.MatchString(pre) || strings.Contains(post, secret) {
+			t.Skip()
+		}
+		raw := pre + "u:" + secret + "@" + post
+		p, err := HTTPProbe(raw, HTTPProbeOptions{})
+		if err == nil {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			err = p.Probe(ctx)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Fatalf("%q: error shows the password: %v", raw, err)
 		}
 	})
 }
