@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Take", testTake},
 		{"TakeRenewed", testTakeRenewed},
 		{"ConcurrentTakeOnce", testConcurrentTake},
+		{"ConcurrentBindDestroyUser", testConcurrentBindDestroyUser},
 		{"CanceledContext", testCanceled},
 	}
 	for _, tc := range tests {
