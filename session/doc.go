@@ -18,7 +18,9 @@
 // and commits only what a request changed: the set and removed keys, as one atomic update
 // that applies only if the session still exists. Two requests changing different keys
 // therefore both win; two requests changing the same key are ordered by the store (last
-// commit wins for that key only). Per-key storage was chosen over version-checked
+// commit wins for that key only). [Pop] takes its value at the store at once, so of
+// two requests popping one flash message exactly one gets it; Options.MaxSize is checked
+// again by the store when a commit grows the session. Per-key storage was chosen over version-checked
 // whole-session writes because it needs no retry loop, no merge function and one round
 // trip per changed request, and because it keeps the idle refresh a single expiry update
 // that never rewrites values.
