@@ -254,6 +254,9 @@ func (m *Manager) expiry(created, now time.Time) time.Time {
 }
 
 // DestroyAll ends every session bound to user (see Session.SetUser): "log out everywhere".
+// Every session bound before DestroyAll starts is ended, also one renewed meanwhile. A
+// login that commits while DestroyAll runs either fails or survives as a later login; it
+// stays bound, so the next DestroyAll ends it.
 func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
 	if err := checkName("user", user); err != nil {
 		return 0, err
