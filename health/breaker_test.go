@@ -154,6 +154,36 @@ func TestThrottleProbability(t *testing.T) {
 	}
 }
 
+// An injected clock may start at the zero Time (or anywhere before 1970):
+// Allow used to index its buckets with a negative number and panic.
+func TestThrottleClockBeforeEpoch(t *testing.T) {
+	for _, start := range []time.Time{{}, time.Unix(-7, 0), time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		clk := &fakeClock{t: start}
+		th, err := NewThrottle("api", ThrottleOptions{Logger: quiet, Window: 10 * time.Second, Buckets: 10,
+			Now: clk.now, Rand: func() uint64 { return ^uint64(0) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 30 {
+			if err := call(t, th, errBackend); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// requests 30, accepts 0: 30/31
+		if p := th.DropProbability(); math.Abs(p-30.0/31) > 1e-9 {
+			t.Fatalf("start %v: p = %v", start, p)
+		}
+		clk.t = clk.t.Add(-1500 * time.Millisecond) // a clock may go back
+		if err := call(t, th, errBackend); err != nil {
+			t.Fatal(err)
+		}
+		clk.t = clk.t.Add(20 * time.Second)
+		if p := th.DropProbability(); p != 0 {
+			t.Fatalf("start %v: a window later p = %v", start, p)
+		}
+	}
+}
+
 func TestThrottleIsFailure(t *testing.T) {
 	notFound := errors.New("not found")
 	th, err := NewThrottle("api", ThrottleOptions{Logger: quiet,

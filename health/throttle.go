@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,7 @@ type ThrottleOptions struct {
 type Throttle struct {
 	k         float64
 	bucketNs  int64
+	base      time.Time // bucket 0 starts here; buckets count from it on the monotonic clock
 	buckets   []throttleBucket
 	lastIdx   atomic.Int64 // bucket of the latest Allow, used by done
 	throttled atomic.Bool
@@ -103,11 +105,12 @@ func NewThrottle(name string, opts ThrottleOptions) (*Throttle, error) {
 	t.bucketNs = max(int64(window)/int64(n), 1)
 	t.buckets = make([]throttleBucket, n)
 	for i := range t.buckets {
-		t.buckets[i].epoch.Store(-1)
+		t.buckets[i].epoch.Store(math.MinInt64)
 	}
 	if t.now == nil {
 		t.now = time.Now
 	}
+	t.base = t.now()
 	if t.rand == nil {
 		t.rand = rand.Uint64
 	}
@@ -131,7 +134,7 @@ func (t *Throttle) Allow(ctx context.Context) (func(error), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	idx := t.now().UnixNano() / t.bucketNs
+	idx := t.index(t.now())
 	if t.lastIdx.Load() != idx { // a shared write per call would bounce the cache line
 		t.lastIdx.Store(idx)
 	}
@@ -161,8 +164,22 @@ func (t *Throttle) record(err error) {
 	}
 }
 
+// index is the number of the bucket holding now. It counts from t.base with
+// Sub, which uses the monotonic clock when both times carry it: a step of the
+// wall clock neither forgets the window nor freezes it. A clock earlier than
+// base (an injected one) gives a negative index, rounded down.
+func (t *Throttle) index(now time.Time) int64 {
+	d := int64(now.Sub(t.base))
+	idx := d / t.bucketNs
+	if d%t.bucketNs < 0 {
+		idx--
+	}
+	return idx
+}
+
 func (t *Throttle) bucket(idx int64) *throttleBucket {
-	b := &t.buckets[idx%int64(len(t.buckets))]
+	n := int64(len(t.buckets))
+	b := &t.buckets[(idx%n+n)%n]
 	if e := b.epoch.Load(); e != idx && e < idx && b.epoch.CompareAndSwap(e, idx) {
 		b.requests.Store(0)
 		b.accepts.Store(0)
@@ -175,7 +192,7 @@ func (t *Throttle) probability(idx int64) float64 {
 	n := int64(len(t.buckets))
 	for i := range t.buckets {
 		b := &t.buckets[i]
-		if e := b.epoch.Load(); e <= idx && idx-e < n {
+		if e := b.epoch.Load(); e <= idx && e > idx-n {
 			req += b.requests.Load()
 			acc += b.accepts.Load()
 		}
@@ -196,7 +213,7 @@ func (t *Throttle) setThrottled(ctx context.Context, on bool) {
 
 // DropProbability is the probability with which Allow rejects a call now.
 func (t *Throttle) DropProbability() float64 {
-	return t.probability(t.now().UnixNano() / t.bucketNs)
+	return t.probability(t.index(t.now()))
 }
 
 // State implements [Breaker]: BreakerThrottling while the drop probability
