@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -259,7 +260,13 @@ func (p *Prober) nextWait() time.Duration {
 	if p.cfg.Jitter > 0 {
 		// uniform in [-1, 1)
 		u := float64(p.cfg.Rand()>>11)/(1<<53)*2 - 1
-		d += time.Duration(u * p.cfg.Jitter * float64(d))
+		j := u * p.cfg.Jitter * float64(d) // |j| ≤ d: fits
+		if float64(d)+j >= math.MaxInt64 {
+			// A huge Interval must not wrap to a negative wait, which
+			// would probe every millisecond.
+			return math.MaxInt64
+		}
+		d += time.Duration(j)
 	}
 	if d <= 0 {
 		d = time.Millisecond

@@ -224,6 +224,25 @@ func TestProberJitterSpread(t *testing.T) {
 	})
 }
 
+// An Interval near the largest Duration, jittered upwards, used to wrap to
+// a negative wait and probe every millisecond.
+func TestProberHugeIntervalDoesNotWrap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr := &scripted{}
+		p := newTestProber(t, ProberOptions{Interval: time.Duration(1<<63 - 1), Jitter: 0.5, Rand: func() uint64 { return ^uint64(0) }})
+		defer p.Close()
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if n := pr.calls.Load(); n != 1 {
+			t.Fatalf("probes in an hour with a ~292y interval: %d", n)
+		}
+	})
+}
+
 func TestProberRemoveAndReAdd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{})
