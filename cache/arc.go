@@ -25,8 +25,8 @@ func NewARC[K comparable, V any](size int, opts StoreOptions) (*ARC[K, V], error
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: ARC: %w", err)
 	}
-	t1, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
-	t2, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
+	t1, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
+	t2, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	b1, _ := simplelru.NewLRU[K, struct{}](size, nil)
 	b2, _ := simplelru.NewLRU[K, struct{}](size, nil)
 	return &ARC[K, V]{t1: t1, t2: t2, b1: b1, b2: b2, bound: bound{size: size, maxCost: opts.MaxCost}}, nil

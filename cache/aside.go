@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -249,14 +250,27 @@ func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) *En
 	e := &Entry[V]{Value: v, Cost: m.Cost, delta: loadTook, epoch: a.epoch.Load(), negative: negative}
 	if ttl > 0 {
 		if j := a.opts.Jitter; j > 0 && !negative {
-			ttl = time.Duration(float64(ttl) * (1 + j*(2*unit(a.rand())-1)))
+			f := float64(ttl) * (1 + j*(2*unit(a.rand())-1))
+			ttl = math.MaxInt64 // float64(MaxInt64) rounds up to 2⁶³, which does not convert
+			if f < math.MaxInt64 {
+				ttl = time.Duration(f)
+			}
 		}
-		e.expires = now + int64(max(ttl, 1))
+		e.expires = after(now, max(ttl, 1))
 	}
 	if r := a.opts.RefreshAfter; r > 0 && !negative && (ttl <= 0 || r < ttl) {
-		e.refreshAt = now + int64(r)
+		e.refreshAt = after(now, r)
 	}
 	return e
+}
+
+// after is now+d, saturating instead of wrapping for durations near the
+// maximum (a TTL of "practically forever" must not come out expired).
+func after(now int64, d time.Duration) int64 {
+	if now > 0 && int64(d) > math.MaxInt64-now { // d ≥ 0
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // unit maps r to [0, 1).

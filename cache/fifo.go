@@ -22,7 +22,7 @@ func NewFIFO[K comparable, V any](size int, opts StoreOptions) (*FIFO[K, V], err
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: FIFO: %w", err)
 	}
-	return &FIFO[K, V]{items: make(map[K]*node[K, V], size), bound: bound{size: size, maxCost: opts.MaxCost}}, nil
+	return &FIFO[K, V]{items: make(map[K]*node[K, V], mapHint(size)), bound: bound{size: size, maxCost: opts.MaxCost}}, nil
 }
 
 // Get returns the entry for key without changing the eviction order.
@@ -50,16 +50,15 @@ func (s *FIFO[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		return 0, fmt.Errorf("cache: FIFO: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
 	}
 	if had {
-		s.cost += c - costOf(n.e)
+		s.cost -= costOf(n.e)
 		n.e = e
 	} else {
 		n = &node[K, V]{key: key, e: e}
 		s.items[key] = n
 		s.order.pushFront(n)
-		s.cost += c
 	}
 	evicted := 0
-	for s.over(len(s.items), 0) {
+	for s.over(len(s.items), c) { // n's cost is added once the others fit
 		old := s.order.back()
 		if old == n && len(s.items) == 1 {
 			break
@@ -70,6 +69,7 @@ func (s *FIFO[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		s.drop(old)
 		evicted++
 	}
+	s.cost += c
 	return evicted, nil
 }
 

@@ -49,7 +49,7 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 				a.c.early.Add(1)
 			}
 			return e.Value, nil
-		case now < e.expires+int64(a.opts.StaleWhileRevalidate):
+		case now < after(e.expires, a.opts.StaleWhileRevalidate):
 			a.c.stale.Add(1)
 			if !heldOff(e, now) {
 				if _, started := a.start(ctx, key, load, false); started {
@@ -57,10 +57,10 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 				}
 			}
 			return e.Value, nil
-		case now < e.expires+int64(a.opts.StaleIfError) && heldOff(e, now):
+		case now < after(e.expires, a.opts.StaleIfError) && heldOff(e, now):
 			a.c.stale.Add(1) // the last reload failed moments ago: do not wait for another
 			return e.Value, nil
-		case now < e.expires+int64(a.opts.StaleIfError):
+		case now < after(e.expires, a.opts.StaleIfError):
 			a.c.misses.Add(1)
 			v, err := a.wait(ctx, key, load)
 			if err != nil && ctx.Err() == nil && !errors.Is(err, a.notFound) && !errors.Is(err, ErrClosed) {

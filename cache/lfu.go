@@ -31,7 +31,7 @@ func NewLFU[K comparable, V any](size int, opts StoreOptions) (*LFU[K, V], error
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: LFU: %w", err)
 	}
-	s := &LFU[K, V]{items: make(map[K]*node[K, V], size), bound: bound{size: size, maxCost: opts.MaxCost}}
+	s := &LFU[K, V]{items: make(map[K]*node[K, V], mapHint(size)), bound: bound{size: size, maxCost: opts.MaxCost}}
 	s.buckets.prev, s.buckets.next = &s.buckets, &s.buckets
 	return s, nil
 }
@@ -98,12 +98,12 @@ func (s *LFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		return 0, fmt.Errorf("cache: LFU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
 	}
 	if had {
-		s.cost += c - costOf(n.e)
+		s.cost -= costOf(n.e)
 		n.e = e
 		s.touch(n)
 	}
 	evicted := 0
-	for s.over(len(s.items)+boolInt(!had), c*int64(boolInt(!had))) && len(s.items) > boolInt(had) {
+	for s.over(len(s.items)+boolInt(!had), c) && len(s.items) > boolInt(had) {
 		victim := s.buckets.next.nodes.back()
 		if victim == n {
 			victim = victim.prev
@@ -123,8 +123,8 @@ func (s *LFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		first.nodes.pushFront(n)
 		n.b = first
 		s.items[key] = n
-		s.cost += c
 	}
+	s.cost += c
 	return evicted, nil
 }
 

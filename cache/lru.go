@@ -24,7 +24,7 @@ func NewLRU[K comparable, V any](size int, opts StoreOptions) (*LRU[K, V], error
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
 	// One slot of headroom: Set evicts by our bound, never by simplelru's.
-	l, err := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
+	l, err := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	if err != nil {
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
@@ -44,21 +44,15 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, had := s.l.Peek(key)
-	if s.tooLarge(c) {
-		if had {
-			s.l.Remove(key)
-			s.cost -= costOf(old)
-		}
-		return 0, fmt.Errorf("cache: LRU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
-	}
-	if had {
+	if old, had := s.l.Peek(key); had {
+		s.l.Remove(key)
 		s.cost -= costOf(old)
 	}
-	s.l.Add(key, e)
-	s.cost += c
+	if s.tooLarge(c) {
+		return 0, fmt.Errorf("cache: LRU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+	}
 	n := 0
-	for s.over(s.l.Len(), 0) {
+	for s.over(s.l.Len()+1, c) {
 		_, v, ok := s.l.RemoveOldest()
 		if !ok {
 			break
@@ -66,6 +60,8 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		s.cost -= costOf(v)
 		n++
 	}
+	s.l.Add(key, e)
+	s.cost += c
 	return n, nil
 }
 

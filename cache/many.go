@@ -114,7 +114,7 @@ func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flig
 	cancel()
 	a.recordLoad(parent, time.Duration(end-start), err)
 	if errors.Is(err, a.notFound) { // a batch cannot be "not found" as a whole
-		err = fmt.Errorf("cache: batch load: %w", err)
+		err = fmt.Errorf("cache: batch load failed with the not-found error (leave missing keys out of the result instead): %v", err)
 	}
 
 	a.mu.Lock()

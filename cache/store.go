@@ -1,5 +1,7 @@
 package cache
 
+import "math"
+
 // Store holds entries for an [Aside]. Implementations bound themselves by
 // entry count and optionally by total cost, and are safe for concurrent use.
 // A Store never reads the clock: expiry lives in the [Entry] and is judged by
@@ -68,6 +70,16 @@ type bound struct {
 func (b *bound) tooLarge(c int64) bool { return b.maxCost > 0 && c > b.maxCost }
 
 // over reports whether n entries of total cost b.cost+extra overflow the bound.
+// Stores keep b.cost ≤ b.maxCost by evicting before they add, so the
+// subtraction cannot overflow where b.cost+extra could.
 func (b *bound) over(n int, extra int64) bool {
-	return n > b.size || (b.maxCost > 0 && b.cost+extra > b.maxCost)
+	return n > b.size || (b.maxCost > 0 && extra > b.maxCost-b.cost)
 }
+
+// lruCap is the capacity given to a simplelru for a store bounded at size:
+// one slot of headroom, so that it never evicts by itself, without overflowing.
+func lruCap(size int) int { return min(size, math.MaxInt-1) + 1 }
+
+// mapHint is the initial map capacity for a store bounded at size: a store
+// bounded by cost may pass a huge count it will never reach.
+func mapHint(size int) int { return min(size, 1024) }

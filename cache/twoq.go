@@ -28,8 +28,8 @@ func NewTwoQueue[K comparable, V any](size int, opts StoreOptions) (*TwoQueue[K,
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: TwoQueue: %w", err)
 	}
-	recent, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
-	frequent, _ := simplelru.NewLRU[K, *Entry[V]](size+1, nil)
+	recent, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
+	frequent, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	ghost, _ := simplelru.NewLRU[K, struct{}](max(1, size/2), nil)
 	return &TwoQueue[K, V]{
 		recent: recent, frequent: frequent, ghost: ghost,
