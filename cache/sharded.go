@@ -12,7 +12,7 @@ import (
 // (approximately global for a well-mixed hash).
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
-	mask   uint64
+	shift  uint // 64 − log2(len(shards))
 	seed   maphash.Seed
 	hash   func(K) uint64
 }
@@ -21,7 +21,10 @@ var _ Store[string, int] = (*Sharded[string, int])(nil)
 
 // ShardedOptions configures a Sharded store.
 type ShardedOptions[K comparable] struct {
-	// Hash maps a key to a shard; nil uses hash/maphash with a random seed.
+	// Hash maps a key to 64 bits; nil uses hash/maphash with a random seed.
+	// The shard is picked from all 64 bits (Fibonacci hashing), so a hash
+	// with poor low bits, such as an integer ID that is always even, still
+	// spreads over every shard.
 	Hash func(K) uint64
 }
 
@@ -35,7 +38,7 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 		return nil, invalid("Sharded: newShard is nil")
 	}
 	n = 1 << bits.Len(uint(n-1))
-	s := &Sharded[K, V]{shards: make([]Store[K, V], n), mask: uint64(n - 1), seed: maphash.MakeSeed(), hash: opts.Hash}
+	s := &Sharded[K, V]{shards: make([]Store[K, V], n), shift: uint(64 - bits.Len(uint(n-1))), seed: maphash.MakeSeed(), hash: opts.Hash}
 	for i := range s.shards {
 		st, err := newShard(i, n)
 		if err != nil {
@@ -88,7 +91,7 @@ func (s *Sharded[K, V]) shard(key K) Store[K, V] {
 	} else {
 		h = maphash.Comparable(s.seed, key)
 	}
-	return s.shards[h&s.mask]
+	return s.shards[(h*0x9e3779b97f4a7c15)>>s.shift]
 }
 
 // Get returns the entry for key from its shard.

@@ -138,10 +138,11 @@ func TestARCEvictionOrder(t *testing.T) {
 }
 
 func TestShardedEvictsPerShard(t *testing.T) {
-	// Keys route by their first byte: "a…" to shard 0, "b…" to shard 1.
+	// Keys route by their first byte: "a…", "c…" to one shard, "b…" to the
+	// other (the shard is the top bit of hash×φ, and φ is odd).
 	s, err := cache.NewSharded(2, func(i, n int) (cache.Store[string, int], error) {
 		return cache.NewLRU[string, int](2, cache.StoreOptions{})
-	}, cache.ShardedOptions[string]{Hash: func(k string) uint64 { return uint64(k[0] - 'a') }})
+	}, cache.ShardedOptions[string]{Hash: func(k string) uint64 { return uint64((k[0]-'a')%2) << 63 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +150,24 @@ func TestShardedEvictsPerShard(t *testing.T) {
 	expect(t, s, "beg", "ac")
 	if s.Len() != 3 {
 		t.Fatalf("Len = %d, want 3", s.Len())
+	}
+}
+
+// A user hash whose low bits never vary (IDs that are multiples of 16 hashed
+// as themselves) must still use every shard, or the store holds 1/16 of its
+// bound.
+func TestShardedSpreadsPoorHash(t *testing.T) {
+	s, err := cache.NewSharded(16, func(i, n int) (cache.Store[int, int], error) {
+		return cache.NewLRU[int, int](8, cache.StoreOptions{})
+	}, cache.ShardedOptions[int]{Hash: func(k int) uint64 { return uint64(k) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 64 {
+		s.Set(i*16, &cache.Entry[int]{Value: i})
+	}
+	if s.Len() < 48 { // 64 keys over 16 shards of 8: a fair spread keeps nearly all
+		t.Fatalf("Len = %d of 64 keys in 16×8 slots: the shards are not all used", s.Len())
 	}
 }
 
