@@ -171,14 +171,15 @@ func (p *Prober) Add(name string, probe Probe) error {
 func (p *Prober) Remove(name string) bool {
 	p.initOne.Do(p.init)
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	t, ok := p.targets[name]
 	if ok {
 		delete(p.targets, name)
 		p.publishSnapLocked()
 		t.cancel()
-	}
-	p.mu.Unlock()
-	if ok {
+		// Under mu (lock order mu, subMu): a target re-added under the same
+		// name by another goroutine publishes only after this, so its
+		// first transition is not forgotten with the old one.
 		p.forget(name)
 	}
 	return ok

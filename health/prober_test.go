@@ -304,6 +304,44 @@ func TestProberSlowSubscriberCoalesces(t *testing.T) {
 	})
 }
 
+// A subscriber that never reads costs memory bounded by the number of
+// targets, however often they flap or are replaced (each flap used to add a
+// name to the pending order).
+func TestProberStalledSubscriberIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
+		defer p.Close()
+		_, unsub := p.Subscribe(1) // never read
+		defer unsub()
+		pr := &scripted{}
+		for _, name := range []string{"a", "b"} {
+			if err := p.Add(name, pr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		for i := range 200 {
+			pr.fail.Store(i%2 == 0)
+			name := fmt.Sprint("tmp", i%3)
+			if err := p.Add(name, pr); err != nil {
+				t.Fatal(err)
+			}
+			step(time.Second)
+			p.Remove(name)
+		}
+		p.subMu.Lock()
+		defer p.subMu.Unlock()
+		for s := range p.subs {
+			s.mu.Lock()
+			n, m := len(s.order), len(s.pending)
+			s.mu.Unlock()
+			if n > 2 || m > 2 {
+				t.Fatalf("pending: %d names in order, %d entries, for 2 targets", n, m)
+			}
+		}
+	})
+}
+
 // A reader far behind many targets still learns the latest status of each.
 func TestProberSlowSubscriberManyTargets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

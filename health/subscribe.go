@@ -1,6 +1,9 @@
 package health
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // subscription queues transitions for one subscriber. The prober appends
 // without ever blocking; a pump goroutine moves them to ch as fast as the
@@ -12,10 +15,19 @@ type subscription struct {
 	stop chan struct{}
 	once sync.Once
 
-	mu      sync.Mutex
-	pending map[string]Transition
-	order   []string      // FIFO of names; names no longer pending are skipped
+	mu sync.Mutex
+	// pending holds one entry per name in order, each name once, so both
+	// are bounded by the number of targets however long the subscriber
+	// stalls. An entry whose transition coalesced away (it ended where it
+	// began) stays, not live, and keeps the name's place.
+	pending map[string]pendingTr
+	order   []string      // FIFO of the names in pending
 	wake    chan struct{} // capacity 1
+}
+
+type pendingTr struct {
+	tr   Transition
+	live bool
 }
 
 // Subscribe returns a channel that receives the transitions of every target
@@ -35,7 +47,7 @@ func (p *Prober) Subscribe(buffer int) (<-chan Transition, func()) {
 		buffer = 1
 	}
 	s := &subscription{ch: make(chan Transition, buffer), stop: make(chan struct{}),
-		pending: make(map[string]Transition), wake: make(chan struct{}, 1)}
+		pending: make(map[string]pendingTr), wake: make(chan struct{}, 1)}
 	// Lock order is mu then subMu, as in record; wg.Add happens before
 	// Close's Wait because Close sets closed under mu first.
 	p.mu.RLock()
@@ -86,9 +98,10 @@ func (s *subscription) pop() (Transition, bool) {
 	for len(s.order) > 0 {
 		name := s.order[0]
 		s.order = s.order[1:]
-		if tr, ok := s.pending[name]; ok {
-			delete(s.pending, name)
-			return tr, true
+		e := s.pending[name]
+		delete(s.pending, name)
+		if e.live {
+			return e.tr, true
 		}
 	}
 	s.order = nil // let the backing array go
@@ -98,14 +111,12 @@ func (s *subscription) pop() (Transition, bool) {
 func (s *subscription) push(tr Transition) {
 	s.mu.Lock()
 	if old, ok := s.pending[tr.Name]; ok {
-		tr.From = old.From
-		if tr.From == tr.To {
-			delete(s.pending, tr.Name)
-		} else {
-			s.pending[tr.Name] = tr
+		if old.live {
+			tr.From = old.tr.From
 		}
+		s.pending[tr.Name] = pendingTr{tr: tr, live: tr.From != tr.To}
 	} else {
-		s.pending[tr.Name] = tr
+		s.pending[tr.Name] = pendingTr{tr: tr, live: true}
 		s.order = append(s.order, tr.Name)
 	}
 	s.mu.Unlock()
@@ -118,7 +129,12 @@ func (s *subscription) push(tr Transition) {
 // forget drops the pending transition of a removed target.
 func (s *subscription) forget(name string) {
 	s.mu.Lock()
-	delete(s.pending, name)
+	if _, ok := s.pending[name]; ok {
+		delete(s.pending, name)
+		if i := slices.Index(s.order, name); i >= 0 {
+			s.order = slices.Delete(s.order, i, i+1)
+		}
+	}
 	s.mu.Unlock()
 }
 
