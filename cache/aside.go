@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Loader loads the value for key on a miss. It runs detached from the
@@ -35,12 +38,11 @@ type Aside[K comparable, V any] struct {
 	notFound error
 	epoch    atomic.Uint64
 	base     time.Time    // origin of entry timestamps
-	coarse   atomic.Int64 // ticker-driven clock (ns since base); 0 when parked or off
-	used     atomic.Bool  // the coarse clock was read since the last tick
-	wake     chan struct{}
-	c        counters
+	clk      *coarseClock // nil when hits read the exact clock
+	c        *counters
 	inst     instruments
 	log      *slog.Logger
+	cleanup  runtime.Cleanup // stops clk and metrics if the Aside is dropped unclosed
 
 	mu      sync.Mutex
 	flights map[K]*flight[V]
@@ -66,7 +68,7 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	if opts.LoadTimeout == 0 {
 		opts.LoadTimeout = 10 * time.Second
 	}
-	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger}
+	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger, c: new(counters)}
 	if opts.Now != nil {
 		a.base = opts.Now()
 	} else {
@@ -87,9 +89,25 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 		if res == 0 {
 			res = time.Millisecond
 		}
-		a.startClock(res)
+		a.clk = startClock(a.base, res)
 	}
+	// Neither the clock's goroutine nor the metrics callback refers to a, so
+	// a cache its user forgot to Close is still collected; this stops them.
+	a.cleanup = runtime.AddCleanup(a, func(r owned) { r.release() }, owned{a.clk, a.inst.reg})
 	return a, nil
+}
+
+// owned is what an Aside must release whether or not it is closed.
+type owned struct {
+	clk *coarseClock
+	reg metric.Registration
+}
+
+func (r owned) release() error {
+	if r.clk != nil {
+		r.clk.close()
+	}
+	return r.reg.Unregister()
 }
 
 // Close cancels running loads and refreshes, waits for them, and stops
@@ -105,8 +123,8 @@ func (a *Aside[K, V]) Close() error {
 	a.mu.Unlock()
 	a.cancel()
 	a.wg.Wait()
-	a.coarse.Store(0) // the ticker is gone: read the real clock again
-	return a.inst.reg.Unregister()
+	a.cleanup.Stop()
+	return owned{a.clk, a.inst.reg}.release() // hits read the real clock again
 }
 
 func (a *Aside[K, V]) rand() uint64 {

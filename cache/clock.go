@@ -1,20 +1,24 @@
 package cache
 
-import "time"
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // now is nanoseconds since the cache was built: the coarse clock when it
 // runs, else the monotonic clock (time.Since skips the wall-clock read
 // time.Now pays for).
 func (a *Aside[K, V]) now() int64 {
-	if t := a.coarse.Load(); t != 0 {
-		if !a.used.Load() { // read-mostly: no cache-line ping-pong between cores
-			a.used.Store(true)
+	if c := a.clk; c != nil {
+		if t := c.t.Load(); t != 0 {
+			if !c.used.Load() { // read-mostly: no cache-line ping-pong between cores
+				c.used.Store(true)
+			}
+			return t
 		}
-		return t
-	}
-	if a.wake != nil {
 		select { // the coarse clock is parked: restart it
-		case a.wake <- struct{}{}:
+		case c.wake <- struct{}{}:
 		default:
 		}
 	}
@@ -40,46 +44,67 @@ func (a *Aside[K, V]) nowIfZero(now int64) int64 {
 // idleTicks is how many ticks without a read park the coarse clock.
 const idleTicks = 100
 
-// startClock runs the coarse clock until Close: it ticks while the cache is
-// read and parks (coarse = 0, no timer) once idle, so an idle cache costs
-// no wake-ups.
-func (a *Aside[K, V]) startClock(res time.Duration) {
-	a.wake = make(chan struct{}, 1)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		for {
-			a.coarse.Store(max(1, a.exactNow()))
-			if !a.tick(res) {
-				return
-			}
-			a.coarse.Store(0)
-			select {
-			case <-a.done.Done():
-				return
-			case <-a.wake:
-			}
-		}
-	}()
+// coarseClock is a ticker-driven clock that ticks while the cache is read and
+// parks (t = 0, no timer) once idle, so an idle cache costs no wake-ups. Its
+// goroutine holds the clock, never the Aside, so an Aside dropped without
+// Close is still collected and a cleanup then stops the goroutine.
+type coarseClock struct {
+	base time.Time
+	t    atomic.Int64 // ns since base; 0 when parked or stopped
+	used atomic.Bool  // t was read since the last tick
+	wake chan struct{}
+	stop chan struct{}
+	once sync.Once
+	done chan struct{} // closed when the goroutine has exited
 }
 
-// tick advances the coarse clock until idleTicks pass unread (true) or the
-// cache closes (false).
-func (a *Aside[K, V]) tick(res time.Duration) bool {
+// startClock starts a coarse clock ticking every res from base.
+func startClock(base time.Time, res time.Duration) *coarseClock {
+	c := &coarseClock{base: base, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run(res)
+	return c
+}
+
+func (c *coarseClock) run(res time.Duration) {
+	defer close(c.done)
+	defer c.t.Store(0) // stopped: readers use the real clock again
+	for {
+		c.t.Store(max(1, int64(time.Since(c.base))))
+		if !c.tick(res) {
+			return
+		}
+		c.t.Store(0)
+		select {
+		case <-c.stop:
+			return
+		case <-c.wake:
+		}
+	}
+}
+
+// tick advances the clock until idleTicks pass unread (true) or it is
+// stopped (false).
+func (c *coarseClock) tick(res time.Duration) bool {
 	t := time.NewTicker(res)
 	defer t.Stop()
 	for idle := 0; idle < idleTicks; {
 		select {
-		case <-a.done.Done():
+		case <-c.stop:
 			return false
 		case <-t.C:
 		}
-		a.coarse.Store(max(1, a.exactNow()))
-		if a.used.Swap(false) {
+		c.t.Store(max(1, int64(time.Since(c.base))))
+		if c.used.Swap(false) {
 			idle = 0
 		} else {
 			idle++
 		}
 	}
 	return true
+}
+
+// close stops the clock and waits for its goroutine. It is idempotent.
+func (c *coarseClock) close() {
+	c.once.Do(func() { close(c.stop) })
+	<-c.done
 }

@@ -84,14 +84,14 @@ func (a *Aside[K, V]) initMetrics(mp metric.MeterProvider) error {
 	if err != nil {
 		return err
 	}
-	c := &a.c
+	c, attrs := a.c, in.attrs // not a: an unclosed Aside must stay collectable
 	in.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		o.ObserveInt64(hits, c.hits.load(), in.attrs)
+		o.ObserveInt64(hits, c.hits.load(), attrs)
 		for _, p := range []struct {
 			i metric.Int64ObservableCounter
 			v *atomic.Int64
 		}{{misses, &c.misses}, {stale, &c.stale}, {evictions, &c.evictions}, {early, &c.early}, {rejected, &c.rejected}} {
-			o.ObserveInt64(p.i, p.v.Load(), in.attrs)
+			o.ObserveInt64(p.i, p.v.Load(), attrs)
 		}
 		return nil
 	}, hits, misses, stale, evictions, early, rejected)
