@@ -12,8 +12,11 @@ import (
 //
 // A call whose error is the caller's cancelled or expired context
 // (context.Canceled, context.DeadlineExceeded) counts neither as a failure
-// nor as a success: the dependency did nothing wrong. Give a call its own
-// timeout error if slow answers must count.
+// nor as a success: the dependency did nothing wrong. The done function
+// cannot tell that from a deadline of the call's own (an http.Client
+// Timeout also matches context.DeadlineExceeded), so it ignores every
+// context error; [Do] can, and counts the latter as a failure. Callers of
+// Allow should pass done a non-context error when their own timeout fired.
 type Breaker interface {
 	// Allow asks to make one call. It returns ctx.Err() if ctx is done, an
 	// error wrapping ErrOpen if the breaker rejects the call, and otherwise a
@@ -56,6 +59,14 @@ func (s BreakerState) String() string {
 // Do runs fn through b: it returns b's rejection without calling fn, or fn's
 // error after reporting it to b. A panic in fn is reported to b as a failure
 // and re-raised.
+//
+// Do knows the caller's ctx, so it tells the caller giving up from the
+// dependency being slow: an error of fn that is a context error while ctx
+// is still live came from a deadline of fn's own (http.Client.Timeout, a
+// context.WithTimeout inside fn) and is reported to b as a failure, as an
+// error with the same text that no longer matches context.DeadlineExceeded
+// (so IsSuccessful and IsFailure hooks see it as a plain error). Do returns
+// fn's error unchanged.
 func Do(ctx context.Context, b Breaker, fn func(ctx context.Context) error) (err error) {
 	done, err := b.Allow(ctx)
 	if err != nil {
@@ -69,9 +80,21 @@ func Do(ctx context.Context, b Breaker, fn func(ctx context.Context) error) (err
 	}()
 	err = fn(ctx)
 	reported = true
-	done(err)
+	if err != nil && ctx.Err() == nil && isCtxErr(err) {
+		done(ownDeadlineError{err})
+	} else {
+		done(err)
+	}
 	return err
 }
+
+// ownDeadlineError is how Do reports a call that failed on a deadline of its
+// own while the caller still waited: a failure of the dependency, so it must
+// not match context.DeadlineExceeded, which breakers ignore. It does not
+// unwrap for that reason.
+type ownDeadlineError struct{ err error }
+
+func (e ownDeadlineError) Error() string { return e.err.Error() }
 
 // isCtxErr reports whether err is a context's cancellation or deadline: not a
 // failure of the dependency.

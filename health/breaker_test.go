@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"testing/synctest"
@@ -236,6 +237,46 @@ func TestThrottleConvergesToKTimesAccepts(t *testing.T) {
 	if accepted < attempts/10*8/10 {
 		t.Errorf("accepted %d: the throttle starved a backend that could take %d", accepted, attempts/10)
 	}
+}
+
+// A dependency that stops answering fails its calls on their own deadlines
+// (an http.Client Timeout, a WithTimeout inside the call) while the caller
+// still waits: that must trip the breaker, or a hung backend is never cut
+// off. Only the caller's own ctx being done is not the dependency's fault.
+func TestDoCountsTheCallsOwnDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hung := func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, time.Second) // the client's timeout
+			defer cancel()
+			<-ctx.Done()
+			return fmt.Errorf("GET /: %w", ctx.Err())
+		}
+		gb, _ := NewGoBreaker("x", GoBreakerOptions{Logger: quiet})
+		th, _ := NewThrottle("y", ThrottleOptions{Logger: quiet})
+		for _, b := range []Breaker{gb, th} {
+			for range 20 {
+				if err := Do(context.Background(), b, hung); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrOpen) {
+					t.Fatalf("%T: %v", b, err)
+				}
+			}
+			if b.State() == BreakerClosed {
+				t.Errorf("%T: a backend timing out every call left the breaker closed", b)
+			}
+		}
+		// The caller's deadline passing while the call runs is not counted.
+		gb2, _ := NewGoBreaker("z", GoBreakerOptions{Logger: quiet})
+		for range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			err := Do(ctx, gb2, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatal(err)
+			}
+		}
+		if gb2.State() != BreakerClosed || gb2.Counts().TotalFailures != 0 {
+			t.Errorf("caller's deadline counted: %v %+v", gb2.State(), gb2.Counts())
+		}
+	})
 }
 
 func TestDoReportsPanicAndErrors(t *testing.T) {
