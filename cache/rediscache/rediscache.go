@@ -174,13 +174,17 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 // Set stores v in L1 and Redis and evicts key from every other instance's L1.
 // A Redis failure is returned wrapping ErrL2 (the local L1 holds v
 // regardless); a value too large for the L1 store is still written to Redis
-// and the error wraps cache.ErrTooLarge.
+// and the error wraps cache.ErrTooLarge. A value the codec cannot encode
+// changes nothing. A negative m.TTL ("do not cache") is a Delete.
 func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error {
-	l1err := c.l1.Set(ctx, key, v, m) // too large for L1 may still suit Redis
-	b, err := c.opts.Codec.Marshal(v)
+	if m.TTL < 0 {
+		return c.Delete(ctx, key)
+	}
+	b, err := c.opts.Codec.Marshal(v) // before L1: no instance may hold what others cannot read
 	if err != nil {
 		return fmt.Errorf("rediscache: encode: %w", err)
 	}
+	l1err := c.l1.Set(ctx, key, v, m) // too large for L1 may still suit Redis
 	ttl := c.opts.TTL
 	if m.TTL > 0 {
 		ttl = m.TTL

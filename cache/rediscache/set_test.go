@@ -1,0 +1,67 @@
+package rediscache_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/cache/rediscache"
+	"github.com/ladder-go/ladder/internal/testenv"
+)
+
+// Meta.TTL < 0 means "do not cache" (cache.Meta): in Redis as in L1, and on
+// every instance.
+func TestSetNegativeTTLCachesNowhere(t *testing.T) {
+	srv := testenv.Redis(t)
+	rdb := srv.Client(t)
+	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{})
+	b := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{})
+	subscribed(t, rdb, srv.Prefix+"invalidate", 2)
+	ctx := t.Context()
+	if err := a.Set(ctx, "k", user{1, "cached"}, cache.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	src := &db{rows: map[string]user{}}
+	if u, _ := b.Get(ctx, "k", src.load); u.Name != "cached" {
+		t.Fatalf("b.Get = %v, want cached from L2", u)
+	}
+	if err := a.Set(ctx, "k", user{2, "uncacheable"}, cache.Meta{TTL: -1}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := rdb.Get(ctx, srv.Prefix+"k").Bytes()
+	if string(raw) == `{"id":2,"name":"uncacheable"}` || string(raw) == `{"id":1,"name":"cached"}` {
+		t.Fatalf("L2 holds %s after Set with TTL -1", raw)
+	}
+	eventually(t, "b's L1 eviction", func() bool { _, ok := b.L1().Peek("k"); return !ok })
+	src.put("k", user{3, "db"})
+	if u, _ := b.Get(ctx, "k", src.load); u.Name != "db" {
+		t.Fatalf("b.Get after Set(TTL -1) = %v, want the loader's value", u)
+	}
+}
+
+// failing cannot encode one value.
+type failing struct{ rediscache.JSON }
+
+func (f failing) Marshal(v any) ([]byte, error) {
+	if u, ok := v.(user); ok && u.Name == "unencodable" {
+		return nil, errors.New("cannot encode")
+	}
+	return f.JSON.Marshal(v)
+}
+
+// A Set whose value cannot be encoded changes nothing: otherwise this
+// instance would serve a value no other instance ever sees.
+func TestSetEncodeErrorChangesNothing(t *testing.T) {
+	srv := testenv.Redis(t)
+	a := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{Codec: failing{}})
+	ctx := t.Context()
+	if err := a.Set(ctx, "k", user{1, "old"}, cache.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, "k", user{2, "unencodable"}, cache.Meta{}); err == nil {
+		t.Fatal("Set of an unencodable value succeeded")
+	}
+	if u, ok := a.L1().Peek("k"); !ok || u.Name != "old" {
+		t.Fatalf("L1 holds %v, %v after a failed Set; want old, as in Redis", u, ok)
+	}
+}
