@@ -17,7 +17,9 @@ type Check struct {
 	// Name identifies the check in reports, transitions and metrics.
 	Name string
 	// Func runs the check; nil error means healthy. It must return when
-	// ctx is done. A panic is reported as a failure wrapping ErrPanic.
+	// ctx is done; one that does not is reported down once Timeout passes
+	// (an error wrapping context.DeadlineExceeded) and is not started again
+	// until it returns. A panic is reported as a failure wrapping ErrPanic.
 	Func func(ctx context.Context) error
 	// Timeout bounds one run; ≤ 0 means CheckerOptions.Timeout.
 	Timeout time.Duration

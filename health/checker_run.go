@@ -89,21 +89,56 @@ func (c *Checker) wait(ctx context.Context, cs *checkState, ch chan struct{}, pr
 
 // execute runs cs once, in its own goroutine, so that every caller, even one
 // that gave up, shares its result.
+//
+// The check itself runs in a second goroutine so that one ignoring its
+// context is still reported: when Timeout passes without a result, execute
+// records it down ("no result after …"), wakes the callers waiting for it,
+// and leaves it marked running (so no second copy piles up behind it) until
+// it returns, when its own result is recorded.
 func (c *Checker) execute(cs *checkState, ch chan struct{}) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(c.ctx, cs.check.Timeout)
+	defer cancel()
 	start := c.cfg.Now()
-	err := safeCheck(ctx, cs.check.Func)
+	resc := make(chan error, 1)
+	c.wg.Add(1) // this goroutine is still counted: no race with Close's Wait
+	go func() {
+		defer c.wg.Done()
+		resc <- safeCheck(ctx, cs.check.Func)
+	}()
+	var err error
+	hung := time.NewTimer(cs.check.Timeout)
+	select {
+	case err = <-resc:
+	case <-hung.C:
+		select {
+		case err = <-resc: // it did answer in time
+		default:
+			if c.ctx.Err() == nil {
+				c.record(cs, ch, false, fmt.Errorf("no result after %v: %w", cs.check.Timeout, context.DeadlineExceeded), start, c.cfg.Now())
+				ch = nil
+			}
+			err = <-resc
+		}
+	}
+	hung.Stop()
 	end := c.cfg.Now()
-	cancel()
 	if c.ctx.Err() != nil && err != nil && isCtxErr(err) {
 		// Closed while running: a cancellation is not a result.
 		cs.mu.Lock()
 		cs.running = nil
-		close(ch)
+		if ch != nil {
+			close(ch)
+		}
 		cs.mu.Unlock()
 		return
 	}
+	c.record(cs, ch, true, err, start, end)
+}
+
+// record stores one result of cs, closes ch (the run's channel, unless nil:
+// already closed) and, if final, marks the run over.
+func (c *Checker) record(cs *checkState, ch chan struct{}, final bool, err error, start, end time.Time) {
 	st := StatusUp
 	if err != nil {
 		err = fmt.Errorf("health: check %q: %w", cs.check.Name, err)
@@ -119,8 +154,12 @@ func (c *Checker) execute(cs *checkState, ch chan struct{}) {
 	from := cs.res.Status
 	cs.res = CheckResult{Name: cs.check.Name, Status: st, Err: err, Critical: !cs.check.NonCritical,
 		Duration: end.Sub(start), At: end}
-	cs.running = nil
-	close(ch)
+	if final {
+		cs.running = nil
+	}
+	if ch != nil {
+		close(ch)
+	}
 	cs.mu.Unlock()
 
 	var trs []Transition

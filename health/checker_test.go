@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -451,4 +452,64 @@ func TestCheckerAddAfterShutdownDoesNotRun(t *testing.T) {
 			t.Fatalf("check ran %d times after Shutdown", n)
 		}
 	})
+}
+
+// A check that ignores its context (a read from a dead NFS mount) is
+// reported down once its Timeout passes, in the aggregate and to listeners,
+// not only to the Report that waited for it: in background mode Report used
+// to show it healthy forever. No second copy starts while it hangs, and its
+// own result counts when it finally returns.
+func TestCheckerHungCheckIsReportedDown(t *testing.T) {
+	for _, interval := range []time.Duration{0, 10 * time.Second} {
+		synctest.Test(t, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []Transition
+			release := make(chan struct{})
+			var runs atomic.Int64
+			hang := atomic.Bool{}
+			c := newTestChecker(t, CheckerOptions{Interval: interval, CacheTTL: -1, Timeout: time.Second,
+				OnTransition: func(tr Transition) { mu.Lock(); got = append(got, tr); mu.Unlock() }},
+				Check{Name: "disk", Func: func(context.Context) error {
+					runs.Add(1)
+					if hang.Load() {
+						<-release // ignores ctx
+					}
+					return nil
+				}})
+			c.Report(context.Background())
+			synctest.Wait()
+			if c.Status() != StatusUp {
+				t.Fatalf("interval %v: status %v", interval, c.Status())
+			}
+			hang.Store(true)
+			go c.Report(context.Background())
+			time.Sleep(interval + 2*time.Second)
+			synctest.Wait()
+			r := c.Report(context.Background())
+			if c.Status() != StatusDown || r.Status != StatusDown || !errors.Is(r.Checks[0].Err, context.DeadlineExceeded) {
+				t.Fatalf("interval %v: hung check: Status %v, Report %+v", interval, c.Status(), r)
+			}
+			time.Sleep(3 * interval)
+			synctest.Wait()
+			c.Report(context.Background())
+			if n := runs.Load(); n != 2 {
+				t.Errorf("interval %v: %d runs, want 2 (no second copy while one hangs)", interval, n)
+			}
+			hang.Store(false)
+			close(release)
+			synctest.Wait()
+			if c.Status() != StatusUp {
+				t.Fatalf("interval %v: after the check returned: %v", interval, c.Status())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var names []string
+			for _, tr := range got {
+				names = append(names, tr.Name+":"+tr.To.String())
+			}
+			if want := "disk:up :up disk:down :down disk:up :up"; strings.Join(names, " ") != want {
+				t.Errorf("interval %v: transitions %q, want %q", interval, names, want)
+			}
+		})
+	}
 }
