@@ -39,13 +39,18 @@ type Options struct {
 	Tombstone time.Duration
 	// Codec encodes values for Redis; nil means JSON.
 	Codec Codec
+	// Heartbeat is how often an idle invalidation subscription is pinged; a
+	// subscription that stays silent for another Heartbeat after a ping
+	// (a half-open connection: a NAT or proxy dropped it, a server failed
+	// over behind a VIP) is re-established and L1 cleared. Default 5 s.
+	Heartbeat time.Duration
 }
 
 func (o *Options) fill() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"TTL", o.TTL}, {"Timeout", o.Timeout}, {"Backoff", o.Backoff}, {"Tombstone", o.Tombstone}} {
+	}{{"TTL", o.TTL}, {"Timeout", o.Timeout}, {"Backoff", o.Backoff}, {"Tombstone", o.Tombstone}, {"Heartbeat", o.Heartbeat}} {
 		if d.v < 0 {
 			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, d.name, d.v)
 		}
@@ -64,6 +69,9 @@ func (o *Options) fill() error {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 250 * time.Millisecond
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = 5 * time.Second
 	}
 	if o.Backoff == 0 {
 		o.Backoff = time.Second

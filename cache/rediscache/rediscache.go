@@ -31,7 +31,8 @@ type Cache[V any] struct {
 	downUntil atomic.Int64 // unix ns until which L2 is skipped
 	wasDown   atomic.Bool
 
-	ps     *redis.PubSub
+	psMu   sync.Mutex    // guards ps against Close; only the subscriber replaces it
+	ps     *redis.PubSub // the invalidation subscription
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -71,7 +72,9 @@ func (c *Cache[V]) Close() error {
 	var err error
 	c.once.Do(func() {
 		c.cancel()
+		c.psMu.Lock()
 		err = c.ps.Close()
+		c.psMu.Unlock()
 		c.wg.Wait()
 		err = errors.Join(err, c.l1.Close())
 	})

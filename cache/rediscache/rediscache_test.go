@@ -250,7 +250,7 @@ func TestBadOptions(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
 	for _, o := range []rediscache.Options{
-		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1},
+		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1},
 		{Tombstone: time.Second, L1: cache.Options{LoadTimeout: 2 * time.Second}},
 	} {
 		if _, err := rediscache.New[int](rdb, nil, o); !errors.Is(err, rediscache.ErrInvalidOptions) {

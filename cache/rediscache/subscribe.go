@@ -16,15 +16,27 @@ import (
 func (c *Cache[V]) subscribe(ctx context.Context) {
 	defer c.wg.Done()
 	resync := false // the next subscription confirmation follows a gap
+	pinged := false // a ping is unanswered
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		msg, err := c.ps.ReceiveTimeout(ctx, 5*time.Second)
+		msg, err := c.ps.ReceiveTimeout(ctx, c.opts.Heartbeat)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				_ = c.ps.Ping(ctx) // detect a half-open connection
+				if !pinged {
+					_ = c.ps.Ping(ctx)
+					pinged = true
+					continue
+				}
+				// Not even the pong came back: the connection is half-open.
+				// go-redis only reconnects after an error, and writes into a
+				// dead TCP connection may not fail for many minutes.
+				c.log.Warn("rediscache: invalidation subscription silent, reconnecting", "heartbeat", c.opts.Heartbeat)
+				c.resubscribe(ctx)
+				resync, pinged = true, false
 				continue
 			}
+			pinged = false // go-redis reconnects on the next Receive
 			if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) {
 				return
 			}
@@ -37,7 +49,7 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 			backoff = min(2*backoff, 2*time.Second)
 			continue
 		}
-		backoff = 50 * time.Millisecond
+		backoff, pinged = 50*time.Millisecond, false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -55,4 +67,18 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// resubscribe replaces the subscription with one on a new connection.
+func (c *Cache[V]) resubscribe(ctx context.Context) {
+	ps := c.rdb.Subscribe(ctx, c.opts.Channel) // dials outside the lock: Close must not wait on it
+	c.psMu.Lock()
+	old := c.ps
+	if ctx.Err() == nil {
+		c.ps = ps
+	} else { // closing: Close closes c.ps
+		old = ps
+	}
+	c.psMu.Unlock()
+	_ = old.Close()
 }
