@@ -18,7 +18,10 @@ import (
 type ProberOptions struct {
 	// Interval between two probes of one target; ≤ 0 means 5s.
 	Interval time.Duration
-	// Timeout of one probe; ≤ 0 means 1s. A probe that times out fails.
+	// Timeout of one probe; ≤ 0 means 1s. A probe that times out fails,
+	// and so does one that ignores its context: it is abandoned a quarter
+	// of Timeout later, and no other probe of its target starts until it
+	// returns (each turn meanwhile counts as a failure).
 	Timeout time.Duration
 	// Jitter spreads probes: each wait is Interval ± Jitter×Interval, drawn
 	// uniformly, so targets added together do not probe in lockstep.
@@ -74,6 +77,7 @@ type target struct {
 	sets   outcomeSets
 	// owned by the target's goroutine
 	succ, fail int
+	stuck      chan error // result of a probe that outlived its Timeout, until it returns
 }
 
 // NewProber validates opts and returns a Prober with no targets.
@@ -243,6 +247,11 @@ func (p *Prober) run(t *target) {
 	defer p.wg.Done()
 	// After the last probe, so no connection returns to the pool later.
 	defer closeIdle(t.probe)
+	defer func() {
+		if t.stuck != nil {
+			<-t.stuck
+		}
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -275,12 +284,45 @@ func (p *Prober) nextWait() time.Duration {
 	return d
 }
 
+// probeOnce runs one probe in its own goroutine and waits at most
+// Timeout×1.25 for it, so that a probe ignoring its context still fails. Such a
+// probe is left to return on its own; until it does, no other probe of t
+// starts and every turn counts as a failure.
 func (p *Prober) probeOnce(t *target) {
+	if t.stuck != nil {
+		select {
+		case <-t.stuck: // its late result is stale: probe afresh
+			t.stuck = nil
+		default:
+			p.record(t, fmt.Errorf("health: probe %q: previous probe still running: %w", t.name, context.DeadlineExceeded), p.cfg.Now())
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(t.ctx, p.cfg.Timeout)
+	defer cancel()
 	start := p.cfg.Now()
-	err := safeProbe(ctx, t.probe)
+	resc := make(chan error, 1)
+	p.wg.Add(1) // run is still counted: no race with Close's Wait
+	go func() {
+		defer p.wg.Done()
+		resc <- safeProbe(ctx, t.probe)
+	}()
+	var err error
+	select {
+	case err = <-resc:
+	case <-ctx.Done():
+		// A probe that honours ctx returns at once, with a better error
+		// than ours (a dial or TLS timeout, say): give it a moment.
+		grace := time.NewTimer(p.cfg.Timeout / 4)
+		select {
+		case err = <-resc:
+		case <-grace.C:
+			t.stuck = resc
+			err = fmt.Errorf("health: probe %q: no result after %v: %w", t.name, p.cfg.Timeout, ctx.Err())
+		}
+		grace.Stop()
+	}
 	end := p.cfg.Now()
-	cancel()
 	if t.ctx.Err() != nil {
 		return // removed or closed: the result says nothing about the target
 	}

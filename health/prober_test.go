@@ -193,6 +193,48 @@ func TestProberTimeoutAndPanic(t *testing.T) {
 	})
 }
 
+// A probe that ignores its context (a user ProbeFunc on a blocking call)
+// still fails at Timeout, and keeps failing each turn while it hangs: the
+// target used to stay up forever. No second probe starts behind it.
+func TestProberProbeIgnoringContextFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newTestProber(t, ProberOptions{Timeout: 300 * time.Millisecond, Fall: 2, Rise: 1})
+		defer p.Close()
+		release := make(chan struct{})
+		var hang atomic.Bool
+		var calls atomic.Int64
+		pr := ProbeFunc(func(context.Context) error {
+			calls.Add(1)
+			if hang.Load() {
+				<-release
+			}
+			return nil
+		})
+		if err := p.Add("a", pr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		hang.Store(true)
+		step(time.Second + 375*time.Millisecond)
+		if st, _ := p.Status("a"); st != StatusUp {
+			t.Fatalf("after one timeout: %v, want up (fall 2)", st)
+		}
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusDown {
+			t.Fatalf("hung for two turns: %v", st)
+		}
+		if n := calls.Load(); n != 2 {
+			t.Fatalf("%d probes started, want 2", n)
+		}
+		hang.Store(false)
+		close(release)
+		step(time.Second)
+		if st, _ := p.Status("a"); st != StatusUp {
+			t.Fatalf("after it returned: %v", st)
+		}
+	})
+}
+
 func TestProberJitterSpread(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r atomic.Uint64 // 0 → shortest wait: Interval×(1-Jitter)
