@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,6 +119,13 @@ func (c *Cache[V]) l2Failed(ctx context.Context, op string, err error) {
 	}
 }
 
+// keyError reports a Redis reply about one key (a value of another type
+// under the prefix), which says nothing about Redis being reachable.
+func keyError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
+}
+
 func (c *Cache[V]) l2OK() {
 	if c.wasDown.Swap(false) {
 		c.log.Info("rediscache: L2 available again")
@@ -136,6 +144,10 @@ func (c *Cache[V]) getL2(ctx context.Context, key string) (V, bool) {
 	case errors.Is(err, redis.Nil):
 		c.l2OK()
 		c.m.misses.Add(ctx, 1, c.m.attrs)
+		return v, false
+	case keyError(err): // this key alone is unusable; L2 is up
+		c.m.errors.Add(ctx, 1, c.m.attrs)
+		c.log.Warn("rediscache: unreadable L2 key", "err", err)
 		return v, false
 	case err != nil:
 		c.l2Failed(ctx, "get", err)

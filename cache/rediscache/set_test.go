@@ -3,6 +3,7 @@ package rediscache_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/cache/rediscache"
@@ -63,5 +64,28 @@ func TestSetEncodeErrorChangesNothing(t *testing.T) {
 	}
 	if u, ok := a.L1().Peek("k"); !ok || u.Name != "old" {
 		t.Fatalf("L1 holds %v, %v after a failed Set; want old, as in Redis", u, ok)
+	}
+}
+
+// A key of another type under the prefix (WRONGTYPE) is that key's problem:
+// it reads as a miss and must not switch L2 off for every other key.
+func TestWrongTypeKeyDoesNotTakeL2Down(t *testing.T) {
+	srv := testenv.Redis(t)
+	rdb := srv.Client(t)
+	ctx := t.Context()
+	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{Backoff: time.Hour})
+	if err := rdb.HSet(ctx, srv.Prefix+"odd", "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, "j", user{2, "in L2"}, cache.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	a.L1().Delete(ctx, "j")
+	src := &db{rows: map[string]user{"odd": {1, "db"}, "j": {2, "db"}}}
+	if u, err := a.Get(ctx, "odd", src.load); err != nil || u.Name != "db" {
+		t.Fatalf("Get over a WRONGTYPE key = %v, %v; want the loader's value", u, err)
+	}
+	if u, err := a.Get(ctx, "j", src.load); err != nil || u.Name != "in L2" {
+		t.Fatalf("Get(j) after a WRONGTYPE key = %v, %v; want L2's value (L2 is up)", u, err)
 	}
 }
