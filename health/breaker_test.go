@@ -306,7 +306,25 @@ func TestBreakerBadInput(t *testing.T) {
 	if _, err := NewGoBreaker("", GoBreakerOptions{Logger: quiet}); !errors.Is(err, ErrInvalidOptions) {
 		t.Error(err)
 	}
-	for _, o := range []ThrottleOptions{{K: 0.5}, {K: -1}, {K: math.NaN()}, {Buckets: -1}, {Buckets: 1001}} {
+	// gobreaker would allocate a bucket per BucketPeriod (terabytes here),
+	// or overflow to no bucket and panic on the first Allow.
+	for _, st := range []gobreaker.Settings{{Interval: time.Hour, BucketPeriod: time.Nanosecond},
+		{Interval: math.MaxInt64, BucketPeriod: 2}, {Interval: math.MaxInt64 - 1, BucketPeriod: math.MaxInt64 / 4}} {
+		if _, err := NewGoBreaker("g", GoBreakerOptions{Logger: quiet, Settings: st}); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%+v: %v", st, err)
+		}
+	}
+	for _, st := range []gobreaker.Settings{{Interval: time.Minute, BucketPeriod: time.Second}, {Interval: time.Minute},
+		{BucketPeriod: time.Nanosecond}, {Interval: math.MaxInt64}} {
+		b, err := NewGoBreaker("g", GoBreakerOptions{Logger: quiet, Settings: st})
+		if err != nil {
+			t.Fatalf("%+v: %v", st, err)
+		}
+		if err := call(t, b, errBackend); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []ThrottleOptions{{K: 0.5}, {K: -1}, {K: math.NaN()}, {K: math.Inf(1)}, {Buckets: -1}, {Buckets: 1001}} {
 		if _, err := NewThrottle("t", o); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("%+v: %v", o, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 
 	"github.com/sony/gobreaker/v2"
@@ -48,10 +49,25 @@ var (
 		gobreaker.StateHalfOpen: BreakerHalfOpen, gobreaker.StateOpen: BreakerOpen}
 )
 
-// NewGoBreaker returns a breaker named name (used in metrics).
+// maxGoBreakerBuckets bounds Settings.Interval / Settings.BucketPeriod.
+const maxGoBreakerBuckets = 1000
+
+// NewGoBreaker returns a breaker named name (used in metrics). Settings with
+// more than 1000 buckets (Interval / BucketPeriod) are an ErrInvalidOptions
+// error.
 func NewGoBreaker(name string, opts GoBreakerOptions) (*GoBreaker, error) {
 	if name == "" {
 		return nil, fmt.Errorf("health: NewGoBreaker: empty name: %w", ErrInvalidOptions)
+	}
+	if st := opts.Settings; st.Interval > 0 && st.BucketPeriod > 0 {
+		// gobreaker rounds Interval up to whole buckets and allocates one
+		// Counts per bucket: a tiny BucketPeriod exhausts memory, and an
+		// Interval near the largest Duration overflows to no bucket at all,
+		// which panics on the first call.
+		if n := st.Interval / st.BucketPeriod; n >= maxGoBreakerBuckets || st.Interval > math.MaxInt64-st.BucketPeriod {
+			return nil, fmt.Errorf("health: GoBreaker %q: Settings.Interval %v / BucketPeriod %v: at most %d buckets: %w",
+				name, st.Interval, st.BucketPeriod, maxGoBreakerBuckets, ErrInvalidOptions)
+		}
 	}
 	b := &GoBreaker{name: name}
 	m := meter(opts.MeterProvider)

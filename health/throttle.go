@@ -83,8 +83,8 @@ func NewThrottle(name string, opts ThrottleOptions) (*Throttle, error) {
 	switch {
 	case name == "":
 		return nil, fmt.Errorf("health: NewThrottle: empty name: %w", ErrInvalidOptions)
-	case opts.K != 0 && !(opts.K >= 1):
-		return nil, fmt.Errorf("health: ThrottleOptions.K %v: must be ≥ 1: %w", opts.K, ErrInvalidOptions)
+	case opts.K != 0 && !(opts.K >= 1 && opts.K <= math.MaxFloat64): // +Inf made the drop probability NaN
+		return nil, fmt.Errorf("health: ThrottleOptions.K %v: must be finite and ≥ 1: %w", opts.K, ErrInvalidOptions)
 	case opts.Buckets < 0 || opts.Buckets > 1000:
 		return nil, fmt.Errorf("health: ThrottleOptions.Buckets %d: must be in 1..1000: %w", opts.Buckets, ErrInvalidOptions)
 	}
