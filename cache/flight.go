@@ -145,10 +145,14 @@ func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load load
 		switch {
 		case err == nil && m.TTL >= 0:
 			_ = a.put(key, a.entry(v, m, end, end-start, false)) // too large: served, not stored
-		case err != nil && a.opts.NegativeTTL > 0 && errors.Is(err, a.notFound):
+		case err == nil: // "do not cache": nor keep serving what an earlier load stored
+			a.store.Delete(key)
+		case errors.Is(err, a.notFound) && a.opts.NegativeTTL > 0:
 			var zero V
 			_ = a.put(key, a.entry(zero, Meta{}, end, end-start, true))
-		case err != nil:
+		case errors.Is(err, a.notFound): // gone at the source: stale or refreshable, it is over
+			a.store.Delete(key)
+		default:
 			a.holdOff(key, end)
 		}
 	}

@@ -46,7 +46,9 @@ type Options struct {
 	// NotFound is the error a loader returns for a key that does not exist;
 	// nil means [ErrNotFound]. With NegativeTTL > 0 such results are cached
 	// for NegativeTTL and returned as errors wrapping NotFound. Other errors
-	// are never cached.
+	// are never cached. A reload (refresh or revalidation) that returns
+	// NotFound drops the entry it was reloading: stale windows never serve a
+	// key the source says is gone.
 	NotFound    error
 	NegativeTTL time.Duration
 
@@ -102,7 +104,8 @@ func (o *Options) validate() error {
 // Meta is what a loader (or Set) may say about one entry.
 type Meta struct {
 	// TTL overrides Options.TTL for this entry; 0 keeps the default and a
-	// negative TTL means "do not cache" (the value is still returned).
+	// negative TTL means "do not cache" (the value is still returned, and an
+	// entry stored earlier for the key is dropped).
 	TTL time.Duration
 	// Cost counts against the store's MaxCost (e.g. the value's size in
 	// bytes); ≤ 0 counts as 1.
