@@ -3,6 +3,7 @@ package lb
 import (
 	"fmt"
 	"net/url"
+	"sync"
 
 	"github.com/ladder-go/ladder/health"
 )
@@ -21,14 +22,25 @@ var _ HealthSource = (*health.Prober)(nil)
 // Down and comes back, through slow start, when it is Up (or Degraded)
 // again. It runs until stop is called or the pool is closed.
 func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
+	if p == nil {
+		return func() {}
+	}
 	ch, unsubscribe := src.Subscribe(64)
+	quit := make(chan struct{})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(quit) // the watcher ends even if unsubscribe leaves ch open
+			unsubscribe()
+		})
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		unsubscribe()
+		stop()
 		return func() {}
 	}
-	p.stops = append(p.stops, unsubscribe)
+	p.stops = append(p.stops, stop)
 	names := make([]string, len(p.members))
 	for i, e := range p.members {
 		names[i] = e.name
@@ -43,13 +55,21 @@ func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 	}
 	go func() {
 		defer p.watchers.Done()
-		for tr := range ch {
-			if tr.To != health.StatusUnknown {
-				p.SetDown(tr.Name, tr.To == health.StatusDown)
+		for {
+			select {
+			case <-quit:
+				return
+			case tr, ok := <-ch:
+				if !ok {
+					return
+				}
+				if tr.To != health.StatusUnknown {
+					p.SetDown(tr.Name, tr.To == health.StatusDown)
+				}
 			}
 		}
 	}()
-	return unsubscribe
+	return stop
 }
 
 // ProbeHTTP adds an HTTP probe of path on every backend of a URL pool to

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,27 +37,36 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	retry := replayable(req)
 	tried := st.tried[:0]
 	orig := req.URL // try may retarget req in place
+	i := st.pinned
+	if i < 0 {
+		i = st.snap.choose(st.key, st.keyed)
+	}
 	for n := 1; ; n++ {
-		i := st.pinned
-		if n > 1 || i < 0 {
-			i = st.snap.chooseExcept(st.key, st.keyed, tried)
-		}
 		if i < 0 {
 			return nil, ErrNoBackend
 		}
 		e := st.snap.all[i]
 		e.inflight.Add(1)
 		resp, o, cancel := a.try(req, orig, st.snap.vals[i], ro.PerTryTimeout)
-		last := n >= ro.Attempts || !retry || req.Context().Err() != nil
-		if (o.Err != nil || ro.RetryStatus(o.Status)) && !last && a.budget.withdraw() {
+		next := -1
+		if (o.Err != nil || ro.RetryStatus(o.Status)) && retry && n < ro.Attempts && req.Context().Err() == nil {
+			// Retry only on a backend not tried yet, and only within budget.
+			tried = append(tried, i)
+			if j := st.snap.chooseExcept(st.key, st.keyed, tried); j >= 0 && !slices.Contains(tried, j) && a.budget.withdraw() {
+				next = j
+			}
+		}
+		if next >= 0 {
 			if resp != nil {
 				io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 				resp.Body.Close()
 			}
 			cancel()
 			e.done(o)
-			e.met.retried(a.pool.met)
-			tried = append(tried, i)
+			if a.pool != nil {
+				e.met.retried(a.pool.met)
+			}
+			i = next
 			continue
 		}
 		if o.Err != nil {
@@ -119,8 +129,13 @@ func retarget(u, target *url.URL) *url.URL {
 	v := *u
 	v.Scheme, v.Host = target.Scheme, target.Host
 	if target.Path != "" {
-		v.Path = strings.TrimSuffix(target.Path, "/") + "/" + strings.TrimPrefix(u.Path, "/")
-		v.RawPath = ""
+		// Join the escaped forms, so that an encoded slash (%2F) stays one,
+		// and resolve the request's dot segments first, so that /../x (or
+		// /%2e%2e/x) cannot climb out of the backend's prefix.
+		raw := strings.TrimSuffix(target.EscapedPath(), "/") + "/" + strings.TrimPrefix(removeDotSegments(u.EscapedPath()), "/")
+		if p, err := url.PathUnescape(raw); err == nil {
+			v.Path, v.RawPath = p, raw
+		}
 	}
 	if target.RawQuery != "" {
 		if v.RawQuery == "" {
@@ -130,6 +145,40 @@ func retarget(u, target *url.URL) *url.URL {
 		}
 	}
 	return &v
+}
+
+// removeDotSegments resolves the "." and ".." segments of an escaped path
+// (RFC 3986, section 5.2.4), counting their percent-encoded forms, without
+// ever climbing above the root. Other segments are kept as they are.
+func removeDotSegments(p string) string {
+	if !strings.Contains(p, ".") && !strings.Contains(p, "%2") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
+	trailing := false
+	for i, seg := range segs {
+		if i == 0 && seg == "" {
+			continue // the leading slash
+		}
+		trailing = false
+		switch dots := strings.ReplaceAll(strings.ReplaceAll(seg, "%2e", "."), "%2E", "."); dots {
+		case ".":
+			trailing = true
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+			trailing = true
+		default:
+			out = append(out, seg)
+		}
+	}
+	r := "/" + strings.Join(out, "/")
+	if trailing && len(out) > 0 {
+		r += "/"
+	}
+	return r
 }
 
 // wrapBody calls finish once when the body is closed or fully read,

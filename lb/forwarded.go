@@ -28,6 +28,10 @@ func ParseTrusted(cidrs ...string) (Trusted, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
 		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// ::ffff:10.0.0.0/104 means 10.0.0.0/8: peers are compared unmapped.
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
 		out = append(out, p.Masked())
 	}
 	return out, nil
@@ -144,4 +148,59 @@ func CookieKey(name string) func(*http.Request) string {
 		}
 		return ""
 	}
+}
+
+// stripForwarding removes from h the forwarding headers the proxy does not
+// set itself: every X-Forwarded-* header unless the peer is trusted, and
+// always the spellings with underscores (X_Forwarded_For, X-Real_IP), which
+// CGI-style backends (PHP, WSGI, Rack) fold into the same HTTP_X_FORWARDED_FOR
+// variable as the real header.
+func stripForwarding(h http.Header, trusted bool) {
+	for k := range h {
+		if len(k) < 9 || (k[0] != 'X' && k[0] != 'x') {
+			continue
+		}
+		canon := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+		switch {
+		case canon != k && (strings.HasPrefix(canon, "X-Forwarded-") || canon == "X-Real-Ip"):
+			delete(h, k)
+		case !trusted && strings.HasPrefix(k, "X-Forwarded-"):
+			delete(h, k)
+		}
+	}
+}
+
+// lastForwardedHost returns the X-Forwarded-Host set by the nearest proxy:
+// the last element of the (possibly repeated, comma-separated) header, if it
+// is a valid host.
+func lastForwardedHost(values []string) (string, bool) {
+	if len(values) == 0 {
+		return "", false
+	}
+	v := values[len(values)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	v = strings.TrimSpace(v)
+	if !validHost(v) {
+		return "", false
+	}
+	return v, true
+}
+
+// validHost accepts a host name or address with an optional port: letters,
+// digits and -._~:[]% only, nothing a backend could read as a second value,
+// a path or a header.
+func validHost(v string) bool {
+	if v == "" || len(v) > 255 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:[]%", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

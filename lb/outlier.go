@@ -177,6 +177,9 @@ func (p *Pool[T]) member(e *Endpoint) bool {
 // check does; a backend coming up ramps through slow start. It reports
 // whether the pool has a backend of that name.
 func (p *Pool[T]) SetDown(name string, down bool) bool {
+	if p == nil {
+		return false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.members {

@@ -254,7 +254,7 @@ func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 		w := float64(max(b.Weight, 1))
 		e := old[name]
 		if e == nil || e.weight != w || e.zone != b.Zone {
-			e = p.newEndpoint(name, b.Zone, w, e)
+			e = p.newEndpoint(name, b.Zone, w, e, now)
 			if !initial {
 				e.admitted = now
 			}
@@ -273,13 +273,25 @@ func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 	return nil
 }
 
-func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint) *Endpoint {
+// newEndpoint builds the endpoint of a backend; prev is its previous
+// endpoint when only its weight or zone changed, whose health it inherits
+// (down, ejected and for how long); p.mu is held.
+func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now time.Time) *Endpoint {
 	e := &Endpoint{name: name, zone: zone, weight: w, hash: fnv64(name)}
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
 		e.requests.Store(prev.requests.Load()) // the counters' series go on
 		e.errors.Store(prev.errors.Load())
+		e.fails.Store(prev.fails.Load())
+		e.down, e.ejections = prev.down, prev.ejections
+		if prev.ejected {
+			if prev.ejectTimer != nil {
+				prev.ejectTimer.Stop()
+			}
+			e.ejected, e.ejectedUntil = true, prev.ejectedUntil
+			e.ejectTimer = time.AfterFunc(max(0, prev.ejectedUntil.Sub(now)), func() { p.readmit(e) })
+		}
 	}
 	e.met = p.met.endpoint(name, zone)
 	e.done = func(o Outcome) { p.finish(e, o) }
@@ -334,6 +346,9 @@ func IsFailure(o Outcome) bool {
 // Close stops the pool's timers and health watchers and waits for them.
 // Picks keep working on the last snapshot.
 func (p *Pool[T]) Close() error {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -354,6 +369,8 @@ func (p *Pool[T]) Close() error {
 		stop()
 	}
 	p.watchers.Wait()
-	p.met.close()
+	if p.met != nil {
+		p.met.close()
+	}
 	return nil
 }

@@ -20,8 +20,10 @@ type urlT = *url.URL
 //	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
 //
 // X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
-// incoming ones are kept only when the peer is in TrustedProxies, and
-// X-Real-IP is set to [ClientIP]. Idempotent
+// incoming ones, like any other X-Forwarded-* header, are kept only when the
+// peer is in TrustedProxies, and X-Real-IP is set to [ClientIP]. Spellings
+// with underscores (X_Forwarded_For), which CGI-style backends confuse with
+// the real headers, are always dropped. Idempotent
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
@@ -34,6 +36,7 @@ type Proxy struct {
 	TrustedProxies Trusted
 	// HashKey, if set, extracts the key for [Pool.PickKey] (see
 	// ClientIPKey, HeaderKey, CookieKey); the pool's policy should be [Hash].
+	// Requests whose key is empty are balanced as if unkeyed.
 	HashKey func(*http.Request) string
 	// Sticky, if set, pins clients to a backend with a signed cookie.
 	Sticky *StickyOptions
@@ -114,7 +117,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
 	if p.HashKey != nil {
-		st.key, st.keyed = fnv64(p.HashKey(r)), true
+		if k := p.HashKey(r); k != "" { // no key: balance, do not pile onto one backend
+			st.key, st.keyed = fnv64(k), true
+		}
 	}
 	if p.sticky != nil && st.snap != nil {
 		st.pinned = p.sticky.lookup(r, st.snap)
@@ -123,6 +128,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	peer, ok := peerAddr(pr.In)
+	trusted := ok && p.TrustedProxies.Contains(peer)
+	stripForwarding(pr.Out.Header, trusted)
 	if xff := forwardedFor(pr.In, p.TrustedProxies); xff != "" {
 		pr.Out.Header.Set("X-Forwarded-For", xff)
 	}
@@ -130,8 +138,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if pr.In.TLS != nil {
 		proto = "https"
 	}
-	if peer, ok := peerAddr(pr.In); ok && p.TrustedProxies.Contains(peer) {
-		if h := pr.In.Header.Get("X-Forwarded-Host"); h != "" {
+	if trusted {
+		if h, ok := lastForwardedHost(pr.In.Header.Values("X-Forwarded-Host")); ok {
 			host = h
 		}
 		if v := pr.In.Header.Get("X-Forwarded-Proto"); v == "http" || v == "https" {

@@ -18,7 +18,8 @@ type Transport struct {
 	Pool *Pool[*url.URL]
 	// Base sends requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
-	// HashKey, if set, extracts the key for a [Hash] policy.
+	// HashKey, if set, extracts the key for a [Hash] policy; requests whose
+	// key is empty are balanced as if unkeyed.
 	HashKey func(*http.Request) string
 	// Retry configures retries.
 	Retry RetryOptions
@@ -50,7 +51,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st := &proxyState{snap: t.Pool.load(), pinned: -1, served: -1}
 	if t.HashKey != nil {
-		st.key, st.keyed = fnv64(t.HashKey(req)), true
+		if k := t.HashKey(req); k != "" { // no key: balance, do not pile onto one backend
+			st.key, st.keyed = fnv64(k), true
+		}
 	}
 	resp, err := t.a.roundTrip(req, st)
 	if err != nil {
