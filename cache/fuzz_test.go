@@ -9,8 +9,8 @@ import (
 
 // FuzzStores drives every store with an arbitrary operation sequence (each
 // byte pair is an op and a key) and checks what every store promises: the
-// count and cost bounds, fresh Sets readable, Deletes final, Len exact, and
-// evictions reported.
+// count and cost bounds, fresh Sets readable, Deletes final, Len exact,
+// evictions reported, and a cost total that does not drift.
 func FuzzStores(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 1, 0, 4, 2, 2, 0, 5})
 	f.Add([]byte{0, 7, 0, 7, 3, 7, 0, 8, 1, 8, 2, 8, 0, 9, 0, 10, 0, 11})
@@ -71,6 +71,19 @@ func FuzzStores(f *testing.F) {
 				}
 				if held != s.Len() || held > size || total > maxCost {
 					t.Fatalf("%s: holds %d (Len %d) of cost %d; bounds %d entries, cost %d", name, held, s.Len(), total, size, maxCost)
+				}
+			}
+			// No drift in the cost accounting: emptied, the store takes
+			// exactly its bound again (Sharded bounds each shard instead).
+			if name == "Sharded" {
+				continue
+			}
+			for k := range 16 {
+				s.Delete(string(rune('a' + k)))
+			}
+			for k := range size {
+				if n, err := s.Set(string(rune('A'+k)), &cache.Entry[int]{Cost: maxCost / size}); n != 0 || err != nil {
+					t.Fatalf("%s: emptied, then Set %d of %d at cost %d evicted %d (err %v): cost accounting drifted", name, k+1, size, maxCost/size, n, err)
 				}
 			}
 		}
