@@ -95,7 +95,7 @@ func (o *SlowStartOptions) factor(since, now time.Time) (float64, bool) {
 	if o.Window <= 0 || since.IsZero() {
 		return 1, false
 	}
-	t := now.Sub(since)
+	t := max(0, now.Sub(since)) // a clock read behind the admission is its start
 	if t >= o.Window {
 		return 1, false
 	}

@@ -80,8 +80,16 @@ func newBudget(o RetryOptions) *budget {
 }
 
 func (b *budget) request() {
-	if b.balance.Add(b.deposit) > b.limit {
-		b.balance.Store(b.limit) // racy cap: being off by a deposit is harmless
+	// A CAS loop rather than Add then Store(limit): the Store could erase a
+	// concurrent withdrawal and grant a retry the budget never had.
+	for {
+		v := b.balance.Load()
+		if v >= b.limit {
+			return
+		}
+		if b.balance.CompareAndSwap(v, min(v+b.deposit, b.limit)) {
+			return
+		}
 	}
 }
 

@@ -142,6 +142,9 @@ func spill(healthy []float64, over float64, panic bool) []uint64 {
 		left -= load[i]
 	}
 	sum := 1 - left
+	if !(sum > 0) {
+		return nil // an overprovisioning factor so small every load is 0: all to the nearest
+	}
 	cum := make([]uint64, len(load))
 	acc := 0.0
 	for i, l := range load {
