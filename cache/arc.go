@@ -10,6 +10,7 @@ import (
 // ARC is the Adaptive Replacement Cache (Megiddo & Modha): like 2Q it keeps
 // recently-seen-once (t1) and seen-twice (t2) entries apart, but it tunes the
 // split p between them from ghost hits (b1, b2) as the workload shifts.
+// Build one with [NewARC]; the zero value is not usable.
 type ARC[K comparable, V any] struct {
 	mu     sync.Mutex
 	t1, t2 *simplelru.LRU[K, *Entry[V]]

@@ -32,6 +32,7 @@ type MetaLoader[K comparable, V any] func(ctx context.Context, key K) (V, Meta, 
 // reads well at the call site: cache.New(store, …) returns an *Aside.
 //
 // Aside owns goroutines for loads and background refreshes; Close stops them.
+// Build one with [New]: the zero Aside has no store and is not usable.
 type Aside[K comparable, V any] struct {
 	store    Store[K, V]
 	opts     Options
@@ -106,6 +107,9 @@ type owned struct {
 func (r owned) release() error {
 	if r.clk != nil {
 		r.clk.close()
+	}
+	if r.reg == nil { // a MeterProvider may return none
+		return nil
 	}
 	return r.reg.Unregister()
 }

@@ -8,6 +8,7 @@ import (
 // FIFO evicts the oldest inserted entry regardless of use. Reads never
 // reorder anything, so they share a read lock: FIFO suits data that is
 // refreshed on a schedule (feeds, config snapshots) and read by many.
+// Build one with [NewFIFO]; the zero value is not usable.
 type FIFO[K comparable, V any] struct {
 	mu    sync.RWMutex
 	items map[K]*node[K, V]

@@ -9,6 +9,7 @@ import (
 // equals, in O(1) (Shah, Mitra & Matani's bucket list). It suits stable
 // popularity (a catalogue's best sellers); under shifting popularity prefer
 // LRU or ARC, because old counts keep formerly hot keys resident.
+// Build one with [NewLFU]; the zero value is not usable.
 type LFU[K comparable, V any] struct {
 	mu      sync.Mutex
 	items   map[K]*node[K, V]

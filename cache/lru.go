@@ -10,6 +10,7 @@ import (
 // LRU evicts the least recently used entry. It is the default store: most
 // workloads have temporal locality, and LRU's hit path is one map lookup and
 // one list move under a lock.
+// Build one with [NewLRU]; the zero value is not usable.
 type LRU[K comparable, V any] struct {
 	mu sync.Mutex
 	l  *simplelru.LRU[K, *Entry[V]]

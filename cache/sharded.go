@@ -10,6 +10,7 @@ import (
 // do not serialise on one lock. Each shard enforces its own bound, so the
 // total is the sum of the shards' bounds and eviction is per shard
 // (approximately global for a well-mixed hash).
+// Build one with [NewSharded] or [NewShardedLRU]; the zero value is not usable.
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
 	shift  uint // 64 − log2(len(shards))

@@ -11,6 +11,7 @@ import (
 // "recent" FIFO-ish queue; only keys seen again while recent, or soon after
 // leaving it (remembered in a ghost list of keys), are promoted to the main
 // LRU. A one-off scan therefore cannot flush the frequently used entries.
+// Build one with [NewTwoQueue]; the zero value is not usable.
 type TwoQueue[K comparable, V any] struct {
 	mu         sync.Mutex
 	recent     *simplelru.LRU[K, *Entry[V]]
