@@ -96,11 +96,20 @@ func (s *ARC[K, V]) replace(inB2 bool) {
 		k, v, _ := s.t1.RemoveOldest()
 		s.cost -= costOf(v)
 		s.b1.Add(k, struct{}{})
-		return
+	} else {
+		k, v, _ := s.t2.RemoveOldest()
+		s.cost -= costOf(v)
+		s.b2.Add(k, struct{}{})
 	}
-	k, v, _ := s.t2.RemoveOldest()
-	s.cost -= costOf(v)
-	s.b2.Add(k, struct{}{})
+	// The directory holds at most 2c keys, c of them resident: c is size when
+	// bounded by count, and what fits when a huge count leaves cost to bound.
+	for s.b1.Len()+s.b2.Len() > max(1, s.len()+1) {
+		if s.b1.Len() > s.b2.Len() {
+			s.b1.RemoveOldest()
+		} else {
+			s.b2.RemoveOldest()
+		}
+	}
 }
 
 func (s *ARC[K, V]) remove(key K) bool {

@@ -86,6 +86,11 @@ func (s *TwoQueue[K, V]) evict(ghostHit bool) {
 		k, v, _ := s.recent.RemoveOldest()
 		s.cost -= costOf(v)
 		s.ghost.Add(k, struct{}{})
+		// Remember half as many keys as are held: size/2 when bounded by
+		// count, and bounded too when a huge count leaves cost to bound.
+		for s.ghost.Len() > max(1, (s.len()+1)/2) {
+			s.ghost.RemoveOldest()
+		}
 		return
 	}
 	_, v, _ := s.frequent.RemoveOldest()
