@@ -158,7 +158,7 @@ func (c *Cache[V]) getL2(ctx context.Context, key string) (V, bool) {
 		c.m.misses.Add(ctx, 1, c.m.attrs)
 		return v, false
 	}
-	if err := c.opts.Codec.Unmarshal(b, &v); err != nil {
+	if err := decode(c.opts.Codec, b, &v); err != nil {
 		c.m.errors.Add(ctx, 1, c.m.attrs) // undecodable: treat as a miss, the fill overwrites it
 		c.log.Warn("rediscache: undecodable L2 value", "err", err)
 		var zero V
@@ -174,7 +174,7 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 	if !c.l2Up() {
 		return
 	}
-	b, err := c.opts.Codec.Marshal(v)
+	b, err := encode(c.opts.Codec, v)
 	if err != nil {
 		c.log.Warn("rediscache: cannot encode value", "err", err)
 		return
@@ -195,7 +195,7 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 	if m.TTL < 0 {
 		return c.Delete(ctx, key)
 	}
-	b, err := c.opts.Codec.Marshal(v) // before L1: no instance may hold what others cannot read
+	b, err := encode(c.opts.Codec, v) // before L1: no instance may hold what others cannot read
 	if err != nil {
 		return fmt.Errorf("rediscache: encode: %w", err)
 	}

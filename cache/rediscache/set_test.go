@@ -89,3 +89,40 @@ func TestWrongTypeKeyDoesNotTakeL2Down(t *testing.T) {
 		t.Fatalf("Get(j) after a WRONGTYPE key = %v, %v; want L2's value (L2 is up)", u, err)
 	}
 }
+
+// panicky is a codec that panics on some input, as hand-written decoders of
+// corrupt data do.
+type panicky struct{ rediscache.JSON }
+
+func (p panicky) Marshal(v any) ([]byte, error) {
+	if u, ok := v.(user); ok && u.Name == "boom" {
+		panic("cannot encode boom")
+	}
+	return p.JSON.Marshal(v)
+}
+
+func (p panicky) Unmarshal(b []byte, v any) error {
+	if string(b) == "corrupt" {
+		panic("corrupt input")
+	}
+	return p.JSON.Unmarshal(b, v)
+}
+
+// A codec panic is an L2 problem: the read goes on without L2 and Get
+// returns the loader's value, never an error.
+func TestCodecPanicIsNotAGetError(t *testing.T) {
+	srv := testenv.Redis(t)
+	rdb := srv.Client(t)
+	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{Codec: panicky{}})
+	ctx := t.Context()
+	if err := rdb.Set(ctx, srv.Prefix+"k", "corrupt", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := &db{rows: map[string]user{"k": {1, "k"}, "b": {2, "boom"}}}
+	if u, err := a.Get(ctx, "k", src.load); err != nil || u.ID != 1 {
+		t.Fatalf("Get over a value the decoder panics on = %v, %v; want the loader's value", u, err)
+	}
+	if u, err := a.Get(ctx, "b", src.load); err != nil || u.ID != 2 {
+		t.Fatalf("Get of a value the encoder panics on = %v, %v; want the loader's value", u, err)
+	}
+}
