@@ -76,15 +76,15 @@ func (o *Options) fill() error {
 	if o.Backoff == 0 {
 		o.Backoff = time.Second
 	}
+	lt := o.L1.LoadTimeout
+	if lt <= 0 {
+		lt = 10 * time.Second // cache.Options' default
+	}
 	if o.Tombstone == 0 {
-		lt := o.L1.LoadTimeout
-		if lt <= 0 {
-			lt = 10 * time.Second
-		}
 		o.Tombstone = lt + time.Second
 	}
-	if o.L1.LoadTimeout > 0 && o.Tombstone <= o.L1.LoadTimeout {
-		return fmt.Errorf("%w: Tombstone %v: must exceed L1.LoadTimeout %v", ErrInvalidOptions, o.Tombstone, o.L1.LoadTimeout)
+	if o.Tombstone <= lt {
+		return fmt.Errorf("%w: Tombstone %v: must exceed L1.LoadTimeout %v", ErrInvalidOptions, o.Tombstone, lt)
 	}
 	if o.Codec == nil {
 		o.Codec = JSON{}

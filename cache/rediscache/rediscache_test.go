@@ -252,6 +252,7 @@ func TestBadOptions(t *testing.T) {
 	for _, o := range []rediscache.Options{
 		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1},
 		{Tombstone: time.Second, L1: cache.Options{LoadTimeout: 2 * time.Second}},
+		{Tombstone: 5 * time.Second}, // below the default LoadTimeout of 10 s
 	} {
 		if _, err := rediscache.New[int](rdb, nil, o); !errors.Is(err, rediscache.ErrInvalidOptions) {
 			t.Errorf("New(%+v): err = %v, want ErrInvalidOptions", o, err)
