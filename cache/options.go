@@ -62,9 +62,10 @@ type Options struct {
 	// 1 ms. Hits judge expiry by that clock (one atomic load) instead of
 	// reading the monotonic clock (~25 ns on some hosts, more than the rest
 	// of a hit), so entries may live about one tick past their expiry. The
-	// ticker runs only while the cache is read and parks after 100 idle
-	// ticks. It is started only when TTL or RefreshAfter is set. Must be 0 or
-	// ≥ 100µs.
+	// ticker runs only while the cache is read in most ticks (a tick costs
+	// more CPU than the clock reads it saves otherwise) and parks when
+	// reads are sparser, which then read the exact clock. It is started only
+	// when TTL or RefreshAfter is set. Must be 0 or ≥ 100µs.
 	ClockResolution time.Duration
 	// ExactClock reads the monotonic clock on every hit that needs it
 	// instead of running the coarse clock.
