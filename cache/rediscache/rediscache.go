@@ -110,8 +110,13 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load cache.Loader[string
 
 func (c *Cache[V]) l2Up() bool { return time.Now().UnixNano() >= c.downUntil.Load() }
 
-// l2Failed records a Redis error and skips L2 for the back-off.
+// l2Failed records a Redis error and skips L2 for the back-off, unless ctx
+// (the caller's, before any command timeout) ended: that is no failure of
+// Redis.
 func (c *Cache[V]) l2Failed(ctx context.Context, op string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
 	c.m.errors.Add(ctx, 1, c.m.attrs)
 	c.downUntil.Store(time.Now().Add(c.opts.Backoff).UnixNano())
 	if !c.wasDown.Swap(true) {
@@ -137,6 +142,7 @@ func (c *Cache[V]) getL2(ctx context.Context, key string) (V, bool) {
 	if !c.l2Up() {
 		return v, false
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	b, err := c.rdb.Get(ctx, c.opts.Prefix+key).Bytes()
@@ -150,7 +156,7 @@ func (c *Cache[V]) getL2(ctx context.Context, key string) (V, bool) {
 		c.log.Warn("rediscache: unreadable L2 key", "err", err)
 		return v, false
 	case err != nil:
-		c.l2Failed(ctx, "get", err)
+		c.l2Failed(parent, "get", err)
 		return v, false
 	}
 	c.l2OK()
@@ -179,9 +185,9 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 		c.log.Warn("rediscache: cannot encode value", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	if err := c.rdb.SetNX(ctx, c.opts.Prefix+key, b, c.opts.TTL).Err(); err != nil {
+	if err := c.rdb.SetNX(tctx, c.opts.Prefix+key, b, c.opts.TTL).Err(); err != nil {
 		c.l2Failed(ctx, "setnx", err)
 	}
 }
@@ -190,7 +196,8 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 // A Redis failure is returned wrapping ErrL2 (the local L1 holds v
 // regardless); a value too large for the L1 store is still written to Redis
 // and the error wraps cache.ErrTooLarge. A value the codec cannot encode
-// changes nothing. A negative m.TTL ("do not cache") is a Delete.
+// changes nothing. A negative m.TTL ("do not cache") is a Delete. If ctx
+// ends first, the error wraps ctx.Err() instead of ErrL2.
 func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error {
 	if m.TTL < 0 {
 		return c.Delete(ctx, key)
@@ -208,6 +215,9 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 	pipe.Set(ctx, c.opts.Prefix+key, b, ttl)
 	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)
 	if _, err := pipe.Exec(ctx); err != nil {
+		if ctx.Err() != nil {
+			return errors.Join(l1err, fmt.Errorf("rediscache: set %q: %w", key, ctx.Err()))
+		}
 		c.l2Failed(ctx, "set", err)
 		return errors.Join(l1err, fmt.Errorf("%w: set %q: %v", ErrL2, key, err))
 	}
@@ -217,13 +227,17 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 // Delete removes key from L1 and Redis and evicts it from every instance's
 // L1. In Redis the key becomes a tombstone for Options.Tombstone, so a load
 // already running anywhere cannot write its older value back. A Redis
-// failure is returned wrapping ErrL2; the local L1 is cleared regardless.
+// failure is returned wrapping ErrL2 (ctx.Err() if ctx ended first); the
+// local L1 is cleared regardless.
 func (c *Cache[V]) Delete(ctx context.Context, key string) error {
 	c.l1.Delete(ctx, key)
 	pipe := c.rdb.TxPipeline()
 	pipe.Set(ctx, c.opts.Prefix+key, tombstone, c.opts.Tombstone)
 	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)
 	if _, err := pipe.Exec(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("rediscache: delete %q: %w", key, ctx.Err())
+		}
 		c.l2Failed(ctx, "delete", err)
 		return fmt.Errorf("%w: delete %q: %v", ErrL2, key, err)
 	}

@@ -1,6 +1,7 @@
 package rediscache_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -124,5 +125,30 @@ func TestCodecPanicIsNotAGetError(t *testing.T) {
 	}
 	if u, err := a.Get(ctx, "b", src.load); err != nil || u.ID != 2 {
 		t.Fatalf("Get of a value the encoder panics on = %v, %v; want the loader's value", u, err)
+	}
+}
+
+// A caller's cancelled context is the caller's business: Set and Delete
+// return it as such (errors.Is), and it must not switch L2 off for every
+// other read as if Redis had failed.
+func TestCancelledWriteIsNotAnL2Outage(t *testing.T) {
+	srv := testenv.Redis(t)
+	a := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{Backoff: time.Hour})
+	ctx := t.Context()
+	if err := a.Set(ctx, "j", user{2, "in L2"}, cache.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	a.L1().Delete(ctx, "j")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := a.Set(cancelled, "k", user{1, "k"}, cache.Meta{}); !errors.Is(err, context.Canceled) || errors.Is(err, rediscache.ErrL2) {
+		t.Fatalf("Set with a cancelled ctx: err = %v; want context.Canceled, not ErrL2", err)
+	}
+	if err := a.Delete(cancelled, "k"); !errors.Is(err, context.Canceled) || errors.Is(err, rediscache.ErrL2) {
+		t.Fatalf("Delete with a cancelled ctx: err = %v; want context.Canceled, not ErrL2", err)
+	}
+	src := &db{rows: map[string]user{"j": {2, "db"}}}
+	if u, err := a.Get(ctx, "j", src.load); err != nil || u.Name != "in L2" {
+		t.Fatalf("Get(j) after cancelled writes = %v, %v; want L2's value (L2 is up)", u, err)
 	}
 }
