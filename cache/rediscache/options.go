@@ -23,7 +23,8 @@ type Options struct {
 	L1 cache.Options
 
 	// Prefix namespaces keys in Redis; default "ladder:cache:". Instances
-	// sharing a Prefix share entries and invalidations.
+	// sharing a Prefix share entries and invalidations. In Redis Cluster, do
+	// not put a hash tag ({…}) in Prefix: every key would hash to one slot.
 	Prefix string
 	// Channel carries invalidations; default Prefix + "invalidate".
 	Channel string
