@@ -46,7 +46,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			return nil, ErrNoBackend
 		}
 		e := st.snap.all[i]
-		e.inflight.Add(1)
+		done := st.snap.begin(e)
 		resp, o, cancel := a.try(req, orig, st.snap.vals[i], ro.PerTryTimeout)
 		next := -1
 		if (o.Err != nil || ro.RetryStatus(o.Status)) && retry && n < ro.Attempts && req.Context().Err() == nil {
@@ -62,7 +62,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 				resp.Body.Close()
 			}
 			cancel()
-			e.done(o)
+			done(o)
 			if a.pool != nil {
 				e.met.retried(a.pool.met)
 			}
@@ -71,7 +71,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		}
 		if o.Err != nil {
 			cancel()
-			e.done(o)
+			done(o)
 			return nil, o.Err
 		}
 		st.served = i
@@ -80,7 +80,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			if err != nil && err != io.EOF && o.Err == nil {
 				o.Err = err
 			}
-			e.done(o)
+			done(o)
 		})
 		return resp, nil
 	}

@@ -109,6 +109,12 @@ func (em *endpointMetrics) record(pm *poolMetrics, o Outcome) {
 	}
 }
 
+// on reports whether the provider records per-request telemetry, which
+// ladder.lb.request.duration stands for; only then do picks keep the
+// per-backend counters and the in-flight gauge. One check per pick: with
+// telemetry off it is the only cost telemetry adds to the hot path.
+func (pm *poolMetrics) on() bool { return pm.duration.Enabled(bg) }
+
 func (em *endpointMetrics) ejected(pm *poolMetrics) { pm.ejections.Add(bg, 1, em.add...) }
 
 func (em *endpointMetrics) retried(pm *poolMetrics) { pm.retries.Add(bg, 1, em.add...) }

@@ -55,7 +55,8 @@ type weightedP2C struct {
 }
 
 func (p *weightedP2C) Pick(uint64, bool) int {
-	i, j := p.wr.sample(), p.wr.sample()
+	r := p.wr.rand()
+	i, j := p.wr.sampleFrom(r), p.wr.sampleFrom(mix64(r)) // one draw, two independent samples
 	if float64(p.eps[j].inflight.Load())*p.w[i] < float64(p.eps[i].inflight.Load())*p.w[j] {
 		return j
 	}

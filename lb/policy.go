@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"math/bits"
 	"sync/atomic"
 	"time"
 )
@@ -48,6 +49,16 @@ type latencyTracker interface {
 	observed(now int64)
 }
 
+// loadBlind is implemented by the built-in policies that never read
+// [Endpoint.InFlight], so pools using them need not count it.
+type loadBlind interface{ loadBlind() }
+
+func (rrPolicy) loadBlind()     {}
+func (wrrPolicy) loadBlind()    {}
+func (randomPolicy) loadBlind() {}
+func (hashPolicy) loadBlind()   {}
+func (firstPolicy) loadBlind()  {}
+
 // PolicyFunc adapts a function building pickers to a Policy.
 type PolicyFunc func(PickerConfig) Picker
 
@@ -61,18 +72,36 @@ func RoundRobin() Policy { return rrPolicy{} }
 type rrPolicy struct{}
 
 type rrPicker struct {
-	n    uint64
-	next atomic.Uint64
+	mod  modulus
+	next atomic.Uint32
 }
 
 func (rrPolicy) NewPicker(cfg PickerConfig) Picker {
-	p := &rrPicker{n: uint64(len(cfg.Endpoints))}
+	p := &rrPicker{mod: newModulus(len(cfg.Endpoints))}
 	// A random start keeps many pools built at once from moving in lockstep.
-	p.next.Store(cfg.Rand() % p.n)
+	p.next.Store(uint32(cfg.Rand()%uint64(len(cfg.Endpoints))) - 1) // Pick adds before reading
 	return p
 }
 
-func (p *rrPicker) Pick(uint64, bool) int { return int((p.next.Add(1) - 1) % p.n) }
+func (p *rrPicker) Pick(uint64, bool) int { return p.mod.of(p.next.Add(1)) }
+
+// modulus computes x mod n by multiplication (Lemire, Kaser and Kurz,
+// "Faster remainder by direct computation", 2019): a 64-bit division costs
+// more than the rest of a round robin pick. When the 32-bit counter wraps,
+// once every 4 billion picks, the cycle skips ahead; nothing else changes.
+type modulus struct {
+	m uint64
+	n uint32
+}
+
+func newModulus(n int) modulus {
+	return modulus{m: ^uint64(0)/uint64(n) + 1, n: uint32(n)}
+}
+
+func (d modulus) of(x uint32) int {
+	hi, _ := bits.Mul64(d.m*uint64(x), uint64(d.n))
+	return int(hi)
+}
 
 // Random picks an endpoint at random, in proportion to its weight.
 func Random() Policy { return randomPolicy{} }
@@ -136,8 +165,10 @@ func newWeightedRandom(cfg PickerConfig) *weightedRandom {
 	return p
 }
 
-func (p *weightedRandom) sample() int {
-	r := p.rand()
+func (p *weightedRandom) sample() int { return p.sampleFrom(p.rand()) }
+
+// sampleFrom draws with r: its high half picks the column, its low half tosses the coin.
+func (p *weightedRandom) sampleFrom(r uint64) int {
 	i := bounded(r, len(p.prob))
 	if r&(1<<32-1) < p.prob[i] {
 		return i

@@ -63,6 +63,9 @@ type PoolOptions struct {
 	// Rand returns uniform random numbers for the policies; nil means math/rand/v2.
 	Rand func() uint64
 	// MeterProvider records per-backend metrics; nil means the global one.
+	// Requests, errors and in-flight counts are kept while the provider
+	// records ladder.lb.request.duration (a view dropping that histogram
+	// stops them too).
 	MeterProvider metric.MeterProvider
 	// Logger logs ejections and re-admissions; nil means slog.Default().
 	Logger *slog.Logger
@@ -79,6 +82,7 @@ type Pool[T any] struct {
 	tracker latencyTracker
 	clock   func() int64 // nanoseconds for latency averages
 	met     *poolMetrics
+	mode    int // modeTracked when the policy or MaxInFlight reads in-flight counts
 
 	snap atomic.Pointer[snapshot[T]]
 
@@ -105,6 +109,9 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}, clock: clock}
 	if p.policy == nil {
 		p.policy = RoundRobin()
+	}
+	if _, blind := p.policy.(loadBlind); !blind || opts.MaxInFlight > 0 {
+		p.mode = modeTracked
 	}
 	if lt, ok := p.policy.(latencyTracker); ok {
 		p.decayNs, p.tracker = float64(lt.decay()), lt
@@ -187,9 +194,7 @@ func (p *Pool[T]) pickKeyed(key uint64, keyed bool) (T, func(Outcome), error) {
 		var zero T
 		return zero, nil, ErrNoBackend
 	}
-	e := s.all[i]
-	e.inflight.Add(1)
-	return s.vals[i], e.done, nil
+	return s.vals[i], s.begin(s.all[i]), nil
 }
 
 func (p *Pool[T]) load() *snapshot[T] {
@@ -294,7 +299,9 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 		}
 	}
 	e.met = p.met.endpoint(name, zone)
-	e.done = func(o Outcome) { p.finish(e, o) }
+	for m := range e.dones {
+		e.dones[m] = func(o Outcome) { p.finish(e, o, m) }
+	}
 	return e
 }
 
@@ -304,9 +311,11 @@ var epoch = time.Now()
 
 func monotonic() int64 { return int64(time.Since(epoch)) }
 
-// finish is every endpoint's done callback.
-func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
-	e.inflight.Add(-1)
+// finish is every endpoint's done callback; mode is what its pick counted.
+func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
+	if mode != modeBare {
+		e.inflight.Add(-1)
+	}
 	failed := p.isFailure(o)
 	if p.decayNs > 0 && o.Latency > 0 {
 		now := p.clock()
@@ -320,11 +329,13 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome) {
 	} else if e.fails.Load() != 0 {
 		e.fails.Store(0)
 	}
-	e.requests.Add(1)
-	if failed {
-		e.errors.Add(1)
+	if mode == modeCounted {
+		e.requests.Add(1)
+		if failed {
+			e.errors.Add(1)
+		}
+		e.met.record(p.met, o)
 	}
-	e.met.record(p.met, o)
 }
 
 func (p *Pool[T]) isFailure(o Outcome) bool {

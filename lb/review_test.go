@@ -8,8 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/lb"
@@ -170,7 +174,8 @@ func TestClientLeavingMidBodyIsNotABackendFailure(t *testing.T) {
 			<-r.Context().Done()
 		})
 	}
-	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: 1}})
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: 1},
+		Policy: lb.LeastRequest()}) // counts in flight, which the loop below waits on
 	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
 	for range 4 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -246,5 +251,82 @@ func TestParseTrustedMappedPrefix(t *testing.T) {
 	r.Header.Set("X-Forwarded-For", "1.1.1.1")
 	if got := lb.ClientIP(r, tr).String(); got != "1.1.1.1" {
 		t.Errorf("ClientIP = %s: an IPv4-mapped prefix trusts nothing", got)
+	}
+}
+
+// switchable is a meter provider whose histograms can be switched on and off.
+type switchable struct {
+	noop.MeterProvider
+	on *atomic.Bool
+}
+
+func (s switchable) Meter(string, ...metric.MeterOption) metric.Meter { return switchMeter{on: s.on} }
+
+type switchMeter struct {
+	noop.Meter
+	on *atomic.Bool
+}
+
+func (m switchMeter) Float64Histogram(string, ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	return switchHist{on: m.on}, nil
+}
+
+type switchHist struct {
+	noop.Float64Histogram
+	on *atomic.Bool
+}
+
+func (h switchHist) Enabled(context.Context) bool { return h.on.Load() }
+
+func TestInFlightCountedOnlyWhenRead(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		opts   lb.PoolOptions
+		counts bool
+	}{
+		{"round robin", lb.PoolOptions{}, false},
+		{"round robin with MaxInFlight", lb.PoolOptions{MaxInFlight: 100}, true},
+		{"least request", lb.PoolOptions{Policy: lb.LeastRequest()}, true},
+		{"peak ewma", lb.PoolOptions{Policy: lb.PeakEWMA(lb.PeakEWMAOptions{})}, true},
+		{"custom", lb.PoolOptions{Policy: lb.PolicyFunc(func(lb.PickerConfig) lb.Picker { return lastPicker{n: 1} })}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.MeterProvider = noop.NewMeterProvider()
+			p := newPool(t, backends("a"), tt.opts)
+			_, done, err := p.Pick()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Endpoints()[0].InFlight(); got != map[bool]int64{true: 1}[tt.counts] {
+				t.Errorf("InFlight = %d during the request", got)
+			}
+			done(lb.Outcome{})
+			if got := p.Endpoints()[0].InFlight(); got != 0 {
+				t.Errorf("InFlight = %d after done", got)
+			}
+			if a := testing.AllocsPerRun(100, func() {
+				_, done, _ := p.Pick()
+				done(lb.Outcome{Latency: time.Millisecond})
+			}); a != 0 {
+				t.Errorf("%v allocations per pick and done", a)
+			}
+		})
+	}
+}
+
+func TestTelemetrySwitchedOnMidRequest(t *testing.T) {
+	var on atomic.Bool
+	p := newPool(t, backends("a"), lb.PoolOptions{MeterProvider: switchable{on: &on}})
+	_, before, _ := p.Pick() // not counted
+	on.Store(true)
+	_, during, _ := p.Pick() // counted
+	if got := p.Endpoints()[0].InFlight(); got != 1 {
+		t.Errorf("InFlight = %d, want 1", got)
+	}
+	before(lb.Outcome{})
+	on.Store(false)
+	during(lb.Outcome{})
+	if got := p.Endpoints()[0].InFlight(); got != 0 {
+		t.Errorf("InFlight = %d after both finished, want 0", got)
 	}
 }

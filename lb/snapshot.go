@@ -18,6 +18,27 @@ type snapshot[T any] struct {
 	healthy     int
 	ok          []bool // eligible by position
 	panic       bool
+	mode        int // modeBare or modeTracked; modeCounted while telemetry records
+	met         *poolMetrics
+}
+
+// Count modes of a pick: what begin counted and its done undoes.
+const (
+	modeBare    = iota // nothing: done feeds passive health only
+	modeTracked        // requests in flight, for the policy or MaxInFlight
+	modeCounted        // in flight and per-backend counters, for telemetry
+)
+
+// begin counts a pick of e and returns the done callback undoing just that.
+func (s *snapshot[T]) begin(e *Endpoint) func(Outcome) {
+	m := s.mode
+	if s.met.on() {
+		m = modeCounted
+	}
+	if m != modeBare {
+		e.inflight.Add(1)
+	}
+	return e.dones[m]
 }
 
 type tier struct {
@@ -73,7 +94,8 @@ func (s *snapshot[T]) chooseExcept(key uint64, keyed bool, tried []int) int {
 
 // rebuild computes and publishes a new snapshot; p.mu is held.
 func (p *Pool[T]) rebuild(now time.Time) {
-	s := &snapshot[T]{all: p.members, vals: p.values, rand: p.opts.Rand, maxInFlight: int64(p.opts.MaxInFlight)}
+	s := &snapshot[T]{all: p.members, vals: p.values, rand: p.opts.Rand, maxInFlight: int64(p.opts.MaxInFlight),
+		mode: p.mode, met: p.met}
 	for _, e := range p.members {
 		if e.eligible() {
 			s.healthy++

@@ -18,17 +18,19 @@ type wrrPolicy struct{}
 
 type wrrPicker struct {
 	seq  []int32
-	next atomic.Uint64
+	mod  modulus
+	next atomic.Uint32
 }
 
 func (wrrPolicy) NewPicker(cfg PickerConfig) Picker {
 	p := &wrrPicker{seq: smoothSchedule(intWeights(cfg.Weights))}
-	p.next.Store(cfg.Rand() % uint64(len(p.seq)))
+	p.mod = newModulus(len(p.seq))
+	p.next.Store(uint32(cfg.Rand()%uint64(len(p.seq))) - 1) // Pick adds before reading
 	return p
 }
 
 func (p *wrrPicker) Pick(uint64, bool) int {
-	return int(p.seq[(p.next.Add(1)-1)%uint64(len(p.seq))])
+	return int(p.seq[p.mod.of(p.next.Add(1))])
 }
 
 // intWeights turns weights into small integers with the same ratios, scaled
