@@ -287,10 +287,14 @@ func (a *Aside[K, V]) entry(v V, m Meta, now, loadTook int64, negative bool) *En
 }
 
 // after is now+d, saturating instead of wrapping for durations near the
-// maximum (a TTL of "practically forever" must not come out expired).
+// maximum (a TTL of "practically forever" must not come out expired), and
+// never 0, which means "never" (an injected clock may run before the origin).
 func after(now int64, d time.Duration) int64 {
 	if now > 0 && int64(d) > math.MaxInt64-now { // d ≥ 0
 		return math.MaxInt64
+	}
+	if now+int64(d) == 0 {
+		return 1
 	}
 	return now + int64(d)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/cache/cachetest"
 )
 
 // Stores sized by cost alone use a huge count bound; that must neither panic
@@ -104,5 +105,20 @@ func TestGetManyBatchNotFoundIsAnError(t *testing.T) {
 	src := &source{}
 	if v, err := a.Get(context.Background(), "a", src.load); err != nil || v != 1 {
 		t.Fatalf("after the failed batch Get(a) = %d, %v; want a load (nothing negatively cached)", v, err)
+	}
+}
+
+// An injected clock may run before the cache's creation (a test setting its
+// fake clock back): an entry whose expiry lands exactly on the cache's
+// origin must still expire, not read as "never".
+func TestExpiryAtTheOriginStillExpires(t *testing.T) {
+	clock := cachetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	a := newAside(t, cache.Options{TTL: time.Minute, RefreshAfter: 30 * time.Second, Now: clock.Now})
+	clock.Advance(-time.Minute)
+	src := &source{}
+	a.Get(t.Context(), "k", src.load) // expires at the origin
+	clock.Advance(2 * time.Minute)
+	if v, _ := a.Get(t.Context(), "k", src.load); v != 2 {
+		t.Fatalf("two minutes after a one-minute TTL: %d, want a reload (2)", v)
 	}
 }

@@ -182,14 +182,14 @@ func (a *Aside[K, V]) holdOff(key K, now int64) {
 		if a.opts.StaleWhileRevalidate == 0 && a.opts.StaleIfError == 0 {
 			return
 		}
-		e.refreshAt = now + int64(retryAfter) // > expires: marks a hold-off
+		e.refreshAt = after(now, retryAfter) // > expires: marks a hold-off
 	} else {
 		if old.refreshAt == 0 && old.delta == 0 {
 			return
 		}
 		e.delta = 0
 		if e.refreshAt != 0 {
-			e.refreshAt = now + int64(min(a.opts.RefreshAfter, retryAfter))
+			e.refreshAt = after(now, min(a.opts.RefreshAfter, retryAfter))
 		}
 	}
 	_, _ = a.store.Set(key, &e)
