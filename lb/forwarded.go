@@ -129,9 +129,15 @@ func forwardedFor(r *http.Request, trusted Trusted) string {
 
 // HashKey functions extract the key a [Hash] policy routes on.
 
-// ClientIPKey keys requests by [ClientIP].
+// ClientIPKey keys requests by [ClientIP]; requests whose client address is
+// unknown (a unix socket peer) have no key and are balanced.
 func ClientIPKey(trusted Trusted) func(*http.Request) string {
-	return func(r *http.Request) string { return ClientIP(r, trusted).String() }
+	return func(r *http.Request) string {
+		if a := ClientIP(r, trusted); a.IsValid() {
+			return a.String()
+		}
+		return ""
+	}
 }
 
 // HeaderKey keys requests by a header's value.
@@ -168,6 +174,18 @@ func stripForwarding(h http.Header, trusted bool) {
 			delete(h, k)
 		}
 	}
+}
+
+// upgradesToH2C reports whether h asks to switch to cleartext HTTP/2.
+func upgradesToH2C(h http.Header) bool {
+	for _, v := range h.Values("Upgrade") {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "h2c") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lastForwardedHost returns the X-Forwarded-Host set by the nearest proxy:

@@ -60,7 +60,8 @@ type PoolOptions struct {
 	IsFailure func(Outcome) bool
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
-	// Rand returns uniform random numbers for the policies; nil means math/rand/v2.
+	// Rand returns uniform random numbers for the policies; nil means
+	// math/rand/v2. Picks call it concurrently: it must be safe for that.
 	Rand func() uint64
 	// MeterProvider records per-backend metrics; nil means the global one.
 	// Requests, errors and in-flight counts are kept while the provider

@@ -27,7 +27,8 @@ type urlT = *url.URL
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
-// responses pass through.
+// responses pass through; h2c upgrades do not (the request goes on as a
+// plain one), since a tunnelled HTTP/2 connection would bypass the proxy.
 type Proxy struct {
 	// Pool holds the backends. Their URLs may carry a path prefix.
 	Pool *Pool[*url.URL]
@@ -131,6 +132,14 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	peer, ok := peerAddr(pr.In)
 	trusted := ok && p.TrustedProxies.Contains(peer)
 	stripForwarding(pr.Out.Header, trusted)
+	if upgradesToH2C(pr.Out.Header) {
+		// A tunnelled h2c connection would carry HTTP/2 requests straight
+		// to the backend, past this proxy's rules (h2c smuggling): send
+		// the request as a plain one.
+		pr.Out.Header.Del("Upgrade")
+		pr.Out.Header.Del("Connection")
+		pr.Out.Header.Del("Http2-Settings")
+	}
 	if xff := forwardedFor(pr.In, p.TrustedProxies); xff != "" {
 		pr.Out.Header.Set("X-Forwarded-For", xff)
 	}

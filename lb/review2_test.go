@@ -1,0 +1,140 @@
+package lb_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ladder-go/ladder/lb"
+	"github.com/ladder-go/ladder/lb/lbtest"
+)
+
+// An h2c upgrade tunnelled to a backend would let the client send HTTP/2
+// requests the proxy never sees (h2c smuggling): it must not be forwarded.
+func TestProxyRefusesH2CUpgrade(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "upgrade=%q settings=%q", r.Header.Get("Upgrade"), r.Header.Get("Http2-Settings"))
+	})
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
+	for _, up := range []string{"h2c", "H2C", "websocket, h2c"} {
+		body := rawGet(t, front.URL, "/", "Connection: Upgrade, HTTP2-Settings", "Upgrade: "+up, "HTTP2-Settings: AAMAAABkAAQAAP__")
+		if body != `upgrade="" settings=""` {
+			t.Errorf("Upgrade: %s: backend saw %s", up, body)
+		}
+	}
+}
+
+func TestStickyCookieAttacks(t *testing.T) {
+	bs := lbtest.Start(t, 3)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet,
+		Sticky: &lb.StickyOptions{Key: []byte("0123456789abcdef0123")}})
+	send := func(v string) (string, string) {
+		req := mustReq(t, "GET", front.URL)
+		if v != "" {
+			req.AddCookie(&http.Cookie{Name: "lb_sticky", Value: v})
+		}
+		_, body, h := get(t, front.Client(), req)
+		return body, h.Get("Set-Cookie")
+	}
+	tokens := map[string]string{} // backend → token
+	for len(tokens) < 3 {
+		body, set := send("")
+		tokens[body] = strings.TrimPrefix(strings.SplitN(set, ";", 2)[0], "lb_sticky=")
+	}
+	seen := map[string]bool{}
+	for b, tok := range tokens {
+		if seen[tok] || strings.Contains(tok, b) {
+			t.Fatalf("token %q of %s is not opaque and distinct", tok, b)
+		}
+		seen[tok] = true
+		for _, bad := range []string{tok[:len(tok)-1], tok + "A", strings.ToUpper(tok), tok[:21] + string(tok[21]^1), " " + tok} {
+			if _, set := send(bad); set == "" {
+				t.Errorf("tampered cookie %q (of %s) accepted", bad, b)
+			}
+		}
+	}
+	// Replay onto a removed backend: balanced elsewhere with a new cookie.
+	if err := pool.Update(lbtest.Backends(bs[1:])); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if body, set := send(tokens["b0"]); body == "b0" || set == "" {
+			t.Fatalf("cookie of removed b0: served by %s, Set-Cookie %q", body, set)
+		}
+	}
+	// Another key (another deployment) does not honour these cookies.
+	other := serve(t, &lb.Proxy{Pool: pool, Logger: quiet,
+		Sticky: &lb.StickyOptions{Key: []byte("another-key-of-20-bytes")}})
+	req := mustReq(t, "GET", other.URL)
+	req.AddCookie(&http.Cookie{Name: "lb_sticky", Value: tokens["b1"]})
+	if _, _, h := get(t, other.Client(), req); h.Get("Set-Cookie") == "" {
+		t.Error("cookie signed with another key accepted")
+	}
+}
+
+func TestClientIPKeyOfUnparseablePeerIsEmpty(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "@" // a unix socket peer
+	if k := lb.ClientIPKey(nil)(r); k != "" {
+		t.Errorf("key %q: every such request would hash to one backend", k)
+	}
+}
+
+func TestUpdateDuringPicks(t *testing.T) {
+	for _, pol := range []lb.Policy{lb.RoundRobin(), lb.WeightedRoundRobin(), lb.LeastRequest(), lb.PeakEWMA(lb.PeakEWMAOptions{}), lb.Hash(lb.HashOptions{RendezvousMax: 2}), lb.Random()} {
+		p := newPool(t, backends("a,b,c"), lb.PoolOptions{Policy: pol, MaxInFlight: 2, Zones: []string{"z"}, Rand: rand.Uint64})
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					_, done, err := p.PickKey(fmt.Sprint(i))
+					if err == nil {
+						done(lb.Outcome{Status: 500 * (i % 2), Latency: 1})
+					}
+				}
+			})
+		}
+		sets := []string{"a,b,c", "a", "", "b,c,d,e", "a,b,c,d,e,f,g"}
+		for i := range 50 {
+			bs := []lb.Backend[string]{}
+			if s := sets[i%len(sets)]; s != "" {
+				bs = backends(s, 1+i%3, math.MaxInt32, 0)
+			}
+			if err := p.Update(bs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		p.Update(backends("a,b,c"))
+		for _, e := range p.Endpoints() {
+			if e.InFlight() != 0 {
+				t.Errorf("%T: %s InFlight %d after all done", pol, e.Name(), e.InFlight())
+			}
+		}
+	}
+}
+
+func TestHugeWeights(t *testing.T) {
+	for _, pol := range []lb.Policy{lb.RoundRobin(), lb.WeightedRoundRobin(), lb.LeastRequest(), lb.PeakEWMA(lb.PeakEWMAOptions{}), lb.Hash(lb.HashOptions{}), lb.Random(), lb.FirstAvailable()} {
+		p := newPool(t, backends("a,b,c", math.MaxInt, 1, math.MaxInt/3), lb.PoolOptions{Policy: pol})
+		got := count(t, p, 300)
+		if got["a"] == 0 {
+			t.Errorf("%T: %v", pol, got)
+		}
+	}
+}
