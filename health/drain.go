@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"reflect"
 	"syscall"
 	"time"
 )
@@ -42,13 +43,21 @@ type DrainOptions struct {
 //  3. srv.Shutdown with a deadline of opts.Timeout: stop accepting, finish
 //     the requests in flight, close idle connections.
 //
-// To drain on a call rather than a signal, cancel ctx. Drain returns nil after
+// To drain on a call rather than a signal, cancel ctx. A nil srv (also a nil
+// *http.Server) or a nil signal is an ErrInvalidOptions error, returned at
+// once. Drain returns nil after
 // a clean shutdown, or the error of Shutdown (context.DeadlineExceeded if
 // requests were still running at the deadline). It starts no goroutine that
 // outlives it.
 func Drain(ctx context.Context, srv Shutdowner, readiness *Checker, opts DrainOptions) error {
-	if srv == nil {
+	if v := reflect.ValueOf(srv); srv == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		// A nil *http.Server would panic only after the signal, mid-drain.
 		return fmt.Errorf("health: Drain: nil server: %w", ErrInvalidOptions)
+	}
+	for i, s := range opts.Signals {
+		if s == nil { // signal.Stop spins forever on one
+			return fmt.Errorf("health: DrainOptions.Signals[%d]: nil: %w", i, ErrInvalidOptions)
+		}
 	}
 	if opts.Delay <= 0 {
 		opts.Delay = 5 * time.Second

@@ -68,6 +68,25 @@ func TestDrainSteps(t *testing.T) {
 	})
 }
 
+// Bad input fails at once: a nil *http.Server used to panic after the
+// signal, mid-drain, and a nil signal made signal.Stop spin forever.
+func TestDrainBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		srv  Shutdowner
+		sigs []os.Signal
+	}{{nil, nil}, {(*http.Server)(nil), nil}, {(*fakeServer)(nil), []os.Signal{}}, {&fakeServer{}, []os.Signal{syscall.SIGTERM, nil}}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var err error
+		within(t, "Drain", func() {
+			err = Drain(ctx, tc.srv, nil, DrainOptions{Delay: 1, Logger: quiet, Signals: tc.sigs})
+		})
+		if !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%T %v: %v", tc.srv, tc.sigs, err)
+		}
+	}
+}
+
 func TestDrainDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
