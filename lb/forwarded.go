@@ -192,6 +192,15 @@ func upgradesToH2C(h http.Header) bool {
 // the last element of the (possibly repeated, comma-separated) header, if it
 // is a valid host.
 func lastForwardedHost(values []string) (string, bool) {
+	if v, ok := lastForwarded(values); ok && validHost(v) {
+		return v, true
+	}
+	return "", false
+}
+
+// lastForwarded returns the last element of a possibly repeated,
+// comma-separated forwarding header: the one the nearest proxy added.
+func lastForwarded(values []string) (string, bool) {
 	if len(values) == 0 {
 		return "", false
 	}
@@ -200,10 +209,7 @@ func lastForwardedHost(values []string) (string, bool) {
 		v = v[i+1:]
 	}
 	v = strings.TrimSpace(v)
-	if !validHost(v) {
-		return "", false
-	}
-	return v, true
+	return v, v != ""
 }
 
 // validHost accepts a host name or address with an optional port: letters,

@@ -151,7 +151,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		if h, ok := lastForwardedHost(pr.In.Header.Values("X-Forwarded-Host")); ok {
 			host = h
 		}
-		if v := pr.In.Header.Get("X-Forwarded-Proto"); v == "http" || v == "https" {
+		if v, _ := lastForwarded(pr.In.Header.Values("X-Forwarded-Proto")); v == "http" || v == "https" {
 			proto = v
 		}
 	}

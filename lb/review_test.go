@@ -76,6 +76,8 @@ func TestProxyForwardedHostFromTrustedPeerIsValidated(t *testing.T) {
 		{[]string{"X-Forwarded-Host: evil.example, a.example"}, "host=a.example"},
 		{[]string{"X-Forwarded-Host: evil.example", "X-Forwarded-Host: a.example"}, "host=a.example"},
 		{[]string{"X-Forwarded-Host: a b"}, "host=front.example"},
+		{[]string{"X-Forwarded-Proto: http, https"}, "proto=https"},
+		{[]string{"X-Forwarded-Proto: https", "X-Forwarded-Proto: gopher"}, "proto=http"},
 	} {
 		if body := rawGet(t, front.URL, "/", tt.hdrs...); !strings.Contains(body, tt.want+" ") {
 			t.Errorf("%q: backend saw %q, want %s", tt.hdrs, body, tt.want)
