@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -419,6 +420,19 @@ func TestProberSlowSubscriberManyTargets(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Any buffer size is accepted: a huge one used to panic in make.
+func TestProberSubscribeBufferBounds(t *testing.T) {
+	p := newTestProber(t, ProberOptions{})
+	defer p.Close()
+	for _, n := range []int{-1, 0, 1, 1 << 62, math.MaxInt} {
+		ch, unsub := p.Subscribe(n)
+		if c := cap(ch); c < 1 || c > maxSubscribeBuffer {
+			t.Errorf("Subscribe(%d): cap %d", n, c)
+		}
+		unsub()
+	}
 }
 
 func TestProberClose(t *testing.T) {

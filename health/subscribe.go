@@ -5,6 +5,9 @@ import (
 	"sync"
 )
 
+// maxSubscribeBuffer caps Subscribe's buffer: make would panic on a huge one.
+const maxSubscribeBuffer = 1 << 16
+
 // subscription queues transitions for one subscriber. The prober appends
 // without ever blocking; a pump goroutine moves them to ch as fast as the
 // subscriber reads. At most one transition per target is pending: a newer one
@@ -33,7 +36,9 @@ type pendingTr struct {
 // Subscribe returns a channel that receives the transitions of every target
 // from now on, and a function that ends the subscription (safe to call more
 // than once, and after Close); the channel is closed once it has ended, and
-// when the Prober closes. buffer < 1 means 1.
+// when the Prober closes. buffer < 1 means 1; above 65536 it means 65536
+// (a channel that large would only hold memory: pending transitions are
+// coalesced, not dropped, whatever the buffer).
 //
 // The prober never waits for a subscriber. While a subscriber falls behind,
 // its undelivered transitions are coalesced per target: a target's pending
@@ -43,9 +48,7 @@ type pendingTr struct {
 // and ends with the latest status of each. Status stays authoritative.
 func (p *Prober) Subscribe(buffer int) (<-chan Transition, func()) {
 	p.initOne.Do(p.init)
-	if buffer < 1 {
-		buffer = 1
-	}
+	buffer = min(max(buffer, 1), maxSubscribeBuffer)
 	s := &subscription{ch: make(chan Transition, buffer), stop: make(chan struct{}),
 		pending: make(map[string]pendingTr), wake: make(chan struct{}, 1)}
 	// Lock order is mu then subMu, as in record; wg.Add happens before
