@@ -19,7 +19,9 @@ type GoBreakerOptions struct {
 	// failures, 60s open, one trial call when half-open). Settings.Name is
 	// replaced by the breaker's name. Errors that are the caller's context
 	// being done are always excluded, in addition to Settings.IsExcluded.
-	// Settings.OnStateChange is called under gobreaker's lock: keep it short.
+	// Settings.OnStateChange is called under gobreaker's lock: keep it
+	// short, and do not call the breaker from it (Allow, State and Counts
+	// take that lock and would deadlock).
 	Settings gobreaker.Settings
 	// MeterProvider records rejections and state; nil means the global one.
 	MeterProvider metric.MeterProvider
