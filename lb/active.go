@@ -81,6 +81,9 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 		return func() {}, nil
 	}
 	for i, e := range s.all {
+		if s.vals[i] == nil {
+			return nil, fmt.Errorf("lb: backend %q: nil URL: %w", e.name, ErrInvalidOptions)
+		}
 		u := s.vals[i].JoinPath(path)
 		probe, err := health.HTTPProbe(u.String(), opts)
 		if err != nil {

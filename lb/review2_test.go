@@ -1,15 +1,18 @@
 package lb_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/lb"
 	"github.com/ladder-go/ladder/lb/lbtest"
 )
@@ -136,5 +139,21 @@ func TestHugeWeights(t *testing.T) {
 		if got["a"] == 0 {
 			t.Errorf("%T: %v", pol, got)
 		}
+	}
+}
+
+func TestProbeHTTPNilURL(t *testing.T) {
+	pool, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "nil"}}, lb.PoolOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	prober, err := health.NewProber(health.ProberOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prober.Close()
+	if _, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{}); !errors.Is(err, lb.ErrInvalidOptions) {
+		t.Errorf("nil URL: %v", err)
 	}
 }

@@ -31,6 +31,9 @@ type Backend struct {
 // By default each answers 200 with its name as body and X-Backend header.
 func Start(t testing.TB, n int) []*Backend {
 	t.Helper()
+	if n < 0 {
+		t.Fatalf("lbtest: Start: n %d: must be ≥ 0", n)
+	}
 	bs := make([]*Backend, n)
 	for i := range bs {
 		b := &Backend{Name: fmt.Sprintf("b%d", i)}
@@ -53,7 +56,12 @@ func (b *Backend) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handle replaces the default answer; the X-Backend header is still set.
+// Handle(nil) restores the default.
 func (b *Backend) Handle(h http.HandlerFunc) {
+	if h == nil {
+		b.handler.Store(nil)
+		return
+	}
 	var hh http.Handler = h
 	b.handler.Store(&hh)
 }

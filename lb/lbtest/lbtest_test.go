@@ -49,3 +49,19 @@ func TestBackends(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 }
+
+func TestHandleNilRestoresDefault(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "custom") })
+	bs[0].Handle(nil)
+	resp, err := http.Get(bs[0].URL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "b0" {
+		t.Errorf("body %q, want the default b0", b)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
