@@ -86,3 +86,19 @@ func BenchmarkCheckerReportCached(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkCheckerStatus(b *testing.B) {
+	c, _ := NewChecker(CheckerOptions{Logger: quiet})
+	defer c.Close()
+	_ = c.Add(Check{Name: "db", Func: func(context.Context) error { return nil }})
+	c.Report(context.Background())
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if c.Status() != StatusUp {
+				b.Error("not up")
+				return
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -87,7 +88,7 @@ type Checker struct {
 
 	mu       sync.Mutex
 	checks   map[string]*checkState
-	agg      Status
+	agg      atomic.Int32 // the aggregate Status; written under mu, read by Status without it
 	shutdown bool
 	closed   bool
 
@@ -143,7 +144,7 @@ func (c *Checker) init() {
 		o.Now = time.Now
 	}
 	c.checks = make(map[string]*checkState)
-	c.agg = StatusUp
+	c.agg.Store(int32(StatusUp))
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	m := meter(o.MeterProvider)
 	var err error
@@ -184,19 +185,18 @@ func (c *Checker) Add(chk Check) error {
 		return fmt.Errorf("health: check %q: %w", chk.Name, ErrDuplicate)
 	}
 	c.checks[chk.Name] = cs
-	c.agg = c.aggregateLocked() // a new check is unknown: not a transition worth a call
+	c.agg.Store(int32(c.aggregateLocked())) // a new check is unknown: not a transition worth a call
 	if c.cfg.Interval > 0 && !c.shutdown {
 		c.startLocked(cs, true)
 	}
 	return nil
 }
 
-// Status returns the latest aggregate status without running any check.
+// Status returns the latest aggregate status without running any check. It
+// takes no lock and allocates nothing.
 func (c *Checker) Status() Status {
 	c.initOne.Do(c.init)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.aggregateLocked()
+	return Status(c.agg.Load())
 }
 
 // Shutdown makes the aggregate status Down for good, whatever the checks say,

@@ -178,9 +178,9 @@ func (c *Checker) record(cs *checkState, ch chan struct{}, final bool, err error
 // aggregate transition, in order. It is called with c.mu held and releases it.
 func (c *Checker) recomputeLocked(trs []Transition) {
 	agg := c.aggregateLocked()
-	if agg != c.agg {
-		trs = append(trs, Transition{From: c.agg, To: agg, At: c.cfg.Now()})
-		c.agg = agg
+	if from := Status(c.agg.Load()); agg != from {
+		trs = append(trs, Transition{From: from, To: agg, At: c.cfg.Now()})
+		c.agg.Store(int32(agg))
 	}
 	if c.cfg.OnTransition == nil {
 		c.mu.Unlock()

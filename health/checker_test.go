@@ -513,3 +513,13 @@ func TestCheckerHungCheckIsReportedDown(t *testing.T) {
 		})
 	}
 }
+
+// Status is what a readiness gate in front of every request reads.
+func TestCheckerStatusAllocatesNothing(t *testing.T) {
+	c := newTestChecker(t, CheckerOptions{}, Check{Name: "db", Func: func(context.Context) error { return nil }},
+		Check{Name: "cache", Func: func(context.Context) error { return nil }})
+	c.Report(context.Background())
+	if n := testing.AllocsPerRun(100, func() { _ = c.Status() }); n != 0 {
+		t.Fatalf("Status allocates %v times", n)
+	}
+}
