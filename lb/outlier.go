@@ -54,6 +54,15 @@ func (o *OutlierOptions) validate() error {
 	return nil
 }
 
+// ejectionTime is the duration of the nth ejection: n × BaseEjectionTime,
+// capped at MaxEjectionTime without overflowing.
+func (o *OutlierOptions) ejectionTime(n int) time.Duration {
+	if time.Duration(n) > o.MaxEjectionTime/o.BaseEjectionTime {
+		return o.MaxEjectionTime
+	}
+	return min(o.BaseEjectionTime*time.Duration(n), o.MaxEjectionTime)
+}
+
 // SlowStartOptions ramps up the traffic of a backend that joins the pool or
 // comes back healthy, so a cold cache or JIT is not flooded: its weight is
 // scaled by max(MinWeight, (t/Window)^(1/Aggression)) during Window
@@ -143,7 +152,7 @@ func (p *Pool[T]) eject(e *Endpoint) {
 		e.ejections = 0
 	}
 	e.ejections++
-	d := min(o.BaseEjectionTime*time.Duration(e.ejections), o.MaxEjectionTime)
+	d := o.ejectionTime(e.ejections)
 	e.ejected, e.ejectedUntil = true, now.Add(d)
 	e.ejectTimer = time.AfterFunc(d, func() { p.readmit(e) })
 	p.rebuild(now)

@@ -22,10 +22,10 @@ type RetryOptions struct {
 	PerTryTimeout time.Duration
 	// Budget caps retries at this ratio of requests, so retries cannot
 	// multiply the load on a struggling fleet (Finagle's retry budget).
-	// Zero means 0.2.
+	// Zero means 0.2; at most 1000.
 	Budget float64
 	// MinRetries is the reserve of retries always allowed, however few the
-	// requests. Zero means 10.
+	// requests. Zero means 10; at most one million.
 	MinRetries int
 	// RetryStatus reports whether a response status is worth a retry on
 	// another backend. Nil means 502, 503 and 504.
@@ -45,6 +45,10 @@ func (o *RetryOptions) validate() error {
 		return bad("Budget", o.Budget)
 	case o.MinRetries < 0:
 		return bad("MinRetries", o.MinRetries)
+	case o.Budget > 1000: // beyond, the budget's arithmetic overflows
+		return fmt.Errorf("lb: Retry.Budget %v: must be ≤ 1000: %w", o.Budget, ErrInvalidOptions)
+	case o.MinRetries > 1e6:
+		return fmt.Errorf("lb: Retry.MinRetries %v: must be ≤ 1000000: %w", o.MinRetries, ErrInvalidOptions)
 	}
 	if o.Attempts == 0 {
 		o.Attempts = 3

@@ -72,3 +72,26 @@ func FuzzRetargetPrefix(f *testing.F) {
 		}
 	})
 }
+
+func TestRetryOptionsExtremes(t *testing.T) {
+	for _, o := range []RetryOptions{{Budget: math.Inf(1)}, {Budget: 1e300}, {MinRetries: math.MaxInt}} {
+		if err := o.validate(); err == nil {
+			b := newBudget(o)
+			if b.deposit < 0 || b.limit < 0 || b.balance.Load() < 0 {
+				t.Errorf("%+v: accepted with deposit %d, limit %d", o, b.deposit, b.limit)
+			}
+		}
+	}
+}
+
+func TestEjectionTimeSaturates(t *testing.T) {
+	o := OutlierOptions{BaseEjectionTime: math.MaxInt64 / 2, MaxEjectionTime: math.MaxInt64 - 1}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n < 5; n++ {
+		if d := o.ejectionTime(n); d < o.BaseEjectionTime || d > o.MaxEjectionTime {
+			t.Errorf("ejection %d lasts %v", n, d)
+		}
+	}
+}
