@@ -48,18 +48,19 @@ func (t Trusted) Contains(a netip.Addr) bool {
 	return false
 }
 
-// peerAddr is the address of the connection's remote end.
+// peerAddr is the address of the connection's remote end, unmapped and
+// without an IPv6 zone (an interface name, meaningless to backends).
 func peerAddr(r *http.Request) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err == nil {
-		return ap.Addr().Unmap(), true
+		return ap.Addr().Unmap().WithZone(""), true
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	a, err := netip.ParseAddr(host)
-	return a.Unmap(), err == nil
+	return a.Unmap().WithZone(""), err == nil
 }
 
 // forwardedChain parses X-Forwarded-For values into addresses, oldest

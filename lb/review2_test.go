@@ -157,3 +157,17 @@ func TestProbeHTTPNilURL(t *testing.T) {
 		t.Errorf("nil URL: %v", err)
 	}
 }
+
+func TestProxyZonedPeer(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(echoHeaders)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	h := &lb.Proxy{Pool: pool, Logger: quiet}
+	r := httptest.NewRequest("GET", "http://front.example/", nil)
+	r.RemoteAddr = "[fe80::1%eth0]:4242"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if got := w.Body.String(); got != "xff=fe80::1 host=front.example proto=http real=fe80::1" {
+		t.Errorf("backend saw %q: a zone is no part of an address a backend can parse", got)
+	}
+}
