@@ -1,9 +1,11 @@
 package lb_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/lb"
@@ -170,4 +174,46 @@ func TestProxyZonedPeer(t *testing.T) {
 	if got := w.Body.String(); got != "xff=fe80::1 host=front.example proto=http real=fe80::1" {
 		t.Errorf("backend saw %q: a zone is no part of an address a backend can parse", got)
 	}
+}
+
+// msgs is a slog handler recording messages.
+type msgs struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (m *msgs) Enabled(context.Context, slog.Level) bool { return true }
+func (m *msgs) Handle(_ context.Context, r slog.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, r.Message)
+	return nil
+}
+func (m *msgs) WithAttrs([]slog.Attr) slog.Handler { return m }
+func (m *msgs) WithGroup(string) slog.Handler      { return m }
+
+func TestTimersStopAtClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log := &msgs{}
+		p := newPool(t, backends("a,b,c,d"), lb.PoolOptions{Logger: slog.New(log),
+			SlowStart: lb.SlowStartOptions{Window: time.Minute}})
+		fail(t, p, "a", 5, lb.Outcome{Status: 503})
+		// A weight change moves the ejection to a new endpoint.
+		if err := p.Update(backends("a,b,c,d,e", 2)); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		for _, m := range log.got {
+			if strings.Contains(m, "readmitted") {
+				t.Errorf("after Close: %q", m)
+			}
+		}
+		if h, n := p.Healthy(); h != 4 || n != 5 {
+			t.Errorf("Healthy() = %d/%d after Close, want the last snapshot's 4/5", h, n)
+		}
+	})
 }
