@@ -49,9 +49,11 @@ type Aside[K comparable, V any] struct {
 	flights map[K]*flight[V]
 	closed  bool
 
-	wg     sync.WaitGroup
-	done   context.Context // cancelled by Close
-	cancel context.CancelFunc
+	wg        sync.WaitGroup
+	closeDone chan struct{} // closed when Close has finished
+	closeErr  error
+	done      context.Context // cancelled by Close
+	cancel    context.CancelFunc
 }
 
 // New returns an Aside over store; a nil store means an LRU of 10 000 entries.
@@ -69,7 +71,7 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	if opts.LoadTimeout == 0 {
 		opts.LoadTimeout = 10 * time.Second
 	}
-	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger, c: new(counters)}
+	a := &Aside[K, V]{store: store, opts: opts, notFound: opts.NotFound, flights: map[K]*flight[V]{}, log: opts.Logger, c: new(counters), closeDone: make(chan struct{})}
 	if opts.Now != nil {
 		a.base = opts.Now()
 	} else {
@@ -116,19 +118,23 @@ func (r owned) release() error {
 
 // Close cancels running loads and refreshes, waits for them, and stops
 // metric collection. Hits are still served afterwards; misses return
-// ErrClosed. Close is idempotent.
+// ErrClosed. Close is idempotent, and every call returns only once the
+// goroutines are gone.
 func (a *Aside[K, V]) Close() error {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		return nil
+		<-a.closeDone
+		return a.closeErr
 	}
 	a.closed = true
 	a.mu.Unlock()
 	a.cancel()
 	a.wg.Wait()
 	a.cleanup.Stop()
-	return owned{a.clk, a.inst.reg}.release() // hits read the real clock again
+	a.closeErr = owned{a.clk, a.inst.reg}.release() // hits read the real clock again
+	close(a.closeDone)
+	return a.closeErr
 }
 
 func (a *Aside[K, V]) rand() uint64 {

@@ -3,7 +3,9 @@ package cache_test
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
@@ -41,4 +43,32 @@ func TestUnclosedCacheIsCollected(t *testing.T) {
 	if err := goleak.Find(ignore); err != nil {
 		t.Fatalf("the collected Aside's clock goroutine still runs: %v", err)
 	}
+}
+
+// Every Close returns only once the cache's goroutines are gone, also a
+// second Close racing the first.
+func TestConcurrentCloseWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAside(t, cache.Options{})
+		release := make(chan struct{})
+		go a.Get(context.Background(), "k", func(ctx context.Context, k string) (int, error) {
+			<-ctx.Done() // cancelled by Close, but slow to wind down
+			<-release
+			return 0, ctx.Err()
+		})
+		synctest.Wait()
+		var closed [2]atomic.Bool
+		for i := range closed {
+			go func() { a.Close(); closed[i].Store(true) }()
+		}
+		synctest.Wait()
+		if closed[0].Load() || closed[1].Load() {
+			t.Fatal("a Close returned while a load was still running")
+		}
+		close(release)
+		synctest.Wait()
+		if !closed[0].Load() || !closed[1].Load() {
+			t.Fatal("Close did not return once the load ended")
+		}
+	})
 }
