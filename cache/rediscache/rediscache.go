@@ -219,7 +219,7 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 			return errors.Join(l1err, fmt.Errorf("rediscache: set %q: %w", key, ctx.Err()))
 		}
 		c.l2Failed(ctx, "set", err)
-		return errors.Join(l1err, fmt.Errorf("%w: set %q: %v", ErrL2, key, err))
+		return errors.Join(l1err, fmt.Errorf("%w: set %q: %w", ErrL2, key, err))
 	}
 	return l1err
 }
@@ -239,7 +239,7 @@ func (c *Cache[V]) Delete(ctx context.Context, key string) error {
 			return fmt.Errorf("rediscache: delete %q: %w", key, ctx.Err())
 		}
 		c.l2Failed(ctx, "delete", err)
-		return fmt.Errorf("%w: delete %q: %v", ErrL2, key, err)
+		return fmt.Errorf("%w: delete %q: %w", ErrL2, key, err)
 	}
 	return nil
 }

@@ -3,12 +3,14 @@ package rediscache_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/ladder-go/ladder/internal/testenv"
+	"github.com/redis/go-redis/v9"
 )
 
 // Meta.TTL < 0 means "do not cache" (cache.Meta): in Redis as in L1, and on
@@ -150,5 +152,19 @@ func TestCancelledWriteIsNotAnL2Outage(t *testing.T) {
 	src := &db{rows: map[string]user{"j": {2, "db"}}}
 	if u, err := a.Get(ctx, "j", src.load); err != nil || u.Name != "in L2" {
 		t.Fatalf("Get(j) after cancelled writes = %v, %v; want L2's value (L2 is up)", u, err)
+	}
+}
+
+// ErrL2 keeps the Redis error it reports in the chain.
+func TestErrL2WrapsTheCause(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}) // refused
+	t.Cleanup(func() { rdb.Close() })
+	a := newInstance(t, rdb, "t:", rediscache.Options{})
+	var ne net.Error
+	if err := a.Delete(t.Context(), "k"); !errors.Is(err, rediscache.ErrL2) || !errors.As(err, &ne) {
+		t.Fatalf("Delete against a refused port: err = %v; want ErrL2 wrapping the net.Error", err)
+	}
+	if err := a.Set(t.Context(), "k", user{}, cache.Meta{}); !errors.Is(err, rediscache.ErrL2) || !errors.As(err, &ne) {
+		t.Fatalf("Set against a refused port: err = %v; want ErrL2 wrapping the net.Error", err)
 	}
 }
