@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -22,6 +23,11 @@ type poolMetrics struct {
 	ejections metric.Int64Counter
 	retries   metric.Int64Counter
 	reg       metric.Registration
+	// live is set once the provider is seen recording: an instrument
+	// enabled at creation, or a collection calling back. Picks read it
+	// instead of asking the provider, one atomic load rather than calls
+	// through the global delegate.
+	live atomic.Bool
 }
 
 // endpointMetrics holds one backend's precomputed attribute options.
@@ -67,7 +73,11 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 	if err != nil {
 		return nil, err
 	}
+	pm.live.Store(pm.duration.Enabled(bg) || pm.retries.Enabled(bg))
 	pm.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		if !pm.live.Load() {
+			pm.live.Store(true) // a reader collects: count from now on
+		}
 		inflight(func(ep *Endpoint) {
 			set := metric.WithAttributeSet(ep.met.attrs)
 			o.ObserveInt64(g, ep.inflight.Load(), set)
@@ -109,11 +119,10 @@ func (em *endpointMetrics) record(pm *poolMetrics, o Outcome) {
 	}
 }
 
-// on reports whether the provider records per-request telemetry, which
-// ladder.lb.request.duration stands for; only then do picks keep the
-// per-backend counters and the in-flight gauge. One check per pick: with
-// telemetry off it is the only cost telemetry adds to the hot path.
-func (pm *poolMetrics) on() bool { return pm.duration.Enabled(bg) }
+// on reports whether the provider records telemetry; only then do picks
+// keep the per-backend counters, the in-flight gauge and the latency
+// histogram. With telemetry off it is the only cost telemetry adds to a pick.
+func (pm *poolMetrics) on() bool { return pm.live.Load() }
 
 func (em *endpointMetrics) ejected(pm *poolMetrics) { pm.ejections.Add(bg, 1, em.add...) }
 

@@ -64,9 +64,9 @@ type PoolOptions struct {
 	// math/rand/v2. Picks call it concurrently: it must be safe for that.
 	Rand func() uint64
 	// MeterProvider records per-backend metrics; nil means the global one.
-	// Requests, errors and in-flight counts are kept while the provider
-	// records ladder.lb.request.duration (a view dropping that histogram
-	// stops them too).
+	// Picks feed the metrics once the provider is seen recording: from
+	// NewPool when it already does, otherwise from its first collection (a
+	// global provider set later loses at most that first interval).
 	MeterProvider metric.MeterProvider
 	// Logger logs ejections and re-admissions; nil means slog.Default().
 	Logger *slog.Logger

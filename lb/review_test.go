@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,29 +255,31 @@ func TestParseTrustedMappedPrefix(t *testing.T) {
 	}
 }
 
-// switchable is a meter provider whose histograms can be switched on and off.
-type switchable struct {
+type nopObserver struct{ metric.Observer }
+
+func (nopObserver) ObserveInt64(metric.Int64Observable, int64, ...metric.ObserveOption)       {}
+func (nopObserver) ObserveFloat64(metric.Float64Observable, float64, ...metric.ObserveOption) {}
+
+// registering is a provider recording nothing that keeps the registered
+// callback, for the test to call as a reader's collection would.
+type registering struct {
 	noop.MeterProvider
-	on *atomic.Bool
+	cb *metric.Callback
 }
 
-func (s switchable) Meter(string, ...metric.MeterOption) metric.Meter { return switchMeter{on: s.on} }
+func (r registering) Meter(string, ...metric.MeterOption) metric.Meter {
+	return registeringMeter{cb: r.cb}
+}
 
-type switchMeter struct {
+type registeringMeter struct {
 	noop.Meter
-	on *atomic.Bool
+	cb *metric.Callback
 }
 
-func (m switchMeter) Float64Histogram(string, ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
-	return switchHist{on: m.on}, nil
+func (m registeringMeter) RegisterCallback(f metric.Callback, _ ...metric.Observable) (metric.Registration, error) {
+	*m.cb = f
+	return noop.Meter{}.RegisterCallback(f)
 }
-
-type switchHist struct {
-	noop.Float64Histogram
-	on *atomic.Bool
-}
-
-func (h switchHist) Enabled(context.Context) bool { return h.on.Load() }
 
 func TestInFlightCountedOnlyWhenRead(t *testing.T) {
 	for _, tt := range []struct {
@@ -316,17 +317,18 @@ func TestInFlightCountedOnlyWhenRead(t *testing.T) {
 	}
 }
 
-func TestTelemetrySwitchedOnMidRequest(t *testing.T) {
-	var on atomic.Bool
-	p := newPool(t, backends("a"), lb.PoolOptions{MeterProvider: switchable{on: &on}})
-	_, before, _ := p.Pick() // not counted
-	on.Store(true)
+func TestTelemetryFoundRecordingMidRequest(t *testing.T) {
+	var cb metric.Callback
+	p := newPool(t, backends("a"), lb.PoolOptions{MeterProvider: registering{cb: &cb}})
+	_, before, _ := p.Pick()                                        // not counted: nothing records yet
+	if err := cb(context.Background(), nopObserver{}); err != nil { // a first collection
+		t.Fatal(err)
+	}
 	_, during, _ := p.Pick() // counted
 	if got := p.Endpoints()[0].InFlight(); got != 1 {
 		t.Errorf("InFlight = %d, want 1", got)
 	}
 	before(lb.Outcome{})
-	on.Store(false)
 	during(lb.Outcome{})
 	if got := p.Endpoints()[0].InFlight(); got != 0 {
 		t.Errorf("InFlight = %d after both finished, want 0", got)
