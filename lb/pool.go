@@ -340,8 +340,11 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 }
 
 func (p *Pool[T]) isFailure(o Outcome) bool {
-	if p.opts.IsFailure != nil {
+	switch {
+	case p.opts.IsFailure != nil:
 		return p.opts.IsFailure(o)
+	case o.Err == nil: // the common case, inlined
+		return o.Status >= 500
 	}
 	return IsFailure(o)
 }
