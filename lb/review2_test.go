@@ -217,3 +217,43 @@ func TestTimersStopAtClose(t *testing.T) {
 		}
 	})
 }
+
+func TestClientLeavingBeforeHeadersIsNotABackendFailure(t *testing.T) {
+	for _, perTry := range []time.Duration{0, time.Hour} {
+		bs := lbtest.Start(t, 2)
+		arrived := make(chan struct{}, 10)
+		for _, b := range bs {
+			b.Handle(func(w http.ResponseWriter, r *http.Request) {
+				arrived <- struct{}{}
+				<-r.Context().Done()
+			})
+		}
+		pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: 1},
+			Policy: lb.LeastRequest()})
+		front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{PerTryTimeout: perTry}})
+		for range 4 {
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, "GET", front.URL, nil)
+			go func() { <-arrived; cancel() }()
+			if resp, err := front.Client().Do(req); err == nil {
+				resp.Body.Close()
+			}
+			for i := 0; ; i++ {
+				in := int64(0)
+				for _, e := range pool.Endpoints() {
+					in += e.InFlight()
+				}
+				if in == 0 {
+					break
+				}
+				if i > 5000 {
+					t.Fatal("request never finished")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if h, _ := pool.Healthy(); h != 2 {
+			t.Errorf("per-try %v: %d healthy: clients hanging up ejected a backend", perTry, h)
+		}
+	}
+}
