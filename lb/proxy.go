@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -46,7 +47,8 @@ type Proxy struct {
 	// PreserveHost sends the client's Host header instead of the backend's.
 	PreserveHost bool
 	// Transport sends requests to backends; nil means a clone of
-	// http.DefaultTransport keeping more idle connections per backend.
+	// http.DefaultTransport keeping more idle connections per backend and
+	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
 	Transport http.RoundTripper
 	// FlushInterval is httputil.ReverseProxy's; streamed responses are
 	// flushed immediately regardless.
@@ -89,6 +91,7 @@ func (p *Proxy) init() {
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
+		t.Proxy = nil // backends are dialled directly, whatever HTTP_PROXY says
 		base = t
 	}
 	p.rp = &httputil.ReverseProxy{
@@ -188,6 +191,17 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	case r.Context().Err() != nil:
 		return // the client left; nobody to answer
 	}
-	p.logger().Warn("lb: proxy error", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	// Paths and query strings can carry tokens, and a *url.Error repeats the
+	// whole URL: log the method, the status and the cause only.
+	p.logger().Warn("lb: proxy error", "method", r.Method, "status", code, "err", redactURL(err))
 	http.Error(w, http.StatusText(code), code)
+}
+
+// redactURL returns err without the request URL a *url.Error carries.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
