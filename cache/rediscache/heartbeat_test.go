@@ -1,12 +1,14 @@
 package rediscache_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/redis/go-redis/v9"
@@ -96,4 +98,57 @@ func TestHalfOpenSubscriptionIsReplaced(t *testing.T) {
 		_, ok := a.L1().Peek("k")
 		return !ok
 	})
+}
+
+// hangingServer accepts connections and never answers: a Redis that stalls.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// A stalled Redis must not use up the load's time budget: with a short
+// L1.LoadTimeout (below the 250 ms default Timeout) the read still reaches
+// the loader in time, on the first miss as on later ones.
+func TestStalledRedisLeavesTheLoaderTime(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: hangingServer(t), MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	c := newInstance(t, rdb, "t:", rediscache.Options{L1: cache.Options{LoadTimeout: 200 * time.Millisecond}})
+	load := func(ctx context.Context, key string) (user, error) {
+		if err := ctx.Err(); err != nil {
+			return user{}, err
+		}
+		return user{1, key}, nil
+	}
+	for _, k := range []string{"a", "b"} {
+		if u, err := c.Get(t.Context(), k, load); err != nil || u.Name != k {
+			t.Fatalf("Get(%s) with Redis stalled = %v, %v; want the loader's value", k, u, err)
+		}
+	}
 }

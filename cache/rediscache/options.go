@@ -30,7 +30,11 @@ type Options struct {
 	Channel string
 	// TTL of entries in Redis; 0 means L1.TTL, or 1 h if that is 0 too.
 	TTL time.Duration
-	// Timeout bounds each Redis command on the read path; default 250 ms.
+	// Timeout bounds each Redis command on the read path, so a slow Redis
+	// leaves the loader time; default 250 ms, or a quarter of L1.LoadTimeout
+	// if less. It must be below L1.LoadTimeout. go-redis enforces it only
+	// with redis.Options.ContextTimeoutEnabled set (New logs a warning
+	// otherwise); else its ReadTimeout (3 s by default) bounds a command.
 	Timeout time.Duration
 	// Backoff is how long L2 is skipped after a Redis error; default 1 s.
 	Backoff time.Duration
@@ -56,6 +60,10 @@ func (o *Options) fill() error {
 			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, d.name, d.v)
 		}
 	}
+	lt := o.L1.LoadTimeout
+	if lt <= 0 {
+		lt = 10 * time.Second // cache.Options' default
+	}
 	if o.Prefix == "" {
 		o.Prefix = "ladder:cache:"
 	}
@@ -69,17 +77,16 @@ func (o *Options) fill() error {
 		}
 	}
 	if o.Timeout == 0 {
-		o.Timeout = 250 * time.Millisecond
+		o.Timeout = min(250*time.Millisecond, lt/4)
+	}
+	if o.Timeout >= lt {
+		return fmt.Errorf("%w: Timeout %v: must be below L1.LoadTimeout %v (a slow Redis would leave the loader no time)", ErrInvalidOptions, o.Timeout, lt)
 	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = 5 * time.Second
 	}
 	if o.Backoff == 0 {
 		o.Backoff = time.Second
-	}
-	lt := o.L1.LoadTimeout
-	if lt <= 0 {
-		lt = 10 * time.Second // cache.Options' default
 	}
 	if o.Tombstone == 0 {
 		o.Tombstone = lt + time.Second

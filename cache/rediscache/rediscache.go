@@ -32,8 +32,8 @@ type Cache[V any] struct {
 	downUntil atomic.Int64 // unix ns until which L2 is skipped
 	wasDown   atomic.Bool
 
-	psMu   sync.Mutex    // guards ps against Close; only the subscriber replaces it
-	ps     *redis.PubSub // the invalidation subscription
+	psMu   sync.Mutex    // guards ps against Close; only the subscriber sets it
+	ps     *redis.PubSub // the invalidation subscription; nil until subscribed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -53,6 +53,9 @@ func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Op
 	if err != nil {
 		return nil, fmt.Errorf("rediscache: L1: %w", err)
 	}
+	if !contextTimeouts(rdb) {
+		opts.L1.Logger.Warn("rediscache: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): a stalled Redis holds each L1 miss for the client's ReadTimeout, not Options.Timeout")
+	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	c := &Cache[V]{l1: l1, rdb: rdb, opts: opts, id: hex.EncodeToString(b[:]), log: opts.L1.Logger}
@@ -62,10 +65,21 @@ func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Op
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	c.ps = rdb.Subscribe(ctx, opts.Channel) // if Redis is down, the subscriber retries
 	c.wg.Add(1)
-	go c.subscribe(ctx)
+	go c.subscribe(ctx) // subscribes there: a stalled Redis must not stall New
 	return c, nil
+}
+
+// contextTimeouts reports whether rdb honours ctx deadlines on its I/O,
+// which Options.Timeout relies on (true when it cannot tell).
+func contextTimeouts(rdb redis.UniversalClient) bool {
+	switch c := rdb.(type) {
+	case interface{ Options() *redis.Options }:
+		return c.Options().ContextTimeoutEnabled
+	case interface{ Options() *redis.ClusterOptions }:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 // Close stops the subscriber and closes the L1. It is idempotent.
@@ -74,7 +88,9 @@ func (c *Cache[V]) Close() error {
 	c.once.Do(func() {
 		c.cancel()
 		c.psMu.Lock()
-		err = c.ps.Close()
+		if c.ps != nil { // else the subscriber closes its own once it has one
+			err = c.ps.Close()
+		}
 		c.psMu.Unlock()
 		c.wg.Wait()
 		err = errors.Join(err, c.l1.Close())
@@ -110,13 +126,10 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load cache.Loader[string
 
 func (c *Cache[V]) l2Up() bool { return time.Now().UnixNano() >= c.downUntil.Load() }
 
-// l2Failed records a Redis error and skips L2 for the back-off, unless ctx
-// (the caller's, before any command timeout) ended: that is no failure of
-// Redis.
+// l2Failed records a Redis error and skips L2 for the back-off. (Set and
+// Delete first rule out their caller's ctx; on the read path the ctx is the
+// load's own budget, and Redis using it up is a Redis failure.)
 func (c *Cache[V]) l2Failed(ctx context.Context, op string, err error) {
-	if ctx.Err() != nil {
-		return
-	}
 	c.m.errors.Add(ctx, 1, c.m.attrs)
 	c.downUntil.Store(time.Now().Add(c.opts.Backoff).UnixNano())
 	if !c.wasDown.Swap(true) {

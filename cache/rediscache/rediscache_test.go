@@ -251,6 +251,7 @@ func TestBadOptions(t *testing.T) {
 	defer rdb.Close()
 	for _, o := range []rediscache.Options{
 		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1},
+		{Timeout: time.Second, L1: cache.Options{LoadTimeout: time.Second}},
 		{Tombstone: time.Second, L1: cache.Options{LoadTimeout: 2 * time.Second}},
 		{Tombstone: 5 * time.Second}, // below the default LoadTimeout of 10 s
 	} {

@@ -15,6 +15,9 @@ import (
 // subscription was down are lost, so every local entry is suspect.
 func (c *Cache[V]) subscribe(ctx context.Context) {
 	defer c.wg.Done()
+	if !c.resubscribe(ctx) { // if Redis is down, the loop below retries
+		return
+	}
 	resync := false // the next subscription confirmation follows a gap
 	pinged := false // a ping is unanswered
 	backoff := 50 * time.Millisecond
@@ -32,7 +35,9 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 				// go-redis only reconnects after an error, and writes into a
 				// dead TCP connection may not fail for many minutes.
 				c.log.Warn("rediscache: invalidation subscription silent, reconnecting", "heartbeat", c.opts.Heartbeat)
-				c.resubscribe(ctx)
+				if !c.resubscribe(ctx) {
+					return
+				}
 				resync, pinged = true, false
 				continue
 			}
@@ -69,16 +74,21 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 	}
 }
 
-// resubscribe replaces the subscription with one on a new connection.
-func (c *Cache[V]) resubscribe(ctx context.Context) {
+// resubscribe (re)places the subscription with one on a new connection. It
+// returns false once Close has begun.
+func (c *Cache[V]) resubscribe(ctx context.Context) bool {
 	ps := c.rdb.Subscribe(ctx, c.opts.Channel) // dials outside the lock: Close must not wait on it
 	c.psMu.Lock()
 	old := c.ps
-	if ctx.Err() == nil {
+	ok := ctx.Err() == nil
+	if ok {
 		c.ps = ps
-	} else { // closing: Close closes c.ps
+	} else { // closing: Close closed c.ps, if any
 		old = ps
 	}
 	c.psMu.Unlock()
-	_ = old.Close()
+	if old != nil {
+		_ = old.Close()
+	}
+	return ok
 }
