@@ -137,7 +137,7 @@ func hangingServer(t *testing.T) string {
 // L1.LoadTimeout (below the 250 ms default Timeout) the read still reaches
 // the loader in time, on the first miss as on later ones.
 func TestStalledRedisLeavesTheLoaderTime(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: hangingServer(t), MaxRetries: -1, ContextTimeoutEnabled: true})
+	rdb := redis.NewClient(&redis.Options{Addr: hangingServer(t), MaxRetries: -1, ContextTimeoutEnabled: true, DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond})
 	t.Cleanup(func() { rdb.Close() })
 	c := newInstance(t, rdb, "t:", rediscache.Options{L1: cache.Options{LoadTimeout: 200 * time.Millisecond}})
 	load := func(ctx context.Context, key string) (user, error) {
