@@ -219,7 +219,7 @@ func TestCoarseClock(t *testing.T) {
 		if v, _ := a.Get(t.Context(), "k", src.load); v != 2 {
 			t.Fatalf("at 11s: %d, want a reload (2)", v)
 		}
-		time.Sleep(200 * time.Millisecond) // unread for 100 ticks: the ticker parks
+		time.Sleep(200 * time.Millisecond) // unread: the ticker parks (after a 16-tick window at most)
 		synctest.Wait()
 		time.Sleep(20 * time.Second) // no timer runs while parked; expiry is exact again
 		if _, ok := a.Peek("k"); ok {
