@@ -75,7 +75,8 @@ func (e *Endpoint) Latency() time.Duration {
 // observe folds one latency sample into the peak EWMA (Finagle's
 // PeakEwma): a sample above the average replaces it, a lower one decays
 // toward it with weight exp(-elapsed/decay).
-func (e *Endpoint) observe(lat time.Duration, now int64, decay float64) {
+// invDecay is 1/decay in 1/ns.
+func (e *Endpoint) observe(lat time.Duration, now int64, invDecay float64) {
 	x := float64(lat)
 	prev := math.Float64frombits(e.ewma.Load())
 	last := e.ewmaStamp.Swap(now)
@@ -84,8 +85,8 @@ func (e *Endpoint) observe(lat time.Duration, now int64, decay float64) {
 	case prev == 0 || x > prev:
 		next = x
 	default:
-		w := expNeg(float64(now-last) / decay)
-		next = prev*w + x*(1-w)
+		w := expNeg(float64(now-last) * invDecay)
+		next = x + (prev-x)*w // prev·w + x·(1-w)
 	}
 	e.ewma.Store(math.Float64bits(next))
 }

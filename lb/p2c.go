@@ -115,16 +115,16 @@ func (p *ewmaPolicy) NewPicker(cfg PickerConfig) Picker {
 		inv[i] = 1 / w
 	}
 	return &ewmaPicker{eps: cfg.Endpoints, inv: inv, rand: cfg.Rand, penalty: float64(p.opts.Penalty),
-		now: &p.now, decay: float64(p.opts.Decay)}
+		now: &p.now, invDecay: 1 / float64(p.opts.Decay)}
 }
 
 type ewmaPicker struct {
-	eps     []*Endpoint
-	inv     []float64
-	rand    func() uint64
-	penalty float64
-	now     *atomic.Int64
-	decay   float64
+	eps      []*Endpoint
+	inv      []float64
+	rand     func() uint64
+	penalty  float64
+	now      *atomic.Int64
+	invDecay float64 // 1/decay in 1/ns
 }
 
 // cost is the endpoint's average latency, aged toward zero for the time it
@@ -134,7 +134,7 @@ func (p *ewmaPicker) cost(i int, now int64) float64 {
 	e := p.eps[i]
 	lat := math.Float64frombits(e.ewma.Load())
 	if idle := now - e.ewmaStamp.Load(); idle > 0 && lat != 0 {
-		lat *= expNeg(float64(idle) / p.decay)
+		lat *= expNeg(float64(idle) * p.invDecay)
 	}
 	n := float64(e.inflight.Load())
 	if lat == 0 && n != 0 {

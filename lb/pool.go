@@ -77,13 +77,13 @@ type PoolOptions struct {
 // membership or health, so they take no lock. Create pools with
 // [NewPool]; picks from a nil or empty pool return ErrNoBackend.
 type Pool[T any] struct {
-	opts    PoolOptions
-	policy  Policy
-	decayNs float64 // > 0 when the policy tracks latency
-	tracker latencyTracker
-	clock   func() int64 // nanoseconds for latency averages
-	met     *poolMetrics
-	mode    int // modeTracked when the policy or MaxInFlight reads in-flight counts
+	opts     PoolOptions
+	policy   Policy
+	invDecay float64 // 1/decay in 1/ns, > 0 when the policy tracks latency: a multiplication is cheaper than a division
+	tracker  latencyTracker
+	clock    func() int64 // nanoseconds for latency averages
+	met      *poolMetrics
+	mode     int // modeTracked when the policy or MaxInFlight reads in-flight counts
 
 	snap atomic.Pointer[snapshot[T]]
 
@@ -115,7 +115,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 		p.mode = modeTracked
 	}
 	if lt, ok := p.policy.(latencyTracker); ok {
-		p.decayNs, p.tracker = float64(lt.decay()), lt
+		p.invDecay, p.tracker = 1/float64(lt.decay()), lt
 	}
 	for i, z := range opts.Zones {
 		p.zoneRank[z] = i
@@ -318,9 +318,9 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 		e.inflight.Add(-1)
 	}
 	failed := p.isFailure(o)
-	if p.decayNs > 0 && o.Latency > 0 {
+	if p.invDecay > 0 && o.Latency > 0 {
 		now := p.clock()
-		e.observe(o.Latency, now, p.decayNs)
+		e.observe(o.Latency, now, p.invDecay)
 		p.tracker.observed(now)
 	}
 	if failed {
