@@ -303,6 +303,23 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 	for m := range e.dones {
 		e.dones[m] = func(o Outcome) { p.finish(e, o, m) }
 	}
+	if p.opts.IsFailure == nil && p.invDecay == 0 {
+		// Without latency tracking or telemetry, a success after a success
+		// only undoes what its pick counted: the common case skips finish.
+		e.dones[modeBare] = func(o Outcome) {
+			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
+				return
+			}
+			p.finish(e, o, modeBare)
+		}
+		e.dones[modeTracked] = func(o Outcome) {
+			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
+				e.inflight.Add(-1)
+				return
+			}
+			p.finish(e, o, modeTracked)
+		}
+	}
 	return e
 }
 
