@@ -33,8 +33,6 @@
 // # Stores
 //
 // [LRU] is the default for a reason: most workloads have temporal locality.
-// Its hits take no lock; from 16 entries up its order is approximate (hits
-// soon after an entry moved mark it for a second chance instead of moving it).
 // [TwoQueue] and [ARC] resist scans (a one-off report reading every row will
 // not flush the hot set); [LFU] keeps stable favourites; [FIFO] never
 // reorders on reads, so its readers share a lock. [Sharded] spreads any of

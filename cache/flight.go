@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime/debug"
 	"time"
+	"unsafe"
 )
 
 // flight is one load of one key, shared by every caller that missed it
@@ -38,12 +39,12 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 		switch {
 		case e.negative:
 			if now < e.expires {
-				a.c.hits.add()
+				a.c.hits.add(unsafe.Pointer(e))
 				var zero V
 				return zero, fmt.Errorf("cache: %w", a.notFound)
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
-			a.c.hits.add()
+			a.c.hits.add(unsafe.Pointer(e))
 			if _, started := a.start(ctx, key, load, false); started {
 				a.c.early.Add(1)
 			}

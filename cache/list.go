@@ -1,7 +1,5 @@
 package cache
 
-import "sync/atomic"
-
 // node is an element of an intrusive doubly linked ring; the zero ring head
 // is initialised lazily. Stores embed nothing else per entry.
 type node[K comparable, V any] struct {
@@ -9,8 +7,6 @@ type node[K comparable, V any] struct {
 	key        K
 	e          *Entry[V]
 	b          *bucket[K, V] // LFU only
-	stamp      atomic.Int64  // LRU only: the store's insert count when last moved
-	used       atomic.Bool   // LRU only: hit since then
 }
 
 // ring is a list with a sentinel: front is head.next, back is head.prev.

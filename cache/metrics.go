@@ -21,22 +21,16 @@ type counters struct {
 	misses, stale, evictions, early, rejected atomic.Int64
 }
 
-// striped is a counter spread over cache lines so that goroutines counting
-// on different cores do not bounce one line between them.
-type striped [64]struct { // 4 KiB: two goroutines share a stripe 1 time in 64
+// striped is a counter spread over cache lines so that cores counting hits
+// on different entries do not bounce one line between them.
+type striped [8]struct {
 	n atomic.Int64
 	_ [56]byte
 }
 
-// add counts one on the calling goroutine's stripe, picked by the address of
-// its stack (free, stable while the stack does not move, and distinct for
-// most pairs of goroutines). Picking by the counted entry's address instead
-// would send every core to every stripe.
-func (s *striped) add() {
-	var here byte
-	sp := uintptr(unsafe.Pointer(&here)) >> 11 // goroutine stacks are ≥ 2 KiB apart
-	s[(uint64(sp)*0x9e3779b97f4a7c15)>>58].n.Add(1)
-}
+// add counts one, on the stripe picked by the entry's address (free, and
+// distinct for the distinct keys parallel readers mostly hit).
+func (s *striped) add(p unsafe.Pointer) { s[(uintptr(p)>>6)&7].n.Add(1) }
 
 func (s *striped) load() int64 {
 	var t int64

@@ -198,29 +198,3 @@ func TestShardedOptionsErrors(t *testing.T) {
 		t.Fatalf("Len = %d, bound 3", s.Len())
 	}
 }
-
-// From 16 entries up, a hit soon after an entry's last move marks it instead
-// of moving it, and eviction gives a marked entry a second chance.
-func TestLRUSecondChance(t *testing.T) {
-	keys := "abcdefghijklmnop" // 16: the smallest approximate store, window 4
-	sets := func(ks string) []string {
-		var o []string
-		for _, k := range ks {
-			o = append(o, "+"+string(k))
-		}
-		return o
-	}
-	runScenarios(t, cache.NewLRU[string, int], 16, []scenario{
-		// a is hit right after its insert, so it is marked, not moved: exact
-		// LRU would evict it when q arrives, the second chance saves it and b goes.
-		{append(append([]string{"+a", "a"}, sets(keys[1:])...), "+q"), "acdq", "b"},
-		// a is hit 15 inserts after its own: it moves to the front as in exact LRU.
-		{append(append(sets(keys), "a"), "+q", "+r"), "adqr", "bc"},
-		// Once unmarked by its second chance, a ages like any entry.
-		{append(append(append([]string{"+a", "a"}, sets(keys[1:])...), "+q"), sets("rstuvwxyz0123456")...), "123456", "a"},
-	})
-	// Below 16 entries every hit moves its entry: exact LRU.
-	runScenarios(t, cache.NewLRU[string, int], 15, []scenario{
-		{append(append([]string{"+a", "a"}, sets(keys[1:15])...), "+q"), "bcoq", "a"},
-	})
-}
