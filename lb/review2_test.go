@@ -238,19 +238,7 @@ func TestClientLeavingBeforeHeadersIsNotABackendFailure(t *testing.T) {
 			if resp, err := front.Client().Do(req); err == nil {
 				resp.Body.Close()
 			}
-			for i := 0; ; i++ {
-				in := int64(0)
-				for _, e := range pool.Endpoints() {
-					in += e.InFlight()
-				}
-				if in == 0 {
-					break
-				}
-				if i > 5000 {
-					t.Fatal("request never finished")
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitIdle(t, pool)
 		}
 		if h, _ := pool.Healthy(); h != 2 {
 			t.Errorf("per-try %v: %d healthy: clients hanging up ejected a backend", perTry, h)

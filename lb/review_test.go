@@ -190,20 +190,7 @@ func TestClientLeavingMidBodyIsNotABackendFailure(t *testing.T) {
 		io.ReadFull(resp.Body, buf)
 		cancel()
 		resp.Body.Close()
-		// Wait for the proxy to finish the request.
-		for i := 0; ; i++ {
-			in := int64(0)
-			for _, e := range pool.Endpoints() {
-				in += e.InFlight()
-			}
-			if in == 0 {
-				break
-			}
-			if i > 5000 {
-				t.Fatal("request never finished")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitIdle(t, pool)
 	}
 	if h, _ := pool.Healthy(); h != 2 {
 		t.Errorf("%d healthy: clients hanging up ejected a backend", h)
@@ -332,5 +319,24 @@ func TestTelemetryFoundRecordingMidRequest(t *testing.T) {
 	during(lb.Outcome{})
 	if got := p.Endpoints()[0].InFlight(); got != 0 {
 		t.Errorf("InFlight = %d after both finished, want 0", got)
+	}
+}
+
+// waitIdle waits until no request is in flight on any backend of pool: the
+// proxy has finished with every request the test sent.
+func waitIdle[T any](t *testing.T, pool *lb.Pool[T]) {
+	t.Helper()
+	for i := 0; ; i++ {
+		in := int64(0)
+		for _, e := range pool.Endpoints() {
+			in += e.InFlight()
+		}
+		if in == 0 {
+			return
+		}
+		if i > 5000 {
+			t.Fatal("request never finished")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
