@@ -67,12 +67,10 @@ func (c countConn) Do(cmd string, args ...any) (any, error) {
 
 func (c countConn) Flush() error { c.n.Add(1); return c.Conn.Flush() }
 
-func benchLadder(b *testing.B, addr string, write bool) {
-	var rts atomic.Int64
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	defer client.Close()
-	client.AddHook(rtHook{&rts})
-	store, err := ladderredis.New(client, ladderredis.Options{Prefix: "bench:ladder:"})
+// ladderManager is a session manager with default options over a Redis
+// store whose keys live under prefix.
+func ladderManager(b *testing.B, client *redis.Client, prefix string) *session.Manager {
+	store, err := ladderredis.New(client, ladderredis.Options{Prefix: prefix})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,6 +78,15 @@ func benchLadder(b *testing.B, addr string, write bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return m
+}
+
+func benchLadder(b *testing.B, addr string, write bool) {
+	var rts atomic.Int64
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	client.AddHook(rtHook{&rts})
+	m := ladderManager(b, client, "bench:ladder:")
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := session.From(r.Context())
 		n, _ := session.Get[int](s, "n")
@@ -160,14 +167,7 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 	b.Run("ladder-redis", func(b *testing.B) {
 		client := redis.NewClient(&redis.Options{Addr: addr})
 		defer client.Close()
-		store, err := ladderredis.New(client, ladderredis.Options{Prefix: "bench:ladder-race:"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		m, err := session.New(store, session.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		m := ladderManager(b, client, "bench:ladder-race:")
 		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := session.From(r.Context())
 			k := r.URL.Query().Get("k")
