@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"go.opentelemetry.io/otel/metric"
 )
@@ -179,12 +178,12 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 		return 0, false
 	}
 	if e.expires == 0 && e.refreshAt == 0 {
-		a.c.hits.add(unsafe.Pointer(e))
+		a.c.hits.add()
 		return 0, true
 	}
 	now = a.now()
 	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && (a.opts.EarlyRefreshBeta == 0 || !a.xfetchDue(e, now)) {
-		a.c.hits.add(unsafe.Pointer(e))
+		a.c.hits.add()
 		return now, true
 	}
 	return now, false

@@ -33,10 +33,12 @@
 // # Stores
 //
 // [LRU] is the default for a reason: most workloads have temporal locality.
-// [TwoQueue] and [ARC] resist scans (a one-off report reading every row will
-// not flush the hot set); [LFU] keeps stable favourites; [FIFO] never
-// reorders on reads, so its readers share a lock. [Sharded] spreads any of
-// them over several locks for parallel readers. All are bounded by entry
+// Its hits take no lock and write nothing shared (recency is applied at
+// eviction, CLOCK-style), so readers on every core scale. [TwoQueue] and
+// [ARC] resist scans (a one-off report reading every row will not flush the
+// hot set); [LFU] keeps stable favourites; [FIFO] never reorders on reads.
+// Those four take a lock on every read; [Sharded] spreads any store over
+// several locks for parallel readers and writers. All are bounded by entry
 // count and optionally by total cost ([StoreOptions.MaxCost], with the cost
 // given per entry through [Meta]). bench/cmd/hitratio replays your own trace
 // against every store to choose.

@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime/debug"
 	"time"
-	"unsafe"
 )
 
 // flight is one load of one key, shared by every caller that missed it
@@ -39,12 +38,12 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 		switch {
 		case e.negative:
 			if now < e.expires {
-				a.c.hits.add(unsafe.Pointer(e))
+				a.c.hits.add()
 				var zero V
 				return zero, fmt.Errorf("cache: %w", a.notFound)
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
-			a.c.hits.add(unsafe.Pointer(e))
+			a.c.hits.add()
 			if _, started := a.start(ctx, key, load, false); started {
 				a.c.early.Add(1)
 			}

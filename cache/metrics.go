@@ -22,15 +22,27 @@ type counters struct {
 }
 
 // striped is a counter spread over cache lines so that cores counting hits
-// on different entries do not bounce one line between them.
-type striped [8]struct {
+// at once do not pass one line between them.
+type striped [stripes]struct {
 	n atomic.Int64
 	_ [56]byte
 }
 
-// add counts one, on the stripe picked by the entry's address (free, and
-// distinct for the distinct keys parallel readers mostly hit).
-func (s *striped) add(p unsafe.Pointer) { s[(uintptr(p)>>6)&7].n.Add(1) }
+const (
+	stripeBits = 5
+	stripes    = 1 << stripeBits // 2 KiB per cache
+)
+
+// add counts one on the calling goroutine's stripe. A goroutine is known by
+// where its stack lies (free to read, unlike a P or goroutine ID), so the
+// goroutines running at once on different cores almost always count on
+// different lines, whichever keys they hit; a stack that moves as it grows
+// just picks another stripe.
+func (s *striped) add() {
+	var here byte
+	p := uint64(uintptr(unsafe.Pointer(&here))) >> 11 // stacks are at least 2 KiB apart
+	s[(p*0x9e3779b97f4a7c15)>>(64-stripeBits)].n.Add(1)
+}
 
 func (s *striped) load() int64 {
 	var t int64

@@ -6,8 +6,9 @@ import (
 	"math/bits"
 )
 
-// Sharded spreads keys over several stores by hash so that parallel readers
-// do not serialise on one lock. Each shard enforces its own bound, so the
+// Sharded spreads keys over several stores by hash so that parallel writers,
+// and readers of stores whose reads lock (all but [LRU]), do not serialise
+// on one lock. Each shard enforces its own bound, so the
 // total is the sum of the shards' bounds and eviction is per shard
 // (approximately global for a well-mixed hash).
 // Build one with [NewSharded] or [NewShardedLRU]; the zero value is not usable.

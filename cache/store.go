@@ -35,6 +35,7 @@ type Entry[V any] struct {
 	delta     int64  // how long the load took, ns (XFetch's δ)
 	epoch     uint64 // Aside.Clear generation
 	negative  bool   // cached "not found"
+	ref       uint32 // LRU: hit since last considered for eviction (atomic)
 }
 
 // StoreOptions bounds a store beyond its entry count.

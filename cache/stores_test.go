@@ -98,6 +98,13 @@ func TestLRUEvictionOrder(t *testing.T) {
 	runScenarios(t, cache.NewLRU[string, int], 3, []scenario{
 		{ops("+a +b +c a +d"), "acd", "b"},        // b least recently used
 		{ops("+a +b +c a +d +c +e"), "cde", "ab"}, // re-setting c refreshes it
+		{ops("+a +b +c a b +d"), "abd", "c"},      // every used entry outlives the unused one
+		// Second chance: a and b were used, so both were passed over for c
+		// and went to the front in list order (a, b), losing their marks.
+		// Exact LRU would keep a here, used after b; CLOCK keeps b.
+		{ops("+a +b +c b a +d +e"), "bde", "ac"},
+		// Used again after its second chance, a outlives b.
+		{ops("+a +b +c a b +d a +e +f"), "aef", "bcd"},
 	})
 }
 

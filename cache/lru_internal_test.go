@@ -1,0 +1,117 @@
+package cache
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// checkLRU verifies that the lock-free index and the list hold the same
+// entries and that cost and count are within bounds.
+func checkLRU(t *testing.T, s *LRU[int, int]) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, cost := 0, int64(0)
+	s.index.Range(func(k, v any) bool {
+		n++
+		e, ok := s.l.Peek(k.(int))
+		if !ok || e != v.(*Entry[int]) {
+			t.Errorf("index has %v → %p, list has %p (%v)", k, v, e, ok)
+		}
+		return true
+	})
+	for _, e := range s.l.Values() {
+		cost += costOf(e)
+	}
+	if n != s.l.Len() {
+		t.Errorf("index holds %d keys, list %d", n, s.l.Len())
+	}
+	if s.l.Len() > s.size || (s.maxCost > 0 && s.cost > s.maxCost) || cost != s.cost {
+		t.Errorf("len %d (size %d), cost %d (counted %d, max %d)", s.l.Len(), s.size, s.cost, cost, s.maxCost)
+	}
+}
+
+// Hits run without the store's lock while Sets, Deletes and evictions
+// change it: under -race this proves the lock-free path is sound, and
+// afterwards the index and the list must still agree.
+func TestLRUConcurrentIndexMatchesList(t *testing.T) {
+	for _, opts := range []StoreOptions{{}, {MaxCost: 40}} {
+		s, err := NewLRU[int, int](32, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(g), 1))
+				for range 20_000 {
+					k := r.IntN(64)
+					switch r.IntN(10) {
+					case 0, 1:
+						s.Set(k, &Entry[int]{Value: k, Cost: int64(r.IntN(4))})
+					case 2:
+						s.Delete(k)
+					default:
+						if e, ok := s.Get(k); ok && e.Value != k {
+							t.Errorf("Get(%d) = %d", k, e.Value)
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		checkLRU(t, s)
+	}
+}
+
+// Against a model of CLOCK on a list (second chance), a seeded random
+// sequence of operations must evict exactly the same keys.
+func TestLRUMatchesSecondChanceModel(t *testing.T) {
+	const size = 8
+	s, _ := NewLRU[int, int](size, StoreOptions{})
+	type item struct {
+		k   int
+		ref bool
+	}
+	var model []item // oldest first
+	find := func(k int) int {
+		for i, it := range model {
+			if it.k == k {
+				return i
+			}
+		}
+		return -1
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for step := range 5000 {
+		k := r.IntN(20)
+		if r.IntN(3) == 0 {
+			s.Set(k, &Entry[int]{Value: k})
+			if i := find(k); i >= 0 {
+				model = append(model[:i], model[i+1:]...)
+			}
+			for len(model) >= size {
+				if model[0].ref {
+					model = append(model[1:], item{model[0].k, false})
+					continue
+				}
+				model = model[1:]
+			}
+			model = append(model, item{k, false})
+		} else {
+			_, ok := s.Get(k)
+			i := find(k)
+			if ok != (i >= 0) {
+				t.Fatalf("step %d: Get(%d) = %v, model %v", step, k, ok, i >= 0)
+			}
+			if i >= 0 {
+				model[i].ref = true
+			}
+		}
+	}
+	checkLRU(t, s)
+	if s.Len() != len(model) {
+		t.Fatalf("len %d, model %d", s.Len(), len(model))
+	}
+}
