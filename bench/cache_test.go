@@ -88,10 +88,9 @@ func BenchmarkParallelHit(b *testing.B) {
 	ctx := context.Background()
 	par := func(b *testing.B, get func(int)) {
 		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			i := rand.IntN(hitKeys)
-			for pb.Next() {
+		parallel(b, func(seed uint64, n int) {
+			i := int(seed % hitKeys)
+			for range n {
 				get(i & (hitKeys - 1))
 				i++
 			}
@@ -111,6 +110,11 @@ func BenchmarkParallelHit(b *testing.B) {
 			par(b, func(k int) { a.Get(ctx, k, loadInt) })
 		})
 	}
+	b.Run("ladder-lru", func(b *testing.B) {
+		s, _ := cache.NewLRU[int, int](4*hitKeys, cache.StoreOptions{})
+		a := newLadder(b, s, cache.Options{TTL: time.Hour})
+		par(b, func(k int) { a.Get(ctx, k, loadInt) })
+	})
 	b.Run("otter-sharded", func(b *testing.B) {
 		c := otter.Must(&otter.Options[int, int]{MaximumSize: 4 * hitKeys})
 		for i := range hitKeys {
@@ -208,6 +212,11 @@ func policies(b *testing.B, size int) map[string]func() policy {
 		"ladder-arc":  func() policy { return ladderPolicy(must(cache.NewARC[uint64, struct{}](size, cache.StoreOptions{}))) },
 		"ladder-lfu":  func() policy { return ladderPolicy(must(cache.NewLFU[uint64, struct{}](size, cache.StoreOptions{}))) },
 		"ladder-fifo": func() policy { return ladderPolicy(must(cache.NewFIFO[uint64, struct{}](size, cache.StoreOptions{}))) },
+		// Exact LRU, for reference beside ladder's CLOCK-approximated one.
+		"golang-lru-lru": func() policy {
+			c, _ := lru.New[uint64, struct{}](size)
+			return policy{get: func(k uint64) bool { _, ok := c.Get(k); return ok }, set: func(k uint64) { c.Add(k, struct{}{}) }}
+		},
 		"otter": func() policy {
 			o := otter.Must(&otter.Options[uint64, struct{}]{MaximumSize: size})
 			return policy{get: func(k uint64) bool { _, ok := o.GetIfPresent(k); return ok }, set: func(k uint64) { o.Set(k, struct{}{}) }}

@@ -76,8 +76,8 @@ func BenchmarkBreakerAllow(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
+		parallel(b, func(_ uint64, n int) {
+			for range n {
 				done, err := th.Allow(ctx)
 				if err != nil {
 					b.Error(err)

@@ -140,9 +140,9 @@ func BenchmarkPick(b *testing.B) {
 	for _, bb := range benches {
 		b.Run(bb.name+"-parallel", func(b *testing.B) {
 			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := 0
-				for pb.Next() {
+			parallel(b, func(seed uint64, n int) {
+				i := int(seed >> 1)
+				for range n {
 					bb.op(i)
 					i++
 				}

@@ -1,5 +1,6 @@
 // Command hitratio replays a request trace (or a Zipf stream) against every
-// ladder cache store and against otter and ristretto, at several sizes, and
+// ladder cache store and against golang-lru's exact LRU, otter and
+// ristretto, at several sizes, and
 // prints the hit ratios as a markdown table. Use it to pick a store for your
 // own access pattern before production does it for you:
 //
@@ -19,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/dgraph-io/ristretto/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ladder-go/ladder/cache"
 	"github.com/maypok86/otter/v2"
 )
@@ -125,7 +127,7 @@ func table(w workload) error {
 	return nil
 }
 
-var names = []string{"ladder-lru", "ladder-2q", "ladder-arc", "ladder-lfu", "ladder-fifo", "otter", "ristretto"}
+var names = []string{"ladder-lru", "ladder-2q", "ladder-arc", "ladder-lfu", "ladder-fifo", "golang-lru (exact LRU)", "otter", "ristretto"}
 
 type policy struct {
 	get func(uint64) bool
@@ -155,6 +157,15 @@ func build(name string, size int) (policy, func(), error) {
 		return store(cache.NewLFU[uint64, struct{}](size, o))
 	case "ladder-fifo":
 		return store(cache.NewFIFO[uint64, struct{}](size, o))
+	case "golang-lru (exact LRU)":
+		c, err := lru.New[uint64, struct{}](size)
+		if err != nil {
+			return policy{}, nil, err
+		}
+		return policy{
+			get: func(k uint64) bool { _, ok := c.Get(k); return ok },
+			set: func(k uint64) { c.Add(k, struct{}{}) },
+		}, func() {}, nil
 	case "otter":
 		c, err := otter.New(&otter.Options[uint64, struct{}]{MaximumSize: size})
 		if err != nil {
