@@ -16,14 +16,20 @@ type BatchLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K
 // Gets for the keys this call loads join it too. Keys that do not exist are
 // left out of the result. An error from the batch load fails the call.
 // GetMany serves fresh entries only: expired ones are reloaded in the batch
-// (no stale serving), and it starts no early refreshes.
+// (no stale serving), and it starts no early refreshes. A key given more
+// than once is looked up, counted and loaded once.
 func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
 	if load == nil {
 		return nil, ErrNilLoader
 	}
 	out := make(map[K]V, len(keys))
+	seen := make(map[K]struct{}, len(keys)) // a key repeated in keys is one lookup
 	var misses []K
 	for _, k := range keys {
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
 		e, ok := a.store.Get(k)
 		now, hit := a.fresh(e, ok)
 		if hit {

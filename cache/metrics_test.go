@@ -61,7 +61,7 @@ func TestMetrics(t *testing.T) {
 	a.Get(t.Context(), "a", src.load) // miss, load
 	a.Get(t.Context(), "a", src.load) // hit
 	a.Get(t.Context(), "b", src.load) // miss, load
-	a.Get(t.Context(), "c", src.load) // miss, load, evicts a
+	a.Get(t.Context(), "c", src.load) // miss, load, evicts b (a was used since: second chance)
 	a.Get(t.Context(), "x", func(context.Context, string) (int, error) { return 0, errors.New("boom") })
 	a.Get(t.Context(), "y", func(context.Context, string) (int, error) { panic("p") })
 	got := sums(t, reader)
@@ -114,4 +114,31 @@ func TestMetricsStaleAndEarly(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A key repeated in one GetMany is one lookup: one miss, one hit.
+func TestGetManyCountsEachKeyOnce(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	a, err := cache.New[string, int](nil, cache.Options{Name: "users", MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var loaded []string
+	load := func(_ context.Context, keys []string) (map[string]int, error) {
+		loaded = append(loaded, keys...)
+		return map[string]int{"k": 1}, nil
+	}
+	if _, err := a.GetMany(t.Context(), []string{"k", "k", "k"}, load); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetMany(t.Context(), []string{"k", "k"}, load); err != nil {
+		t.Fatal(err)
+	}
+	got := sums(t, reader)
+	if got["ladder.cache.misses"] != 1 || got["ladder.cache.hits"] != 1 || len(loaded) != 1 {
+		t.Errorf("misses %d, hits %d, keys loaded %v; want 1, 1, [k]", got["ladder.cache.misses"], got["ladder.cache.hits"], loaded)
+	}
 }
