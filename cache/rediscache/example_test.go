@@ -23,12 +23,18 @@ func Example() {
 	web2, _ := rediscache.New[string](rdb, nil, opts)
 	defer web2.Close()
 
+	ctx := context.Background()
+	for _, c := range []*rediscache.Cache[string]{web1, web2} {
+		if err := c.Ready(ctx); err != nil { // hearing each other's invalidations
+			panic(err)
+		}
+	}
+
 	queries := 0
 	load := func(ctx context.Context, id string) (string, error) {
 		queries++
 		return "profile of " + id, nil
 	}
-	ctx := context.Background()
 	v1, _ := web1.Get(ctx, "42", load) // miss everywhere: one query, stored in L1 and Redis
 	v2, _ := web2.Get(ctx, "42", load) // web2's L1 misses, Redis answers
 	fmt.Println(v1, "|", v2, "| queries:", queries)

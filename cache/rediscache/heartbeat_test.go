@@ -83,7 +83,7 @@ func TestHalfOpenSubscriptionIsReplaced(t *testing.T) {
 	t.Cleanup(func() { viaProxy.Close() })
 	a := newInstance(t, viaProxy, srv.Prefix, rediscache.Options{Heartbeat: 20 * time.Millisecond})
 	b := newInstance(t, direct, srv.Prefix, rediscache.Options{})
-	subscribed(t, direct, srv.Prefix+"invalidate", 2)
+	ready(t, a, b)
 	ctx := t.Context()
 	src := &db{rows: map[string]user{"k": {1, "v1"}}}
 	if _, err := a.Get(ctx, "k", src.load); err != nil {

@@ -12,6 +12,9 @@ import (
 // ErrInvalidOptions is wrapped by every configuration error.
 var ErrInvalidOptions = errors.New("rediscache: invalid options")
 
+// ErrClosed is returned by Ready after Close.
+var ErrClosed = errors.New("rediscache: closed")
+
 // ErrL2 is wrapped by the error Set and Delete return when Redis could not
 // be updated or told to invalidate (the local L1 change is made regardless).
 var ErrL2 = errors.New("rediscache: L2 unavailable")
@@ -44,6 +47,14 @@ type Options struct {
 	Tombstone time.Duration
 	// Codec encodes values for Redis; nil means JSON.
 	Codec Codec
+	// MaxValueSize is the largest encoded value written to Redis, in bytes;
+	// 0 means 512 MiB, Redis's own limit. A larger value stays in the L1 of
+	// the instance that has it: a loaded one is not written back, and Set
+	// keeps it locally, removes the key from Redis and from the other
+	// instances' L1s as a Delete does, and returns an error wrapping
+	// cache.ErrTooLarge. Big values block Redis's single thread while they
+	// are copied; a limit of a few hundred KiB is usual.
+	MaxValueSize int
 	// Heartbeat is how often an idle invalidation subscription is pinged; a
 	// subscription that stays silent for another Heartbeat after a ping
 	// (a half-open connection: a NAT or proxy dropped it, a server failed
@@ -59,6 +70,12 @@ func (o *Options) fill() error {
 		if d.v < 0 {
 			return fmt.Errorf("%w: %s %v: must be ≥ 0", ErrInvalidOptions, d.name, d.v)
 		}
+	}
+	if o.MaxValueSize < 0 {
+		return fmt.Errorf("%w: MaxValueSize %d: must be ≥ 0", ErrInvalidOptions, o.MaxValueSize)
+	}
+	if o.MaxValueSize == 0 {
+		o.MaxValueSize = 512 << 20
 	}
 	lt := o.L1.LoadTimeout
 	if lt <= 0 {

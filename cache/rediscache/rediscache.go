@@ -37,11 +37,17 @@ type Cache[V any] struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+	ready  chan struct{} // closed once the first subscription is confirmed
+	done   chan struct{} // closed by Close
 }
 
 // New returns a Cache keeping its L1 in store (nil: an LRU of 10 000
 // entries) over Redis through rdb, and starts the invalidation subscriber.
 // Close stops it and closes the L1; rdb stays open (it is the caller's).
+// New does not wait for Redis: until the subscription is confirmed (one
+// round trip) the instance cannot hear invalidations, so at confirmation it
+// clears whatever its L1 took in meanwhile (Redis still has it); [Cache.Ready]
+// waits for that moment.
 func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Options) (*Cache[V], error) {
 	if rdb == nil {
 		return nil, fmt.Errorf("%w: nil redis client", ErrInvalidOptions)
@@ -58,7 +64,7 @@ func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Op
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	c := &Cache[V]{l1: l1, rdb: rdb, opts: opts, id: hex.EncodeToString(b[:]), log: opts.L1.Logger}
+	c := &Cache[V]{l1: l1, rdb: rdb, opts: opts, id: hex.EncodeToString(b[:]), log: opts.L1.Logger, ready: make(chan struct{}), done: make(chan struct{})}
 	if err := c.m.init(opts.L1.MeterProvider, opts.L1.Name); err != nil {
 		l1.Close()
 		return nil, fmt.Errorf("rediscache: metrics: %w", err)
@@ -82,10 +88,26 @@ func contextTimeouts(rdb redis.UniversalClient) bool {
 	return true
 }
 
+// Ready waits until this instance hears other instances' invalidations
+// (its first subscription is confirmed). Call it during start-up, before
+// reporting the service ready, when a stale read right after start matters.
+// It returns ctx's error if ctx ends first, and ErrClosed after Close.
+func (c *Cache[V]) Ready(ctx context.Context) error {
+	select {
+	case <-c.ready:
+		return nil
+	case <-c.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close stops the subscriber and closes the L1. It is idempotent.
 func (c *Cache[V]) Close() error {
 	var err error
 	c.once.Do(func() {
+		close(c.done)
 		c.cancel()
 		c.psMu.Lock()
 		if c.ps != nil { // else the subscriber closes its own once it has one
@@ -198,6 +220,9 @@ func (c *Cache[V]) fillL2(ctx context.Context, key string, v V) {
 		c.log.Warn("rediscache: cannot encode value", "err", err)
 		return
 	}
+	if len(b) > c.opts.MaxValueSize { // L1 only
+		return
+	}
 	tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	if err := c.rdb.SetNX(tctx, c.opts.Prefix+key, b, c.opts.TTL).Err(); err != nil {
@@ -220,6 +245,10 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 		return fmt.Errorf("rediscache: encode: %w", err)
 	}
 	l1err := c.l1.Set(ctx, key, v, m) // too large for L1 may still suit Redis
+	if len(b) > c.opts.MaxValueSize { // too large for Redis: L1 here, nowhere else
+		tooLarge := fmt.Errorf("rediscache: set %q: encoded value of %d bytes > MaxValueSize %d, kept in this instance's L1 only: %w", key, len(b), c.opts.MaxValueSize, cache.ErrTooLarge)
+		return errors.Join(l1err, tooLarge, c.invalidateL2(ctx, key))
+	}
 	ttl := c.opts.TTL
 	if m.TTL > 0 {
 		ttl = m.TTL
@@ -244,6 +273,12 @@ func (c *Cache[V]) Set(ctx context.Context, key string, v V, m cache.Meta) error
 // local L1 is cleared regardless.
 func (c *Cache[V]) Delete(ctx context.Context, key string) error {
 	c.l1.Delete(ctx, key)
+	return c.invalidateL2(ctx, key)
+}
+
+// invalidateL2 leaves a tombstone for key in Redis and evicts it from every
+// other instance's L1.
+func (c *Cache[V]) invalidateL2(ctx context.Context, key string) error {
 	pipe := c.rdb.TxPipeline()
 	pipe.Set(ctx, c.opts.Prefix+key, tombstone, c.opts.Tombstone)
 	pipe.Publish(ctx, c.opts.Channel, c.id+"|"+key)

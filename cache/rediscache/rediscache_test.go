@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,13 +94,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("%s did not happen within 10s", what)
 }
 
-// subscribed waits until n subscribers listen on the prefix's channel.
-func subscribed(t *testing.T, rdb *redis.Client, channel string, n int64) {
+// ready waits until each instance hears invalidations (and has cleared
+// what its L1 took in before).
+func ready(t *testing.T, cs ...*rediscache.Cache[user]) {
 	t.Helper()
-	eventually(t, "subscription", func() bool {
-		m, err := rdb.PubSubNumSub(context.Background(), channel).Result()
-		return err == nil && m[channel] >= n
-	})
+	for _, c := range cs {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		err := c.Ready(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Ready: %v", err)
+		}
+	}
 }
 
 func TestTwoInstancesShareL2AndInvalidate(t *testing.T) {
@@ -111,7 +117,7 @@ func TestTwoInstancesShareL2AndInvalidate(t *testing.T) {
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{})
 	b := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{L1: cache.Options{MeterProvider: mp}})
-	subscribed(t, rdb, srv.Prefix+"invalidate", 2)
+	ready(t, a, b)
 	ctx := t.Context()
 
 	if u, err := a.Get(ctx, "u1", src.load); err != nil || u.Name != "ann" {
@@ -250,7 +256,7 @@ func TestBadOptions(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
 	for _, o := range []rediscache.Options{
-		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1},
+		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1}, {MaxValueSize: -1},
 		{Timeout: time.Second, L1: cache.Options{LoadTimeout: time.Second}},
 		{Tombstone: time.Second, L1: cache.Options{LoadTimeout: 2 * time.Second}},
 		{Tombstone: 5 * time.Second}, // below the default LoadTimeout of 10 s
@@ -275,7 +281,7 @@ func TestResubscribeClearsL1(t *testing.T) {
 	t.Cleanup(func() { viaProxy.Close() })
 	a := newInstance(t, viaProxy, srv.Prefix, rediscache.Options{Backoff: 10 * time.Millisecond})
 	b := newInstance(t, direct, srv.Prefix, rediscache.Options{})
-	subscribed(t, direct, srv.Prefix+"invalidate", 2)
+	ready(t, a, b)
 	ctx := t.Context()
 	src := &db{rows: map[string]user{"k": {1, "v1"}}}
 	a.Get(ctx, "k", src.load)
@@ -316,5 +322,63 @@ func TestL1HitAllocatesNothing(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { c.Get(t.Context(), "k", load) }); n != 0 {
 		t.Fatalf("an L1 hit allocates %v times", n)
+	}
+}
+
+// An instance whose subscription is not yet confirmed cannot hear
+// invalidations; whatever it put in L1 meanwhile must be dropped once the
+// subscription is up, or a Delete published in that window is lost for good.
+func TestInvalidationBeforeFirstSubscriptionIsNotLost(t *testing.T) {
+	srv := testenv.Redis(t)
+	rdb := srv.Client(t)
+	src := &db{rows: map[string]user{"u1": {1, "ann"}}}
+	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{})
+	ready(t, a)
+
+	// b's connections wait for gate: its subscription cannot start, and its
+	// reads of L2 time out (so it loads from src).
+	gate := make(chan struct{})
+	var d net.Dialer
+	bc := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, MaxRetries: -1,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return d.DialContext(ctx, network, addr)
+		}})
+	t.Cleanup(func() { bc.Close() })
+	b := newInstance(t, bc, srv.Prefix, rediscache.Options{Timeout: 50 * time.Millisecond, Backoff: time.Millisecond})
+	ctx := t.Context()
+	if u, err := b.Get(ctx, "u1", src.load); err != nil || u.Name != "ann" {
+		t.Fatalf("b.Get = %v, %v", u, err)
+	}
+	src.put("u1", user{1, "anne"})
+	if err := a.Delete(ctx, "u1"); err != nil { // b cannot hear this
+		t.Fatal(err)
+	}
+	close(gate)
+	ready(t, a, b)
+	eventually(t, "b's L1 dropping what it loaded before subscribing", func() bool { _, ok := b.L1().Peek("u1"); return !ok })
+	if u, err := b.Get(ctx, "u1", src.load); err != nil || u.Name != "anne" {
+		t.Fatalf("b.Get after the invalidation = %v, %v; want anne", u, err)
+	}
+}
+
+// Ready waits for the subscription: it times out while Redis is away and
+// reports ErrClosed after Close.
+func TestReadyWithoutRedis(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer rdb.Close()
+	c := newInstance(t, rdb, "ready:", rediscache.Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Ready(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ready with Redis away = %v, want DeadlineExceeded", err)
+	}
+	c.Close()
+	if err := c.Ready(t.Context()); !errors.Is(err, rediscache.ErrClosed) {
+		t.Fatalf("Ready after Close = %v, want ErrClosed", err)
 	}
 }

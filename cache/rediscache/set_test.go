@@ -20,7 +20,7 @@ func TestSetNegativeTTLCachesNowhere(t *testing.T) {
 	rdb := srv.Client(t)
 	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{})
 	b := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{})
-	subscribed(t, rdb, srv.Prefix+"invalidate", 2)
+	ready(t, a, b)
 	ctx := t.Context()
 	if err := a.Set(ctx, "k", user{1, "cached"}, cache.Meta{}); err != nil {
 		t.Fatal(err)
@@ -57,7 +57,9 @@ func (f failing) Marshal(v any) ([]byte, error) {
 // instance would serve a value no other instance ever sees.
 func TestSetEncodeErrorChangesNothing(t *testing.T) {
 	srv := testenv.Redis(t)
-	a := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{Codec: failing{}})
+	rdb := srv.Client(t)
+	a := newInstance(t, rdb, srv.Prefix, rediscache.Options{Codec: failing{}})
+	ready(t, a)
 	ctx := t.Context()
 	if err := a.Set(ctx, "k", user{1, "old"}, cache.Meta{}); err != nil {
 		t.Fatal(err)
@@ -166,5 +168,50 @@ func TestErrL2WrapsTheCause(t *testing.T) {
 	}
 	if err := a.Set(t.Context(), "k", user{}, cache.Meta{}); !errors.Is(err, rediscache.ErrL2) || !errors.As(err, &ne) {
 		t.Fatalf("Set against a refused port: err = %v; want ErrL2 wrapping the net.Error", err)
+	}
+}
+
+// A value over MaxValueSize never reaches Redis. Set keeps it in the local
+// L1, removes the older value from Redis and every L1, and says so; a
+// loaded one is served but not written back.
+func TestValuesOverMaxValueSizeStayLocal(t *testing.T) {
+	srv := testenv.Redis(t)
+	rdb := srv.Client(t)
+	opts := rediscache.Options{MaxValueSize: 64}
+	a := newInstance(t, rdb, srv.Prefix, opts)
+	b := newInstance(t, srv.Client(t), srv.Prefix, opts)
+	ready(t, a, b)
+	ctx := t.Context()
+	if err := a.Set(ctx, "k", user{1, "small"}, cache.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	src := &db{rows: map[string]user{"k": {3, "db"}, "big": {4, string(make([]byte, 100))}}}
+	if u, _ := b.Get(ctx, "k", src.load); u.Name != "small" {
+		t.Fatalf("b.Get = %v, want small from L2", u)
+	}
+	huge := user{2, "a name long enough to encode to more than sixty-four bytes of JSON"}
+	err := a.Set(ctx, "k", huge, cache.Meta{})
+	if !errors.Is(err, cache.ErrTooLarge) || errors.Is(err, rediscache.ErrL2) {
+		t.Fatalf("Set of a huge value: err = %v, want ErrTooLarge and no ErrL2", err)
+	}
+	if u, ok := a.L1().Peek("k"); !ok || u != huge {
+		t.Fatalf("a's L1 = %v, %v; want the huge value kept locally", u, ok)
+	}
+	if raw, _ := rdb.Get(ctx, srv.Prefix+"k").Bytes(); string(raw) == `{"id":1,"name":"small"}` || len(raw) > 64 {
+		t.Fatalf("L2 holds %q after the huge Set", raw)
+	}
+	eventually(t, "b's L1 eviction", func() bool { _, ok := b.L1().Peek("k"); return !ok })
+	if u, _ := b.Get(ctx, "k", src.load); u.Name != "db" {
+		t.Fatalf("b.Get after the huge Set = %v, want the loader's value, not the old small one", u)
+	}
+
+	if u, err := a.Get(ctx, "big", src.load); err != nil || u.ID != 4 {
+		t.Fatalf("a.Get(big) = %v, %v", u, err)
+	}
+	if n, _ := rdb.Exists(ctx, srv.Prefix+"big").Result(); n != 0 {
+		t.Fatal("a loaded value over MaxValueSize was written back to Redis")
+	}
+	if _, err := b.Get(ctx, "k", src.load); err != nil {
+		t.Fatal(err) // L2 was never marked down by any of this
 	}
 }

@@ -18,6 +18,10 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 	if !c.resubscribe(ctx) { // if Redis is down, the loop below retries
 		return
 	}
+	// Entries loaded between New and the first confirmation missed any
+	// invalidation published meanwhile, so the first confirmation clears
+	// L1 too (it holds little yet); later ones follow a gap.
+	first := true
 	resync := false // the next subscription confirmation follows a gap
 	pinged := false // a ping is unanswered
 	backoff := 50 * time.Millisecond
@@ -58,11 +62,16 @@ func (c *Cache[V]) subscribe(ctx context.Context) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
-				if resync {
+				if resync || first {
 					c.l1.Clear()
+				}
+				if resync {
 					c.m.resyncs.Add(ctx, 1, c.m.attrs)
 				}
-				resync = true // any later confirmation is a resubscription
+				if first {
+					close(c.ready)
+				}
+				first, resync = false, true // any later confirmation is a resubscription
 			}
 		case *redis.Message:
 			from, key, ok := strings.Cut(m.Payload, "|")
