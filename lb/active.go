@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -73,25 +74,56 @@ func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 }
 
 // ProbeHTTP adds an HTTP probe of path on every backend of a URL pool to
-// prober, under the backend's name, and watches it. Backends added to the
-// pool later need their own prober.Add.
+// prober, under the backend's name, and watches it. It follows the pool:
+// a backend added by Update is probed from then on (unknown, so in
+// rotation, until its first result), one removed stops being probed, and
+// one whose URL changed is probed at the new URL. stop ends all of that
+// (the probes already added stay with prober). A backend with a nil URL
+// fails the call; one added later is logged and not probed.
 func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts health.HTTPProbeOptions) (stop func(), err error) {
-	s := pool.load()
-	if s == nil {
+	if pool.load() == nil {
 		return func() {}, nil
 	}
-	for i, e := range s.all {
-		if s.vals[i] == nil {
-			return nil, fmt.Errorf("lb: backend %q: nil URL: %w", e.name, ErrInvalidOptions)
+	probed := map[string]string{} // name → probe URL; only the hook touches it, under hookMu
+	off, err := pool.onMembers(func(names []string, vals []*url.URL) error {
+		var errs []error
+		keep := make(map[string]bool, len(names))
+		for i, name := range names {
+			keep[name] = true
+			if vals[i] == nil {
+				errs = append(errs, fmt.Errorf("lb: backend %q: nil URL: %w", name, ErrInvalidOptions))
+				continue
+			}
+			u := vals[i].JoinPath(path).String()
+			if probed[name] == u {
+				continue
+			}
+			probe, err := health.HTTPProbe(u, opts)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
+				continue
+			}
+			if _, had := probed[name]; had {
+				prober.Remove(name)
+				delete(probed, name)
+			}
+			if err := prober.Add(name, probe); err != nil {
+				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
+				continue
+			}
+			probed[name] = u
 		}
-		u := s.vals[i].JoinPath(path)
-		probe, err := health.HTTPProbe(u.String(), opts)
-		if err != nil {
-			return nil, fmt.Errorf("lb: backend %q: %w", e.name, err)
+		for name := range probed {
+			if !keep[name] {
+				prober.Remove(name)
+				delete(probed, name)
+			}
 		}
-		if err := prober.Add(e.name, probe); err != nil {
-			return nil, fmt.Errorf("lb: backend %q: %w", e.name, err)
-		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return pool.Watch(prober), nil
+	unwatch := pool.Watch(prober)
+	return func() { off(); unwatch() }, nil
 }

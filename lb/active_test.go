@@ -2,6 +2,7 @@ package lb_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -85,5 +86,65 @@ func TestProbeHTTP(t *testing.T) {
 		if v != bs[0].URL {
 			t.Fatalf("picked %v, want the healthy b0", v)
 		}
+	}
+}
+
+// ProbeHTTP follows Update: an added backend is probed (and taken out when
+// it fails), a removed one is no longer probed.
+func TestProbeHTTPFollowsUpdate(t *testing.T) {
+	bs := lbtest.Start(t, 3)
+	for _, b := range bs {
+		b.Handle(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" && b.Name == "b2" {
+				w.WriteHeader(503)
+			}
+		})
+	}
+	pool := lbtest.Pool(t, bs[:2], lb.PoolOptions{Logger: quiet, PanicThreshold: -1})
+	prober, err := health.NewProber(health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prober.Close()
+	stop, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	members := func(bs ...*lbtest.Backend) []lb.Backend[*url.URL] {
+		var out []lb.Backend[*url.URL]
+		for _, b := range bs {
+			out = append(out, lb.Backend[*url.URL]{Name: b.Name, Value: b.URL})
+		}
+		return out
+	}
+	if err := pool.Update(members(bs[0], bs[2])); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := prober.Status("b1"); ok {
+		t.Error("b1 is still probed after it left the pool")
+	}
+	for i := 0; ; i++ {
+		if h, n := pool.Healthy(); h == 1 && n == 2 {
+			break
+		}
+		if i == 2000 {
+			t.Fatal("b2, added by Update and failing its probe, never marked down")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 10 {
+		v, done, _ := pool.Pick()
+		done(lb.Outcome{})
+		if v != bs[0].URL {
+			t.Fatalf("picked %v, want b0", v)
+		}
+	}
+	stop()
+	if err := pool.Update(members(bs[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := prober.Status("b2"); !ok {
+		t.Error("after stop, Update still changed the prober's targets")
 	}
 }

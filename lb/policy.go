@@ -14,6 +14,10 @@ type Policy interface {
 }
 
 // Picker picks one endpoint of its snapshot. It must be safe for concurrent use.
+// If a custom policy's NewPicker or Pick panics, or Pick returns an index
+// out of range, the pool logs it and picks round robin among that
+// snapshot's endpoints instead: a bug in a policy degrades balancing, never
+// requests.
 type Picker interface {
 	// Pick returns an index into PickerConfig.Endpoints. key is the hash of
 	// the request's key when keyed is true (see [Pool.PickKey]).

@@ -56,7 +56,8 @@ type PoolOptions struct {
 	SlowStart SlowStartOptions
 	// IsFailure classifies outcomes for outlier ejection and error metrics.
 	// Nil means: an error other than a cancelled or expired context, or a
-	// status ≥ 500.
+	// status ≥ 500. If it panics, the outcome is classified by the default
+	// ([IsFailure]) and the panic logged once.
 	IsFailure func(Outcome) bool
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
@@ -77,13 +78,15 @@ type PoolOptions struct {
 // membership or health, so they take no lock. Create pools with
 // [NewPool]; picks from a nil or empty pool return ErrNoBackend.
 type Pool[T any] struct {
-	opts     PoolOptions
-	policy   Policy
-	invDecay float64 // 1/decay in 1/ns, > 0 when the policy tracks latency: a multiplication is cheaper than a division
-	tracker  latencyTracker
-	clock    func() int64 // nanoseconds for latency averages
-	met      *poolMetrics
-	mode     int // modeTracked when the policy or MaxInFlight reads in-flight counts
+	opts PoolOptions
+	// hookPanicked is set once IsFailure has panicked (logged once).
+	hookPanicked atomic.Bool
+	policy       Policy
+	invDecay     float64 // 1/decay in 1/ns, > 0 when the policy tracks latency: a multiplication is cheaper than a division
+	tracker      latencyTracker
+	clock        func() int64 // nanoseconds for latency averages
+	met          *poolMetrics
+	mode         int // modeTracked when the policy or MaxInFlight reads in-flight counts
 
 	snap atomic.Pointer[snapshot[T]]
 
@@ -95,6 +98,16 @@ type Pool[T any] struct {
 	closed   bool
 	watchers sync.WaitGroup
 	stops    []func()
+
+	// hookMu serialises membership changes with the member hooks (see
+	// onMembers), so hooks see every change once and in order.
+	hookMu sync.Mutex
+	hooks  []*memberHook[T]
+}
+
+// memberHook is told the members after every successful Update.
+type memberHook[T any] struct {
+	fn func(names []string, vals []T) error
 }
 
 // NewPool returns a pool of backends. It fails with ErrInvalidOptions on
@@ -232,6 +245,52 @@ func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 	if p == nil || p.policy == nil {
 		return fmt.Errorf("lb: Pool not created by NewPool: %w", ErrInvalidOptions)
 	}
+	p.hookMu.Lock()
+	defer p.hookMu.Unlock()
+	if err := p.updateLocked(backends, initial); err != nil {
+		return err
+	}
+	if len(p.hooks) > 0 {
+		names, vals := p.membersNow()
+		for _, h := range p.hooks {
+			if err := h.fn(names, vals); err != nil {
+				p.opts.Logger.Error("lb: applying the new members", "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// onMembers calls fn with the current members, then again after every
+// successful Update, serialised with Updates, until off is called. If the
+// first call fails, fn is not registered and its error is returned.
+func (p *Pool[T]) onMembers(fn func(names []string, vals []T) error) (off func(), err error) {
+	p.hookMu.Lock()
+	defer p.hookMu.Unlock()
+	if err := fn(p.membersNow()); err != nil {
+		return nil, err
+	}
+	h := &memberHook[T]{fn: fn}
+	p.hooks = append(p.hooks, h)
+	return func() {
+		p.hookMu.Lock()
+		defer p.hookMu.Unlock()
+		p.hooks = slices.DeleteFunc(p.hooks, func(x *memberHook[T]) bool { return x == h })
+	}, nil
+}
+
+// membersNow returns the members' names and values in order.
+func (p *Pool[T]) membersNow() ([]string, []T) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := make([]string, len(p.members))
+	for i, e := range p.members {
+		names[i] = e.name
+	}
+	return names, slices.Clone(p.values)
+}
+
+func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 	now := p.opts.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -359,7 +418,7 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 func (p *Pool[T]) isFailure(o Outcome) bool {
 	switch {
 	case p.opts.IsFailure != nil:
-		return p.opts.IsFailure(o)
+		return p.hookFailure(o)
 	case o.Err == nil: // the common case, inlined
 		return o.Status >= 500
 	}

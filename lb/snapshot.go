@@ -137,7 +137,7 @@ func (p *Pool[T]) rebuild(now time.Time) {
 			ws[k] = eps[k].weight * f
 		}
 		cfg := PickerConfig{Endpoints: eps, Weights: ws, Rand: p.opts.Rand, Now: p.opts.Now}
-		s.tiers = append(s.tiers, tier{pos: pos, picker: p.policy.NewPicker(cfg)})
+		s.tiers = append(s.tiers, tier{pos: pos, picker: p.newPicker(cfg)})
 		shares = append(shares, float64(len(pos))/float64(total))
 	}
 	s.cum = spill(shares, p.opts.Overprovisioning, s.panic)
