@@ -16,9 +16,11 @@ import (
 const (
 	DefaultCookieName  = "session"
 	DefaultIdleTimeout = 30 * time.Minute
-	DefaultLifetime    = 12 * time.Hour
-	DefaultGrace       = time.Minute
-	DefaultMaxSize     = 64 << 10
+	// DefaultCommitTimeout bounds a commit when Options.StoreTimeout is 0.
+	DefaultCommitTimeout = 10 * time.Second
+	DefaultLifetime      = 12 * time.Hour
+	DefaultGrace         = time.Minute
+	DefaultMaxSize       = 64 << 10
 )
 
 // Options configure a Manager. The zero value is right for most HTTPS services.
@@ -43,6 +45,9 @@ type Options struct {
 	TouchInterval time.Duration
 	// StoreTimeout bounds each store call, so that a hung store fails requests fast
 	// instead of holding them; 0 means no bound beyond the request's context.
+	// Commits run detached from the request's cancellation (a client that
+	// disconnects must not lose what its handler changed), under StoreTimeout
+	// or, if it is 0, DefaultCommitTimeout.
 	StoreTimeout time.Duration
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
 	Grace time.Duration

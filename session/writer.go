@@ -2,6 +2,7 @@ package session
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -71,7 +72,9 @@ func (w *writer) before() bool {
 	s.mu.Lock()
 	err := s.err
 	if err == nil {
-		err = s.commit(w.r.Context())
+		ctx, cancel := w.commitCtx()
+		err = s.commit(ctx)
+		cancel()
 	}
 	s.headersSent = true
 	if err == nil || errors.Is(err, ErrNotFound) {
@@ -90,6 +93,17 @@ func (w *writer) before() bool {
 		return false
 	}
 	return true
+}
+
+// commitCtx is what a commit runs under: the request's values without its
+// cancellation, since a client that went away must not lose the change its
+// handler made, bounded by StoreTimeout (DefaultCommitTimeout if 0).
+func (w *writer) commitCtx() (context.Context, context.CancelFunc) {
+	d := w.s.m.opts.StoreTimeout
+	if d <= 0 {
+		d = DefaultCommitTimeout
+	}
+	return context.WithTimeout(context.WithoutCancel(w.r.Context()), d)
 }
 
 // setCookie adds the Set-Cookie header if the identifier changed; s.mu is held.
@@ -137,7 +151,9 @@ func (w *writer) finish() {
 			"session: values put after the response headers on a new session were dropped (no cookie can carry it)")
 		return
 	}
-	if err := s.commit(w.r.Context()); err != nil && !errors.Is(err, ErrNotFound) {
+	ctx, cancel := w.commitCtx()
+	defer cancel()
+	if err := s.commit(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		s.m.opts.Logger.ErrorContext(w.r.Context(), "session: commit after response failed", "error", err)
 	}
 }
