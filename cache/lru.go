@@ -70,12 +70,15 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// An older entry for key leaves the list now but stays in the index
+	// until the new one replaces it there, so hits never see key missing
+	// in between.
 	if old, had := s.l.Peek(key); had {
 		s.l.Remove(key)
-		s.index.Delete(key)
 		s.cost -= costOf(old)
 	}
 	if s.tooLarge(c) {
+		s.index.Delete(key)
 		return 0, fmt.Errorf("cache: LRU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
 	}
 	n := 0

@@ -115,3 +115,31 @@ func TestLRUMatchesSecondChanceModel(t *testing.T) {
 		t.Fatalf("len %d, model %d", s.Len(), len(model))
 	}
 }
+
+// Overwriting a key never makes it miss: readers see the old entry or the
+// new one.
+func TestLRUOverwriteNeverMisses(t *testing.T) {
+	s, _ := NewLRU[int, int](4, StoreOptions{})
+	s.Set(1, &Entry[int]{Value: 0})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.Set(1, &Entry[int]{Value: i})
+		}
+	})
+	for range 100_000 {
+		if _, ok := s.Get(1); !ok {
+			t.Error("Get missed a key being overwritten")
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	checkLRU(t, s)
+}
