@@ -25,7 +25,9 @@ import (
 // last hit. This is the approximation operating-system page caches and
 // PostgreSQL's buffer manager make. On the traces in bench/ its hit ratio
 // is at or slightly above exact LRU's (bench/RESULTS.md), and it
-// turns a hit into a map read.
+// turns a hit into a map read. The price is memory: the index holds each
+// key a second time, about 110 bytes per entry beyond simplelru's own ~100
+// (int keys on amd64, values not counted).
 //
 // Build one with [NewLRU]; the zero value is not usable.
 type LRU[K comparable, V any] struct {
