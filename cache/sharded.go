@@ -14,6 +14,7 @@ import (
 // Build one with [NewSharded] or [NewShardedLRU]; the zero value is not usable.
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
+	lrus   []*LRU[K, V] // the same shards when all are LRUs: hits skip the interface call
 	shift  uint // 64 − log2(len(shards))
 	seed   maphash.Seed
 	hash   func(K) uint64
@@ -50,6 +51,12 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 			return nil, invalid("Sharded: shard %d: newShard returned nil", i)
 		}
 		s.shards[i] = st
+		if l, ok := st.(*LRU[K, V]); ok && len(s.lrus) == i {
+			s.lrus = append(s.lrus, l)
+		}
+	}
+	if len(s.lrus) != n {
+		s.lrus = nil
 	}
 	return s, nil
 }
@@ -86,18 +93,26 @@ func share(total int64, i, n int) int {
 	return int(q)
 }
 
-func (s *Sharded[K, V]) shard(key K) Store[K, V] {
+// index is key's shard.
+func (s *Sharded[K, V]) index(key K) uint64 {
 	var h uint64
 	if s.hash != nil {
 		h = s.hash(key)
 	} else {
 		h = maphash.Comparable(s.seed, key)
 	}
-	return s.shards[(h*0x9e3779b97f4a7c15)>>s.shift]
+	return (h * 0x9e3779b97f4a7c15) >> s.shift
 }
 
+func (s *Sharded[K, V]) shard(key K) Store[K, V] { return s.shards[s.index(key)] }
+
 // Get returns the entry for key from its shard.
-func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) { return s.shard(key).Get(key) }
+func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) {
+	if s.lrus != nil {
+		return s.lrus[s.index(key)].Get(key)
+	}
+	return s.shard(key).Get(key)
+}
 
 // Set stores e in key's shard.
 func (s *Sharded[K, V]) Set(key K, e *Entry[V]) (int, error) { return s.shard(key).Set(key, e) }
