@@ -71,20 +71,33 @@ func TestProbeHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
+	waitHealthy(t, pool, 1, 2, "b1 marked down")
+	onlyPicks(t, pool, bs[0].URL)
+}
+
+// waitHealthy polls until the pool has healthy of total members eligible
+// (probes run on real time), failing after 10 s.
+func waitHealthy(t *testing.T, pool *lb.Pool[*url.URL], healthy, total int, what string) {
+	t.Helper()
 	for i := 0; ; i++ {
-		if h, _ := pool.Healthy(); h == 1 {
-			break
+		if h, n := pool.Healthy(); h == healthy && n == total {
+			return
 		}
 		if i == 2000 {
-			t.Fatal("b1 never marked down")
+			t.Fatalf("%s did not happen", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// onlyPicks checks that ten picks all return want.
+func onlyPicks(t *testing.T, pool *lb.Pool[*url.URL], want *url.URL) {
+	t.Helper()
 	for range 10 {
 		v, done, _ := pool.Pick()
 		done(lb.Outcome{})
-		if v != bs[0].URL {
-			t.Fatalf("picked %v, want the healthy b0", v)
+		if v != want {
+			t.Fatalf("picked %v, want %v", v, want)
 		}
 	}
 }
@@ -124,22 +137,8 @@ func TestProbeHTTPFollowsUpdate(t *testing.T) {
 	if _, ok := prober.Status("b1"); ok {
 		t.Error("b1 is still probed after it left the pool")
 	}
-	for i := 0; ; i++ {
-		if h, n := pool.Healthy(); h == 1 && n == 2 {
-			break
-		}
-		if i == 2000 {
-			t.Fatal("b2, added by Update and failing its probe, never marked down")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	for range 10 {
-		v, done, _ := pool.Pick()
-		done(lb.Outcome{})
-		if v != bs[0].URL {
-			t.Fatalf("picked %v, want b0", v)
-		}
-	}
+	waitHealthy(t, pool, 1, 2, "b2, added by Update and failing its probe, marked down")
+	onlyPicks(t, pool, bs[0].URL)
 	stop()
 	if err := pool.Update(members(bs[0])); err != nil {
 		t.Fatal(err)
