@@ -93,6 +93,11 @@ func contextTimeouts(rdb redis.UniversalClient) bool {
 // reporting the service ready, when a stale read right after start matters.
 // It returns ctx's error if ctx ends first, and ErrClosed after Close.
 func (c *Cache[V]) Ready(ctx context.Context) error {
+	select { // closed first: a select picks at random among ready cases
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
 	select {
 	case <-c.ready:
 		return nil

@@ -382,3 +382,17 @@ func TestReadyWithoutRedis(t *testing.T) {
 		t.Fatalf("Ready after Close = %v, want ErrClosed", err)
 	}
 }
+
+// Once closed, an instance hears nothing more: Ready says so every time,
+// even though its subscription was confirmed before Close.
+func TestReadyAfterCloseOfAReadyInstance(t *testing.T) {
+	srv := testenv.Redis(t)
+	c := newInstance(t, srv.Client(t), srv.Prefix, rediscache.Options{})
+	ready(t, c)
+	c.Close()
+	for range 100 {
+		if err := c.Ready(t.Context()); !errors.Is(err, rediscache.ErrClosed) {
+			t.Fatalf("Ready after Close = %v, want ErrClosed", err)
+		}
+	}
+}
