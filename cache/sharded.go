@@ -15,7 +15,7 @@ import (
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
 	lrus   []*LRU[K, V] // the same shards when all are LRUs: hits skip the interface call
-	shift  uint // 64 − log2(len(shards))
+	shift  uint         // 64 − log2(len(shards))
 	seed   maphash.Seed
 	hash   func(K) uint64
 }
