@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -140,5 +141,48 @@ func TestGetManyCountsEachKeyOnce(t *testing.T) {
 	got := sums(t, reader)
 	if got["ladder.cache.misses"] != 1 || got["ladder.cache.hits"] != 1 || len(loaded) != 1 {
 		t.Errorf("misses %d, hits %d, keys loaded %v; want 1, 1, [k]", got["ladder.cache.misses"], got["ladder.cache.hits"], loaded)
+	}
+}
+
+// Hits are counted on stripes picked by the calling goroutine's stack; the
+// total is exact however many goroutines count at once, and whether or not
+// their stacks move (grow) while they do.
+func TestHitsCountExactlyUnderConcurrency(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	a, err := cache.New[string, int](nil, cache.Options{Name: "users", MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	keys := []string{"a", "b", "c", "d"}
+	for i, k := range keys {
+		a.Set(t.Context(), k, i, cache.Meta{})
+	}
+	const goroutines, gets = 16, 2000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			var get func(depth, i int)
+			get = func(depth, i int) { // deeper and deeper: stacks grow and move
+				if depth > 0 {
+					var pad [128]byte
+					_ = pad
+					get(depth-1, i)
+					return
+				}
+				if _, ok := a.Lookup(keys[i%len(keys)]); !ok {
+					t.Error("Lookup missed a stored key")
+				}
+			}
+			for i := range gets {
+				get((g*gets+i)%64, i)
+			}
+		})
+	}
+	wg.Wait()
+	if got := sums(t, reader)["ladder.cache.hits"]; got != goroutines*gets {
+		t.Errorf("hits = %d, want %d", got, goroutines*gets)
 	}
 }
