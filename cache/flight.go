@@ -176,7 +176,9 @@ func (a *Aside[K, V]) holdOff(key K, now int64) {
 	if !ok || old.negative || old.epoch != a.epoch.Load() {
 		return
 	}
-	e := *old
+	// Field by field, not *old: lock-free LRU hits write old.ref meanwhile.
+	e := Entry[V]{Value: old.Value, Cost: old.Cost, expires: old.expires, refreshAt: old.refreshAt,
+		delta: old.delta, epoch: old.epoch, negative: old.negative}
 	if old.expires != 0 && now >= old.expires {
 		if a.opts.StaleWhileRevalidate == 0 && a.opts.StaleIfError == 0 {
 			return

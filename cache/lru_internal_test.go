@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 )
 
 // checkLRU verifies that the lock-free index and the list hold the same
@@ -142,4 +143,37 @@ func TestLRUOverwriteNeverMisses(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	checkLRU(t, s)
+}
+
+// LRU hits mark entries without a lock, so nothing may read a stored entry
+// whole (a struct copy reads ref plainly): holdOff, which rebuilds an entry
+// after a failed refresh, races a first hit on it otherwise. Under -race a
+// few thousand rounds catch it.
+func TestHoldOffDoesNotRaceLockFreeHits(t *testing.T) {
+	s, err := NewLRU[int, int](4, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New[int, int](s, Options{TTL: time.Hour, RefreshAfter: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for i := range 20_000 {
+		s.Set(1, &Entry[int]{Value: i, refreshAt: 1, expires: 1 << 62}) // unmarked, due for refresh
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() { <-start; s.Get(1) })
+		wg.Go(func() {
+			<-start
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.holdOff(1, 0)
+		})
+		close(start)
+		wg.Wait()
+		if e, ok := s.Get(1); !ok || e.Value != i || e.expires != 1<<62 {
+			t.Fatalf("after holdOff: %+v, %v", e, ok)
+		}
+	}
 }

@@ -35,7 +35,7 @@ type Entry[V any] struct {
 	delta     int64  // how long the load took, ns (XFetch's δ)
 	epoch     uint64 // Aside.Clear generation
 	negative  bool   // cached "not found"
-	ref       uint32 // LRU: hit since last considered for eviction (atomic)
+	ref       uint32 // LRU: hit since last considered for eviction (atomic; so never copy a stored Entry)
 }
 
 // StoreOptions bounds a store beyond its entry count.
