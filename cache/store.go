@@ -10,7 +10,7 @@ import "math"
 type Store[K comparable, V any] interface {
 	// Get returns the entry for key, marking it used. Entries are immutable
 	// once stored: a store hands out the pointer it was given, and callers
-	// must not modify it (a new value is a new Set).
+	// must neither modify nor copy it (a new value is a new Set).
 	Get(key K) (*Entry[V], bool)
 	// Set stores e under key and returns how many other entries it evicted
 	// to make room. An entry whose cost exceeds the store's MaxCost is not
@@ -25,7 +25,12 @@ type Store[K comparable, V any] interface {
 
 // Entry is what a Store holds (by pointer, so a hit copies 8 bytes): the value, its cost, and freshness metadata
 // owned by the Aside (kept in the entry, so stores need no timers).
+//
+// A stored Entry must not be copied (go vet reports copies): stores mark it
+// used with atomic writes while other goroutines read it, so a plain copy
+// races with them. Build a new Entry instead.
 type Entry[V any] struct {
+	_     noCopy
 	Value V
 	// Cost counts against the store's MaxCost; values ≤ 0 count as 1.
 	Cost int64
@@ -37,6 +42,12 @@ type Entry[V any] struct {
 	negative  bool   // cached "not found"
 	ref       uint32 // LRU: hit since last considered for eviction (atomic; so never copy a stored Entry)
 }
+
+// noCopy makes go vet's copylocks check report copies of the struct holding it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
 
 // StoreOptions bounds a store beyond its entry count.
 type StoreOptions struct {
