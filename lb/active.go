@@ -78,8 +78,9 @@ func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 // a backend added by Update is probed from then on (unknown, so in
 // rotation, until its first result), one removed stops being probed, and
 // one whose URL changed is probed at the new URL. stop ends all of that
-// (the probes already added stay with prober). A backend with a nil URL
-// fails the call; one added later is logged and not probed.
+// (the probes already added stay with prober). A backend with a nil or
+// unusable URL fails the call, which then adds no probe; one that gets
+// such a URL later is logged and no longer probed.
 func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts health.HTTPProbeOptions) (stop func(), err error) {
 	if pool.load() == nil {
 		return func() {}, nil
@@ -90,24 +91,18 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 		keep := make(map[string]bool, len(names))
 		for i, name := range names {
 			keep[name] = true
-			if vals[i] == nil {
-				errs = append(errs, fmt.Errorf("lb: backend %q: nil URL: %w", name, ErrInvalidOptions))
+			u, probe, err := httpProbeFor(vals[i], path, opts)
+			if err == nil && probed[name] == u {
 				continue
 			}
-			u := vals[i].JoinPath(path).String()
-			if probed[name] == u {
-				continue
-			}
-			probe, err := health.HTTPProbe(u, opts)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
-				continue
-			}
-			if _, had := probed[name]; had {
+			if _, had := probed[name]; had { // its URL changed: the old probe must not judge it
 				prober.Remove(name)
 				delete(probed, name)
 			}
-			if err := prober.Add(name, probe); err != nil {
+			if err == nil {
+				err = prober.Add(name, probe)
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
 				continue
 			}
@@ -122,8 +117,21 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 		return errors.Join(errs...)
 	})
 	if err != nil {
+		for name := range probed { // leave prober as it was, so a corrected call can succeed
+			prober.Remove(name)
+		}
 		return nil, err
 	}
 	unwatch := pool.Watch(prober)
 	return func() { off(); unwatch() }, nil
+}
+
+// httpProbeFor is the probe of path on backend u, and its URL.
+func httpProbeFor(u *url.URL, path string, opts health.HTTPProbeOptions) (string, health.Probe, error) {
+	if u == nil {
+		return "", nil, fmt.Errorf("nil URL: %w", ErrInvalidOptions)
+	}
+	s := u.JoinPath(path).String()
+	probe, err := health.HTTPProbe(s, opts)
+	return s, probe, err
 }

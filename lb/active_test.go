@@ -1,6 +1,7 @@
 package lb_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -145,5 +146,45 @@ func TestProbeHTTPFollowsUpdate(t *testing.T) {
 	}
 	if _, ok := prober.Status("b2"); !ok {
 		t.Error("after stop, Update still changed the prober's targets")
+	}
+}
+
+// A failed ProbeHTTP leaves the prober as it was, so a corrected call
+// succeeds; a backend whose URL becomes unusable stops being probed at its
+// old URL.
+func TestProbeHTTPFailureAndBadURLLater(t *testing.T) {
+	good, _ := url.Parse("http://127.0.0.1:1")
+	pool, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "a", Value: good}, {Name: "b"}}, lb.PoolOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	prober, err := health.NewProber(health.ProberOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prober.Close()
+	if _, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{}); !errors.Is(err, lb.ErrInvalidOptions) {
+		t.Fatalf("nil URL: err = %v", err)
+	}
+	if _, ok := prober.Status("a"); ok {
+		t.Fatal("a failed ProbeHTTP left a probe behind")
+	}
+	if err := pool.Update([]lb.Backend[*url.URL]{{Name: "a", Value: good}, {Name: "b", Value: good}}); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{})
+	if err != nil {
+		t.Fatalf("ProbeHTTP after the fix: %v", err)
+	}
+	defer stop()
+	if err := pool.Update([]lb.Backend[*url.URL]{{Name: "a", Value: good}, {Name: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := prober.Status("b"); ok {
+		t.Error("b is still probed at its old URL after its URL became nil")
+	}
+	if _, ok := prober.Status("a"); !ok {
+		t.Error("a is no longer probed")
 	}
 }

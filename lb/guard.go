@@ -18,14 +18,14 @@ func builtin(pol Policy) bool {
 
 // newPicker builds the picker for one tier. A user policy is guarded: if
 // its NewPicker or Pick panics, returns nil or an index out of range, the
-// pick falls back to round robin and the failure is logged once per
-// picker, so a bug in a custom policy degrades balancing instead of failing
+// pick falls back to round robin and the first failure is logged (once per
+// pool, however often it rebuilds its pickers), so a bug in a custom policy degrades balancing instead of failing
 // requests or crashing the process.
 func (p *Pool[T]) newPicker(cfg PickerConfig) Picker {
 	if builtin(p.policy) {
 		return p.policy.NewPicker(cfg)
 	}
-	g := &guardedPicker{n: len(cfg.Endpoints), log: p.opts.Logger}
+	g := &guardedPicker{n: len(cfg.Endpoints), log: p.opts.Logger, reported: &p.policyFailed}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -45,7 +45,7 @@ type guardedPicker struct {
 	n        int
 	log      *slog.Logger
 	next     atomic.Uint64 // the round-robin fallback
-	reported atomic.Bool
+	reported *atomic.Bool  // the pool's: set once a failure has been logged
 }
 
 func (g *guardedPicker) Pick(key uint64, keyed bool) int {
@@ -74,7 +74,7 @@ func (g *guardedPicker) try(key uint64, keyed bool) (i int, reason string) {
 
 func (g *guardedPicker) report(reason string) {
 	if !g.reported.Swap(true) {
-		g.log.Error("lb: custom policy failed; picking round robin until the pool changes", "reason", reason)
+		g.log.Error("lb: custom policy failed; picking round robin wherever it fails (logged once)", "reason", reason)
 	}
 }
 

@@ -65,6 +65,16 @@ func TestBrokenCustomPolicyFallsBackToRoundRobin(t *testing.T) {
 			if seen["a"] != 10 || seen["b"] != 10 || seen["c"] != 10 {
 				t.Errorf("picks %v, want round robin", seen)
 			}
+			// Rebuilding the pickers (every membership or health change)
+			// does not log the same failure again.
+			for _, down := range []bool{true, false, true, false} {
+				p.SetDown("b", down)
+				_, done, err := p.Pick()
+				if err != nil {
+					t.Fatal(err)
+				}
+				done(lb.Outcome{})
+			}
 			if n := strings.Count(logs.String(), "custom policy failed"); n != 1 {
 				t.Errorf("logged %d times, want once:\n%s", n, logs.String())
 			}

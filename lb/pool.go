@@ -79,14 +79,15 @@ type PoolOptions struct {
 // [NewPool]; picks from a nil or empty pool return ErrNoBackend.
 type Pool[T any] struct {
 	opts PoolOptions
-	// hookPanicked is set once IsFailure has panicked (logged once).
-	hookPanicked atomic.Bool
-	policy       Policy
-	invDecay     float64 // 1/decay in 1/ns, > 0 when the policy tracks latency: a multiplication is cheaper than a division
-	tracker      latencyTracker
-	clock        func() int64 // nanoseconds for latency averages
-	met          *poolMetrics
-	mode         int // modeTracked when the policy or MaxInFlight reads in-flight counts
+	// hookPanicked is set once IsFailure has panicked, policyFailed once a
+	// custom policy has failed (each logged once).
+	hookPanicked, policyFailed atomic.Bool
+	policy                     Policy
+	invDecay                   float64 // 1/decay in 1/ns, > 0 when the policy tracks latency: a multiplication is cheaper than a division
+	tracker                    latencyTracker
+	clock                      func() int64 // nanoseconds for latency averages
+	met                        *poolMetrics
+	mode                       int // modeTracked when the policy or MaxInFlight reads in-flight counts
 
 	snap atomic.Pointer[snapshot[T]]
 
