@@ -10,7 +10,11 @@
 //
 // Redis is an optimisation, never a dependency: when it is unreachable, reads
 // degrade to L1 plus the loader (never to errors), and L2 is skipped for a
-// short back-off instead of paying a timeout on every miss.
+// short back-off instead of paying a timeout on every miss. An instance
+// hears invalidations once its subscription is confirmed ([Cache.Ready]
+// waits for that; whatever L1 took in before is dropped then), and after a
+// lost subscription it clears L1, since invalidations sent meanwhile are
+// gone. Values over [Options.MaxValueSize] never go to Redis.
 //
 // The client is a redis.UniversalClient, so a single server, Sentinel or
 // Redis Cluster all work. In a cluster, PUBLISH reaches every node's
