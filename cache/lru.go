@@ -36,7 +36,8 @@ type LRU[K comparable, V any] struct {
 	l  *simplelru.LRU[K, *Entry[V]]
 	bound
 	_     [64]byte
-	index sync.Map // K → *Entry[V]: the same entries as l, for lock-free hits
+	idx   *sync.Map // K → *Entry[V]: the same entries as l, for lock-free hits; &index, or shared by a Sharded's LRUs
+	index sync.Map
 }
 
 var _ Store[string, int] = (*LRU[string, int])(nil)
@@ -46,17 +47,31 @@ func NewLRU[K comparable, V any](size int, opts StoreOptions) (*LRU[K, V], error
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
+	return newLRU[K, V](size, opts, nil)
+}
+
+// newLRU builds an LRU whose index is idx, or its own if idx is nil. LRUs
+// may share one index when each key belongs to exactly one of them (the
+// shards of [NewShardedLRU]): a hit then needs no shard lookup.
+func newLRU[K comparable, V any](size int, opts StoreOptions, idx *sync.Map) (*LRU[K, V], error) {
 	// One slot of headroom: Set evicts by our bound, never by simplelru's.
 	l, err := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	if err != nil {
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
-	return &LRU[K, V]{l: l, bound: bound{size: size, maxCost: opts.MaxCost}}, nil
+	s := &LRU[K, V]{l: l, bound: bound{size: size, maxCost: opts.MaxCost}, idx: idx}
+	if s.idx == nil {
+		s.idx = &s.index
+	}
+	return s, nil
 }
 
 // Get returns the entry for key and marks it used.
-func (s *LRU[K, V]) Get(key K) (*Entry[V], bool) {
-	v, ok := s.index.Load(key)
+func (s *LRU[K, V]) Get(key K) (*Entry[V], bool) { return lruHit[K, V](s.idx, key) }
+
+// lruHit looks key up in an LRU index and marks its entry used.
+func lruHit[K comparable, V any](idx *sync.Map, key K) (*Entry[V], bool) {
+	v, ok := idx.Load(key)
 	if !ok {
 		return nil, false
 	}
@@ -80,7 +95,7 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		s.cost -= costOf(old)
 	}
 	if s.tooLarge(c) {
-		s.index.Delete(key)
+		s.idx.Delete(key)
 		return 0, fmt.Errorf("cache: LRU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
 	}
 	n := 0
@@ -99,12 +114,12 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 			continue
 		}
 		s.l.Remove(k)
-		s.index.Delete(k)
+		s.idx.Delete(k)
 		s.cost -= costOf(v)
 		n++
 	}
 	s.l.Add(key, e)
-	s.index.Store(key, e)
+	s.idx.Store(key, e)
 	s.cost += c
 	return n, nil
 }
@@ -116,7 +131,7 @@ func (s *LRU[K, V]) Delete(key K) bool {
 	v, ok := s.l.Peek(key)
 	if ok {
 		s.l.Remove(key)
-		s.index.Delete(key)
+		s.idx.Delete(key)
 		s.cost -= costOf(v)
 	}
 	return ok

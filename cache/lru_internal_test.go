@@ -14,7 +14,7 @@ func checkLRU(t *testing.T, s *LRU[int, int]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, cost := 0, int64(0)
-	s.index.Range(func(k, v any) bool {
+	s.idx.Range(func(k, v any) bool {
 		n++
 		e, ok := s.l.Peek(k.(int))
 		if !ok || e != v.(*Entry[int]) {
@@ -175,5 +175,59 @@ func TestHoldOffDoesNotRaceLockFreeHits(t *testing.T) {
 		if e, ok := s.Get(1); !ok || e.Value != i || e.expires != 1<<62 {
 			t.Fatalf("after holdOff: %+v, %v", e, ok)
 		}
+	}
+}
+
+// NewShardedLRU's shards share one index: under concurrent Sets, Deletes,
+// evictions and hits it must stay exactly the union of the shards' lists,
+// each key in the shard its hash picks.
+func TestShardedLRUSharedIndexMatchesShards(t *testing.T) {
+	s, err := NewShardedLRU[int, int](8, 64, StoreOptions{MaxCost: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 2))
+			for range 20_000 {
+				k := r.IntN(200)
+				switch r.IntN(10) {
+				case 0, 1, 2:
+					s.Set(k, &Entry[int]{Value: k, Cost: int64(r.IntN(3))})
+				case 3:
+					s.Delete(k)
+				default:
+					if e, ok := s.Get(k); ok && e.Value != k {
+						t.Errorf("Get(%d) = %d", k, e.Value)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	inLists := 0
+	for _, st := range s.shards {
+		l := st.(*LRU[int, int])
+		if l.idx != s.shared {
+			t.Fatal("a shard has its own index")
+		}
+		l.mu.Lock()
+		inLists += l.l.Len()
+		for _, k := range l.l.Keys() {
+			e, _ := l.l.Peek(k)
+			if v, ok := s.shared.Load(k); !ok || v.(*Entry[int]) != e {
+				t.Errorf("key %d: list has %p, index %v", k, e, v)
+			}
+			if s.shard(k) != st {
+				t.Errorf("key %d is in the wrong shard", k)
+			}
+		}
+		l.mu.Unlock()
+	}
+	inIndex := 0
+	s.shared.Range(func(any, any) bool { inIndex++; return true })
+	if inIndex != inLists || inLists != s.Len() {
+		t.Errorf("index holds %d keys, lists %d, Len %d", inIndex, inLists, s.Len())
 	}
 }

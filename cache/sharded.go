@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"sync"
 )
 
 // Sharded spreads keys over several stores by hash so that parallel writers,
@@ -15,6 +16,7 @@ import (
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
 	lrus   []*LRU[K, V] // the same shards when all are LRUs: hits skip the interface call
+	shared *sync.Map    // NewShardedLRU's shards' common index: hits skip the shard lookup
 	shift  uint         // 64 − log2(len(shards))
 	seed   maphash.Seed
 	hash   func(K) uint64
@@ -63,7 +65,9 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 
 // NewShardedLRU is NewSharded over LRU shards that split size and MaxCost
 // exactly (so the total bound is size and MaxCost; an entry must fit its
-// shard's share of MaxCost). Shards are capped at size.
+// shard's share of MaxCost). Shards are capped at size. The shards share
+// one lock-free index, so a hit costs what it does on a single [LRU]; the
+// shards spread writers (Set, Delete, evictions) over their locks.
 func NewShardedLRU[K comparable, V any](shards, size int, opts StoreOptions) (*Sharded[K, V], error) {
 	if err := opts.validate(size); err != nil {
 		return nil, fmt.Errorf("cache: Sharded: %w", err)
@@ -79,9 +83,17 @@ func NewShardedLRU[K comparable, V any](shards, size int, opts StoreOptions) (*S
 	for int64(shards) > limit { // every shard needs a non-zero share
 		shards >>= 1
 	}
-	return NewSharded(shards, func(i, n int) (Store[K, V], error) {
-		return NewLRU[K, V](share(int64(size), i, n), StoreOptions{MaxCost: int64(share(opts.MaxCost, i, n))})
+	// One index for all shards: each key lives in one shard, so the index
+	// stays the union of theirs, and a hit is one lock-free lookup.
+	idx := new(sync.Map)
+	s, err := NewSharded(shards, func(i, n int) (Store[K, V], error) {
+		return newLRU[K, V](share(int64(size), i, n), StoreOptions{MaxCost: int64(share(opts.MaxCost, i, n))}, idx)
 	}, ShardedOptions[K]{})
+	if err != nil {
+		return nil, err
+	}
+	s.shared = idx
+	return s, nil
 }
 
 // share is shard i's part of total split over n shards, remainders first.
@@ -108,6 +120,9 @@ func (s *Sharded[K, V]) shard(key K) Store[K, V] { return s.shards[s.index(key)]
 
 // Get returns the entry for key from its shard.
 func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) {
+	if s.shared != nil {
+		return lruHit[K, V](s.shared, key)
+	}
 	if s.lrus != nil {
 		return s.lrus[s.index(key)].Get(key)
 	}
