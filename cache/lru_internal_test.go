@@ -33,6 +33,32 @@ func checkLRU(t *testing.T, s *LRU[int, int]) {
 	}
 }
 
+// hammer runs Sets (costs 0 to maxCost), Deletes and Gets of keys in
+// [0, keys) from four goroutines at once, checking every hit's value.
+func hammer(t *testing.T, s Store[int, int], keys, maxCost int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), uint64(keys)))
+			for range 20_000 {
+				k := r.IntN(keys)
+				switch r.IntN(10) {
+				case 0, 1, 2:
+					s.Set(k, &Entry[int]{Value: k, Cost: int64(r.IntN(maxCost + 1))})
+				case 3:
+					s.Delete(k)
+				default:
+					if e, ok := s.Get(k); ok && e.Value != k {
+						t.Errorf("Get(%d) = %d", k, e.Value)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // Hits run without the store's lock while Sets, Deletes and evictions
 // change it: under -race this proves the lock-free path is sound, and
 // afterwards the index and the list must still agree.
@@ -42,26 +68,7 @@ func TestLRUConcurrentIndexMatchesList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				r := rand.New(rand.NewPCG(uint64(g), 1))
-				for range 20_000 {
-					k := r.IntN(64)
-					switch r.IntN(10) {
-					case 0, 1:
-						s.Set(k, &Entry[int]{Value: k, Cost: int64(r.IntN(4))})
-					case 2:
-						s.Delete(k)
-					default:
-						if e, ok := s.Get(k); ok && e.Value != k {
-							t.Errorf("Get(%d) = %d", k, e.Value)
-						}
-					}
-				}
-			})
-		}
-		wg.Wait()
+		hammer(t, s, 64, 4)
 		checkLRU(t, s)
 	}
 }
@@ -186,26 +193,7 @@ func TestShardedLRUSharedIndexMatchesShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(g), 2))
-			for range 20_000 {
-				k := r.IntN(200)
-				switch r.IntN(10) {
-				case 0, 1, 2:
-					s.Set(k, &Entry[int]{Value: k, Cost: int64(r.IntN(3))})
-				case 3:
-					s.Delete(k)
-				default:
-					if e, ok := s.Get(k); ok && e.Value != k {
-						t.Errorf("Get(%d) = %d", k, e.Value)
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	hammer(t, s, 200, 3)
 	inLists := 0
 	for _, st := range s.shards {
 		l := st.(*LRU[int, int])

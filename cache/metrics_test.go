@@ -119,14 +119,7 @@ func TestMetricsStaleAndEarly(t *testing.T) {
 
 // A key repeated in one GetMany is one lookup: one miss, one hit.
 func TestGetManyCountsEachKeyOnce(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	a, err := cache.New[string, int](nil, cache.Options{Name: "users", MeterProvider: mp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, reader := newMetered(t)
 	var loaded []string
 	load := func(_ context.Context, keys []string) (map[string]int, error) {
 		loaded = append(loaded, keys...)
@@ -148,14 +141,7 @@ func TestGetManyCountsEachKeyOnce(t *testing.T) {
 // total is exact however many goroutines count at once, and whether or not
 // their stacks move (grow) while they do.
 func TestHitsCountExactlyUnderConcurrency(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	a, err := cache.New[string, int](nil, cache.Options{Name: "users", MeterProvider: mp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, reader := newMetered(t)
 	keys := []string{"a", "b", "c", "d"}
 	for i, k := range keys {
 		a.Set(t.Context(), k, i, cache.Meta{})
@@ -185,4 +171,18 @@ func TestHitsCountExactlyUnderConcurrency(t *testing.T) {
 	if got := sums(t, reader)["ladder.cache.hits"]; got != goroutines*gets {
 		t.Errorf("hits = %d, want %d", got, goroutines*gets)
 	}
+}
+
+// newMetered returns an Aside named "users" recording into an SDK reader.
+func newMetered(t *testing.T) (*cache.Aside[string, int], *sdkmetric.ManualReader) {
+	t.Helper()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	a, err := cache.New[string, int](nil, cache.Options{Name: "users", MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a, reader
 }

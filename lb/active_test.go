@@ -62,11 +62,7 @@ func TestProbeHTTP(t *testing.T) {
 		})
 	}
 	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, PanicThreshold: -1})
-	prober, err := health.NewProber(health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prober.Close()
+	prober := newProber(t, health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1})
 	stop, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,11 +111,7 @@ func TestProbeHTTPFollowsUpdate(t *testing.T) {
 		})
 	}
 	pool := lbtest.Pool(t, bs[:2], lb.PoolOptions{Logger: quiet, PanicThreshold: -1})
-	prober, err := health.NewProber(health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prober.Close()
+	prober := newProber(t, health.ProberOptions{Interval: 10 * time.Millisecond, Rise: 1, Fall: 1})
 	stop, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -159,11 +151,7 @@ func TestProbeHTTPFailureAndBadURLLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	prober, err := health.NewProber(health.ProberOptions{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prober.Close()
+	prober := newProber(t, health.ProberOptions{})
 	if _, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{}); !errors.Is(err, lb.ErrInvalidOptions) {
 		t.Fatalf("nil URL: err = %v", err)
 	}
@@ -187,4 +175,16 @@ func TestProbeHTTPFailureAndBadURLLater(t *testing.T) {
 	if _, ok := prober.Status("a"); !ok {
 		t.Error("a is no longer probed")
 	}
+}
+
+// newProber returns a quiet prober closed when the test ends.
+func newProber(t *testing.T, opts health.ProberOptions) *health.Prober {
+	t.Helper()
+	opts.Logger = quiet
+	prober, err := health.NewProber(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { prober.Close() })
+	return prober
 }

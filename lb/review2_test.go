@@ -152,11 +152,7 @@ func TestProbeHTTPNilURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	prober, err := health.NewProber(health.ProberOptions{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prober.Close()
+	prober := newProber(t, health.ProberOptions{})
 	if _, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{}); !errors.Is(err, lb.ErrInvalidOptions) {
 		t.Errorf("nil URL: %v", err)
 	}
