@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Sourced by scripts/test and scripts/bench: installs (as root, with apt) and
 # starts on free loopback ports, in a fresh temp dir, one redis-server (no
-# persistence) and a PostgreSQL primary with one streaming replica made by
-# pg_basebackup -R. Exports LADDER_REDIS_ADDR, LADDER_PG_PRIMARY,
+# persistence), a three-master Redis Cluster, and a PostgreSQL primary with
+# one streaming replica made by pg_basebackup -R. Exports LADDER_REDIS_ADDR,
+# LADDER_REDIS_CLUSTER (comma-separated seed addresses), LADDER_PG_PRIMARY,
 # LADDER_PG_REPLICA. servers_stop (run from an EXIT trap) stops them all and
 # removes the temp dir.
 
@@ -46,6 +47,55 @@ free_port() {
 	die "no free loopback port found"
 }
 
+# free_cluster_port prints a port that is free with its cluster bus port (+10000).
+free_cluster_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$(free_port)
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	die "no free loopback port pair for a Redis Cluster node"
+}
+
+# wait_listening PORT LOG: wait up to 5 s for a server to accept on 127.0.0.1:PORT.
+wait_listening() {
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05
+	done
+	die "nothing listens on 127.0.0.1:$1: $(tail -20 "$2" 2>/dev/null)"
+}
+
+# start_redis_cluster DIR: three masters (no replicas, no persistence) on
+# loopback, slots spread by redis-cli --cluster create; waits for cluster_state:ok.
+start_redis_cluster() {
+	local d=$1 p ports=() addrs=()
+	for _ in 1 2 3; do
+		p=$(free_cluster_port)
+		while printf '%s\n' "${ports[@]}" | grep -qx "$p"; do p=$(free_cluster_port); done
+		redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+			--cluster-enabled yes --cluster-config-file "$d/redis-cluster-$p.nodes" --cluster-node-timeout 5000 \
+			--dir "$d" --daemonize yes --pidfile "$d/redis-cluster-$p.pid" --logfile "$d/redis-cluster-$p.log" \
+			|| die "redis-server (cluster node $p) did not start"
+		wait_listening "$p" "$d/redis-cluster-$p.log"
+		ports+=("$p"); addrs+=("127.0.0.1:$p")
+	done
+	redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$d/redis-cluster-create.log" 2>&1 \
+		|| die "redis-cli --cluster create failed: $(tail -20 "$d/redis-cluster-create.log")"
+	local state=
+	for _ in $(seq 1 200); do
+		state=ok
+		for p in "${ports[@]}"; do
+			redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || state=
+		done
+		[ -n "$state" ] && break
+		sleep 0.05
+	done
+	[ -n "$state" ] || die "the Redis Cluster did not reach cluster_state:ok: $(redis-cli -p "${ports[0]}" cluster info 2>&1 | head -5)"
+	LADDER_REDIS_CLUSTER=$(IFS=,; echo "${addrs[*]}")
+	export LADDER_REDIS_CLUSTER
+	log "Redis Cluster (3 masters) on $LADDER_REDIS_CLUSTER"
+}
+
 # as_pg runs a command as the postgres user when we are root (initdb refuses root).
 as_pg() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -61,18 +111,20 @@ servers_stop() {
 			[ -f "$d/pg/$c/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$d/pg/$c" -m immediate -w stop >/dev/null 2>&1
 		done
 	fi
-	local pid
-	pid=$(cat "$d/redis.pid" 2>/dev/null || true)
-	if [ -n "$pid" ]; then
+	local pid f
+	for f in "$d"/redis*.pid; do
+		pid=$(cat "$f" 2>/dev/null || true)
+		[ -n "$pid" ] || continue
 		kill "$pid" 2>/dev/null
 		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	fi
+	done
 	rm -rf "$d"
 	log "servers stopped, $d removed"
 }
 
 servers_start() {
 	install_if_missing "command -v redis-server" redis-server
+	install_if_missing "command -v redis-cli" redis-tools
 	install_if_missing "pg_bindir" postgresql
 	PGBIN=$(pg_bindir)
 
@@ -90,6 +142,7 @@ servers_start() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null || die "redis-server is not listening on $rport: $(cat "$d/redis.log")"
 	export LADDER_REDIS_ADDR="127.0.0.1:$rport"
 	log "redis-server on $LADDER_REDIS_ADDR"
+	start_redis_cluster "$d"
 
 	local pport sport
 	pport=$(free_port)

@@ -58,9 +58,15 @@ func deletePrefix(ctx context.Context, t testing.TB, c *redis.Client, prefix str
 		t.Logf("testenv: scanning redis keys under %q: %v", prefix, err)
 		return
 	}
+	// One key per DEL, pipelined: a cluster node refuses a multi-key DEL
+	// across slots (CROSSSLOT) even when it owns them all.
 	for len(keys) > 0 {
 		n := min(len(keys), 500)
-		if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
+		pipe := c.Pipeline()
+		for _, k := range keys[:n] {
+			pipe.Del(ctx, k)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
 			t.Logf("testenv: deleting redis keys under %q: %v", prefix, err)
 			return
 		}

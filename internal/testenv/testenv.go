@@ -1,5 +1,5 @@
 // Package testenv gives tests the real servers that ladder's users run:
-// Redis, a PostgreSQL primary and its streaming replica, started by
+// Redis, a Redis Cluster, a PostgreSQL primary and its streaming replica, started by
 // scripts/test on loopback and found through environment variables.
 //
 // Without the variables the helpers skip the test, saying how to run it for
@@ -24,8 +24,8 @@ const (
 	EnvPGPrimary   = "LADDER_PG_PRIMARY"  // DSN (URL form) of the PostgreSQL primary
 	EnvPGReplica   = "LADDER_PG_REPLICA"  // DSN (URL form) of its streaming replica
 	EnvIntegration = "LADDER_INTEGRATION" // "required": missing servers fail tests instead of skipping them
-	howToRun       = "run scripts/test, which starts redis-server and PostgreSQL (primary + replica) on loopback and sets " +
-		EnvRedis + ", " + EnvPGPrimary + " and " + EnvPGReplica
+	howToRun       = "run scripts/test, which starts redis-server, a Redis Cluster and PostgreSQL (primary + replica) on loopback and sets " +
+		EnvRedis + ", " + EnvRedisCluster + ", " + EnvPGPrimary + " and " + EnvPGReplica
 )
 
 // Required reports whether integration tests must run (LADDER_INTEGRATION=required).

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -224,5 +225,43 @@ func TestRequiredFails(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "integration tests must not skip") || strings.Contains(string(out), "--- SKIP") {
 		t.Fatalf("child did not fail with the expected message:\n%s", out)
+	}
+}
+
+// The cluster spreads keys over its three masters, and a test's keys are
+// gone from all of them when it ends.
+func TestRedisClusterSpreadsAndCleansUp(t *testing.T) {
+	var keys []string
+	var addrs []string
+	t.Run("writer", func(t *testing.T) {
+		env := RedisCluster(t)
+		addrs = env.Addrs
+		c := env.Client(t)
+		ctx := context.Background()
+		masters := map[string]bool{}
+		for i := range 30 {
+			k := fmt.Sprintf("%sk%d", env.Prefix, i)
+			if err := c.Set(ctx, k, i, time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+			m, err := c.MasterForKey(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			masters[m.Options().Addr] = true
+		}
+		if len(masters) != 3 {
+			t.Fatalf("30 keys landed on %d masters, want 3", len(masters))
+		}
+	})
+	if len(addrs) == 0 {
+		return // skipped
+	}
+	c := RedisClusterEnv{Addrs: addrs}.Client(t)
+	for _, k := range keys {
+		if n, err := c.Exists(context.Background(), k).Result(); err != nil || n != 0 {
+			t.Fatalf("key %s survived its test: exists=%d err=%v", k, n, err)
+		}
 	}
 }
