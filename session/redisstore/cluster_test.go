@@ -5,7 +5,6 @@ import (
 
 	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
-	"github.com/ladder-go/ladder/session/redisstore"
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
 
@@ -17,22 +16,12 @@ import (
 func TestConformanceOnCluster(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		env := testenv.RedisCluster(t)
-		s, err := redisstore.New(env.Client(t), redisstore.Options{Prefix: env.Prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return openStore(t, env.Client(t), env.Prefix)
 	})
 }
 
 // Several web servers sharing the cluster through their own clients.
 func TestServersOnCluster(t *testing.T) {
 	env := testenv.RedisCluster(t)
-	sessiontest.RunServers(t, func(t *testing.T) session.Store {
-		s, err := redisstore.New(env.Client(t), redisstore.Options{Prefix: env.Prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	sessiontest.RunServers(t, func(t *testing.T) session.Store { return openStore(t, env.Client(t), env.Prefix) })
 }

@@ -12,12 +12,19 @@ import (
 	"github.com/ladder-go/ladder/session"
 	"github.com/ladder-go/ladder/session/redisstore"
 	"github.com/ladder-go/ladder/session/sessiontest"
+	"github.com/redis/go-redis/v9"
 )
 
 func newStore(t *testing.T) *redisstore.Store {
 	t.Helper()
 	srv := testenv.Redis(t)
-	s, err := redisstore.New(srv.Client(t), redisstore.Options{Prefix: srv.Prefix})
+	return openStore(t, srv.Client(t), srv.Prefix)
+}
+
+// openStore builds a store on c under prefix.
+func openStore(t *testing.T, c redis.UniversalClient, prefix string) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,13 +43,7 @@ func TestOptions(t *testing.T) {
 
 func TestServers(t *testing.T) {
 	srv := testenv.Redis(t)
-	sessiontest.RunServers(t, func(t *testing.T) session.Store {
-		s, err := redisstore.New(srv.Client(t), redisstore.Options{Prefix: srv.Prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	sessiontest.RunServers(t, func(t *testing.T) session.Store { return openStore(t, srv.Client(t), srv.Prefix) })
 }
 
 // Keys carry the {session:…} hash tag, expire in Redis by themselves, and tombstones and
