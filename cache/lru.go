@@ -35,9 +35,8 @@ type LRU[K comparable, V any] struct {
 	mu sync.Mutex
 	l  *simplelru.LRU[K, *Entry[V]]
 	bound
-	_     [64]byte
-	idx   *sync.Map // K → *Entry[V]: the same entries as l, for lock-free hits; &index, or shared by a Sharded's LRUs
-	index sync.Map
+	_   [64]byte
+	idx *sync.Map // K → *Entry[V]: the same entries as l, for lock-free hits; its own, or shared by a Sharded's LRUs
 }
 
 var _ Store[string, int] = (*LRU[string, int])(nil)
@@ -59,11 +58,10 @@ func newLRU[K comparable, V any](size int, opts StoreOptions, idx *sync.Map) (*L
 	if err != nil {
 		return nil, fmt.Errorf("cache: LRU: %w", err)
 	}
-	s := &LRU[K, V]{l: l, bound: bound{size: size, maxCost: opts.MaxCost}, idx: idx}
-	if s.idx == nil {
-		s.idx = &s.index
+	if idx == nil {
+		idx = new(sync.Map)
 	}
-	return s, nil
+	return &LRU[K, V]{l: l, bound: bound{size: size, maxCost: opts.MaxCost}, idx: idx}, nil
 }
 
 // Get returns the entry for key and marks it used.

@@ -15,9 +15,8 @@ import (
 // Build one with [NewSharded] or [NewShardedLRU]; the zero value is not usable.
 type Sharded[K comparable, V any] struct {
 	shards []Store[K, V]
-	lrus   []*LRU[K, V] // the same shards when all are LRUs: hits skip the interface call
-	shared *sync.Map    // NewShardedLRU's shards' common index: hits skip the shard lookup
-	shift  uint         // 64 − log2(len(shards))
+	shared *sync.Map // NewShardedLRU's shards' common index: hits skip the shard lookup
+	shift  uint      // 64 − log2(len(shards))
 	seed   maphash.Seed
 	hash   func(K) uint64
 }
@@ -53,12 +52,6 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 			return nil, invalid("Sharded: shard %d: newShard returned nil", i)
 		}
 		s.shards[i] = st
-		if l, ok := st.(*LRU[K, V]); ok && len(s.lrus) == i {
-			s.lrus = append(s.lrus, l)
-		}
-	}
-	if len(s.lrus) != n {
-		s.lrus = nil
 	}
 	return s, nil
 }
@@ -105,26 +98,20 @@ func share(total int64, i, n int) int {
 	return int(q)
 }
 
-// index is key's shard.
-func (s *Sharded[K, V]) index(key K) uint64 {
+func (s *Sharded[K, V]) shard(key K) Store[K, V] {
 	var h uint64
 	if s.hash != nil {
 		h = s.hash(key)
 	} else {
 		h = maphash.Comparable(s.seed, key)
 	}
-	return (h * 0x9e3779b97f4a7c15) >> s.shift
+	return s.shards[(h*0x9e3779b97f4a7c15)>>s.shift]
 }
-
-func (s *Sharded[K, V]) shard(key K) Store[K, V] { return s.shards[s.index(key)] }
 
 // Get returns the entry for key from its shard.
 func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) {
 	if s.shared != nil {
 		return lruHit[K, V](s.shared, key)
-	}
-	if s.lrus != nil {
-		return s.lrus[s.index(key)].Get(key)
 	}
 	return s.shard(key).Get(key)
 }
