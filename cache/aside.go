@@ -149,12 +149,7 @@ func (a *Aside[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 		var zero V
 		return zero, ErrNilLoader
 	}
-	e, ok := a.store.Get(key)
-	now, hit := a.fresh(e, ok)
-	if hit {
-		return e.Value, nil
-	}
-	return a.slow(ctx, key, e, ok, now, loadFn[K, V]{plain: load})
+	return a.get(ctx, key, loadFn[K, V]{plain: load})
 }
 
 // Fetch is Get with a loader that also returns the entry's Meta (TTL, cost).
@@ -163,12 +158,17 @@ func (a *Aside[K, V]) Fetch(ctx context.Context, key K, load MetaLoader[K, V]) (
 		var zero V
 		return zero, ErrNilLoader
 	}
+	return a.get(ctx, key, loadFn[K, V]{meta: load})
+}
+
+// get is Get and Fetch once their loader is known to be set.
+func (a *Aside[K, V]) get(ctx context.Context, key K, load loadFn[K, V]) (V, error) {
 	e, ok := a.store.Get(key)
 	now, hit := a.fresh(e, ok)
 	if hit {
 		return e.Value, nil
 	}
-	return a.slow(ctx, key, e, ok, now, loadFn[K, V]{meta: load})
+	return a.slow(ctx, key, e, ok, now, load)
 }
 
 // fresh reports a hit on a current, fresh entry needing no refresh, reading
