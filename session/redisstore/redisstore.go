@@ -11,8 +11,9 @@
 // Keys look like <Prefix>{session:<sha256 of the token>}; the per-user index (for
 // DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}. Every script touches a
 // single key, so the store works with one server, Sentinel and Redis Cluster alike
-// (redis.UniversalClient). Renewing an identifier copies the session and then seals the
-// old key with a version check, retrying if a concurrent update slipped in between.
+// (redis.UniversalClient). Renewing an identifier takes a short lease on the old key,
+// during which its writers wait (typically for three round trips), copies it to the new
+// key and seals the old key into a tombstone that forwards them to the new one.
 package redisstore
 
 import (
@@ -44,12 +45,19 @@ type Store struct {
 
 var _ session.Store = (*Store)(nil)
 
-// ErrContention reports a Renew that kept losing to concurrent updates.
-var ErrContention = errors.New("redisstore: renew: session kept changing; retry")
+// ErrContention reports an operation that kept losing to concurrent renewals of the same
+// session (each one holds the session's writers for a short lease).
+var ErrContention = errors.New("redisstore: session kept being renewed; retry")
 
 const (
 	maxForwards = 8
 	maxRenewTry = 16
+	// renewLease bounds how long a Renew holds the session's writers: a renewer that
+	// dies between its copy and its seal blocks them this long at most.
+	renewLease = 2 * time.Second
+	// maxFrozenWait bounds how long an update waits on renewals of its session.
+	maxFrozenWait = 3 * renewLease
+	maxBackoff    = 32 * time.Millisecond
 	// indexFallbackTTL keeps a user index alive when an update binds a user without
 	// telling the session's expiry (session.Manager always tells it).
 	indexFallbackTTL = 31 * 24 * time.Hour
@@ -175,72 +183,122 @@ func (s *Store) Apply(ctx context.Context, key string, u session.Update) error {
 	for _, k := range u.Delete {
 		args = append(args, k)
 	}
-	for range maxForwards {
-		if u.SetUser && u.User != "" {
-			// Index first (a separate key, maybe another Cluster slot), so a concurrent
-			// DestroyUser sees the session; a stale entry is harmless.
-			if err := s.index(ctx, u.User, key, indexExp); err != nil {
-				return wrap("apply", err)
-			}
-		}
-		res, err := applyScript.Run(ctx, s.c, []string{s.key(key)}, args...).Result()
-		if err != nil {
+	if u.SetUser && u.User != "" {
+		// Index first (a separate key, maybe another Cluster slot), so a concurrent
+		// DestroyUser sees the session; a stale entry is harmless.
+		if err := s.index(ctx, u.User, key, indexExp); err != nil {
 			return wrap("apply", err)
 		}
-		switch r := res.(type) {
-		case int64:
-			switch r {
-			case 1:
-				return nil
-			case -2:
-				return session.ErrTooLarge
-			}
-			return session.ErrNotFound
-		case string:
-			key = r // renewed: follow to the successor
-		case []any:
-			// Applied; the session's expiry moved and it is bound to a user: the index
-			// must outlive it (re-adding the key also heals an index that lost it).
-			if len(r) == 2 {
-				if user, ok := r[1].(string); ok {
-					return wrap("apply", s.index(ctx, user, key, u.Expires))
-				}
-			}
-			return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
-		default:
-			return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
+	}
+	res, key, err := s.call(ctx, applyScript, key, args, func(succ string) error {
+		if u.SetUser && u.User != "" {
+			return s.index(ctx, u.User, succ, indexExp) // the successor is indexed too
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("apply", err)
+	}
+	switch r := res.(type) {
+	case int64:
+		switch r {
+		case 1:
+			return nil
+		case -2:
+			return session.ErrTooLarge
+		}
+		return session.ErrNotFound
+	case []any:
+		// Applied; the session's expiry moved and it is bound to a user: the index
+		// must outlive it (re-adding the key also heals an index that lost it).
+		if user, ok := r[1].(string); ok {
+			return wrap("apply", s.index(ctx, user, key, u.Expires))
 		}
 	}
-	return session.ErrNotFound
+	return fmt.Errorf("redisstore: apply: unexpected reply %T", res)
+}
+
+// call runs a session script on key, follows a renewed session to its successor
+// (calling onForward, if not nil, before running the script there) and waits out a
+// renewal under way. It returns the script's last reply, and the key it ran on. Replies
+// {2, successor} and {3, ms left} are handled here and never returned; a
+// two-element reply of another kind is returned as []any of length 2.
+func (s *Store) call(ctx context.Context, sc *redis.Script, key string, args []any, onForward func(string) error) (any, string, error) {
+	hops, backoff := 0, time.Millisecond
+	var waitUntil time.Time
+	for {
+		res, err := sc.Run(ctx, s.c, []string{s.key(key)}, args...).Result()
+		if err != nil {
+			return nil, key, err
+		}
+		r, ok := res.([]any)
+		if !ok {
+			return res, key, nil
+		}
+		if len(r) != 2 {
+			return nil, key, fmt.Errorf("unexpected reply of %d elements", len(r))
+		}
+		switch kind, _ := r[0].(int64); kind {
+		case 2: // renewed: follow to the successor
+			succ, ok := r[1].(string)
+			if !ok {
+				return nil, key, fmt.Errorf("unexpected successor %T", r[1])
+			}
+			if hops++; hops > maxForwards {
+				return int64(0), key, nil // a chain this long is a loop: not found
+			}
+			if onForward != nil {
+				if err := onForward(succ); err != nil {
+					return nil, key, err
+				}
+			}
+			key = succ
+		case 3: // a Renew holds the lease: wait (with backoff, within what is left)
+			left, _ := r[1].(int64)
+			now := time.Now()
+			if waitUntil.IsZero() {
+				waitUntil = now.Add(maxFrozenWait)
+			} else if now.After(waitUntil) {
+				return nil, key, ErrContention
+			}
+			d := min(backoff, time.Duration(left)*time.Millisecond+time.Millisecond)
+			backoff = min(2*backoff, maxBackoff)
+			if err := sleep(ctx, d); err != nil {
+				return nil, key, err
+			}
+		default:
+			return res, key, nil
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Take implements session.Store.
 func (s *Store) Take(ctx context.Context, key, name string) ([]byte, error) {
-	for range maxForwards {
-		res, err := takeScript.Run(ctx, s.c, []string{s.key(key)}, name).Result()
-		if err != nil {
-			return nil, wrap("take", err)
-		}
-		switch r := res.(type) {
-		case int64:
-			if r == -1 {
-				return nil, session.ErrNoValue
-			}
-			return nil, session.ErrNotFound
-		case []any:
-			if len(r) == 2 {
-				kind, _ := r[0].(int64)
-				v, ok := r[1].(string)
-				switch {
-				case ok && kind == 1:
-					return []byte(v), nil
-				case ok && kind == 2:
-					key = v // renewed: follow to the successor
-					continue
-				}
-			}
-		}
-		return nil, fmt.Errorf("redisstore: take: unexpected reply %T", res)
+	res, _, err := s.call(ctx, takeScript, key, []any{name}, nil)
+	if err != nil {
+		return nil, wrap("take", err)
 	}
-	return nil, session.ErrNotFound
+	switch r := res.(type) {
+	case int64:
+		if r == -1 {
+			return nil, session.ErrNoValue
+		}
+		return nil, session.ErrNotFound
+	case []any:
+		if v, ok := r[1].(string); ok {
+			return []byte(v), nil
+		}
+	}
+	return nil, fmt.Errorf("redisstore: take: unexpected reply %T", res)
 }

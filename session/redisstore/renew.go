@@ -10,28 +10,34 @@ import (
 	"github.com/ladder-go/ladder/session"
 )
 
-// Renew implements session.Store. It copies the session to newKey, then seals oldKey
-// into a tombstone forwarding to newKey if oldKey did not change since the copy (its
-// version); otherwise it copies again. Both steps touch one key each, for Cluster.
+// Renew implements session.Store. It takes a lease on oldKey (its writers wait), copies
+// the session to newKey, then seals oldKey into a tombstone forwarding to newKey. Each
+// step touches one key, for Cluster. Should the lease run out before the seal (a stalled
+// renewer) and a write slip in, the seal's version check fails and Renew copies again.
 func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.Time, grace time.Duration) error {
+	lease := strconv.FormatInt(renewLease.Milliseconds(), 10)
 	for try := range maxRenewTry {
-		h, err := s.c.HGetAll(ctx, s.key(oldKey)).Result()
+		res, _, err := s.call(ctx, freezeScript, oldKey, []any{newKey, lease}, nil)
 		if err != nil {
-			return wrap("renew", err)
+			return s.abandon(ctx, newKey, try, wrap("renew", err))
 		}
-		if len(h) == 0 || h["m:t"] != "" {
+		r, ok := res.([]any)
+		if !ok {
 			return s.abandon(ctx, newKey, try, session.ErrNotFound)
 		}
-		rec, err := parse(h)
-		if err != nil {
-			return err
+		rec, version, err := parseFrozen(r[1])
+		if err == nil {
+			rec.Expires = expires
+			// Overwrite on a retry: newKey holds this Renew's earlier copy.
+			err = s.create(ctx, newKey, rec, try > 0)
 		}
-		rec.Expires = expires
-		if err := s.create(ctx, newKey, rec, try > 0); err != nil {
-			return err // ErrExists on the first try: newKey belongs to someone else
-		}
-		n, err := sealScript.Run(ctx, s.c, []string{s.key(oldKey)}, h["m:v"], newKey, graceMs(grace)).Int()
 		if err != nil {
+			s.thaw(ctx, oldKey, newKey)
+			return s.abandon(ctx, newKey, try, err) // ErrExists on the first try: newKey belongs to someone else
+		}
+		n, err := sealScript.Run(ctx, s.c, []string{s.key(oldKey)}, version, newKey, graceMs(grace)).Int()
+		if err != nil {
+			s.thaw(ctx, oldKey, newKey)
 			return s.abandon(ctx, newKey, 1, wrap("renew", err))
 		}
 		switch n {
@@ -40,9 +46,34 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 		case 0:
 			return s.abandon(ctx, newKey, 1, session.ErrNotFound)
 		}
-		// -1: an update reached oldKey after the copy; copy again.
+		// -1: the lease ran out and an update reached oldKey after the copy; copy again.
 	}
 	return s.abandon(ctx, newKey, 1, ErrContention)
+}
+
+// parseFrozen reads freeze's HGETALL reply: the record and its version.
+func parseFrozen(reply any) (session.Record, string, error) {
+	flat, ok := reply.([]any)
+	if !ok || len(flat)%2 != 0 {
+		return session.Record{}, "", fmt.Errorf("redisstore: renew: unexpected reply %T", reply)
+	}
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		f, ok1 := flat[i].(string)
+		v, ok2 := flat[i+1].(string)
+		if !ok1 || !ok2 {
+			return session.Record{}, "", fmt.Errorf("redisstore: renew: unexpected field %T %T", flat[i], flat[i+1])
+		}
+		h[f] = v
+	}
+	rec, err := parse(h)
+	return rec, h["m:v"], err
+}
+
+// thaw releases the lease of a Renew that failed, so writers need not wait it out; if
+// this fails too, the lease runs out by itself.
+func (s *Store) thaw(ctx context.Context, oldKey, newKey string) {
+	_ = thawScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(oldKey)}, newKey).Err()
 }
 
 // abandon deletes a copy made by a Renew that failed (after the first try), and returns err.

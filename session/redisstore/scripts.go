@@ -7,7 +7,22 @@ import "github.com/redis/go-redis/v9"
 //
 // Hash fields: "v:<name>" values; "m:c" created and "m:e" expiry (Unix ms); "m:u" user;
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
-// "m:f" the successor key of a renewed session.
+// "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
+// copying to and "m:rd" the end of its lease (Unix ms, Redis's clock).
+//
+// While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
+// caller waits and runs them again, and then follows the tombstone to the successor. So a
+// renewal copies a session that cannot change under it and always completes, however busy
+// the session is; a renewer that dies holds the session's writers for one lease at most.
+
+// frozen is the lease check apply and take begin with; m must hold 'm:rd' at index 3.
+const frozen = `
+if m[3] then
+  local t = redis.call('TIME')
+  local left = tonumber(m[3]) - (t[1] * 1000 + math.floor(t[2] / 1000))
+  if left > 0 then return {3, left} end
+end
+`
 
 // create: ARGV = overwrite, created, expires, user, name1, value1, …
 // Returns 1, or 0 if the key is taken.
@@ -29,17 +44,19 @@ return 1
 // apply: ARGV = expires ("" keeps it), setUser ("1"), user, maxSize (0: none), nset,
 // name1, value1, …, del1, …
 // Returns 1 when applied, 0 when no live session, -2 when the session would exceed
-// maxSize (nothing applied), or the successor's key after a renewal; {1, user} when
+// maxSize (nothing applied); {1, user} when
 // applied and the expiry of a session bound to user moved (without SetUser), so that the
-// caller extends the user's index.
+// caller extends the user's index; {2, successor} after a renewal; {3, ms} while one is
+// under way.
 var applyScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:f')
+local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd')
 if not m[1] then
   -- missing, or a tombstone (which has no 'm:c'): follow a renewal, else not found
-  if m[2] then return m[2] end
+  if m[2] then return {2, m[2]} end
   return 0
 end
+` + frozen + `
 local nset = tonumber(ARGV[5])
 local first, dels = 6, 6 + 2 * nset
 local max = tonumber(ARGV[4])
@@ -99,15 +116,16 @@ return 1
 `)
 
 // take removes one value. ARGV = name. Returns {1, value} when taken, -1 when the session
-// has no such value, 0 when no live session, or {2, successor} after a renewal. It bumps
-// the version, so a Renew copying concurrently copies again and the value is not copied.
+// has no such value, 0 when no live session, {2, successor} after a renewal, or {3, ms}
+// while one is under way. It bumps the version, as every update does.
 var takeScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:f')
+local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd')
 if not m[1] then
   if m[2] then return {2, m[2]} end
   return 0
 end
+` + frozen + `
 local f = 'v:' .. ARGV[1]
 local v = redis.call('HGET', k, f)
 if not v then return -1 end
@@ -116,16 +134,40 @@ redis.call('HINCRBY', k, 'm:v', 1)
 return {1, v}
 `)
 
-// seal turns a renewed session into a tombstone forwarding to its successor, if nobody
-// updated it since it was copied. ARGV = version, successor, grace ms.
-// Returns 1 sealed, 0 no live session, -1 changed since the copy.
+// freeze starts a Renew: it takes the session's lease for the successor and returns the
+// session as {1, HGETALL}. ARGV = successor, lease ms. Returns 0 when no live session, or
+// {3, ms} while another Renew's lease runs. The same successor may freeze again (a retry).
+var freezeScript = redis.NewScript(`
+local k = KEYS[1]
+local m = redis.call('HMGET', k, 'm:c', 'm:r', 'm:rd')
+if not m[1] then return 0 end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+if m[2] ~= ARGV[1] and m[3] and tonumber(m[3]) > now then return {3, tonumber(m[3]) - now} end
+redis.call('HSET', k, 'm:r', ARGV[1], 'm:rd', string.format('%.0f', now + tonumber(ARGV[2])))
+return {1, redis.call('HGETALL', k)}
+`)
+
+// seal turns a renewed session into a tombstone forwarding to its successor, if its lease
+// is still the successor's and nobody updated it since the copy (a lease that ran out lets
+// writers in). ARGV = version, successor, grace ms.
+// Returns 1 sealed, 0 no live session, -1 changed since the copy or lease taken over.
 var sealScript = redis.NewScript(`
 local k = KEYS[1]
-if redis.call('EXISTS', k) == 0 or redis.call('HEXISTS', k, 'm:t') == 1 then return 0 end
-if redis.call('HGET', k, 'm:v') ~= ARGV[1] then return -1 end
+local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r')
+if not m[1] then return 0 end
+if m[2] ~= ARGV[1] or m[3] ~= ARGV[2] then return -1 end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])
 redis.call('PEXPIRE', k, ARGV[3])
+return 1
+`)
+
+// thaw ends a Renew that failed before sealing, so writers need not wait out its lease.
+// ARGV = successor.
+var thawScript = redis.NewScript(`
+local k = KEYS[1]
+if redis.call('HGET', k, 'm:r') == ARGV[1] then redis.call('HDEL', k, 'm:r', 'm:rd') end
 return 1
 `)
 

@@ -112,6 +112,63 @@ func testConcurrentRenew(t *testing.T, s session.Store) {
 	wantNotFound(t, "Load of the old key", err)
 }
 
+// testRenewUnderSustainedWrites renews a session five times in a row while writers keep
+// updating it without pause: every Renew succeeds (a store must not starve renewal, which
+// is a login), and every acknowledged write is in the last successor.
+func testRenewUnderSustainedWrites(t *testing.T, s session.Store) {
+	first := Key()
+	mustCreate(t, s, first, record(map[string]string{"base": "1"}, ""))
+	keys := []string{first}
+	const n, maxPerWriter = 8, 2000
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var ok []string
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := 0; i < maxPerWriter; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("w%d-%d", w, i)
+				err := s.Apply(t.Context(), first, session.Update{Set: map[string][]byte{k: []byte(k)}})
+				if err != nil {
+					t.Errorf("Apply %s: %v", k, err)
+					return
+				}
+				mu.Lock()
+				ok = append(ok, k)
+				mu.Unlock()
+			}
+		})
+	}
+	written := func() int { mu.Lock(); defer mu.Unlock(); return len(ok) }
+	for i := range 5 {
+		// Renew only once writers are busy: 8 more writes since the last renewal.
+		for want, deadline := written()+8, time.Now().Add(5*time.Second); written() < want && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Microsecond)
+		}
+		next := Key()
+		err := s.Renew(t.Context(), keys[i], next, now().Add(time.Hour), time.Minute)
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("Renew %d under sustained writes: %v", i+1, err)
+		}
+		keys = append(keys, next)
+	}
+	close(stop)
+	wg.Wait()
+	want := map[string]string{"base": "1"}
+	for _, k := range ok {
+		want[k] = k
+	}
+	wantValues(t, mustLoad(t, s, keys[len(keys)-1]), want)
+	t.Logf("%d writes across 5 renewals", len(ok))
+}
+
 func testCanceled(t *testing.T, s session.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentDestroyNoResurrection", testConcurrentDestroy},
 		{"ConcurrentRenewLosesNoWrite", testConcurrentRenew},
+		{"RenewUnderSustainedWrites", testRenewUnderSustainedWrites},
 		{"Take", testTake},
 		{"TakeRenewed", testTakeRenewed},
 		{"ConcurrentTakeOnce", testConcurrentTake},
