@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 // source is a loader that counts calls and, when gated, blocks until released.
@@ -54,7 +55,7 @@ func newAside(t *testing.T, opts cache.Options) *cache.Aside[string, int] {
 }
 
 func TestStampedeOneLoad(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: time.Minute})
 		src := &source{gate: make(chan struct{})}
 		const n = 1000
@@ -82,7 +83,7 @@ func TestStampedeOneLoad(t *testing.T) {
 }
 
 func TestFirstCallerCancelDoesNotFailOthers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		src := &source{gate: make(chan struct{})}
 		ctx1, cancel1 := context.WithCancel(t.Context())
@@ -110,7 +111,7 @@ func TestFirstCallerCancelDoesNotFailOthers(t *testing.T) {
 }
 
 func TestLoadTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{LoadTimeout: time.Second})
 		src := &source{gate: make(chan struct{})} // never released
 		_, err := a.Get(t.Context(), "k", src.load)
@@ -121,7 +122,7 @@ func TestLoadTimeout(t *testing.T) {
 }
 
 func TestLoaderPanicBecomesErrorForEveryWaiter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		gate := make(chan struct{})
 		var calls atomic.Int64
@@ -184,7 +185,7 @@ func TestErrorsAreNotCached(t *testing.T) {
 }
 
 func TestNegativeCaching(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		errNoUser := errors.New("no such user")
 		a := newAside(t, cache.Options{TTL: time.Hour, NotFound: errNoUser, NegativeTTL: 5 * time.Second})
 		src := &source{val: func(string, int64) (int, error) { return 0, fmt.Errorf("lookup: %w", errNoUser) }}
@@ -215,7 +216,7 @@ func TestNotFoundNotCachedByDefault(t *testing.T) {
 }
 
 func TestDeleteDuringLoadDoesNotStoreOldValue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		src := &source{gate: make(chan struct{})}
 		var v int
@@ -238,7 +239,7 @@ func TestDeleteDuringLoadDoesNotStoreOldValue(t *testing.T) {
 }
 
 func TestSetDuringLoadWins(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		src := &source{gate: make(chan struct{})}
 		var wg sync.WaitGroup
@@ -256,7 +257,7 @@ func TestSetDuringLoadWins(t *testing.T) {
 }
 
 func TestDeleteStartsNewLoadForLaterCallers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		src := &source{gate: make(chan struct{})}
 		var v1, v2 int
@@ -325,7 +326,7 @@ func TestGetAfterClose(t *testing.T) {
 }
 
 func TestCloseCancelsLoads(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		src := &source{gate: make(chan struct{})} // never released
 		var err error
@@ -388,7 +389,7 @@ func (s *pausingStore) Get(key string) (*cache.Entry[int], bool) {
 }
 
 func TestMissRightAfterALoadFinishesDoesNotLoadAgain(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		lru, _ := cache.NewLRU[string, int](10, cache.StoreOptions{})
 		store := &pausingStore{Store: lru, paused: make(chan struct{}), released: make(chan struct{})}
 		a, err := cache.New[string, int](store, cache.Options{TTL: time.Minute})

@@ -5,12 +5,14 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 // A cache read now and then (much less than once a tick) reads the exact
 // clock: its coarse clock must park, not tick on between reads.
 func TestSparseReadsDoNotRunTheClock(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a, err := New[string, int](nil, Options{TTL: time.Hour})
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 	"go.uber.org/goleak"
 )
 
@@ -48,7 +49,7 @@ func TestUnclosedCacheIsCollected(t *testing.T) {
 // Every Close returns only once the cache's goroutines are gone, also a
 // second Close racing the first.
 func TestConcurrentCloseWaits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		release := make(chan struct{})
 		go a.Get(context.Background(), "k", func(ctx context.Context, k string) (int, error) {

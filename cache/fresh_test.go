@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 func TestTTL(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, ExactClock: true})
 		src := &source{}
 		a.Get(t.Context(), "k", src.load)
@@ -30,7 +31,7 @@ func TestTTL(t *testing.T) {
 }
 
 func TestPerEntryTTL(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: time.Hour})
 		var calls int
 		load := func(ctx context.Context, key string) (int, cache.Meta, error) {
@@ -56,7 +57,7 @@ func TestPerEntryTTL(t *testing.T) {
 }
 
 func TestJitterSpreadsExpiry(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		store, _ := cache.NewLRU[string, int](2000, cache.StoreOptions{})
 		a, err := cache.New[string, int](store, cache.Options{TTL: 100 * time.Second, Jitter: 0.1, Rand: r.Uint64})
@@ -96,7 +97,7 @@ func TestJitterSpreadsExpiry(t *testing.T) {
 }
 
 func TestXFetchRefreshesEarlyWithoutBlocking(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		var rnd uint64 = ^uint64(0) // u ≈ 1: −ln(u) ≈ 0, never early
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, EarlyRefreshBeta: 1, Rand: func() uint64 { return rnd }})
 		gate := make(chan struct{}, 10)
@@ -133,7 +134,7 @@ func TestXFetchRefreshesEarlyWithoutBlocking(t *testing.T) {
 }
 
 func TestRefreshAheadServesOldValue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, RefreshAfter: 5 * time.Second})
 		src := &source{}
 		a.Get(t.Context(), "k", src.load)
@@ -155,7 +156,7 @@ func TestRefreshAheadServesOldValue(t *testing.T) {
 }
 
 func TestStaleWhileRevalidate(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, StaleWhileRevalidate: 5 * time.Second})
 		src := &source{gate: make(chan struct{}, 10)}
 		src.gate <- struct{}{}
@@ -183,7 +184,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 }
 
 func TestStaleIfError(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		errDB := errors.New("db down")
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, StaleIfError: 5 * time.Second})
 		src := &source{val: func(_ string, n int64) (int, error) {
@@ -205,7 +206,7 @@ func TestStaleIfError(t *testing.T) {
 }
 
 func TestCoarseClock(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: 10500 * time.Millisecond, ClockResolution: time.Second})
 		src := &source{}
 		a.Get(t.Context(), "k", src.load)
@@ -237,7 +238,7 @@ func TestCoarseClock(t *testing.T) {
 // With stale-while-revalidate, a hot key's expiry makes nobody wait: every
 // caller gets the old value at once while a single reload runs.
 func TestHotKeyExpiryNobodyWaits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: 10 * time.Second, StaleWhileRevalidate: time.Minute})
 		src := &source{gate: make(chan struct{}, 1)}
 		src.gate <- struct{}{}
@@ -267,7 +268,7 @@ func TestHotKeyExpiryNobodyWaits(t *testing.T) {
 }
 
 func TestFailedRefreshAheadHoldsOff(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		errDB := errors.New("db down")
 		a := newAside(t, cache.Options{TTL: time.Minute, RefreshAfter: 10 * time.Second})
 		src := &source{val: func(_ string, n int64) (int, error) {
@@ -312,7 +313,7 @@ func TestFailedRevalidationHoldsOff(t *testing.T) {
 		{"StaleIfError", cache.Options{TTL: 10 * time.Second, StaleIfError: time.Minute}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			testenv.Bubble(t, func(t *testing.T) {
 				a := newAside(t, tc.opts)
 				src := &source{val: failing}
 				a.Get(t.Context(), "k", src.load)

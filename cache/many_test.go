@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 func TestGetManyOneBatchForMisses(t *testing.T) {
@@ -47,7 +48,7 @@ func TestGetManyOneBatchForMisses(t *testing.T) {
 }
 
 func TestGetManyErrorAndJoin(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{})
 		errDB := errors.New("db down")
 		if _, err := a.GetMany(t.Context(), []string{"x"}, func(context.Context, []string) (map[string]int, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
@@ -84,7 +85,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestMetricsStaleAndEarly(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		defer mp.Shutdown(context.Background())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 // A background reload (stale-while-revalidate, refresh-ahead) that learns the
@@ -19,7 +20,7 @@ func TestReloadNotFoundDropsTheOldValue(t *testing.T) {
 		"refresh-ahead":          {TTL: time.Minute, RefreshAfter: 10 * time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			testenv.Bubble(t, func(t *testing.T) {
 				a := newAside(t, opts)
 				deleted := false
 				load := func(ctx context.Context, k string) (int, error) {
@@ -46,7 +47,7 @@ func TestReloadNotFoundDropsTheOldValue(t *testing.T) {
 // A reload whose loader says "do not cache" (Meta.TTL < 0) must not leave
 // the old entry behind: it would be served again and reloaded on every hit.
 func TestReloadDoNotCacheDropsTheOldValue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a := newAside(t, cache.Options{TTL: time.Minute, RefreshAfter: 10 * time.Second})
 		calls := 0
 		load := func(ctx context.Context, k string) (int, cache.Meta, error) {

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"math"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 var errBackend = errors.New("backend unavailable")
@@ -27,7 +28,7 @@ func call(t *testing.T, b Breaker, outcome error) error {
 }
 
 func TestGoBreakerTripsAndRecovers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		var changes []string
 		b, err := NewGoBreaker("db", GoBreakerOptions{Logger: quiet, Settings: gobreaker.Settings{
 			Timeout: 5 * time.Second,
@@ -244,7 +245,7 @@ func TestThrottleConvergesToKTimesAccepts(t *testing.T) {
 // still waits: that must trip the breaker, or a hung backend is never cut
 // off. Only the caller's own ctx being done is not the dependency's fault.
 func TestDoCountsTheCallsOwnDeadline(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		hung := func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, time.Second) // the client's timeout
 			defer cancel()

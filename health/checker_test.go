@@ -12,6 +12,8 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 type counted struct {
@@ -54,7 +56,7 @@ func newTestChecker(t *testing.T, o CheckerOptions, checks ...Check) *Checker {
 }
 
 func TestCheckerCaches(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		db := &counted{}
 		c := newTestChecker(t, CheckerOptions{CacheTTL: 5 * time.Second}, Check{Name: "db", Func: db.check})
 		for range 10 {
@@ -74,7 +76,7 @@ func TestCheckerCaches(t *testing.T) {
 }
 
 func TestCheckerNoCacheStillSharesRuns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		db := &counted{sleep: 100 * time.Millisecond}
 		c := newTestChecker(t, CheckerOptions{CacheTTL: -1}, Check{Name: "db", Func: db.check})
 		var wg sync.WaitGroup
@@ -97,7 +99,7 @@ func TestCheckerNoCacheStillSharesRuns(t *testing.T) {
 }
 
 func TestCheckerRunsConcurrently(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		a, b := &counted{sleep: time.Second}, &counted{sleep: time.Second}
 		c := newTestChecker(t, CheckerOptions{}, Check{Name: "a", Func: a.check}, Check{Name: "b", Func: b.check, Timeout: 3 * time.Second})
 		start := time.Now()
@@ -112,7 +114,7 @@ func TestCheckerRunsConcurrently(t *testing.T) {
 }
 
 func TestCheckerTimeouts(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		slow := &counted{sleep: time.Hour}
 		c := newTestChecker(t, CheckerOptions{Timeout: 5 * time.Second},
@@ -137,7 +139,7 @@ func TestCheckerTimeouts(t *testing.T) {
 }
 
 func TestCheckerPanicIsFailure(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		c := newTestChecker(t, CheckerOptions{}, Check{Name: "p", Func: func(context.Context) error { panic("oops") }})
 		r := c.Report(context.Background())
 		if r.Status != StatusDown || !errors.Is(r.Checks[0].Err, ErrPanic) {
@@ -173,7 +175,7 @@ func TestAggregate(t *testing.T) {
 }
 
 func TestCheckerTransitionsAndDegrade(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var got []Transition
 		db, cache := &counted{}, &counted{}
@@ -226,7 +228,7 @@ func TestCheckerTransitionsAndDegrade(t *testing.T) {
 }
 
 func TestCheckerBackground(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		db := &counted{}
 		c := newTestChecker(t, CheckerOptions{Interval: 10 * time.Second}, Check{Name: "db", Func: db.check})
 		synctest.Wait()
@@ -254,7 +256,7 @@ func TestCheckerBackground(t *testing.T) {
 }
 
 func TestCheckerShutdown(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var last Transition
 		db := &counted{}
@@ -275,7 +277,7 @@ func TestCheckerShutdown(t *testing.T) {
 }
 
 func TestCheckerCallerGivesUp(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		db := &counted{sleep: time.Second}
 		c := newTestChecker(t, CheckerOptions{}, Check{Name: "db", Func: db.check})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -319,7 +321,7 @@ func TestCheckerBadInput(t *testing.T) {
 }
 
 func TestCheckerMetrics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		db := &counted{sleep: 250 * time.Millisecond}
@@ -440,7 +442,7 @@ func TestCheckerListenerCallsStatusWhileAnotherCheckEnds(t *testing.T) {
 }
 
 func TestCheckerAddAfterShutdownDoesNotRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		c := newTestChecker(t, CheckerOptions{Interval: time.Second})
 		c.Shutdown()
 		db := &counted{}
@@ -461,7 +463,7 @@ func TestCheckerAddAfterShutdownDoesNotRun(t *testing.T) {
 // own result counts when it finally returns.
 func TestCheckerHungCheckIsReportedDown(t *testing.T) {
 	for _, interval := range []time.Duration{0, 10 * time.Second} {
-		synctest.Test(t, func(t *testing.T) {
+		testenv.Bubble(t, func(t *testing.T) {
 			var mu sync.Mutex
 			var got []Transition
 			release := make(chan struct{})

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 type fakeServer struct {
@@ -35,7 +37,7 @@ func (f *fakeServer) Shutdown(ctx context.Context) error {
 }
 
 func TestDrainSteps(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		ready := newTestChecker(t, CheckerOptions{})
 		srv := &fakeServer{}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -88,7 +90,7 @@ func TestDrainBadInput(t *testing.T) {
 }
 
 func TestDrainDeadline(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		err := Drain(ctx, &fakeServer{block: true}, nil, DrainOptions{Delay: time.Second, Timeout: time.Second, Signals: []os.Signal{}, Logger: quiet})

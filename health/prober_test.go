@@ -13,6 +13,8 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -74,7 +76,7 @@ func drain(ch <-chan Transition) []Transition {
 }
 
 func TestProberRiseFall(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Rise: 2, Fall: 3})
 		defer p.Close()
 		ch, unsub := p.Subscribe(16)
@@ -139,7 +141,7 @@ func TestProberRiseFall(t *testing.T) {
 }
 
 func TestProberFirstFailureIsDown(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{})
 		defer p.Close()
 		pr := &scripted{}
@@ -155,7 +157,7 @@ func TestProberFirstFailureIsDown(t *testing.T) {
 }
 
 func TestProberTimeoutAndPanic(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Timeout: 300 * time.Millisecond, Interval: time.Minute})
 		defer p.Close()
 		ch, unsub := p.Subscribe(4)
@@ -198,7 +200,7 @@ func TestProberTimeoutAndPanic(t *testing.T) {
 // still fails at Timeout, and keeps failing each turn while it hangs: the
 // target used to stay up forever. No second probe starts behind it.
 func TestProberProbeIgnoringContextFails(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Timeout: 300 * time.Millisecond, Fall: 2, Rise: 1})
 		defer p.Close()
 		release := make(chan struct{})
@@ -237,7 +239,7 @@ func TestProberProbeIgnoringContextFails(t *testing.T) {
 }
 
 func TestProberJitterSpread(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		var r atomic.Uint64 // 0 → shortest wait: Interval×(1-Jitter)
 		p := newTestProber(t, ProberOptions{Interval: 10 * time.Second, Jitter: 0.2,
 			Rand: func() uint64 { return r.Load() }})
@@ -270,7 +272,7 @@ func TestProberJitterSpread(t *testing.T) {
 // An Interval near the largest Duration, jittered upwards, used to wrap to
 // a negative wait and probe every millisecond.
 func TestProberHugeIntervalDoesNotWrap(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		pr := &scripted{}
 		p := newTestProber(t, ProberOptions{Interval: time.Duration(1<<63 - 1), Jitter: 0.5, Rand: func() uint64 { return ^uint64(0) }})
 		defer p.Close()
@@ -287,7 +289,7 @@ func TestProberHugeIntervalDoesNotWrap(t *testing.T) {
 }
 
 func TestProberRemoveAndReAdd(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{})
 		defer p.Close()
 		ch, unsub := p.Subscribe(8)
@@ -324,7 +326,7 @@ func TestProberRemoveAndReAdd(t *testing.T) {
 }
 
 func TestProberSlowSubscriberCoalesces(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
 		defer p.Close()
 		ch, unsub := p.Subscribe(1)
@@ -351,7 +353,7 @@ func TestProberSlowSubscriberCoalesces(t *testing.T) {
 // targets, however often they flap or are replaced (each flap used to add a
 // name to the pending order).
 func TestProberStalledSubscriberIsBounded(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
 		defer p.Close()
 		_, unsub := p.Subscribe(1) // never read
@@ -387,7 +389,7 @@ func TestProberStalledSubscriberIsBounded(t *testing.T) {
 
 // A reader far behind many targets still learns the latest status of each.
 func TestProberSlowSubscriberManyTargets(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{Rise: 1, Fall: 1})
 		defer p.Close()
 		ch, unsub := p.Subscribe(1)
@@ -436,7 +438,7 @@ func TestProberSubscribeBufferBounds(t *testing.T) {
 }
 
 func TestProberClose(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newTestProber(t, ProberOptions{})
 		ch, unsub := p.Subscribe(1)
 		if err := p.Add("a", &scripted{}); err != nil {
@@ -467,7 +469,7 @@ func TestProberClose(t *testing.T) {
 }
 
 func TestProberZeroValue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := Prober{cfg: ProberOptions{Logger: quiet}}
 		defer p.Close()
 		if err := p.Add("a", &scripted{}); err != nil {
@@ -503,7 +505,7 @@ func TestProberBadInput(t *testing.T) {
 }
 
 func TestProberMetrics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		reader := metric.NewManualReader()
 		mp := metric.NewMeterProvider(metric.WithReader(reader))
 		p := newTestProber(t, ProberOptions{MeterProvider: mp})

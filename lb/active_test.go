@@ -10,12 +10,13 @@ import (
 
 	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/health/healthtest"
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/lb"
 	"github.com/ladder-go/ladder/lb/lbtest"
 )
 
 func TestWatchActiveHealth(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		prober, err := health.NewProber(health.ProberOptions{Interval: time.Second, Rise: 1, Fall: 1, Jitter: -1, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)

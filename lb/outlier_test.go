@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/lb"
 )
 
@@ -36,7 +37,7 @@ func picks(t *testing.T, p *lb.Pool[string], name string) int {
 }
 
 func TestOutlierEjectionAndReadmission(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newPool(t, backends("a,b,c,d"), lb.PoolOptions{})
 		fail(t, p, "a", 4, lb.Outcome{Status: 503})
 		if h, _ := p.Healthy(); h != 4 {
@@ -137,7 +138,7 @@ func TestAllDownWithoutPanicIsNoBackend(t *testing.T) {
 }
 
 func TestSlowStart(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newPool(t, backends("a,b"), lb.PoolOptions{
 			Policy:    lb.WeightedRoundRobin(),
 			SlowStart: lb.SlowStartOptions{Window: 100 * time.Second},
@@ -157,7 +158,7 @@ func TestSlowStart(t *testing.T) {
 }
 
 func TestSlowStartOnJoin(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		p := newPool(t, backends("a"), lb.PoolOptions{
 			Policy:    lb.LeastRequest(),
 			SlowStart: lb.SlowStartOptions{Window: 10 * time.Second, MinWeight: 0.2},

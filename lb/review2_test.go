@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/health"
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/lb"
 	"github.com/ladder-go/ladder/lb/lbtest"
 )
@@ -189,7 +190,7 @@ func (m *msgs) WithAttrs([]slog.Attr) slog.Handler { return m }
 func (m *msgs) WithGroup(string) slog.Handler      { return m }
 
 func TestTimersStopAtClose(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		log := &msgs{}
 		p := newPool(t, backends("a,b,c,d"), lb.PoolOptions{Logger: slog.New(log),
 			SlowStart: lb.SlowStartOptions{Window: time.Minute}})

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"testing"
-	"testing/synctest"
 	"time"
 
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
 )
 
@@ -134,7 +134,7 @@ func TestDestroyAll(t *testing.T) {
 }
 
 func TestIdleAndAbsoluteTimeouts(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		e := newEnv(t, session.Options{IdleTimeout: 10 * time.Minute, Lifetime: time.Hour, TouchInterval: time.Minute})
 		_, tok := e.do("", put(t, "k", 1))
 		applies := e.store.applies.Load()
@@ -172,7 +172,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 }
 
 func TestPersistentCookie(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		e := newEnv(t, session.Options{Persistent: true, Lifetime: time.Hour})
 		resp, _ := e.do("", put(t, "k", 1))
 		if c := resp.Cookies()[0]; c.MaxAge != 3600 {

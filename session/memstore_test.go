@@ -5,6 +5,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
@@ -24,7 +25,7 @@ func TestMemoryStoreConformance(t *testing.T) {
 }
 
 func TestMemoryStoreSweep(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		s, err := session.NewMemoryStore(session.MemoryOptions{CleanupInterval: time.Second})
 		if err != nil {
 			t.Fatal(err)

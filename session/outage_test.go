@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"testing/synctest"
 	"time"
 
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
@@ -96,7 +96,7 @@ func (hangingStore) Load(ctx context.Context, _ string) (session.Record, error) 
 }
 
 func TestStoreTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		st := newMemory(t)
 		m, err := session.New(hangingStore{st}, session.Options{StoreTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {

@@ -83,7 +83,7 @@ func TestSweep(t *testing.T) {
 
 func TestCleanupGoroutine(t *testing.T) {
 	db := openSQLite(t)
-	synctest.Test(t, func(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
 		s, err := sqlstore.New(t.Context(), db, sqlstore.SQLite, sqlstore.Options{CleanupInterval: time.Minute})
 		if err != nil {
 			t.Fatal(err)
