@@ -2,7 +2,6 @@ package lb
 
 import (
 	"math"
-	"sync/atomic"
 )
 
 // maxSchedule bounds the precomputed weighted round robin schedule.
@@ -11,7 +10,8 @@ const maxSchedule = 4096
 // WeightedRoundRobin is nginx's smooth weighted round robin: weights 5, 1, 1
 // give a a b a c a a, spreading the heavy backend's turns instead of
 // sending it bursts. The schedule is computed once per snapshot, so a pick is
-// one atomic increment.
+// one atomic increment; under parallel picks the schedule's position is kept
+// per core-local slot, as for [RoundRobin].
 func WeightedRoundRobin() Policy { return wrrPolicy{} }
 
 type wrrPolicy struct{}
@@ -19,18 +19,18 @@ type wrrPolicy struct{}
 type wrrPicker struct {
 	seq  []int32
 	mod  modulus
-	next atomic.Uint32
+	next turns
 }
 
 func (wrrPolicy) NewPicker(cfg PickerConfig) Picker {
 	p := &wrrPicker{seq: smoothSchedule(intWeights(cfg.Weights))}
 	p.mod = newModulus(len(p.seq))
-	p.next.Store(uint32(cfg.Rand()%uint64(len(p.seq))) - 1) // Pick adds before reading
+	p.next.start(uint32(cfg.Rand()%uint64(len(p.seq))) - 1) // Pick adds before reading
 	return p
 }
 
 func (p *wrrPicker) Pick(uint64, bool) int {
-	return int(p.seq[p.mod.of(p.next.Add(1))])
+	return int(p.seq[p.mod.of(p.next.next())])
 }
 
 // intWeights turns weights into small integers with the same ratios, scaled

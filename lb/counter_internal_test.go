@@ -1,0 +1,58 @@
+package lb
+
+import (
+	"sync"
+	"testing"
+)
+
+// Alone, a round robin picker follows one exact cycle.
+func TestTurnsExactCycleAlone(t *testing.T) {
+	var c turns
+	c.start(6)
+	for i := uint32(7); i < 1000; i++ {
+		if got := c.next(); got != i {
+			t.Fatalf("turn %d, want %d", got, i)
+		}
+	}
+	if c.cells.Load() != nil {
+		t.Fatal("a lone caller spread the counter")
+	}
+}
+
+// Spread over cells, round robin still gives no position more than turnCells
+// turns over another, however many goroutines pick, because each cell keeps an
+// exact cycle.
+func TestTurnsSpreadStaysBalanced(t *testing.T) {
+	for _, n := range []int{2, 3, 7, 64} {
+		p := &rrPicker{mod: newModulus(n)}
+		p.next.start(^uint32(0)) // the next turn wraps to 0
+		for range 5 {
+			p.Pick(0, false)
+		}
+		p.next.spread()
+		counts := make([]int, n)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 32 {
+			wg.Go(func() {
+				local := make([]int, n)
+				for range 997 {
+					local[p.Pick(0, false)]++
+				}
+				mu.Lock()
+				for i, k := range local {
+					counts[i] += k
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		lo, hi := counts[0], counts[0]
+		for _, k := range counts {
+			lo, hi = min(lo, k), max(hi, k)
+		}
+		if hi-lo > turnCells+1 { // +1: the five picks made before spreading
+			t.Errorf("n=%d: counts %v spread %d, want ≤ %d", n, counts, hi-lo, turnCells+1)
+		}
+	}
+}
