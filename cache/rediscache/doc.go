@@ -19,5 +19,7 @@
 // The client is a redis.UniversalClient, so a single server, Sentinel or
 // Redis Cluster all work. In a cluster, PUBLISH reaches every node's
 // subscribers; keys spread over slots freely because no command here spans
-// two keys.
+// two keys. Through a Sentinel failover every Get is still answered (L1, else
+// the loader), and the subscription moves to the new master, clearing L1 as
+// after any lost subscription.
 package rediscache

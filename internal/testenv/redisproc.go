@@ -20,6 +20,9 @@ type RedisProcess struct {
 	t    testing.TB
 	dir  string
 	port int
+	args []string // extra redis-server arguments
+	// cmdArgs, if set, are the whole command line instead (a sentinel).
+	cmdArgs []string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -31,6 +34,12 @@ type RedisProcess struct {
 // redis-server); without it the test skips, or fails under LADDER_INTEGRATION=required.
 func StartRedis(t testing.TB) *RedisProcess {
 	t.Helper()
+	return startRedis(t)
+}
+
+// startRedis starts a private redis-server with extra arguments.
+func startRedis(t testing.TB, args ...string) *RedisProcess {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		unavailable(t, "redis-server is not on PATH (Debian package redis-server)")
 	}
@@ -38,7 +47,8 @@ func StartRedis(t testing.TB) *RedisProcess {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	p := &RedisProcess{t: t, dir: t.TempDir(), port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	p := &RedisProcess{t: t, dir: t.TempDir(), port: port, args: args,
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	t.Cleanup(p.Stop)
 	p.Start()
 	return p
@@ -52,9 +62,12 @@ func (p *RedisProcess) Start() {
 	if p.cmd != nil {
 		return
 	}
-	cmd := exec.Command("redis-server",
-		"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", p.dir, "--daemonize", "no")
+	args := p.cmdArgs
+	if args == nil {
+		args = append([]string{"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", p.dir, "--daemonize", "no"}, p.args...)
+	}
+	cmd := exec.Command("redis-server", args...)
 	p.log.Reset()
 	cmd.Stdout, cmd.Stderr = &p.log, &p.log
 	if err := cmd.Start(); err != nil {

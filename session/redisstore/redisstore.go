@@ -14,6 +14,11 @@
 // (redis.UniversalClient). Renewing an identifier takes a short lease on the old key,
 // during which its writers wait (typically for three round trips), copies it to the new
 // key and seals the old key into a tombstone that forwards them to the new one.
+//
+// Redis replicates asynchronously: when a Sentinel fails over after a crash, writes the old
+// master acknowledged but had not yet sent to its replica are lost (a session created in
+// the last moment before the crash, a value set then). Everything that had reached the
+// replica survives, tombstones and user indexes included (tested with a real failover).
 package redisstore
 
 import (
