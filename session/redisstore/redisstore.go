@@ -125,21 +125,19 @@ func parse(h map[string]string) (session.Record, error) {
 
 // Create implements session.Store.
 func (s *Store) Create(ctx context.Context, key string, rec session.Record) error {
-	return s.create(ctx, key, rec, false)
+	return s.create(ctx, key, rec, "0")
 }
 
-func (s *Store) create(ctx context.Context, key string, rec session.Record, overwrite bool) error {
+// create runs createScript in mode: "0" fails if key is taken, "1" overwrites, and any
+// other string names the key a Renew copies from (see createScript).
+func (s *Store) create(ctx context.Context, key string, rec session.Record, mode string) error {
 	if rec.User != "" {
 		if err := s.index(ctx, rec.User, key, rec.Expires); err != nil {
 			return wrap("create", err)
 		}
 	}
 	args := make([]any, 0, 4+2*len(rec.Values))
-	ow := "0"
-	if overwrite {
-		ow = "1"
-	}
-	args = append(args, ow, ms(rec.Created), ms(rec.Expires), rec.User)
+	args = append(args, mode, ms(rec.Created), ms(rec.Expires), rec.User)
 	for k, v := range rec.Values {
 		args = append(args, k, v)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ladder-go/ladder/session"
 )
 
@@ -19,6 +21,8 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 	for try := range maxRenewTry {
 		res, _, err := s.call(ctx, freezeScript, oldKey, []any{newKey, lease}, nil)
 		if err != nil {
+			// The freeze may have run and lost its reply: release the lease it took.
+			_ = s.thaw(ctx, oldKey, newKey)
 			return s.abandon(ctx, newKey, try, wrap("renew", err))
 		}
 		r, ok := res.([]any)
@@ -28,17 +32,21 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 		rec, version, err := parseFrozen(r[1])
 		if err == nil {
 			rec.Expires = expires
-			// Overwrite on a retry: newKey holds this Renew's earlier copy.
-			err = s.create(ctx, newKey, rec, try > 0)
+			// Overwrite on a retry: newKey holds this Renew's earlier copy. The first
+			// copy names its origin, so that running it twice is no conflict.
+			mode := oldKey
+			if try > 0 {
+				mode = "1"
+			}
+			err = s.create(ctx, newKey, rec, mode)
 		}
 		if err != nil {
-			s.thaw(ctx, oldKey, newKey)
+			_ = s.thaw(ctx, oldKey, newKey)
 			return s.abandon(ctx, newKey, try, err) // ErrExists on the first try: newKey belongs to someone else
 		}
 		n, err := sealScript.Run(ctx, s.c, []string{s.key(oldKey)}, version, newKey, graceMs(grace)).Int()
 		if err != nil {
-			s.thaw(ctx, oldKey, newKey)
-			return s.abandon(ctx, newKey, 1, wrap("renew", err))
+			return s.sealFailed(ctx, oldKey, newKey, wrap("renew", err))
 		}
 		switch n {
 		case 1:
@@ -72,8 +80,26 @@ func parseFrozen(reply any) (session.Record, string, error) {
 
 // thaw releases the lease of a Renew that failed, so writers need not wait it out; if
 // this fails too, the lease runs out by itself.
-func (s *Store) thaw(ctx context.Context, oldKey, newKey string) {
-	_ = thawScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(oldKey)}, newKey).Err()
+func (s *Store) thaw(ctx context.Context, oldKey, newKey string) error {
+	return thawScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(oldKey)}, newKey).Err()
+}
+
+// sealFailed handles a seal that returned err: it may have run and lost its reply, and
+// then newKey is the session and must stay. Releasing the lease first settles it: a seal
+// still on its way then fails, so oldKey either forwards to newKey now or never will.
+// It returns nil if the seal ran; err (keeping newKey) if that cannot be told.
+func (s *Store) sealFailed(ctx context.Context, oldKey, newKey string, err error) error {
+	if s.thaw(ctx, oldKey, newKey) != nil {
+		return err
+	}
+	f, ferr := s.c.HGet(context.WithoutCancel(ctx), s.key(oldKey), "m:f").Result()
+	switch {
+	case ferr == nil && f == newKey:
+		return nil // sealed: the renewal is done
+	case ferr != nil && !errors.Is(ferr, redis.Nil):
+		return err
+	}
+	return s.abandon(ctx, newKey, 1, err)
 }
 
 // abandon deletes a copy made by a Renew that failed (after the first try), and returns err.

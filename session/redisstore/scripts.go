@@ -8,7 +8,8 @@ import "github.com/redis/go-redis/v9"
 // Hash fields: "v:<name>" values; "m:c" created and "m:e" expiry (Unix ms); "m:u" user;
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
 // "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
-// copying to and "m:rd" the end of its lease (Unix ms, Redis's clock).
+// copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the old key
+// a successor was copied from.
 //
 // While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
 // caller waits and runs them again, and then follows the tombstone to the successor. So a
@@ -24,16 +25,23 @@ if m[3] then
 end
 `
 
-// create: ARGV = overwrite, created, expires, user, name1, value1, …
+// create: ARGV = mode, created, expires, user, name1, value1, …; mode "1" overwrites,
+// "0" fails if the key is taken, and any other string is the origin of a Renew's copy
+// (kept in 'm:o'), which fails if the key is taken by anything but a copy from the same
+// origin: so a copy that runs twice (go-redis resends a command whose reply timed out)
+// does not take its own first run for someone else's session.
 // Returns 1, or 0 if the key is taken.
 var createScript = redis.NewScript(`
 local k = KEYS[1]
-if ARGV[1] == '1' then
+local mode = ARGV[1]
+if mode == '1' then
   redis.call('DEL', k)
 elseif redis.call('EXISTS', k) == 1 then
-  return 0
+  if mode == '0' or redis.call('HGET', k, 'm:o') ~= mode then return 0 end
+  redis.call('DEL', k)
 end
 redis.call('HSET', k, 'm:c', ARGV[2], 'm:e', ARGV[3], 'm:u', ARGV[4], 'm:v', 0)
+if mode ~= '0' and mode ~= '1' then redis.call('HSET', k, 'm:o', mode) end
 for i = 5, #ARGV, 2 do
   redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
 end
@@ -152,10 +160,14 @@ return {1, redis.call('HGETALL', k)}
 // is still the successor's and nobody updated it since the copy (a lease that ran out lets
 // writers in). ARGV = version, successor, grace ms.
 // Returns 1 sealed, 0 no live session, -1 changed since the copy or lease taken over.
+// A seal that runs again (resent after its reply timed out) finds its own tombstone: 1.
 var sealScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r')
-if not m[1] then return 0 end
+local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f')
+if not m[1] then
+  if m[4] == ARGV[2] then return 1 end
+  return 0
+end
 if m[2] ~= ARGV[1] or m[3] ~= ARGV[2] then return -1 end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])

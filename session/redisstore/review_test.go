@@ -1,0 +1,263 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ladder-go/ladder/internal/testenv"
+	"github.com/ladder-go/ladder/session"
+	"github.com/ladder-go/ladder/session/sessiontest"
+)
+
+// faultHook lets a test act on the script calls a Renew makes: fault is called with the
+// command's arguments and the rest of the chain, and does what a faulty network would.
+type faultHook struct {
+	fault func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error
+}
+
+func (h faultHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h faultHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h faultHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		name := strings.ToLower(cmd.Name())
+		if name != "evalsha" && name != "eval" {
+			return next(ctx, cmd)
+		}
+		return h.fault(ctx, cmd.Args(), next, cmd)
+	}
+}
+
+// Script arguments: {evalsha|eval, sha|source, 1, key, ARGV…}.
+func isSeal(args []any, newKey string) bool { return len(args) == 7 && args[5] == newKey }
+
+func isFreeze(args []any, newKey string) bool { return len(args) == 6 && args[4] == newKey }
+
+func isCopy(args []any, prefix, newKey string) bool {
+	return len(args) >= 8 && args[3] == prefix+"{session:"+newKey+"}"
+}
+
+// reviewEnv opens a store whose client runs fault on every script call.
+func reviewEnv(t *testing.T, fault func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error) (session.Store, *redis.Client, string) {
+	srv := testenv.Redis(t)
+	c := srv.Client(t)
+	c.AddHook(faultHook{fault: fault})
+	return openStore(t, c, srv.Prefix), c, srv.Prefix
+}
+
+// lostReply is what go-redis reports when a command's reply does not arrive in time: the
+// command may well have run.
+var lostReply = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("i/o timeout")}
+
+// The seal runs but its reply is lost (a read timeout, or the request's context ending
+// while the reply is on its way): Renew must not delete the successor the old key now
+// forwards to, which would lose the session. Either Renew reports success and the
+// successor holds the session, or it fails and the session is still under the old key.
+func TestRenewSealReplyLost(t *testing.T) {
+	for _, how := range []string{"timeout", "canceled"} {
+		t.Run(how, func(t *testing.T) {
+			oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			s, _, _ := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+				err := next(ctx, cmd)
+				if err == nil && isSeal(args, newKey) {
+					if how == "canceled" {
+						cancel()
+						err = ctx.Err()
+					} else {
+						err = lostReply
+					}
+					cmd.SetErr(err)
+				}
+				return err
+			})
+			create(t, s, oldKey, map[string][]byte{"cart": []byte("3 books")})
+			err := s.Renew(ctx, oldKey, newKey, time.Now().Add(time.Hour), time.Minute)
+			bg := t.Context()
+			if err == nil {
+				if rec, err := s.Load(bg, newKey); err != nil || string(rec.Values["cart"]) != "3 books" {
+					t.Fatalf("Renew succeeded, but the successor holds %q, %v", rec.Values, err)
+				}
+				return
+			}
+			if rec, lerr := s.Load(bg, oldKey); lerr != nil || string(rec.Values["cart"]) != "3 books" {
+				t.Fatalf("Renew failed (%v) and lost the session: old key %q, %v", err, rec.Values, lerr)
+			}
+		})
+	}
+}
+
+// The seal runs twice (go-redis resends a command whose reply timed out): the second run
+// finds the tombstone this Renew left. Renew must succeed, not report ErrNotFound and
+// delete the successor.
+func TestRenewSealResent(t *testing.T) {
+	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+	s, _, _ := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if isSeal(args, newKey) {
+			if err := next(ctx, cmd); err != nil {
+				return err
+			}
+		}
+		return next(ctx, cmd)
+	})
+	create(t, s, oldKey, map[string][]byte{"cart": []byte("3 books")})
+	if err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute); err != nil {
+		t.Fatalf("Renew with its seal resent: %v", err)
+	}
+	if rec, err := s.Load(t.Context(), newKey); err != nil || string(rec.Values["cart"]) != "3 books" {
+		t.Fatalf("successor: %q, %v", rec.Values, err)
+	}
+	if err := s.Apply(t.Context(), oldKey, session.Update{Set: map[string][]byte{"b": []byte("2")}}); err != nil {
+		t.Fatalf("Apply through the old key: %v", err)
+	}
+}
+
+// The copy to the successor runs twice (resent after a lost reply): the second run finds
+// the copy the first made. Renew must succeed, not fail with ErrExists.
+func TestRenewCopyResent(t *testing.T) {
+	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+	var prefix string
+	s, _, prefix := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if isCopy(args, prefix, newKey) {
+			if err := next(ctx, cmd); err != nil {
+				return err
+			}
+		}
+		return next(ctx, cmd)
+	})
+	create(t, s, oldKey, map[string][]byte{"cart": []byte("3 books")})
+	if err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute); err != nil {
+		t.Fatalf("Renew with its copy resent: %v", err)
+	}
+	if rec, err := s.Load(t.Context(), newKey); err != nil || string(rec.Values["cart"]) != "3 books" {
+		t.Fatalf("successor: %q, %v", rec.Values, err)
+	}
+}
+
+// The freeze runs but its reply is lost: Renew fails, and must release the lease it may
+// hold, so that the session's writers do not wait it out.
+func TestRenewFreezeReplyLostReleasesLease(t *testing.T) {
+	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+	s, c, prefix := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && isFreeze(args, newKey) {
+			err = lostReply
+			cmd.SetErr(err)
+		}
+		return err
+	})
+	create(t, s, oldKey, nil)
+	if err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute); err == nil {
+		t.Fatal("Renew succeeded although its freeze failed")
+	}
+	held, err := c.HExists(t.Context(), prefix+"{session:"+oldKey+"}", "m:rd").Result()
+	if err != nil || held {
+		t.Fatalf("lease still held after the failed Renew (%v)", err)
+	}
+}
+
+// Two Renews of one session to different successors, while writers keep updating it:
+// exactly one wins, the other finds no session (never two live successors), and every
+// acknowledged write is in the winner.
+func TestConcurrentRenewsOneSuccessor(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	for round := range 10 {
+		oldKey, a, b := sessiontest.Key(), sessiontest.Key(), sessiontest.Key()
+		create(t, s, oldKey, map[string][]byte{"base": []byte("1")})
+		start := make(chan struct{})
+		errs := make([]error, 2)
+		var acked []string
+		var wg sync.WaitGroup
+		for i, next := range []string{a, b} {
+			wg.Go(func() {
+				<-start
+				errs[i] = s.Renew(ctx, oldKey, next, time.Now().Add(time.Hour), time.Minute)
+			})
+		}
+		wg.Go(func() {
+			<-start
+			for i := range 20 {
+				k := "w" + strconv.Itoa(i)
+				if err := s.Apply(ctx, oldKey, session.Update{Set: map[string][]byte{k: []byte(k)}}); err != nil {
+					t.Errorf("Apply %s: %v", k, err)
+					return
+				}
+				acked = append(acked, k)
+			}
+		})
+		close(start)
+		wg.Wait()
+		var won []string
+		for i, next := range []string{a, b} {
+			switch {
+			case errs[i] == nil:
+				won = append(won, next)
+			case !errors.Is(errs[i], session.ErrNotFound):
+				t.Fatalf("round %d: Renew: %v", round, errs[i])
+			}
+		}
+		if len(won) != 1 {
+			t.Fatalf("round %d: %d Renews succeeded (%v); want exactly one", round, len(won), errs)
+		}
+		for _, k := range []string{a, b} {
+			rec, err := s.Load(ctx, k)
+			if k != won[0] {
+				if err == nil {
+					t.Fatalf("round %d: the losing successor is live: %q", round, rec.Values)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("round %d: winner: %v", round, err)
+			}
+			for _, w := range acked {
+				if rec.Values[w] == nil {
+					t.Fatalf("round %d: acknowledged write %s missing from the successor", round, w)
+				}
+			}
+		}
+	}
+}
+
+// DestroyUser racing a Renew of the user's session: whichever order they run in, no
+// live session of the user survives (neither the old key nor the successor).
+func TestDestroyUserRacingRenew(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	for round := range 20 {
+		user := "u-" + sessiontest.Key()[:12]
+		oldKey, next := sessiontest.Key(), sessiontest.Key()
+		now := time.Now()
+		if err := s.Create(ctx, oldKey, session.Record{User: user, Created: now, Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		var renewErr, destroyErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { <-start; renewErr = s.Renew(ctx, oldKey, next, now.Add(time.Hour), time.Minute) })
+		wg.Go(func() { <-start; _, destroyErr = s.DestroyUser(ctx, user, time.Minute) })
+		close(start)
+		wg.Wait()
+		if destroyErr != nil || (renewErr != nil && !errors.Is(renewErr, session.ErrNotFound)) {
+			t.Fatalf("round %d: DestroyUser %v, Renew %v", round, destroyErr, renewErr)
+		}
+		for _, k := range []string{oldKey, next} {
+			if rec, err := s.Load(ctx, k); err == nil {
+				t.Fatalf("round %d: a session of the user survived DestroyUser (Renew: %v): %q", round, renewErr, rec.Values)
+			}
+		}
+	}
+}
