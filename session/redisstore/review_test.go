@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,5 +260,44 @@ func TestDestroyUserRacingRenew(t *testing.T) {
 				t.Fatalf("round %d: a session of the user survived DestroyUser (Renew: %v): %q", round, renewErr, rec.Values)
 			}
 		}
+	}
+}
+
+// A renewer that stalls between its copy and its seal past its lease: a writer waiting on
+// the lease goes through once it runs out, so the seal must see the change and Renew copy
+// again; the acknowledged write is in the successor, and Renew still succeeds.
+func TestStalledRenewerCopiesAgain(t *testing.T) {
+	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+	sealing, written := make(chan struct{}), make(chan struct{})
+	var seals atomic.Int32
+	var once sync.Once
+	s, _, _ := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if isSeal(args, newKey) && seals.Add(1) == 1 {
+			once.Do(func() { close(sealing) })
+			<-written // stalled until the writer got in after the lease
+		}
+		return next(ctx, cmd)
+	})
+	create(t, s, oldKey, map[string][]byte{"base": []byte("1")})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(written)
+		// Runs once the Renew holds the lease (its first seal is blocked meanwhile).
+		<-sealing
+		if err := s.Apply(t.Context(), oldKey, session.Update{Set: map[string][]byte{"late": []byte("1")}}); err != nil {
+			t.Errorf("Apply: %v", err)
+		}
+	})
+	err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute)
+	once.Do(func() { close(sealing) }) // should Renew fail before sealing
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Renew: %v", err)
+	}
+	if rec, err := s.Load(t.Context(), newKey); err != nil || string(rec.Values["late"]) != "1" {
+		t.Fatalf("successor %q, %v; want the write made after the lease ran out", rec.Values, err)
+	}
+	if n := seals.Load(); n < 2 {
+		t.Fatalf("%d seals; want a second after the first saw the change", n)
 	}
 }
