@@ -12,8 +12,12 @@ import (
 // Java's LongAdder: two cores picking at once then stop trading one cache line
 // (a shared counter costs about 4× an uncontended one on 2 cores). Each cell
 // keeps its own exact cycle, started at a different offset, so over any stretch
-// of picks no position gets more than turnCells turns more than another: round
-// robin per worker, as Envoy and nginx run it.
+// of picks no position gets more than turnCells+1 turns more than another (one
+// per cell, and one for the shared counter, which callers that read no cells
+// yet may still advance just after spread): round robin per worker, as Envoy
+// and nginx run it. Once spread, it stays spread for the picker's life, so
+// picks made one at a time by different goroutines then follow their cells'
+// cycles, not one.
 type turns struct {
 	one   atomic.Uint32
 	cells atomic.Pointer[[turnCells]turnCell]

@@ -56,3 +56,41 @@ func TestTurnsSpreadStaysBalanced(t *testing.T) {
 		}
 	}
 }
+
+// Callers that read no cells before spread published them still advance the
+// shared counter afterwards, from where the cells start: the worst case is one
+// turn more than the cells alone allow, as RoundRobin's doc says.
+func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
+	const n = 64
+	p := &rrPicker{mod: newModulus(n)}
+	p.next.start(99)
+	base := p.next.one.Load()
+	p.next.spread()
+	counts := make([]int, n)
+	for range turnCells + 1 { // each saw no cells, then won its compare-and-swap
+		x := p.next.one.Load()
+		if !p.next.one.CompareAndSwap(x, x+1) {
+			t.Fatal("no one else is picking")
+		}
+		counts[p.mod.of(x+1)]++
+	}
+	// Every cell runs up to the position the late picks reached.
+	last := p.mod.of(base + turnCells + 1)
+	c := p.next.cells.Load()
+	for i := range c {
+		for {
+			k := p.mod.of(c[i].n.Add(1))
+			counts[k]++
+			if k == last {
+				break
+			}
+		}
+	}
+	lo, hi := counts[0], counts[0]
+	for _, k := range counts {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	if hi-lo != turnCells+1 {
+		t.Errorf("counts %v spread %d, want the worst case %d", counts, hi-lo, turnCells+1)
+	}
+}

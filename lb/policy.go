@@ -70,10 +70,11 @@ func (f PolicyFunc) NewPicker(cfg PickerConfig) Picker { return f(cfg) }
 
 // RoundRobin cycles through the endpoints in order, ignoring weights.
 // It is the zero-configuration default. Picks made one at a time follow one
-// exact cycle. Once picks collide on several cores, each core-local slot
-// keeps its own cycle, as per-worker round robin does in Envoy and nginx:
-// parallel picks then scale with cores, and over any run of picks no
-// endpoint gets more than 16 more than another.
+// exact cycle. Once picks collide on several cores, the picker spreads over
+// 16 slots, chosen by the calling goroutine, each keeping its own cycle, as
+// per-worker round robin does in Envoy and nginx: parallel picks then scale
+// with cores, and over any run of picks no endpoint gets more than 17 more
+// than another (one per slot, one for picks in flight while it spread).
 func RoundRobin() Policy { return rrPolicy{} }
 
 type rrPolicy struct{}
