@@ -23,6 +23,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -125,19 +126,27 @@ func parse(h map[string]string) (session.Record, error) {
 
 // Create implements session.Store.
 func (s *Store) Create(ctx context.Context, key string, rec session.Record) error {
-	return s.create(ctx, key, rec, "0")
+	return s.create(ctx, key, rec, nonce())
 }
 
-// create runs createScript in mode: "0" fails if key is taken, "1" overwrites, and any
-// other string names the key a Renew copies from (see createScript).
-func (s *Store) create(ctx context.Context, key string, rec session.Record, mode string) error {
+// nonce returns a random tag that tells a script's second run (a resend) from another
+// caller's.
+func nonce() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "n:" + hex.EncodeToString(b[:])
+}
+
+// create runs createScript with tag: "1" overwrites; any other tag fails if key is
+// taken, except by an earlier run with the same tag (see createScript).
+func (s *Store) create(ctx context.Context, key string, rec session.Record, tag string) error {
 	if rec.User != "" {
 		if err := s.index(ctx, rec.User, key, rec.Expires); err != nil {
 			return wrap("create", err)
 		}
 	}
 	args := make([]any, 0, 4+2*len(rec.Values))
-	args = append(args, mode, ms(rec.Created), ms(rec.Expires), rec.User)
+	args = append(args, tag, ms(rec.Created), ms(rec.Expires), rec.User)
 	for k, v := range rec.Values {
 		args = append(args, k, v)
 	}
@@ -288,7 +297,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // Take implements session.Store.
 func (s *Store) Take(ctx context.Context, key, name string) ([]byte, error) {
-	res, _, err := s.call(ctx, takeScript, key, []any{name}, nil)
+	res, _, err := s.call(ctx, takeScript, key, []any{name, nonce()}, nil)
 	if err != nil {
 		return nil, wrap("take", err)
 	}

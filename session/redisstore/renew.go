@@ -34,11 +34,11 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 			rec.Expires = expires
 			// Overwrite on a retry: newKey holds this Renew's earlier copy. The first
 			// copy names its origin, so that running it twice is no conflict.
-			mode := oldKey
+			tag := "o:" + oldKey
 			if try > 0 {
-				mode = "1"
+				tag = "1"
 			}
-			err = s.create(ctx, newKey, rec, mode)
+			err = s.create(ctx, newKey, rec, tag)
 		}
 		if err != nil {
 			_ = s.thaw(ctx, oldKey, newKey)

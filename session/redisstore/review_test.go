@@ -301,3 +301,52 @@ func TestStalledRenewerCopiesAgain(t *testing.T) {
 		t.Fatalf("%d seals; want a second after the first saw the change", n)
 	}
 }
+
+// runTwice is a fault that runs the script calls matching match twice, as go-redis does
+// when it resends a command whose reply timed out.
+func runTwice(match func(args []any) bool) func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+	return func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if match(args) {
+			if err := next(ctx, cmd); err != nil {
+				return err
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A Create that runs twice finds the session its first run made: it must succeed, not
+// fail with ErrExists (which the Manager answers with an error page at login).
+func TestCreateResent(t *testing.T) {
+	key := sessiontest.Key()
+	var prefix string
+	s, _, prefix := reviewEnv(t, runTwice(func(args []any) bool { return args[3] == prefix+"{session:"+key+"}" }))
+	create(t, s, key, map[string][]byte{"a": []byte("1")})
+	if rec, err := s.Load(t.Context(), key); err != nil || string(rec.Values["a"]) != "1" {
+		t.Fatalf("Load: %q, %v", rec.Values, err)
+	}
+	// A Create of a taken key still fails, resent or not.
+	if err := s.Create(t.Context(), key, session.Record{Created: time.Now(), Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
+		t.Fatalf("second Create of the key: %v, want ErrExists", err)
+	}
+}
+
+// A Take that runs twice must return the value (taken by its first run), not lose it.
+func TestTakeResent(t *testing.T) {
+	key := sessiontest.Key()
+	var prefix string
+	s, _, prefix := reviewEnv(t, runTwice(func(args []any) bool {
+		return args[3] == prefix+"{session:"+key+"}" && len(args) == 6 && args[4] == "flash"
+	}))
+	create(t, s, key, map[string][]byte{"flash": []byte("saved!")})
+	v, err := s.Take(t.Context(), key, "flash")
+	if err != nil || string(v) != "saved!" {
+		t.Fatalf("Take resent: %q, %v; want the value", v, err)
+	}
+	if _, err := s.Take(t.Context(), key, "flash"); !errors.Is(err, session.ErrNoValue) {
+		t.Fatalf("a second Take: %v, want ErrNoValue", err)
+	}
+	if rec, err := s.Load(t.Context(), key); err != nil || len(rec.Values) != 0 {
+		t.Fatalf("after Take: %q, %v; want no values", rec.Values, err)
+	}
+}

@@ -8,8 +8,8 @@ import "github.com/redis/go-redis/v9"
 // Hash fields: "v:<name>" values; "m:c" created and "m:e" expiry (Unix ms); "m:u" user;
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
 // "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
-// copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the old key
-// a successor was copied from.
+// copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the tag of
+// the creation that made the hash; "m:tk" and "m:tv" the nonce and value of the last take.
 //
 // While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
 // caller waits and runs them again, and then follows the tombstone to the successor. So a
@@ -25,23 +25,23 @@ if m[3] then
 end
 `
 
-// create: ARGV = mode, created, expires, user, name1, value1, …; mode "1" overwrites,
-// "0" fails if the key is taken, and any other string is the origin of a Renew's copy
-// (kept in 'm:o'), which fails if the key is taken by anything but a copy from the same
-// origin: so a copy that runs twice (go-redis resends a command whose reply timed out)
-// does not take its own first run for someone else's session.
+// create: ARGV = tag, created, expires, user, name1, value1, …; tag "1" overwrites. Any
+// other tag names this creation (Create's random nonce, or "o:" and the old key for a
+// Renew's copy) and is kept in 'm:o': it fails if the key is taken by anything but a
+// creation with the same tag, so a create that runs twice (go-redis resends a command
+// whose reply timed out) does not take its own first run for someone else's session.
 // Returns 1, or 0 if the key is taken.
 var createScript = redis.NewScript(`
 local k = KEYS[1]
-local mode = ARGV[1]
-if mode == '1' then
+local tag = ARGV[1]
+if tag == '1' then
   redis.call('DEL', k)
 elseif redis.call('EXISTS', k) == 1 then
-  if mode == '0' or redis.call('HGET', k, 'm:o') ~= mode then return 0 end
+  if redis.call('HGET', k, 'm:o') ~= tag then return 0 end
   redis.call('DEL', k)
 end
 redis.call('HSET', k, 'm:c', ARGV[2], 'm:e', ARGV[3], 'm:u', ARGV[4], 'm:v', 0)
-if mode ~= '0' and mode ~= '1' then redis.call('HSET', k, 'm:o', mode) end
+if tag ~= '1' then redis.call('HSET', k, 'm:o', tag) end
 for i = 5, #ARGV, 2 do
   redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
 end
@@ -123,21 +123,25 @@ end
 return 1
 `)
 
-// take removes one value. ARGV = name. Returns {1, value} when taken, -1 when the session
-// has no such value, 0 when no live session, {2, successor} after a renewal, or {3, ms}
-// while one is under way. It bumps the version, as every update does.
+// take removes one value. ARGV = name, nonce. Returns {1, value} when taken, -1 when the
+// session has no such value, 0 when no live session, {2, successor} after a renewal, or
+// {3, ms} while one is under way. It bumps the version, as every update does. The last
+// take's nonce and value stay in 'm:tk' and 'm:tv', so a take that runs twice (resent
+// after its reply timed out) returns the value again instead of losing it.
 var takeScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd')
+local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd', 'm:tk')
 if not m[1] then
   if m[2] then return {2, m[2]} end
   return 0
 end
+if m[4] == ARGV[2] then return {1, redis.call('HGET', k, 'm:tv')} end
 ` + frozen + `
 local f = 'v:' .. ARGV[1]
 local v = redis.call('HGET', k, f)
 if not v then return -1 end
 redis.call('HDEL', k, f)
+redis.call('HSET', k, 'm:tk', ARGV[2], 'm:tv', v)
 redis.call('HINCRBY', k, 'm:v', 1)
 return {1, v}
 `)
