@@ -31,10 +31,12 @@ type Sentinel struct {
 
 // StartSentinel starts the three processes and waits until the sentinel
 // knows the replica and the replica is in sync, so that a failover can
-// happen. It takes about a second.
+// happen. It takes a fraction of a second.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
-	master := startRedis(t)
+	// Redis 7 delays a diskless full sync 5s, waiting for more replicas to share it:
+	// the replica would be in sync, and the setup ready, only after those.
+	master := startRedis(t, "--repl-diskless-sync-delay", "0")
 	replica := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
 	port, err := FreePort()
 	if err != nil {
