@@ -137,8 +137,8 @@ func nonce() string {
 	return "n:" + hex.EncodeToString(b[:])
 }
 
-// create runs createScript with tag: "1" overwrites; any other tag fails if key is
-// taken, except by an earlier run with the same tag (see createScript).
+// create runs createScript with tag: it fails if key is taken, except by an earlier run
+// with the same tag (see createScript).
 func (s *Store) create(ctx context.Context, key string, rec session.Record, tag string) error {
 	if rec.User != "" {
 		if err := s.index(ctx, rec.User, key, rec.Expires); err != nil {
@@ -154,11 +154,18 @@ func (s *Store) create(ctx context.Context, key string, rec session.Record, tag 
 	if err != nil {
 		return wrap("create", err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return session.ErrExists
+	case -1:
+		return errDestroyed
 	}
 	return nil
 }
+
+// errDestroyed is the ErrExists of a create onto a tombstone: a Renew whose copy meets
+// one lost to a DestroyUser that reached the successor's key first.
+var errDestroyed = fmt.Errorf("%w (destroyed)", session.ErrExists)
 
 // index adds key to user's index, which lives at least as long as the session.
 func (s *Store) index(ctx context.Context, user, key string, expires time.Time) error {

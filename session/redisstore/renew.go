@@ -32,17 +32,21 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 		rec, version, err := parseFrozen(r[1])
 		if err == nil {
 			rec.Expires = expires
-			// Overwrite on a retry: newKey holds this Renew's earlier copy. The first
-			// copy names its origin, so that running it twice is no conflict.
-			tag := "o:" + oldKey
-			if try > 0 {
-				tag = "1"
-			}
-			err = s.create(ctx, newKey, rec, tag)
+			// The copy names its origin: a retry replaces this Renew's earlier copy
+			// (and a resent copy its first run), never someone else's session.
+			err = s.create(ctx, newKey, rec, "o:"+oldKey)
 		}
 		if err != nil {
 			_ = s.thaw(ctx, oldKey, newKey)
-			return s.abandon(ctx, newKey, try, err) // ErrExists on the first try: newKey belongs to someone else
+			switch {
+			case errors.Is(err, errDestroyed):
+				// DestroyUser got to the successor's key (indexed before the copy)
+				// first, and destroys the old key too: the session is gone.
+				return session.ErrNotFound
+			case errors.Is(err, session.ErrExists):
+				return err // newKey holds someone else's session: leave it
+			}
+			return s.abandon(ctx, newKey, try, err)
 		}
 		n, err := sealScript.Run(ctx, s.c, []string{s.key(oldKey)}, version, newKey, graceMs(grace)).Int()
 		if err != nil {

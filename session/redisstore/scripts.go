@@ -25,23 +25,22 @@ if m[3] then
 end
 `
 
-// create: ARGV = tag, created, expires, user, name1, value1, …; tag "1" overwrites. Any
-// other tag names this creation (Create's random nonce, or "o:" and the old key for a
-// Renew's copy) and is kept in 'm:o': it fails if the key is taken by anything but a
-// creation with the same tag, so a create that runs twice (go-redis resends a command
-// whose reply timed out) does not take its own first run for someone else's session.
-// Returns 1, or 0 if the key is taken.
+// create: ARGV = tag, created, expires, user, name1, value1, …. The tag names this
+// creation (Create's random nonce, or "o:" and the old key for a Renew's copy) and is kept
+// in 'm:o': create fails if the key is taken by anything but a creation with the same tag,
+// so a create that runs twice (go-redis resends a command whose reply timed out, or a
+// Renew copies again) replaces its own earlier run and nobody else's session.
+// Returns 1, 0 if a session holds the key, or -1 if a tombstone does (the key was
+// destroyed; DestroyUser also tombstones an indexed key before its Create or copy runs).
 var createScript = redis.NewScript(`
 local k = KEYS[1]
 local tag = ARGV[1]
-if tag == '1' then
-  redis.call('DEL', k)
-elseif redis.call('EXISTS', k) == 1 then
+if redis.call('EXISTS', k) == 1 then
+  if redis.call('HEXISTS', k, 'm:t') == 1 then return -1 end
   if redis.call('HGET', k, 'm:o') ~= tag then return 0 end
   redis.call('DEL', k)
 end
-redis.call('HSET', k, 'm:c', ARGV[2], 'm:e', ARGV[3], 'm:u', ARGV[4], 'm:v', 0)
-if tag ~= '1' then redis.call('HSET', k, 'm:o', tag) end
+redis.call('HSET', k, 'm:c', ARGV[2], 'm:e', ARGV[3], 'm:u', ARGV[4], 'm:v', 0, 'm:o', tag)
 for i = 5, #ARGV, 2 do
   redis.call('HSET', k, 'v:' .. ARGV[i], ARGV[i + 1])
 end

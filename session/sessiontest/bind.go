@@ -52,3 +52,30 @@ func testConcurrentBindDestroyUser(t *testing.T, s session.Store) {
 		wantNotFound(t, "Load after DestroyUser", err)
 	}
 }
+
+// testDestroyUserRacingRenew races DestroyUser (logout everywhere) with a Renew of the
+// user's session (a login on one device), 20 times: whichever wins, no live session of
+// the user survives, DestroyUser fails nothing, and Renew either succeeds or reports
+// ErrNotFound (the session was destroyed), never another error (a page error at login).
+func testDestroyUserRacingRenew(t *testing.T, s session.Store) {
+	for round := range 20 {
+		user := "u-" + Key()[:12]
+		oldKey, next := Key(), Key()
+		mustCreate(t, s, oldKey, record(nil, user))
+		start := make(chan struct{})
+		var renewErr, destroyErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { <-start; renewErr = s.Renew(t.Context(), oldKey, next, now().Add(time.Hour), time.Minute) })
+		wg.Go(func() { <-start; _, destroyErr = s.DestroyUser(t.Context(), user, time.Minute) })
+		close(start)
+		wg.Wait()
+		if destroyErr != nil || (renewErr != nil && !errors.Is(renewErr, session.ErrNotFound)) {
+			t.Fatalf("round %d: DestroyUser %v, Renew %v", round, destroyErr, renewErr)
+		}
+		for _, k := range []string{oldKey, next} {
+			if rec, err := s.Load(t.Context(), k); err == nil {
+				t.Fatalf("round %d: a session of the user survived DestroyUser (Renew: %v): %q", round, renewErr, rec.Values)
+			}
+		}
+	}
+}

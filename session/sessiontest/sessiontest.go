@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"TakeRenewed", testTakeRenewed},
 		{"ConcurrentTakeOnce", testConcurrentTake},
 		{"ConcurrentBindDestroyUser", testConcurrentBindDestroyUser},
+		{"DestroyUserRacingRenew", testDestroyUserRacingRenew},
 		{"CanceledContext", testCanceled},
 	}
 	for _, tc := range tests {
