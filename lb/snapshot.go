@@ -12,6 +12,7 @@ type snapshot[T any] struct {
 	all         []*Endpoint
 	vals        []T
 	tiers       []tier
+	only        Picker // the one tier's picker when it spans all, in order, with no MaxInFlight
 	cum         []uint64 // cumulative traffic share per tier, out of 1<<32
 	rand        func() uint64
 	maxInFlight int64
@@ -48,7 +49,13 @@ type tier struct {
 
 // choose returns a position in all, or -1.
 func (s *snapshot[T]) choose(key uint64, keyed bool) int {
-	if s == nil || len(s.tiers) == 0 {
+	if s == nil {
+		return -1
+	}
+	if s.only != nil {
+		return s.only.Pick(key, keyed)
+	}
+	if len(s.tiers) == 0 {
 		return -1
 	}
 	t := 0
@@ -141,6 +148,9 @@ func (p *Pool[T]) rebuild(now time.Time) {
 		shares = append(shares, float64(len(pos))/float64(total))
 	}
 	s.cum = spill(shares, p.opts.Overprovisioning, s.panic)
+	if len(s.tiers) == 1 && s.maxInFlight == 0 && len(s.tiers[0].pos) == len(s.all) {
+		s.only = s.tiers[0].picker // positions are 0…n-1: the picker's index is the position
+	}
 	p.snap.Store(s)
 	if ramping {
 		p.scheduleTick()
