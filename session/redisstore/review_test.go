@@ -105,14 +105,7 @@ func TestRenewSealReplyLost(t *testing.T) {
 // delete the successor.
 func TestRenewSealResent(t *testing.T) {
 	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
-	s, _, _ := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
-		if isSeal(args, newKey) {
-			if err := next(ctx, cmd); err != nil {
-				return err
-			}
-		}
-		return next(ctx, cmd)
-	})
+	s, _, _ := reviewEnv(t, runTwice(func(args []any) bool { return isSeal(args, newKey) }))
 	create(t, s, oldKey, map[string][]byte{"cart": []byte("3 books")})
 	if err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute); err != nil {
 		t.Fatalf("Renew with its seal resent: %v", err)
@@ -130,14 +123,7 @@ func TestRenewSealResent(t *testing.T) {
 func TestRenewCopyResent(t *testing.T) {
 	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
 	var prefix string
-	s, _, prefix := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
-		if isCopy(args, prefix, newKey) {
-			if err := next(ctx, cmd); err != nil {
-				return err
-			}
-		}
-		return next(ctx, cmd)
-	})
+	s, _, prefix := reviewEnv(t, runTwice(func(args []any) bool { return isCopy(args, prefix, newKey) }))
 	create(t, s, oldKey, map[string][]byte{"cart": []byte("3 books")})
 	if err := s.Renew(t.Context(), oldKey, newKey, time.Now().Add(time.Hour), time.Minute); err != nil {
 		t.Fatalf("Renew with its copy resent: %v", err)
