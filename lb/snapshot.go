@@ -12,7 +12,7 @@ type snapshot[T any] struct {
 	all         []*Endpoint
 	vals        []T
 	tiers       []tier
-	only        Picker // the one tier's picker when it spans all, in order, with no MaxInFlight
+	only        Picker   // the one tier's picker when it spans all, in order, with no MaxInFlight
 	cum         []uint64 // cumulative traffic share per tier, out of 1<<32
 	rand        func() uint64
 	maxInFlight int64
