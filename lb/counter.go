@@ -12,7 +12,7 @@ import (
 // Java's LongAdder: two cores picking at once then stop trading one cache line
 // (a shared counter costs about 4× an uncontended one on 2 cores). Each cell
 // keeps its own exact cycle, started at a different offset, so over any stretch
-// of picks no position gets more than turnCells+1 turns more than another (one
+// of picks no position gets more than turnCellCount+1 turns more than another (one
 // per cell, and one for the shared counter, which callers that read no cells
 // yet may still advance just after spread): round robin per worker, as Envoy
 // and nginx run it. Once spread, it stays spread for the picker's life, so
@@ -20,7 +20,17 @@ import (
 // cycles, not one.
 type turns struct {
 	one   atomic.Uint32
-	cells atomic.Pointer[[turnCells]turnCell]
+	cells atomic.Pointer[turnCells]
+}
+
+// turnCells are the cells of a spread counter. Goroutines map to cells by
+// their stack address mixed with salt; a caller that finds its cell
+// contended changes the salt, remapping every goroutine, so two goroutines
+// that keep running at once (a worker pool) do not stay stuck on one cell.
+type turnCells struct {
+	salt atomic.Uint64
+	_    [56]byte
+	c    [turnCellCount]turnCell
 }
 
 type turnCell struct {
@@ -29,8 +39,8 @@ type turnCell struct {
 }
 
 const (
-	turnBits  = 4
-	turnCells = 1 << turnBits
+	turnBits      = 4
+	turnCellCount = 1 << turnBits
 )
 
 // start sets the counter so that the next turn is first+1.
@@ -39,7 +49,7 @@ func (t *turns) start(first uint32) { t.one.Store(first) }
 // next returns the next turn of the calling goroutine's cycle.
 func (t *turns) next() uint32 {
 	if c := t.cells.Load(); c != nil {
-		return c[cell()].n.Add(1)
+		return c.take()
 	}
 	x := t.one.Load()
 	if t.one.CompareAndSwap(x, x+1) {
@@ -51,22 +61,36 @@ func (t *turns) next() uint32 {
 // spread moves the counter to cells, once: cell i starts where the shared
 // counter was, plus i, so the cells' cycles are staggered.
 func (t *turns) spread() uint32 {
-	c := new([turnCells]turnCell)
+	c := new(turnCells)
 	base := t.one.Load()
-	for i := range c {
-		c[i].n.Store(base + uint32(i))
+	for i := range c.c {
+		c.c[i].n.Store(base + uint32(i))
 	}
 	if !t.cells.CompareAndSwap(nil, c) {
 		c = t.cells.Load()
 	}
-	return c[cell()].n.Add(1)
+	return c.take()
+}
+
+// take advances the caller's cell. If another caller got to the cell first
+// (its compare-and-swap fails), the salt moves on so that the two callers
+// likely map to different cells from now on.
+func (c *turnCells) take() uint32 {
+	salt := c.salt.Load()
+	n := &c.c[cell(salt)].n
+	x := n.Load()
+	if n.CompareAndSwap(x, x+1) {
+		return x + 1
+	}
+	c.salt.CompareAndSwap(salt, salt+1)
+	return n.Add(1)
 }
 
 // cell picks the calling goroutine's cell by where its stack lies: free to
 // read, unlike a P or goroutine ID, and different for goroutines running at
 // once. A stack that moves as it grows just uses another cell.
-func cell() uint32 {
+func cell(salt uint64) uint32 {
 	var here byte
-	p := uint64(uintptr(unsafe.Pointer(&here))) >> 11 // stacks are at least 2 KiB apart
+	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 + salt // stacks are at least 2 KiB apart
 	return uint32((p * 0x9e3779b97f4a7c15) >> (64 - turnBits))
 }

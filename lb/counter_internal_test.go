@@ -19,7 +19,7 @@ func TestTurnsExactCycleAlone(t *testing.T) {
 	}
 }
 
-// Spread over cells, round robin still gives no position more than turnCells
+// Spread over cells, round robin still gives no position more than turnCellCount
 // turns over another, however many goroutines pick, because each cell keeps an
 // exact cycle.
 func TestTurnsSpreadStaysBalanced(t *testing.T) {
@@ -51,8 +51,8 @@ func TestTurnsSpreadStaysBalanced(t *testing.T) {
 		for _, k := range counts {
 			lo, hi = min(lo, k), max(hi, k)
 		}
-		if hi-lo > turnCells+1 { // +1: the five picks made before spreading
-			t.Errorf("n=%d: counts %v spread %d, want ≤ %d", n, counts, hi-lo, turnCells+1)
+		if hi-lo > turnCellCount+1 { // +1: the five picks made before spreading
+			t.Errorf("n=%d: counts %v spread %d, want ≤ %d", n, counts, hi-lo, turnCellCount+1)
 		}
 	}
 }
@@ -67,7 +67,7 @@ func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
 	base := p.next.one.Load()
 	p.next.spread()
 	counts := make([]int, n)
-	for range turnCells + 1 { // each saw no cells, then won its compare-and-swap
+	for range turnCellCount + 1 { // each saw no cells, then won its compare-and-swap
 		x := p.next.one.Load()
 		if !p.next.one.CompareAndSwap(x, x+1) {
 			t.Fatal("no one else is picking")
@@ -75,11 +75,11 @@ func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
 		counts[p.mod.of(x+1)]++
 	}
 	// Every cell runs up to the position the late picks reached.
-	last := p.mod.of(base + turnCells + 1)
+	last := p.mod.of(base + turnCellCount + 1)
 	c := p.next.cells.Load()
-	for i := range c {
+	for i := range c.c {
 		for {
-			k := p.mod.of(c[i].n.Add(1))
+			k := p.mod.of(c.c[i].n.Add(1))
 			counts[k]++
 			if k == last {
 				break
@@ -90,7 +90,7 @@ func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
 	for _, k := range counts {
 		lo, hi = min(lo, k), max(hi, k)
 	}
-	if hi-lo != turnCells+1 {
-		t.Errorf("counts %v spread %d, want the worst case %d", counts, hi-lo, turnCells+1)
+	if hi-lo != turnCellCount+1 {
+		t.Errorf("counts %v spread %d, want the worst case %d", counts, hi-lo, turnCellCount+1)
 	}
 }
