@@ -23,9 +23,13 @@ type counters struct {
 
 // striped is a counter spread over cache lines so that cores counting hits
 // at once do not pass one line between them.
-type striped [stripes]struct {
-	n atomic.Int64
-	_ [56]byte
+type striped struct {
+	salt atomic.Uint64 // mixed into the stripe choice; moves on contention
+	_    [56]byte
+	s    [stripes]struct {
+		n atomic.Int64
+		_ [56]byte
+	}
 }
 
 const (
@@ -37,17 +41,26 @@ const (
 // where its stack lies (free to read, unlike a P or goroutine ID), so the
 // goroutines running at once on different cores almost always count on
 // different lines, whichever keys they hit; a stack that moves as it grows
-// just picks another stripe.
+// just picks another stripe. When two of them do share a stripe (a failed
+// compare-and-swap tells), the salt moves on, remapping every goroutine, so
+// two long-lived workers do not stay stuck on one line.
 func (s *striped) add() {
+	salt := s.salt.Load()
 	var here byte
-	p := uint64(uintptr(unsafe.Pointer(&here))) >> 11 // stacks are at least 2 KiB apart
-	s[(p*0x9e3779b97f4a7c15)>>(64-stripeBits)].n.Add(1)
+	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 + salt // stacks are at least 2 KiB apart
+	n := &s.s[(p*0x9e3779b97f4a7c15)>>(64-stripeBits)].n
+	x := n.Load()
+	if n.CompareAndSwap(x, x+1) {
+		return
+	}
+	s.salt.CompareAndSwap(salt, salt+1)
+	n.Add(1)
 }
 
 func (s *striped) load() int64 {
 	var t int64
-	for i := range s {
-		t += s[i].n.Load()
+	for i := range s.s {
+		t += s.s[i].n.Load()
 	}
 	return t
 }
