@@ -2,13 +2,18 @@ package testenv
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // RedisProcess is a private redis-server owned by one test, for fault tests
@@ -78,6 +83,31 @@ func (p *RedisProcess) Start() {
 		p.stopLocked()
 		p.t.Fatalf("testenv: redis-server on %s did not start: %v\n%s", p.Addr, err, p.log.String())
 	}
+	// FreePort's port may have been taken between its check and our bind: make sure the
+	// server answering is ours, not another test's, before anyone uses it.
+	if pid, err := serverPID(p.Addr); err != nil || pid != cmd.Process.Pid {
+		p.stopLocked()
+		p.t.Fatalf("testenv: %s answers as process %d (%v), not our redis-server %d: the port was taken\n%s",
+			p.Addr, pid, err, cmd.Process.Pid, p.log.String())
+	}
+}
+
+// serverPID asks the Redis server (or sentinel) at addr for its process ID.
+func serverPID(addr string) (int, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, errors.New("INFO server has no process_id")
 }
 
 // Stop kills the server (SIGKILL: a crash, not a clean shutdown) and waits
