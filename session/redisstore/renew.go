@@ -125,7 +125,7 @@ func graceMs(d time.Duration) string {
 
 // Destroy implements session.Store.
 func (s *Store) Destroy(ctx context.Context, key string, grace time.Duration) error {
-	return wrap("destroy", destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), "").Err())
+	return wrap("destroy", destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), "", "").Err())
 }
 
 // DestroyUser implements session.Store. Renewed sessions are followed to their successor;
@@ -147,7 +147,9 @@ func (s *Store) DestroyUser(ctx context.Context, user string, grace time.Duratio
 		key, r := member, int64(0)
 	follow:
 		for range maxForwards {
-			res, err := destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), user).Result()
+			// A nonce per run: a resend counts what its first run destroyed, and a
+			// session reached twice (forwarded to, and indexed) counts once.
+			res, err := destroyScript.Run(ctx, s.c, []string{s.key(key)}, graceMs(grace), user, nonce()).Result()
 			if err != nil {
 				return n, wrap("destroy user", err)
 			}

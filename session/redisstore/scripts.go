@@ -9,7 +9,9 @@ import "github.com/redis/go-redis/v9"
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
 // "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
 // copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the tag of
-// the creation that made the hash; "m:tk" and "m:tv" the nonce and value of the last take.
+// the creation that made the hash; "m:tk" and "m:tv" the nonce and value of the last take
+// (kept in a Renew's tombstone too); "m:d" in a destroyed session's tombstone, the nonce of
+// the destroy.
 //
 // While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
 // caller waits and runs them again, and then follows the tombstone to the successor. So a
@@ -126,15 +128,17 @@ return 1
 // session has no such value, 0 when no live session, {2, successor} after a renewal, or
 // {3, ms} while one is under way. It bumps the version, as every update does. The last
 // take's nonce and value stay in 'm:tk' and 'm:tv', so a take that runs twice (resent
-// after its reply timed out) returns the value again instead of losing it.
+// after its reply timed out) returns the value again instead of losing it; seal keeps
+// them in its tombstone, since a Renew may run between the two (its copy lacks the value).
 var takeScript = redis.NewScript(`
 local k = KEYS[1]
 local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd', 'm:tk')
+-- before following a renewal: seal keeps the last take in the tombstone
+if m[4] == ARGV[2] then return {1, redis.call('HGET', k, 'm:tv')} end
 if not m[1] then
   if m[2] then return {2, m[2]} end
   return 0
 end
-if m[4] == ARGV[2] then return {1, redis.call('HGET', k, 'm:tv')} end
 ` + frozen + `
 local f = 'v:' .. ARGV[1]
 local v = redis.call('HGET', k, f)
@@ -166,7 +170,7 @@ return {1, redis.call('HGETALL', k)}
 // A seal that runs again (resent after its reply timed out) finds its own tombstone: 1.
 var sealScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f')
+local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f', 'm:tk', 'm:tv')
 if not m[1] then
   if m[4] == ARGV[2] then return 1 end
   return 0
@@ -174,6 +178,7 @@ end
 if m[2] ~= ARGV[1] or m[3] ~= ARGV[2] then return -1 end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])
+if m[5] then redis.call('HSET', k, 'm:tk', m[5], 'm:tv', m[6]) end -- for a resent take
 redis.call('PEXPIRE', k, ARGV[3])
 return 1
 `)
@@ -186,8 +191,10 @@ if redis.call('HGET', k, 'm:r') == ARGV[1] then redis.call('HDEL', k, 'm:r', 'm:
 return 1
 `)
 
-// destroy leaves a tombstone. ARGV = grace ms, user ("" destroys any session).
-// Returns 1 if a live session was destroyed, 0 otherwise. With a user (DestroyUser going
+// destroy leaves a tombstone. ARGV = grace ms, user ("" destroys any session), nonce.
+// Returns 1 if a live session was destroyed, 0 otherwise; the tombstone of a live session
+// keeps the nonce in 'm:d', so a destroy that runs twice (resent after its reply timed
+// out) still returns 1 and DestroyUser counts the session. With a user (DestroyUser going
 // through the user's index): a live session of another user is left alone and -1 returned
 // (it may be binding to user right now: keep it indexed); a renewed session's successor is
 // returned; a missing key gets a tombstone too, so that a Create racing DestroyUser (which
@@ -198,8 +205,9 @@ local exists = redis.call('EXISTS', k) == 1
 local live = exists and redis.call('HEXISTS', k, 'm:t') == 0
 if ARGV[2] ~= '' then
   if exists and not live then
-    local f = redis.call('HGET', k, 'm:f')
-    if f then return f end
+    local t = redis.call('HMGET', k, 'm:f', 'm:d')
+    if t[1] then return t[1] end
+    if ARGV[3] ~= '' and t[2] == ARGV[3] then return 1 end
     return 0
   end
   if live and redis.call('HGET', k, 'm:u') ~= ARGV[2] then return -1 end
@@ -207,6 +215,9 @@ end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1)
 redis.call('PEXPIRE', k, ARGV[1])
-if live then return 1 end
+if live then
+  if ARGV[3] ~= '' then redis.call('HSET', k, 'm:d', ARGV[3]) end
+  return 1
+end
 return 0
 `)
