@@ -23,11 +23,11 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 		if err != nil {
 			// The freeze may have run and lost its reply: release the lease it took.
 			_ = s.thaw(ctx, oldKey, newKey)
-			return s.abandon(ctx, newKey, try, wrap("renew", err))
+			return s.abandon(ctx, oldKey, newKey, try > 0, wrap("renew", err))
 		}
 		r, ok := res.([]any)
 		if !ok {
-			return s.abandon(ctx, newKey, try, session.ErrNotFound)
+			return s.abandon(ctx, oldKey, newKey, try > 0, session.ErrNotFound)
 		}
 		rec, version, err := parseFrozen(r[1])
 		if err == nil {
@@ -46,7 +46,8 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 			case errors.Is(err, session.ErrExists):
 				return err // newKey holds someone else's session: leave it
 			}
-			return s.abandon(ctx, newKey, try, err)
+			// The copy may have run and lost its reply: it goes too.
+			return s.abandon(ctx, oldKey, newKey, true, err)
 		}
 		n, err := sealScript.Run(ctx, s.c, []string{s.key(oldKey)}, version, newKey, graceMs(grace)).Int()
 		if err != nil {
@@ -56,11 +57,11 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 		case 1:
 			return nil
 		case 0:
-			return s.abandon(ctx, newKey, 1, session.ErrNotFound)
+			return s.abandon(ctx, oldKey, newKey, true, session.ErrNotFound)
 		}
 		// -1: the lease ran out and an update reached oldKey after the copy; copy again.
 	}
-	return s.abandon(ctx, newKey, 1, ErrContention)
+	return s.abandon(ctx, oldKey, newKey, true, ErrContention)
 }
 
 // parseFrozen reads freeze's HGETALL reply: the record and its version.
@@ -103,13 +104,15 @@ func (s *Store) sealFailed(ctx context.Context, oldKey, newKey string, err error
 	case ferr != nil && !errors.Is(ferr, redis.Nil):
 		return err
 	}
-	return s.abandon(ctx, newKey, 1, err)
+	return s.abandon(ctx, oldKey, newKey, true, err)
 }
 
-// abandon deletes a copy made by a Renew that failed (after the first try), and returns err.
-func (s *Store) abandon(ctx context.Context, newKey string, try int, err error) error {
-	if try > 0 {
-		if derr := s.c.Del(context.WithoutCancel(ctx), s.key(newKey)).Err(); derr != nil {
+// abandon deletes the copy a Renew that failed may have made (if copied), and returns
+// err. Only this Renew's copy goes (its tag): neither another's session nor the
+// tombstone DestroyUser may have left at newKey.
+func (s *Store) abandon(ctx context.Context, oldKey, newKey string, copied bool, err error) error {
+	if copied {
+		if derr := dropScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(newKey)}, "o:"+oldKey).Err(); derr != nil {
 			return errors.Join(err, wrap("renew: removing the copy", derr))
 		}
 	}

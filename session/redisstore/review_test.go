@@ -363,3 +363,32 @@ func TestDestroyUserResentCounts(t *testing.T) {
 		t.Fatalf("second DestroyUser: %d, %v; want 0", n, err)
 	}
 }
+
+// The first copy runs but its reply is lost: Renew fails and the session stays under the
+// old key, so the copy must go too. Left behind, it is a second live session of the user
+// (counted by DestroyUser, alive after the user logs out of the real one).
+func TestRenewCopyReplyLostLeavesNoCopy(t *testing.T) {
+	oldKey, newKey := sessiontest.Key(), sessiontest.Key()
+	var prefix string
+	s, _, prefix := reviewEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && isCopy(args, prefix, newKey) {
+			err = lostReply
+			cmd.SetErr(err)
+		}
+		return err
+	})
+	now := time.Now()
+	if err := s.Create(t.Context(), oldKey, session.Record{User: "alice", Created: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Renew(t.Context(), oldKey, newKey, now.Add(time.Hour), time.Minute); err == nil {
+		t.Fatal("Renew succeeded although its copy failed")
+	}
+	if rec, err := s.Load(t.Context(), newKey); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("the failed Renew left a live copy at the successor: %+v, %v", rec, err)
+	}
+	if n, err := s.DestroyUser(t.Context(), "alice", time.Minute); err != nil || n != 1 {
+		t.Fatalf("DestroyUser: %d, %v; want 1 (the session under the old key)", n, err)
+	}
+}

@@ -183,6 +183,13 @@ redis.call('PEXPIRE', k, ARGV[3])
 return 1
 `)
 
+// drop deletes the copy a failed Renew made, if the key still holds it. ARGV = tag.
+var dropScript = redis.NewScript(`
+local k = KEYS[1]
+if redis.call('HGET', k, 'm:o') == ARGV[1] then redis.call('DEL', k) end
+return 1
+`)
+
 // thaw ends a Renew that failed before sealing, so writers need not wait out its lease.
 // ARGV = successor.
 var thawScript = redis.NewScript(`
