@@ -94,3 +94,59 @@ func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
 		t.Errorf("counts %v spread %d, want the worst case %d", counts, hi-lo, turnCellCount+1)
 	}
 }
+
+// Spread, every take advances exactly one cell by one, whether its
+// compare-and-swap won or it moved the salt and added: the turns handed out
+// are exactly the cells' runs, none lost, none given twice, with many more
+// goroutines than cores remapping one another.
+func TestTurnsSpreadTakesEachTurnOnce(t *testing.T) {
+	var tr turns
+	tr.start(1000)
+	tr.spread()
+	c := tr.cells.Load()
+	var starts [turnCellCount]uint32
+	for i := range c.c {
+		starts[i] = c.c[i].n.Load()
+	}
+	const goroutines, each = 64, 4000
+	got := make([][]uint32, goroutines)
+	var wg, ready sync.WaitGroup
+	ready.Add(goroutines)
+	start := make(chan struct{})
+	for g := range goroutines {
+		got[g] = make([]uint32, each)
+		wg.Go(func() {
+			ready.Done()
+			<-start
+			for k := range got[g] {
+				got[g][k] = tr.next()
+			}
+		})
+	}
+	ready.Wait()
+	close(start)
+	wg.Wait()
+	handed := map[uint32]int{}
+	for _, vs := range got {
+		for _, v := range vs {
+			handed[v]++
+		}
+	}
+	want := map[uint32]int{}
+	total := 0
+	for i := range c.c {
+		for v := starts[i] + 1; v != c.c[i].n.Load()+1; v++ {
+			want[v]++
+			total++
+		}
+	}
+	if total != goroutines*each {
+		t.Fatalf("cells advanced %d turns for %d takes", total, goroutines*each)
+	}
+	for v, k := range want {
+		if handed[v] != k {
+			t.Fatalf("turn %d handed out %d times, cells issued it %d times", v, handed[v], k)
+		}
+	}
+	t.Logf("salt moved %d times", c.salt.Load())
+}
