@@ -47,7 +47,9 @@ const (
 func (s *striped) add() {
 	salt := s.salt.Load()
 	var here byte
-	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 + salt // stacks are at least 2 KiB apart
+	// Stacks are at least 2 KiB apart. The salt is scrambled and XORed in before the
+	// multiply, so that each new salt remaps pairs of goroutines independently.
+	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 ^ salt*0xbf58476d1ce4e5b9
 	n := &s.s[(p*0x9e3779b97f4a7c15)>>(64-stripeBits)].n
 	x := n.Load()
 	if n.CompareAndSwap(x, x+1) {

@@ -91,6 +91,8 @@ func (c *turnCells) take() uint32 {
 // once. A stack that moves as it grows just uses another cell.
 func cell(salt uint64) uint32 {
 	var here byte
-	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 + salt // stacks are at least 2 KiB apart
+	// Stacks are at least 2 KiB apart. The salt is scrambled and XORed in before the
+	// multiply, so that each new salt remaps pairs of goroutines independently.
+	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 ^ salt*0xbf58476d1ce4e5b9
 	return uint32((p * 0x9e3779b97f4a7c15) >> (64 - turnBits))
 }
