@@ -37,11 +37,21 @@ install_if_missing() {
 	eval "$check" >/dev/null 2>&1 || die "installed $* but the check '$check' still fails"
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# Ports are drawn below the kernel's ephemeral range (ip_local_port_range), where
+# no outgoing connection can be holding one as its source port: such a port looks
+# free to a connect probe, yet the server's bind fails. Cluster nodes also need
+# their bus port (+10000) there.
+ephemeral_low() {
+	local lo; lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	echo "${lo:-32768}"
+}
+
+# free_port [LIMIT] prints a TCP port on 127.0.0.1 below LIMIT (default: the
+# ephemeral range) that nothing listens on.
 free_port() {
-	local p i
+	local p i limit=${1:-$(ephemeral_low)}
 	for i in $(seq 1 200); do
-		p=$(( (RANDOM % 20000) + 20000 ))
+		p=$(( (RANDOM % (limit - 12000)) + 12000 ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	die "no free loopback port found"
@@ -51,32 +61,49 @@ free_port() {
 free_cluster_port() {
 	local p i
 	for i in $(seq 1 200); do
-		p=$(free_port)
+		p=$(free_port $(( $(ephemeral_low) - 10000 )))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	die "no free loopback port pair for a Redis Cluster node"
 }
 
-# wait_listening PORT LOG: wait up to 5 s for a server to accept on 127.0.0.1:PORT.
-wait_listening() {
-	for _ in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05
+# node_up PORT: a redis-server on PORT answers PING for 0.3 s after it first does
+# (up to 5 s in all).
+node_up() {
+	local i ok=0
+	for i in $(seq 1 100); do
+		if [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; then
+			ok=$((ok + 1))
+			[ "$ok" -ge 6 ] && return 0
+		elif [ "$ok" -gt 0 ]; then
+			return 1 # answered, then died
+		fi
+		sleep 0.05
 	done
-	die "nothing listens on 127.0.0.1:$1: $(tail -20 "$2" 2>/dev/null)"
+	return 1
 }
 
 # start_redis_cluster DIR: three masters (no replicas, no persistence) on
 # loopback, slots spread by redis-cli --cluster create; waits for cluster_state:ok.
 start_redis_cluster() {
 	local d=$1 p ports=() addrs=()
+	local try
 	for _ in 1 2 3; do
-		p=$(free_cluster_port)
-		while printf '%s\n' "${ports[@]}" | grep -qx "$p"; do p=$(free_cluster_port); done
-		redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
-			--cluster-enabled yes --cluster-config-file "$d/redis-cluster-$p.nodes" --cluster-node-timeout 5000 \
-			--dir "$d" --daemonize yes --pidfile "$d/redis-cluster-$p.pid" --logfile "$d/redis-cluster-$p.log" \
-			|| die "redis-server (cluster node $p) did not start"
-		wait_listening "$p" "$d/redis-cluster-$p.log"
+		for try in 1 2 3 4 5; do
+			p=$(free_cluster_port)
+			while printf '%s\n' "${ports[@]}" | grep -qx "$p"; do p=$(free_cluster_port); done
+			redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+				--cluster-enabled yes --cluster-config-file "$d/redis-cluster-$p.nodes" --cluster-node-timeout 5000 \
+				--dir "$d" --daemonize yes --pidfile "$d/redis-cluster-$p.pid" --logfile "$d/redis-cluster-$p.log" \
+				|| die "redis-server (cluster node $p) did not start"
+			# A node opens its port before its bus port and exits if the bus port is
+			# taken: it counts as up only once it answers PING after that.
+			if node_up "$p"; then break; fi
+			log "cluster node on $p did not stay up (try $try): $(tail -3 "$d/redis-cluster-$p.log" 2>/dev/null)"
+			[ -f "$d/redis-cluster-$p.pid" ] && kill "$(cat "$d/redis-cluster-$p.pid")" 2>/dev/null
+			rm -f "$d/redis-cluster-$p.pid"
+			[ "$try" = 5 ] && die "no Redis Cluster node would start: $(tail -20 "$d/redis-cluster-$p.log" 2>/dev/null)"
+		done
 		ports+=("$p"); addrs+=("127.0.0.1:$p")
 	done
 	redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$d/redis-cluster-create.log" 2>&1 \
