@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -127,8 +129,27 @@ func (p *RedisProcess) stopLocked() {
 	p.cmd = nil
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for a server
+// a test starts. It is drawn below the kernel's ephemeral range (as scripts/servers.sh
+// does), where no outgoing connection can take it as its source port before the server
+// binds it; the kernel's own choice (port 0) would come from that range.
 func FreePort() (int, error) {
+	limit := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if lo, err := strconv.Atoi(f[0]); err == nil && lo > 13000 {
+				limit = lo
+			}
+		}
+	}
+	for range 100 {
+		p := 12000 + mrand.IntN(limit-12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)
