@@ -60,15 +60,15 @@ func (p *TCPProxy) Restore() {
 		return
 	}
 	var ln net.Listener
-	var err error
-	for range 100 { // the port may linger briefly after Close
-		if ln, err = net.Listen("tcp", p.Addr); err == nil {
-			p.serve(ln)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	err := poll(time.Second, 10*time.Millisecond, func() (err error) { // the port may linger briefly after Close
+		ln, err = net.Listen("tcp", p.Addr)
+		return err
+	})
+	if err != nil {
+		p.t.Errorf("testenv: proxy cannot listen again on %s: %v", p.Addr, err)
+		return
 	}
-	p.t.Errorf("testenv: proxy cannot listen again on %s: %v", p.Addr, err)
+	p.serve(ln)
 }
 
 func (p *TCPProxy) serve(ln net.Listener) {

@@ -160,15 +160,24 @@ func FreePort() (int, error) {
 
 // waitTCP waits until addr accepts a TCP connection.
 func waitTCP(addr string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return poll(limit, 10*time.Millisecond, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			return c.Close()
 		}
-		if time.Now().After(deadline) {
+		return err
+	})
+}
+
+// poll calls check every interval until it returns nil or limit has passed, and
+// returns its last error.
+func poll(limit, interval time.Duration, check func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
 			return err
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }

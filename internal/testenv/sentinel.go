@@ -115,17 +115,12 @@ func (s *Sentinel) Failover() {
 // with its last error.
 func (s *Sentinel) await(what string, limit time.Duration, check func(context.Context) error) {
 	s.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	err := poll(limit, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := check(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("testenv: waiting for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		defer cancel()
+		return check(ctx)
+	})
+	if err != nil {
+		s.t.Fatalf("testenv: waiting for %s: %v", what, err)
 	}
 }
