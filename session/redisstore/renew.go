@@ -34,7 +34,7 @@ func (s *Store) Renew(ctx context.Context, oldKey, newKey string, expires time.T
 			rec.Expires = expires
 			// The copy names its origin: a retry replaces this Renew's earlier copy
 			// (and a resent copy its first run), never someone else's session.
-			err = s.create(ctx, newKey, rec, "o:"+oldKey)
+			err = s.create(ctx, newKey, rec, copyTag(oldKey))
 		}
 		if err != nil {
 			_ = s.thaw(ctx, oldKey, newKey)
@@ -112,12 +112,16 @@ func (s *Store) sealFailed(ctx context.Context, oldKey, newKey string, err error
 // tombstone DestroyUser may have left at newKey.
 func (s *Store) abandon(ctx context.Context, oldKey, newKey string, copied bool, err error) error {
 	if copied {
-		if derr := dropScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(newKey)}, "o:"+oldKey).Err(); derr != nil {
+		if derr := dropScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(newKey)}, copyTag(oldKey)).Err(); derr != nil {
 			return errors.Join(err, wrap("renew: removing the copy", derr))
 		}
 	}
 	return err
 }
+
+// copyTag is the creation tag of a Renew's copy of oldKey: the copy replaces, and abandon
+// deletes, only a key carrying it.
+func copyTag(oldKey string) string { return "o:" + oldKey }
 
 func graceMs(d time.Duration) string {
 	if d < time.Millisecond {
