@@ -22,7 +22,7 @@ type Check struct {
 	// (an error wrapping context.DeadlineExceeded) and is not started again
 	// until it returns. A panic is reported as a failure wrapping ErrPanic.
 	Func func(ctx context.Context) error
-	// Timeout bounds one run; ≤ 0 means CheckerOptions.Timeout.
+	// Timeout bounds one run; 0 means CheckerOptions.Timeout; negative is an error.
 	Timeout time.Duration
 	// NonCritical checks degrade the aggregate status when they fail
 	// instead of bringing it down: the service still takes traffic.
@@ -32,16 +32,18 @@ type Check struct {
 // CheckerOptions configures a [Checker]. The zero value runs checks on
 // demand with a 2s timeout and caches results for 1s.
 type CheckerOptions struct {
-	// Timeout is the default per-check timeout; ≤ 0 means 2s.
+	// Timeout is the default per-check timeout; 0 means 2s; negative is an
+	// error (a check is always bounded).
 	Timeout time.Duration
 	// CacheTTL is how long a result is reused before the check runs again,
 	// so a health endpoint polled hard cannot multiply load on the things it
-	// checks. 0 means 1s; negative disables caching (concurrent callers
-	// still share one run).
+	// checks. 0 means 1s; < 0 turns caching off (concurrent callers still
+	// share one run).
 	CacheTTL time.Duration
 	// Interval, if > 0, switches to background mode: every check runs every
 	// Interval (and once when added), and Report only reads the latest
-	// results, never waiting on a check. Close stops it.
+	// results, never waiting on a check. Close stops it. 0 means on demand;
+	// negative is an error.
 	Interval time.Duration
 	// OnTransition is called on every change of a check's status, and of
 	// the aggregate status with Name "". Calls are serialised, in order, and
@@ -120,6 +122,12 @@ type checkState struct {
 // NewChecker validates opts and returns a Checker with no checks. In
 // background mode (Interval > 0) the caller must Close it.
 func NewChecker(opts CheckerOptions) (*Checker, error) {
+	switch {
+	case opts.Timeout < 0:
+		return nil, invalid("CheckerOptions.Timeout %v: must be ≥ 0 (0 means 2s)", opts.Timeout)
+	case opts.Interval < 0:
+		return nil, invalid("CheckerOptions.Interval %v: must be ≥ 0 (0 means on demand)", opts.Interval)
+	}
 	c := &Checker{cfg: opts}
 	c.initOne.Do(c.init)
 	if c.cfg.Interval > 0 {
@@ -164,11 +172,11 @@ func (c *Checker) Add(chk Check) error {
 	c.initOne.Do(c.init)
 	switch {
 	case chk.Name == "":
-		return fmt.Errorf("health: Checker.Add: empty Name: %w", ErrInvalidOptions)
+		return invalid("Checker.Add: empty Name")
 	case chk.Func == nil:
-		return fmt.Errorf("health: check %q: nil Func: %w", chk.Name, ErrInvalidOptions)
+		return invalid("check %q: nil Func", chk.Name)
 	case chk.Timeout < 0:
-		return fmt.Errorf("health: check %q: Timeout %v: must be ≥ 0: %w", chk.Name, chk.Timeout, ErrInvalidOptions)
+		return invalid("check %q: Timeout %v: must be ≥ 0 (0 means CheckerOptions.Timeout)", chk.Name, chk.Timeout)
 	}
 	if chk.Timeout == 0 {
 		chk.Timeout = c.cfg.Timeout
@@ -179,10 +187,10 @@ func (c *Checker) Add(chk Check) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return fmt.Errorf("health: check %q: %w", chk.Name, ErrClosed)
+		return fmt.Errorf("%w: check %q", ErrClosed, chk.Name)
 	}
 	if _, ok := c.checks[chk.Name]; ok {
-		return fmt.Errorf("health: check %q: %w", chk.Name, ErrDuplicate)
+		return fmt.Errorf("%w: check %q", ErrDuplicate, chk.Name)
 	}
 	c.checks[chk.Name] = cs
 	c.agg.Store(int32(c.aggregateLocked())) // a new check is unknown: not a transition worth a call

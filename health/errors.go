@@ -1,6 +1,9 @@
 package health
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrInvalidOptions is wrapped by every error about bad configuration or
@@ -18,6 +21,12 @@ var (
 	// ErrOpen is returned by a [Breaker] that rejects a call.
 	ErrOpen = errors.New("health: circuit open")
 )
+
+// invalid returns an error wrapping ErrInvalidOptions, sentinel first so the
+// package prefix appears once: "health: invalid options: check "db": Timeout -1s: must be ≥ 0".
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
+}
 
 // PanicError carries the value a check or probe panicked with. It wraps ErrPanic.
 type PanicError struct {

@@ -59,7 +59,7 @@ const maxGoBreakerBuckets = 1000
 // error.
 func NewGoBreaker(name string, opts GoBreakerOptions) (*GoBreaker, error) {
 	if name == "" {
-		return nil, fmt.Errorf("health: NewGoBreaker: empty name: %w", ErrInvalidOptions)
+		return nil, invalid("NewGoBreaker: empty name")
 	}
 	if st := opts.Settings; st.Interval > 0 && st.BucketPeriod > 0 {
 		// gobreaker rounds Interval up to whole buckets and allocates one
@@ -67,8 +67,8 @@ func NewGoBreaker(name string, opts GoBreakerOptions) (*GoBreaker, error) {
 		// Interval near the largest Duration overflows to no bucket at all,
 		// which panics on the first call.
 		if n := st.Interval / st.BucketPeriod; n >= maxGoBreakerBuckets || st.Interval > math.MaxInt64-st.BucketPeriod {
-			return nil, fmt.Errorf("health: GoBreaker %q: Settings.Interval %v / BucketPeriod %v: at most %d buckets: %w",
-				name, st.Interval, st.BucketPeriod, maxGoBreakerBuckets, ErrInvalidOptions)
+			return nil, invalid("GoBreaker %q: Settings.Interval %v / BucketPeriod %v: at most %d buckets",
+				name, st.Interval, st.BucketPeriod, maxGoBreakerBuckets)
 		}
 	}
 	b := &GoBreaker{name: name}

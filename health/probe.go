@@ -53,16 +53,16 @@ func HTTPProbe(rawURL string, opts HTTPProbeOptions) (Probe, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, password included
 		}
-		return nil, fmt.Errorf("health: HTTPProbe URL: %w: %v", ErrInvalidOptions, err)
+		return nil, invalid("HTTPProbe URL: %v", err)
 	}
 	if u.Host == "" {
 		// Without a host, url.Parse did not read a user:password@ part, so
 		// Redacted would show a password ("host:80" and "user:pw@host"
 		// parse as a scheme and an opaque part): show nothing of the URL.
-		return nil, fmt.Errorf("health: HTTPProbe URL: no host: must be an absolute http or https URL (scheme://host/…): %w", ErrInvalidOptions)
+		return nil, invalid("HTTPProbe URL: no host: must be an absolute http or https URL (scheme://host/…)")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("health: HTTPProbe URL %q: must be an absolute http or https URL: %w", u.Redacted(), ErrInvalidOptions)
+		return nil, invalid("HTTPProbe URL %q: must be an absolute http or https URL", u.Redacted())
 	}
 	p := &httpProbe{url: u.String(), shown: u.Redacted(), method: opts.Method, header: opts.Header.Clone(),
 		min: opts.MinStatus, max: opts.MaxStatus, maxBody: opts.MaxBodyBytes}
@@ -77,16 +77,16 @@ func HTTPProbe(rawURL string, opts HTTPProbeOptions) (Probe, error) {
 	}
 	switch {
 	case p.min < 100 || p.min > 999:
-		return nil, fmt.Errorf("health: HTTPProbe MinStatus %d: must be in 100..999: %w", p.min, ErrInvalidOptions)
+		return nil, invalid("HTTPProbe MinStatus %d: must be in 100..999", p.min)
 	case p.max < p.min || p.max > 999:
-		return nil, fmt.Errorf("health: HTTPProbe MaxStatus %d: must be in MinStatus(%d)..999: %w", p.max, p.min, ErrInvalidOptions)
+		return nil, invalid("HTTPProbe MaxStatus %d: must be in MinStatus(%d)..999", p.max, p.min)
 	case p.maxBody < 0:
-		return nil, fmt.Errorf("health: HTTPProbe MaxBodyBytes %d: must be ≥ 0: %w", p.maxBody, ErrInvalidOptions)
+		return nil, invalid("HTTPProbe MaxBodyBytes %d: must be ≥ 0", p.maxBody)
 	case p.maxBody == 0:
 		p.maxBody = 4096
 	}
 	if _, err := http.NewRequest(p.method, p.url, nil); err != nil {
-		return nil, fmt.Errorf("health: HTTPProbe Method %q: %w: %v", p.method, ErrInvalidOptions, err)
+		return nil, invalid("HTTPProbe Method %q: %v", p.method, err)
 	}
 	if opts.Client != nil {
 		c := *opts.Client
@@ -138,7 +138,7 @@ func (p *httpProbe) Probe(ctx context.Context) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, p.maxBody))
 	_ = resp.Body.Close()
 	if resp.StatusCode < p.min || resp.StatusCode > p.max {
-		return fmt.Errorf("health: probe %s: status %d not in %d..%d: %w", p.shown, resp.StatusCode, p.min, p.max, ErrBadStatus)
+		return fmt.Errorf("%w: probe %s: status %d not in %d..%d", ErrBadStatus, p.shown, resp.StatusCode, p.min, p.max)
 	}
 	return nil
 }

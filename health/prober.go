@@ -16,16 +16,16 @@ import (
 // ProberOptions configures a [Prober]. The zero value probes every 5s±10%
 // with a 1s timeout, rise 2 and fall 3.
 type ProberOptions struct {
-	// Interval between two probes of one target; ≤ 0 means 5s.
+	// Interval between two probes of one target; 0 means 5s; negative is an error.
 	Interval time.Duration
-	// Timeout of one probe; ≤ 0 means 1s. A probe that times out fails,
+	// Timeout of one probe; 0 means 1s; negative is an error. A probe that times out fails,
 	// and so does one that ignores its context: it is abandoned a quarter
 	// of Timeout later, and no other probe of its target starts until it
 	// returns (each turn meanwhile counts as a failure).
 	Timeout time.Duration
 	// Jitter spreads probes: each wait is Interval ± Jitter×Interval, drawn
 	// uniformly, so targets added together do not probe in lockstep.
-	// 0 means 0.1; a negative value disables jitter; above 1 is an error.
+	// 0 means 0.1; < 0 turns jitter off; above 1 is an error.
 	Jitter float64
 	// Rise is the number of consecutive successes that bring a Down target
 	// Up; Fall the number of consecutive failures that bring an Up target
@@ -83,12 +83,16 @@ type target struct {
 // NewProber validates opts and returns a Prober with no targets.
 func NewProber(opts ProberOptions) (*Prober, error) {
 	switch {
+	case opts.Interval < 0:
+		return nil, invalid("ProberOptions.Interval %v: must be ≥ 0 (0 means 5s)", opts.Interval)
+	case opts.Timeout < 0:
+		return nil, invalid("ProberOptions.Timeout %v: must be ≥ 0 (0 means 1s)", opts.Timeout)
 	case opts.Rise < 0:
-		return nil, fmt.Errorf("health: ProberOptions.Rise %d: must be ≥ 1 (0 means 2): %w", opts.Rise, ErrInvalidOptions)
+		return nil, invalid("ProberOptions.Rise %d: must be ≥ 1 (0 means 2)", opts.Rise)
 	case opts.Fall < 0:
-		return nil, fmt.Errorf("health: ProberOptions.Fall %d: must be ≥ 1 (0 means 3): %w", opts.Fall, ErrInvalidOptions)
+		return nil, invalid("ProberOptions.Fall %d: must be ≥ 1 (0 means 3)", opts.Fall)
 	case opts.Jitter > 1 || opts.Jitter != opts.Jitter:
-		return nil, fmt.Errorf("health: ProberOptions.Jitter %v: must be ≤ 1: %w", opts.Jitter, ErrInvalidOptions)
+		return nil, invalid("ProberOptions.Jitter %v: must be ≤ 1", opts.Jitter)
 	}
 	p := &Prober{cfg: opts}
 	p.initOne.Do(p.init)
@@ -146,18 +150,18 @@ func (p *Prober) init() {
 func (p *Prober) Add(name string, probe Probe) error {
 	p.initOne.Do(p.init)
 	if name == "" {
-		return fmt.Errorf("health: Prober.Add: empty name: %w", ErrInvalidOptions)
+		return invalid("Prober.Add: empty name")
 	}
 	if probe == nil {
-		return fmt.Errorf("health: Prober.Add %q: nil probe: %w", name, ErrInvalidOptions)
+		return invalid("Prober.Add %q: nil probe", name)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return fmt.Errorf("health: Prober.Add %q: %w", name, ErrClosed)
+		return fmt.Errorf("%w: Prober.Add %q", ErrClosed, name)
 	}
 	if _, ok := p.targets[name]; ok {
-		return fmt.Errorf("health: Prober.Add %q: %w", name, ErrDuplicate)
+		return fmt.Errorf("%w: Prober.Add %q", ErrDuplicate, name)
 	}
 	t := &target{name: name, probe: probe, sets: newOutcomeSets(attrProbe, name)}
 	t.ctx, t.cancel = context.WithCancel(context.Background())

@@ -19,7 +19,8 @@ type ThrottleOptions struct {
 	// K is how many requests per accepted one the client may send before it
 	// starts throttling; 0 means 2. Lower is more aggressive; must be ≥ 1.
 	K float64
-	// Window is how far back requests and accepts are counted; ≤ 0 means 2m.
+	// Window is how far back requests and accepts are counted; 0 means 2m;
+	// negative is an error.
 	Window time.Duration
 	// Buckets is the number of slices the window slides in; 0 means 20.
 	Buckets int
@@ -82,11 +83,13 @@ var errThrottled = fmt.Errorf("%w: throttled", ErrOpen)
 func NewThrottle(name string, opts ThrottleOptions) (*Throttle, error) {
 	switch {
 	case name == "":
-		return nil, fmt.Errorf("health: NewThrottle: empty name: %w", ErrInvalidOptions)
+		return nil, invalid("NewThrottle: empty name")
 	case opts.K != 0 && !(opts.K >= 1 && opts.K <= math.MaxFloat64): // +Inf made the drop probability NaN
-		return nil, fmt.Errorf("health: ThrottleOptions.K %v: must be finite and ≥ 1: %w", opts.K, ErrInvalidOptions)
+		return nil, invalid("ThrottleOptions.K %v: must be finite and ≥ 1", opts.K)
 	case opts.Buckets < 0 || opts.Buckets > 1000:
-		return nil, fmt.Errorf("health: ThrottleOptions.Buckets %d: must be in 1..1000: %w", opts.Buckets, ErrInvalidOptions)
+		return nil, invalid("ThrottleOptions.Buckets %d: must be in 1..1000", opts.Buckets)
+	case opts.Window < 0:
+		return nil, invalid("ThrottleOptions.Window %v: must be ≥ 0 (0 means 2m)", opts.Window)
 	}
 	t := &Throttle{k: opts.K, isFailure: opts.IsFailure, now: opts.Now, rand: opts.Rand, name: name, log: opts.Logger}
 	if t.log == nil {
