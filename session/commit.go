@@ -53,8 +53,13 @@ func (s *Session) commit(ctx context.Context) error {
 	m.met.observe(ctx, opApply, start, m.opts.Now(), err)
 	if errors.Is(err, ErrNotFound) {
 		// Destroyed (logout) or expired while this request ran: its changes must not
-		// bring the session back. Drop them and the cookie.
+		// bring the session back. Drop them. The cookie is deleted only if this request
+		// renewed the identifier (its new cookie would name nothing): the logout that
+		// destroyed the session deleted the browser's cookie itself, and the browser may
+		// hold a newer login's by now, which a deletion from here would log out.
+		own := s.cookieDirty
 		s.reset()
+		s.cookieDirty = own
 		return err
 	}
 	if errors.Is(err, ErrTooLarge) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -19,8 +20,10 @@ const (
 	// DefaultCommitTimeout bounds a commit when Options.StoreTimeout is 0.
 	DefaultCommitTimeout = 10 * time.Second
 	DefaultLifetime      = 12 * time.Hour
-	DefaultGrace         = time.Minute
-	DefaultMaxSize       = 64 << 10
+	// DefaultGrace is comfortably above the request timeouts servers use (30 s to 2 min):
+	// see Options.Grace.
+	DefaultGrace   = 5 * time.Minute
+	DefaultMaxSize = 64 << 10
 )
 
 // Options configure a Manager. The zero value is right for most HTTPS services.
@@ -49,7 +52,15 @@ type Options struct {
 	// disconnects must not lose what its handler changed), under StoreTimeout
 	// or, if it is 0, DefaultCommitTimeout.
 	StoreTimeout time.Duration
-	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
+	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means
+	// DefaultGrace (5 minutes). It must exceed the longest request (the server's
+	// WriteTimeout): a request that loaded the session before a login (RenewID) commits
+	// through the old identifier's tombstone to the renewed session, and once the
+	// tombstone is gone its changes are dropped as after a logout while it answers
+	// normally. For as long, a request carrying the pre-login identifier is told
+	// ErrRenewed instead of starting a session that would replace the login's cookie.
+	// The first request of an http.Server whose WriteTimeout is set and not below Grace
+	// logs a warning.
 	Grace time.Duration
 	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
 	// Put enforces it against the session as this request sees it; the store enforces it
@@ -79,6 +90,8 @@ type Manager struct {
 	opts   Options
 	cookie http.Cookie // template
 	met    *metrics
+	// served is set once a request's http.Server was checked against Grace.
+	served atomic.Bool
 }
 
 // New returns a Manager over store.
@@ -196,6 +209,9 @@ func From(ctx context.Context) *Session {
 // headers go out (or after next returns if it wrote nothing).
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.served.Load() {
+			m.checkServer(r)
+		}
 		x := &exchange{} // one allocation for the session and the writer
 		s := &x.s
 		m.load(r, s)
@@ -205,6 +221,19 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(&x.w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
 		x.w.finish()
 	})
+}
+
+// checkServer warns once if the server lets a request run longer than Grace: such a
+// request, overlapping a login, can lose its changes (see Options.Grace).
+func (m *Manager) checkServer(r *http.Request) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || m.served.Swap(true) {
+		return
+	}
+	if wt := srv.WriteTimeout; wt > 0 && wt >= m.opts.Grace {
+		m.opts.Logger.WarnContext(r.Context(), "session: Options.Grace must exceed the server's WriteTimeout, "+
+			"or a request overlapping a login can lose its changes", "grace", m.opts.Grace, "write_timeout", wt)
+	}
 }
 
 type exchange struct {
@@ -232,6 +261,9 @@ func (m *Manager) load(r *http.Request, s *Session) {
 	now := m.opts.Now()
 	m.met.observe(ctx, opLoad, start, now, err)
 	switch {
+	case errors.Is(err, ErrRenewed):
+		s.stale = true // see ErrRenewed: no session, and the cookie is left alone
+		return
 	case errors.Is(err, ErrNotFound):
 		return
 	case err != nil:

@@ -113,6 +113,9 @@ func (s *MemoryStore) Load(ctx context.Context, key string) (Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.get(key, s.now())
+	if e != nil && e.forward != "" {
+		return Record{}, ErrRenewed
+	}
 	if e == nil || e.tomb {
 		return Record{}, ErrNotFound
 	}

@@ -27,12 +27,27 @@ type Session struct {
 	size       int       // encoded size of this request's view
 	base       int       // encoded size of the view as last loaded or committed
 	err        error     // load failure: the session fails closed
+	stale      bool      // the request carried a renewed identifier (ErrRenewed)
 
 	cookieDirty bool // the cookie must be (re)sent: new identifier or deletion
 	headersSent bool
 }
 
 func (s *Session) lock() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	if err := s.loadErr(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// lockOwn is lock for RenewID and Destroy, which a request that carried a renewed
+// identifier may call: they start from a fresh session of this request's own.
+func (s *Session) lockOwn() error {
 	if s == nil {
 		return ErrNoSession
 	}
@@ -44,14 +59,23 @@ func (s *Session) lock() error {
 	return nil
 }
 
-// Err returns the store failure that prevented loading the session, or nil.
+// loadErr is why the request has no usable session; s.mu is held.
+func (s *Session) loadErr() error {
+	if s.err == nil && s.stale {
+		return ErrRenewed
+	}
+	return s.err
+}
+
+// Err returns the store failure that prevented loading the session, ErrRenewed if the
+// request carried an identifier another request has renewed, or nil.
 func (s *Session) Err() error {
 	if s == nil {
 		return ErrNoSession
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.err
+	return s.loadErr()
 }
 
 // value returns the current encoded value of key; s.mu is held.
@@ -235,7 +259,7 @@ func (s *Session) ensureID() {
 // RenewID gives the session a new identifier, keeping its values, and leaves a tombstone
 // under the old one. Call it on login and on any privilege change (against fixation).
 func (s *Session) RenewID(ctx context.Context) error {
-	if err := s.lock(); err != nil {
+	if err := s.lockOwn(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -267,14 +291,14 @@ func (s *Session) RenewID(ctx context.Context) error {
 			m.met.renewed.Add(ctx, 1)
 		}
 	}
-	s.token, s.key, s.cookieDirty = token, key, true
+	s.token, s.key, s.cookieDirty, s.stale = token, key, true, false
 	return nil
 }
 
 // Destroy ends the session (logout). The store keeps a tombstone so that no request still
 // in flight can bring it back. Values put afterwards start a new session.
 func (s *Session) Destroy(ctx context.Context) error {
-	if err := s.lock(); err != nil {
+	if err := s.lockOwn(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -293,6 +317,10 @@ func (s *Session) Destroy(ctx context.Context) error {
 		}
 		m.met.destroyed.Add(ctx, 1)
 	}
+	// A logout of its own: the response deletes the cookie, even one this request did
+	// not carry (it carried a renewed one: the browser holds the login's by now).
+	s.cookieDirty = s.cookieDirty || s.stale
+	s.stale = false
 	s.reset()
 	return nil
 }

@@ -102,6 +102,9 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	if err != nil {
 		return session.Record{}, wrap("load", err)
 	}
+	if h["m:f"] != "" {
+		return session.Record{}, session.ErrRenewed
+	}
 	if len(h) == 0 || h["m:t"] != "" {
 		return session.Record{}, session.ErrNotFound
 	}

@@ -154,7 +154,7 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 }
 
 func wrap(op string, err error) error {
-	if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) ||
+	if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrRenewed) || errors.Is(err, session.ErrExists) ||
 		errors.Is(err, session.ErrNoValue) || errors.Is(err, session.ErrTooLarge) {
 		return err
 	}
@@ -211,9 +211,23 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		return session.Record{}, wrap("load", err)
 	}
 	if !found {
-		return session.Record{}, session.ErrNotFound
+		return session.Record{}, s.notFound(ctx, key)
 	}
 	return rec, nil
+}
+
+// notFound tells a key renewed away (ErrRenewed) from one without a session; it costs a
+// second query only on this path, never on a load that finds the session.
+func (s *Store) notFound(ctx context.Context, key string) error {
+	var fwd string
+	err := s.db.QueryRowContext(ctx, s.q.forward, key, s.now().UnixMilli()).Scan(&fwd)
+	switch {
+	case err == nil && fwd != "":
+		return session.ErrRenewed
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		return session.ErrNotFound
+	}
+	return wrap("load", err)
 }
 
 // Create implements session.Store.
