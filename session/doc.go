@@ -6,7 +6,7 @@
 // [Store] (memory, [github.com/ladder-go/ladder/session/redisstore] or
 // [github.com/ladder-go/ladder/session/sqlstore]) and hands the handler a [*Session] through
 // the request context ([From]). Typed helpers [Get], [Put], [Pop] and [Session.Remove] read
-// and change values; [Session.RenewID] (on login and privilege change) and [Session.Destroy]
+// and change values, [Session.Keys] lists them; [Session.RenewID] (on login and privilege change) and [Session.Destroy]
 // (on logout) manage the identifier; [Manager.DestroyAll] logs a user out everywhere.
 //
 // # Concurrency: per-key storage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -222,6 +223,29 @@ func (s *Session) remove(key string) {
 		}
 		s.del[key] = struct{}{}
 	}
+}
+
+// Keys returns the keys the session holds as this request sees it (the values loaded
+// with the request plus its own changes), sorted. It returns an error wrapping ErrStore
+// if the session could not be loaded, or ErrRenewed (see there).
+func (s *Session) Keys() ([]string, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.rec.Values)+len(s.set))
+	for k := range s.rec.Values {
+		if _, gone := s.del[k]; !gone {
+			keys = append(keys, k)
+		}
+	}
+	for k := range s.set {
+		if _, loaded := s.rec.Values[k]; !loaded {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // User returns the identity bound to the session, or "".
