@@ -70,7 +70,7 @@ func (s *Session) commit(ctx context.Context) error {
 			ErrTooLarge, m.opts.MaxSize)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: apply: %w", ErrStore, err)
+		return storeErr("apply", err)
 	}
 	s.merge()
 	return nil
@@ -85,7 +85,7 @@ func (s *Session) create(ctx context.Context) error {
 	cancel()
 	m.met.observe(ctx, opCreate, now, m.opts.Now(), err)
 	if err != nil {
-		return fmt.Errorf("%w: create: %w", ErrStore, err)
+		return storeErr("create", err)
 	}
 	m.met.created.Add(ctx, 1)
 	s.stored, s.rec.Created, s.rec.Expires = true, rec.Created, rec.Expires

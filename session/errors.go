@@ -1,6 +1,9 @@
 package session
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 var (
 	// ErrInvalidOptions is wrapped by every configuration error.
@@ -37,3 +40,19 @@ var (
 	// ErrNoSession reports a request that did not pass through a Manager.
 	ErrNoSession = errors.New("session: no session in context")
 )
+
+// storeError is a store failure of one operation: it matches ErrStore and the store's
+// error, and says the package prefix once even when the store's error is one of this
+// package's sentinels ("session: store failed: create: already exists").
+type storeError struct {
+	op  string
+	err error
+}
+
+func storeErr(op string, err error) error { return &storeError{op: op, err: err} }
+
+func (e *storeError) Error() string {
+	return ErrStore.Error() + ": " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "session: ")
+}
+
+func (e *storeError) Unwrap() []error { return []error{ErrStore, e.err} }

@@ -26,7 +26,9 @@ const (
 	DefaultMaxSize = 64 << 10
 )
 
-// Options configure a Manager. The zero value is right for most HTTPS services.
+// Options configure a Manager. The zero value is right for most HTTPS services. A zero
+// field means its default; a negative duration or size is an error wrapping
+// ErrInvalidOptions (no field is turned off by a negative value).
 type Options struct {
 	// CookieName is the cookie's name; "" means "session". Over HTTPS, prefer
 	// "__Host-session": browsers then accept the cookie only as this package sets it
@@ -267,7 +269,7 @@ func (m *Manager) load(r *http.Request, s *Session) {
 	case errors.Is(err, ErrNotFound):
 		return
 	case err != nil:
-		s.err = fmt.Errorf("%w: load: %w", ErrStore, err)
+		s.err = storeErr("load", err)
 		return
 	}
 	if !now.Before(rec.Expires) || !now.Before(rec.Created.Add(m.opts.Lifetime)) {
@@ -304,7 +306,7 @@ func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
 	cancel()
 	m.met.observe(ctx, opDestroyUser, start, m.opts.Now(), err)
 	if err != nil {
-		return n, fmt.Errorf("%w: destroy user sessions: %w", ErrStore, err)
+		return n, storeErr("destroy user sessions", err)
 	}
 	m.met.destroyed.Add(ctx, int64(n))
 	return n, nil

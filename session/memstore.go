@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// MemoryOptions configure a MemoryStore.
+// MemoryOptions configure a MemoryStore. A zero field means its default; a negative
+// CleanupInterval is an error wrapping ErrInvalidOptions.
 type MemoryOptions struct {
 	// CleanupInterval is how often expired sessions and tombstones are swept; 0 means
 	// one minute.

@@ -147,7 +147,7 @@ func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
 	cancel()
 	m.met.observe(ctx, opTake, start, m.opts.Now(), err)
 	if err != nil && !errors.Is(err, ErrNoValue) && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: take: %w", ErrStore, err)
+		return nil, storeErr("take", err)
 	}
 	// Gone from the store (taken now, by another request, or with the session): hide it
 	// from this request's view without a Delete, which could remove a later Put.
@@ -309,7 +309,7 @@ func (s *Session) RenewID(ctx context.Context) error {
 			}
 			s.del, s.touch, s.size, s.base = nil, time.Time{}, sizeOf(s.set), 0
 		case err != nil:
-			return fmt.Errorf("%w: renew: %w", ErrStore, err)
+			return storeErr("renew", err)
 		default:
 			s.rec.Expires, s.touch = exp, time.Time{}
 			m.met.renewed.Add(ctx, 1)
@@ -337,7 +337,7 @@ func (s *Session) Destroy(ctx context.Context) error {
 		cancel()
 		m.met.observe(ctx, opDestroy, start, m.opts.Now(), err)
 		if err != nil {
-			return fmt.Errorf("%w: destroy: %w", ErrStore, err)
+			return storeErr("destroy", err)
 		}
 		m.met.destroyed.Add(ctx, 1)
 	}

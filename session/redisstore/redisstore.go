@@ -51,6 +51,15 @@ type Store struct {
 
 var _ session.Store = (*Store)(nil)
 
+// ErrInvalidOptions is wrapped by every configuration error of New; errors.Is also
+// matches it with session.ErrInvalidOptions.
+var ErrInvalidOptions error = invalidOptions{}
+
+type invalidOptions struct{}
+
+func (invalidOptions) Error() string        { return "redisstore: invalid options" }
+func (invalidOptions) Is(target error) bool { return target == session.ErrInvalidOptions }
+
 // ErrContention reports an operation that kept losing to concurrent renewals of the same
 // session (each one holds the session's writers for a short lease).
 var ErrContention = errors.New("redisstore: session kept being renewed; retry")
@@ -72,10 +81,10 @@ const (
 // New returns a Store using client.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: client is nil", session.ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: client is nil", ErrInvalidOptions)
 	}
 	if strings.ContainsAny(opts.Prefix, "{}") {
-		return nil, fmt.Errorf("%w: redisstore: Prefix %q: must not contain '{' or '}'", session.ErrInvalidOptions, opts.Prefix)
+		return nil, fmt.Errorf("%w: Prefix %q: must not contain '{' or '}'", ErrInvalidOptions, opts.Prefix)
 	}
 	return &Store{c: client, prefix: opts.Prefix}, nil
 }
@@ -90,8 +99,11 @@ func (s *Store) userKey(user string) string {
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 func wrap(op string, err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, ErrContention):
+		return fmt.Errorf("%w (%s)", ErrContention, op) // already prefixed: once
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
 }

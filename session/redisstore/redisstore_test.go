@@ -36,8 +36,22 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	if _, err := redisstore.New(nil, redisstore.Options{}); !errors.Is(err, session.ErrInvalidOptions) {
-		t.Errorf("nil client: %v", err)
+	srv := testenv.Redis(t)
+	for _, c := range []struct {
+		name string
+		c    redis.UniversalClient
+		opts redisstore.Options
+	}{{"nil client", nil, redisstore.Options{}}, {"brace in Prefix", srv.Client(t), redisstore.Options{Prefix: "a{b"}}} {
+		_, err := redisstore.New(c.c, c.opts)
+		if !errors.Is(err, session.ErrInvalidOptions) || !errors.Is(err, redisstore.ErrInvalidOptions) {
+			t.Errorf("%s: %v, want ErrInvalidOptions", c.name, err)
+			continue
+		}
+		// The prefix once, first, and no other package's.
+		if msg := err.Error(); !strings.HasPrefix(msg, "redisstore: invalid options: ") ||
+			strings.Count(msg, "redisstore: ") != 1 || strings.Contains(msg, "session: ") {
+			t.Errorf("%s: %q: want the prefix \"redisstore: \" once, first", c.name, msg)
+		}
 	}
 }
 
