@@ -15,6 +15,15 @@
 // during which its writers wait (typically for three round trips), copies it to the new
 // key and seals the old key into a tombstone that forwards them to the new one.
 //
+// go-redis resends a command whose reply timed out, so every script may run twice; each
+// is written to give the same answer then (tested with a hook that runs scripts twice or
+// drops their replies). Two bounds make that hold: a Take's resend returns its value as
+// long as fewer than 16 other takes of the session ran in between (each take's value is
+// kept under its nonce for the session's last 16 takes); and a tombstone lives at least a
+// minute whatever the grace, so that a Create resent after a destroy finds the tombstone
+// and fails rather than bringing the session back (go-redis stops retrying long before:
+// about 20 s with its default timeouts).
+//
 // Redis replicates asynchronously: when a Sentinel fails over after a crash, writes the old
 // master acknowledged but had not yet sent to its replica are lost (a session created in
 // the last moment before the crash, a value set then). Everything that had reached the

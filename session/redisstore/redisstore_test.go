@@ -91,11 +91,19 @@ func TestKeysAndExpiry(t *testing.T) {
 			t.Errorf("PTTL %s = %v, %v; want about an hour", k, ttl, err)
 		}
 	}
+	// A tombstone lives for the grace, but never less than a minute (a resent Create
+	// must still meet it; see the package doc).
+	if err := s.Destroy(ctx, key, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 80*time.Second || ttl > 90*time.Second {
+		t.Errorf("tombstone PTTL = %v, %v; want ≤ 90s", ttl, err)
+	}
 	if err := s.Destroy(ctx, key, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 0 || ttl > 30*time.Second {
-		t.Errorf("tombstone PTTL = %v, %v; want ≤ 30s", ttl, err)
+	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 50*time.Second || ttl > time.Minute {
+		t.Errorf("tombstone PTTL with 30s grace = %v, %v; want a minute", ttl, err)
 	}
 	if n, err := c.HLen(ctx, keys[0]).Result(); err != nil || n != 1 {
 		t.Errorf("tombstone has %d fields (%v); want only the marker", n, err)

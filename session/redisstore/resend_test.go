@@ -3,12 +3,15 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
@@ -103,5 +106,102 @@ func TestDestroyUserResentCounts(t *testing.T) {
 	// A second DestroyUser finds nothing live: 0.
 	if n, err := s.DestroyUser(t.Context(), "alice", time.Minute); err != nil || n != 0 {
 		t.Fatalf("second DestroyUser: %d, %v; want 0", n, err)
+	}
+}
+
+// A Take runs, its reply is lost, and another request takes a different value of the
+// session before go-redis resends the first: the resend must still return its own value
+// (the store kept only the last take's nonce, so the first value was lost).
+func TestTakeResentAfterAnotherTake(t *testing.T) {
+	key := sessiontest.Key()
+	var s session.Store
+	var prefix string
+	var once atomic.Bool
+	s, _, prefix = faultEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if len(args) == 6 && args[3] == prefix+"{session:"+key+"}" && args[4] == "flash" && !once.Load() {
+			if err := next(ctx, cmd); err != nil {
+				return err // NOSCRIPT: go-redis runs it again with EVAL
+			}
+			once.Store(true)
+			// The reply is lost; meanwhile another request pops another value.
+			if v, err := s.Take(ctx, key, "notice"); err != nil || string(v) != "hi" {
+				t.Errorf("the other Take: %q, %v", v, err)
+			}
+		}
+		return next(ctx, cmd)
+	})
+	create(t, s, key, map[string][]byte{"flash": []byte("saved!"), "notice": []byte("hi")})
+	v, err := s.Take(t.Context(), key, "flash")
+	if err != nil || string(v) != "saved!" {
+		t.Fatalf("Take resent after another Take: %q, %v; want the value its first run took", v, err)
+	}
+	if rec, err := s.Load(t.Context(), key); err != nil || len(rec.Values) != 0 {
+		t.Fatalf("after both Takes: %q, %v; want no values", rec.Values, err)
+	}
+}
+
+// The records kept for resent takes are bounded: a session keeps those of its last 16
+// takes, however many it had.
+func TestTakeResendRecordsBounded(t *testing.T) {
+	srv := testenv.Redis(t)
+	c := srv.Client(t)
+	s := openStore(t, c, srv.Prefix)
+	key := sessiontest.Key()
+	vals := map[string][]byte{}
+	for i := range 40 {
+		vals[fmt.Sprint("k", i)] = []byte("v")
+	}
+	create(t, s, key, vals)
+	for i := range 40 {
+		if _, err := s.Take(t.Context(), key, fmt.Sprint("k", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fields, err := c.HKeys(t.Context(), srv.Prefix+"{session:"+key+"}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range fields {
+		if strings.HasPrefix(f, "m:tk:") {
+			n++
+		}
+	}
+	if n != 16 {
+		t.Fatalf("%d take records kept, want 16", n)
+	}
+}
+
+// A Create runs, its reply is lost, and DestroyAll ends the session (through the user's
+// index, which Create fills first) with a very short grace before go-redis resends the
+// Create: the resend must not bring the logged-out session back once the tombstone would
+// have expired. Tombstones live at least MinTombstone, longer than go-redis retries.
+func TestCreateResentAfterShortGraceDestroy(t *testing.T) {
+	key := sessiontest.Key()
+	var s session.Store
+	var prefix string
+	var once atomic.Bool
+	s, _, prefix = faultEnv(t, func(ctx context.Context, args []any, next redis.ProcessHook, cmd redis.Cmder) error {
+		if len(args) >= 8 && args[3] == prefix+"{session:"+key+"}" && !once.Load() {
+			if err := next(ctx, cmd); err != nil {
+				return err
+			}
+			once.Store(true)
+			// The reply is lost; meanwhile the user logs out everywhere, with 1 ms grace.
+			if n, err := s.DestroyUser(ctx, "alice", time.Millisecond); err != nil || n != 1 {
+				t.Errorf("DestroyUser: %d, %v", n, err)
+			}
+			time.Sleep(20 * time.Millisecond) // the resend comes later than that grace
+		}
+		return next(ctx, cmd)
+	})
+	now := time.Now()
+	err := s.Create(t.Context(), key, session.Record{Values: map[string][]byte{"a": []byte("1")}, User: "alice",
+		Created: now, Expires: now.Add(time.Hour)})
+	if !errors.Is(err, session.ErrExists) {
+		t.Errorf("resent Create after DestroyUser: %v, want ErrExists", err)
+	}
+	if _, err := s.Load(t.Context(), key); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("the session after DestroyUser and a resent Create: %v, want ErrNotFound (logged out)", err)
 	}
 }
