@@ -17,7 +17,8 @@ import (
 const (
 	DefaultCookieName  = "session"
 	DefaultIdleTimeout = 30 * time.Minute
-	// DefaultCommitTimeout bounds a commit when Options.StoreTimeout is 0.
+	// DefaultCommitTimeout is the bound on each store call (a commit included) when
+	// Options.StoreTimeout is 0.
 	DefaultCommitTimeout = 10 * time.Second
 	DefaultLifetime      = 12 * time.Hour
 	// DefaultGrace is comfortably above the request timeouts servers use (30 s to 2 min):
@@ -49,10 +50,10 @@ type Options struct {
 	// (so most requests write nothing); 0 means IdleTimeout/10.
 	TouchInterval time.Duration
 	// StoreTimeout bounds each store call, so that a hung store fails requests fast
-	// instead of holding them; 0 means no bound beyond the request's context.
-	// Commits run detached from the request's cancellation (a client that
-	// disconnects must not lose what its handler changed), under StoreTimeout
-	// or, if it is 0, DefaultCommitTimeout.
+	// instead of holding them; 0 means DefaultCommitTimeout (10 s). There is no
+	// unbounded setting: the request's context may still end a call sooner. Commits run
+	// detached from the request's cancellation (a client that disconnects must not lose
+	// what its handler changed), under StoreTimeout.
 	StoreTimeout time.Duration
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means
 	// DefaultGrace (5 minutes). It must exceed the longest request (the server's
@@ -143,6 +144,7 @@ func (o *Options) defaults() error {
 	o.Lifetime = orDefault(o.Lifetime, DefaultLifetime)
 	o.TouchInterval = orDefault(o.TouchInterval, o.IdleTimeout/10)
 	o.Grace = orDefault(o.Grace, DefaultGrace)
+	o.StoreTimeout = orDefault(o.StoreTimeout, DefaultCommitTimeout)
 	if o.TouchInterval > o.IdleTimeout {
 		return fmt.Errorf("%w: TouchInterval %v: must be ≤ IdleTimeout %v", ErrInvalidOptions, o.TouchInterval, o.IdleTimeout)
 	}
@@ -320,12 +322,7 @@ func sizeOf(values map[string][]byte) int {
 	return n
 }
 
-func nop() {}
-
 // storeCtx applies Options.StoreTimeout to one store call.
 func (m *Manager) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if m.opts.StoreTimeout <= 0 {
-		return ctx, nop
-	}
 	return context.WithTimeout(ctx, m.opts.StoreTimeout)
 }
