@@ -14,10 +14,13 @@ func (s *Session) Commit(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return s.commit(ctx)
+	sctx, cancel := s.m.storeCtx(ctx)
+	defer cancel()
+	return s.commit(sctx)
 }
 
-// commit writes pending changes; s.mu is held.
+// commit writes pending changes in one store call under ctx, which the caller bounds
+// by StoreTimeout (the middleware's commitCtx, or Commit); s.mu is held.
 func (s *Session) commit(ctx context.Context) error {
 	m := s.m
 	if s.token == "" {
@@ -47,9 +50,7 @@ func (s *Session) commit(ctx context.Context) error {
 		return nil
 	}
 	start := m.opts.Now()
-	sctx, cancel := m.storeCtx(ctx)
-	err := m.store.Apply(sctx, s.key, u)
-	cancel()
+	err := m.store.Apply(ctx, s.key, u)
 	m.met.observe(ctx, opApply, start, m.opts.Now(), err)
 	if errors.Is(err, ErrNotFound) {
 		// Destroyed (logout) or expired while this request ran: its changes must not
@@ -80,9 +81,7 @@ func (s *Session) create(ctx context.Context) error {
 	m := s.m
 	now := m.opts.Now()
 	rec := Record{Values: s.set, User: s.rec.User, Created: now, Expires: m.expiry(now, now)}
-	sctx, cancel := m.storeCtx(ctx)
-	err := m.store.Create(sctx, s.key, rec)
-	cancel()
+	err := m.store.Create(ctx, s.key, rec)
 	m.met.observe(ctx, opCreate, now, m.opts.Now(), err)
 	if err != nil {
 		return storeErr("create", err)
