@@ -6,7 +6,7 @@
 // [Store] (memory, [github.com/ladder-go/ladder/session/redisstore] or
 // [github.com/ladder-go/ladder/session/sqlstore]) and hands the handler a [*Session] through
 // the request context ([From]). Typed helpers [Get], [Put], [Pop] and [Session.Remove] read
-// and change values; [Session.RenewID] (on login and privilege change) and [Session.Destroy]
+// and change values, [Session.Keys] lists them; [Session.RenewID] (on login and privilege change) and [Session.Destroy]
 // (on logout) manage the identifier; [Manager.DestroyAll] logs a user out everywhere.
 //
 // # Concurrency: per-key storage
@@ -25,11 +25,20 @@
 // trip per changed request, and because it keeps the idle refresh a single expiry update
 // that never rewrites values.
 //
-// [Session.Destroy] and [Session.RenewID] leave a short tombstone (Options.Grace) in place
+// [Session.Destroy] and [Session.RenewID] leave a tombstone (Options.Grace) in place
 // of the old session. An update that reaches a destroyed session is dropped, so a logout
 // cannot be undone; an update that reaches a renewed session is forwarded to its
-// successor, so a request that overlapped a login loses nothing. A tombstone is never
-// loaded: a request that presents the old identifier gets a new anonymous session.
+// successor, so a request that overlapped a login loses nothing. Grace must therefore
+// exceed the longest request: an overlapping request that commits after the tombstone
+// is gone is dropped as after a logout. A tombstone is never loaded. A request that
+// presents a destroyed identifier gets a new anonymous session; one that presents a
+// renewed identifier (sent before the login's response arrived) gets none: its session
+// methods return [ErrRenewed] (answer 409 Conflict, or retry with the new cookie), so it
+// can neither share the logged-in session (fixation) nor replace its cookie.
+//
+// A response changes the cookie only for what its own request did: a new session, a
+// renewal, a logout. A request that finds at commit that another request destroyed its
+// session leaves the cookie alone, since the browser may hold a newer login's by then.
 //
 // Changes are committed before the response headers go out, so the cookie can carry a new
 // identifier; changes made after the headers were sent are committed when the handler

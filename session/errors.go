@@ -1,6 +1,9 @@
 package session
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 var (
 	// ErrInvalidOptions is wrapped by every configuration error.
@@ -23,6 +26,33 @@ var (
 	// ErrHeadersSent reports an operation that must set the cookie after the response
 	// headers were already written.
 	ErrHeadersSent = errors.New("session: response headers already sent")
+	// ErrRenewed reports a request that carried a session identifier another request had
+	// already renewed (a login, see Session.RenewID): the browser sent it before the
+	// login's response arrived, and holds the new cookie by now. Such a request sees no
+	// session: acting on the renewed session would let whoever holds the pre-login
+	// identifier share the logged-in one (session fixation), and starting a new one would
+	// replace the login's cookie. Get, Put, Pop, SetUser, Commit and Session.Err return it;
+	// Remove does nothing; RenewID and Destroy work (a login or logout of its own), and
+	// the response leaves the cookie alone otherwise. Answer 409 Conflict or have the
+	// client retry: the retry carries the new cookie. Stores return it from Load for an
+	// identifier renewed less than Options.Grace ago.
+	ErrRenewed = errors.New("session: renewed by another request")
 	// ErrNoSession reports a request that did not pass through a Manager.
 	ErrNoSession = errors.New("session: no session in context")
 )
+
+// storeError is a store failure of one operation: it matches ErrStore and the store's
+// error, and says the package prefix once even when the store's error is one of this
+// package's sentinels ("session: store failed: create: already exists").
+type storeError struct {
+	op  string
+	err error
+}
+
+func storeErr(op string, err error) error { return &storeError{op: op, err: err} }
+
+func (e *storeError) Error() string {
+	return ErrStore.Error() + ": " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "session: ")
+}
+
+func (e *storeError) Unwrap() []error { return []error{ErrStore, e.err} }

@@ -55,3 +55,19 @@ func Example() {
 	// visit 2
 	// visit 3
 }
+
+func ExampleSession_Keys() {
+	store, _ := session.NewMemoryStore(session.MemoryOptions{})
+	defer store.Close()
+	sessions, _ := session.New(store, session.Options{Insecure: true})
+	h := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		_ = session.Put(s, "theme", "dark")
+		_ = session.Put(s, "cart", []int{3})
+		keys, err := s.Keys()
+		fmt.Println(keys, err)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	// Output:
+	// [cart theme] <nil>
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -16,14 +17,19 @@ import (
 const (
 	DefaultCookieName  = "session"
 	DefaultIdleTimeout = 30 * time.Minute
-	// DefaultCommitTimeout bounds a commit when Options.StoreTimeout is 0.
+	// DefaultCommitTimeout is the bound on each store call (a commit included) when
+	// Options.StoreTimeout is 0.
 	DefaultCommitTimeout = 10 * time.Second
 	DefaultLifetime      = 12 * time.Hour
-	DefaultGrace         = time.Minute
-	DefaultMaxSize       = 64 << 10
+	// DefaultGrace is comfortably above the request timeouts servers use (30 s to 2 min):
+	// see Options.Grace.
+	DefaultGrace   = 5 * time.Minute
+	DefaultMaxSize = 64 << 10
 )
 
-// Options configure a Manager. The zero value is right for most HTTPS services.
+// Options configure a Manager. The zero value is right for most HTTPS services. A zero
+// field means its default; a negative duration or size is an error wrapping
+// ErrInvalidOptions (no field is turned off by a negative value).
 type Options struct {
 	// CookieName is the cookie's name; "" means "session". Over HTTPS, prefer
 	// "__Host-session": browsers then accept the cookie only as this package sets it
@@ -44,12 +50,20 @@ type Options struct {
 	// (so most requests write nothing); 0 means IdleTimeout/10.
 	TouchInterval time.Duration
 	// StoreTimeout bounds each store call, so that a hung store fails requests fast
-	// instead of holding them; 0 means no bound beyond the request's context.
-	// Commits run detached from the request's cancellation (a client that
-	// disconnects must not lose what its handler changed), under StoreTimeout
-	// or, if it is 0, DefaultCommitTimeout.
+	// instead of holding them; 0 means DefaultCommitTimeout (10 s). There is no
+	// unbounded setting: the request's context may still end a call sooner. Commits run
+	// detached from the request's cancellation (a client that disconnects must not lose
+	// what its handler changed), under StoreTimeout.
 	StoreTimeout time.Duration
-	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means 1 minute.
+	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means
+	// DefaultGrace (5 minutes). It must exceed the longest request (the server's
+	// WriteTimeout): a request that loaded the session before a login (RenewID) commits
+	// through the old identifier's tombstone to the renewed session, and once the
+	// tombstone is gone its changes are dropped as after a logout while it answers
+	// normally. For as long, a request carrying the pre-login identifier is told
+	// ErrRenewed instead of starting a session that would replace the login's cookie.
+	// The first request of an http.Server whose WriteTimeout is set and not below Grace
+	// logs a warning.
 	Grace time.Duration
 	// MaxSize bounds the encoded size of one session's keys and values; 0 means 64 KiB.
 	// Put enforces it against the session as this request sees it; the store enforces it
@@ -79,6 +93,8 @@ type Manager struct {
 	opts   Options
 	cookie http.Cookie // template
 	met    *metrics
+	// served is set once a request's http.Server was checked against Grace.
+	served atomic.Bool
 }
 
 // New returns a Manager over store.
@@ -128,6 +144,7 @@ func (o *Options) defaults() error {
 	o.Lifetime = orDefault(o.Lifetime, DefaultLifetime)
 	o.TouchInterval = orDefault(o.TouchInterval, o.IdleTimeout/10)
 	o.Grace = orDefault(o.Grace, DefaultGrace)
+	o.StoreTimeout = orDefault(o.StoreTimeout, DefaultCommitTimeout)
 	if o.TouchInterval > o.IdleTimeout {
 		return fmt.Errorf("%w: TouchInterval %v: must be ≤ IdleTimeout %v", ErrInvalidOptions, o.TouchInterval, o.IdleTimeout)
 	}
@@ -196,6 +213,9 @@ func From(ctx context.Context) *Session {
 // headers go out (or after next returns if it wrote nothing).
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.served.Load() {
+			m.checkServer(r)
+		}
 		x := &exchange{} // one allocation for the session and the writer
 		s := &x.s
 		m.load(r, s)
@@ -205,6 +225,19 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(&x.w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
 		x.w.finish()
 	})
+}
+
+// checkServer warns once if the server lets a request run longer than Grace: such a
+// request, overlapping a login, can lose its changes (see Options.Grace).
+func (m *Manager) checkServer(r *http.Request) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || m.served.Swap(true) {
+		return
+	}
+	if wt := srv.WriteTimeout; wt > 0 && wt >= m.opts.Grace {
+		m.opts.Logger.WarnContext(r.Context(), "session: Options.Grace must exceed the server's WriteTimeout, "+
+			"or a request overlapping a login can lose its changes", "grace", m.opts.Grace, "write_timeout", wt)
+	}
 }
 
 type exchange struct {
@@ -232,10 +265,13 @@ func (m *Manager) load(r *http.Request, s *Session) {
 	now := m.opts.Now()
 	m.met.observe(ctx, opLoad, start, now, err)
 	switch {
+	case errors.Is(err, ErrRenewed):
+		s.stale = true // see ErrRenewed: no session, and the cookie is left alone
+		return
 	case errors.Is(err, ErrNotFound):
 		return
 	case err != nil:
-		s.err = fmt.Errorf("%w: load: %w", ErrStore, err)
+		s.err = storeErr("load", err)
 		return
 	}
 	if !now.Before(rec.Expires) || !now.Before(rec.Created.Add(m.opts.Lifetime)) {
@@ -272,7 +308,7 @@ func (m *Manager) DestroyAll(ctx context.Context, user string) (int, error) {
 	cancel()
 	m.met.observe(ctx, opDestroyUser, start, m.opts.Now(), err)
 	if err != nil {
-		return n, fmt.Errorf("%w: destroy user sessions: %w", ErrStore, err)
+		return n, storeErr("destroy user sessions", err)
 	}
 	m.met.destroyed.Add(ctx, int64(n))
 	return n, nil
@@ -286,12 +322,7 @@ func sizeOf(values map[string][]byte) int {
 	return n
 }
 
-func nop() {}
-
 // storeCtx applies Options.StoreTimeout to one store call.
 func (m *Manager) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if m.opts.StoreTimeout <= 0 {
-		return ctx, nop
-	}
 	return context.WithTimeout(ctx, m.opts.StoreTimeout)
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// MemoryOptions configure a MemoryStore.
+// MemoryOptions configure a MemoryStore. A zero field means its default; a negative
+// CleanupInterval is an error wrapping ErrInvalidOptions.
 type MemoryOptions struct {
 	// CleanupInterval is how often expired sessions and tombstones are swept; 0 means
 	// one minute.
@@ -113,6 +114,9 @@ func (s *MemoryStore) Load(ctx context.Context, key string) (Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.get(key, s.now())
+	if e != nil && e.forward != "" {
+		return Record{}, ErrRenewed
+	}
 	if e == nil || e.tomb {
 		return Record{}, ErrNotFound
 	}

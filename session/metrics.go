@@ -70,11 +70,11 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 	return m, nil
 }
 
-// observe records one store call. ErrNotFound, ErrExists, ErrNoValue and ErrTooLarge are
+// observe records one store call. ErrNotFound, ErrRenewed, ErrExists, ErrNoValue and ErrTooLarge are
 // answers, not failures.
 func (m *metrics) observe(ctx context.Context, o op, start, end time.Time, err error) {
 	attrs := m.ok[o]
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) &&
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrRenewed) && !errors.Is(err, ErrExists) &&
 		!errors.Is(err, ErrNoValue) && !errors.Is(err, ErrTooLarge) {
 		attrs = m.failed[o]
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

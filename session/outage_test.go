@@ -117,3 +117,30 @@ func TestStoreTimeout(t *testing.T) {
 		}
 	})
 }
+
+// The zero Options survive a hung store: a load gives up after DefaultCommitTimeout (it
+// waited for as long as the request's context, which nothing ends on a plain server).
+func TestStoreTimeoutDefault(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		st := newMemory(t)
+		m, err := session.New(hangingStore{st}, session.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(sessiontest.Login(t, m, "", map[string]any{"k": 1}))
+		done := make(chan error, 1)
+		go m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			done <- session.From(r.Context()).Err()
+		})).ServeHTTP(httptest.NewRecorder(), req)
+		time.Sleep(time.Hour) // fake time: passes at once unless the load is still hanging
+		select {
+		case got := <-done:
+			if !errors.Is(got, session.ErrStore) || !errors.Is(got, context.DeadlineExceeded) {
+				t.Fatalf("Err = %v, want ErrStore wrapping DeadlineExceeded", got)
+			}
+		default:
+			t.Fatal("a load from a hung store was still waiting after an hour with the zero Options")
+		}
+	})
+}

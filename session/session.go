@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,12 +28,27 @@ type Session struct {
 	size       int       // encoded size of this request's view
 	base       int       // encoded size of the view as last loaded or committed
 	err        error     // load failure: the session fails closed
+	stale      bool      // the request carried a renewed identifier (ErrRenewed)
 
 	cookieDirty bool // the cookie must be (re)sent: new identifier or deletion
 	headersSent bool
 }
 
 func (s *Session) lock() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	if err := s.loadErr(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// lockOwn is lock for RenewID and Destroy, which a request that carried a renewed
+// identifier may call: they start from a fresh session of this request's own.
+func (s *Session) lockOwn() error {
 	if s == nil {
 		return ErrNoSession
 	}
@@ -44,14 +60,23 @@ func (s *Session) lock() error {
 	return nil
 }
 
-// Err returns the store failure that prevented loading the session, or nil.
+// loadErr is why the request has no usable session; s.mu is held.
+func (s *Session) loadErr() error {
+	if s.err == nil && s.stale {
+		return ErrRenewed
+	}
+	return s.err
+}
+
+// Err returns the store failure that prevented loading the session, ErrRenewed if the
+// request carried an identifier another request has renewed, or nil.
 func (s *Session) Err() error {
 	if s == nil {
 		return ErrNoSession
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.err
+	return s.loadErr()
 }
 
 // value returns the current encoded value of key; s.mu is held.
@@ -122,7 +147,7 @@ func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
 	cancel()
 	m.met.observe(ctx, opTake, start, m.opts.Now(), err)
 	if err != nil && !errors.Is(err, ErrNoValue) && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: take: %w", ErrStore, err)
+		return nil, storeErr("take", err)
 	}
 	// Gone from the store (taken now, by another request, or with the session): hide it
 	// from this request's view without a Delete, which could remove a later Put.
@@ -200,6 +225,29 @@ func (s *Session) remove(key string) {
 	}
 }
 
+// Keys returns the keys the session holds as this request sees it (the values loaded
+// with the request plus its own changes), sorted. It returns an error wrapping ErrStore
+// if the session could not be loaded, or ErrRenewed (see there).
+func (s *Session) Keys() ([]string, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.rec.Values)+len(s.set))
+	for k := range s.rec.Values {
+		if _, gone := s.del[k]; !gone {
+			keys = append(keys, k)
+		}
+	}
+	for k := range s.set {
+		if _, loaded := s.rec.Values[k]; !loaded {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
 // User returns the identity bound to the session, or "".
 func (s *Session) User() string {
 	if s.lock() != nil {
@@ -235,7 +283,7 @@ func (s *Session) ensureID() {
 // RenewID gives the session a new identifier, keeping its values, and leaves a tombstone
 // under the old one. Call it on login and on any privilege change (against fixation).
 func (s *Session) RenewID(ctx context.Context) error {
-	if err := s.lock(); err != nil {
+	if err := s.lockOwn(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -261,20 +309,20 @@ func (s *Session) RenewID(ctx context.Context) error {
 			}
 			s.del, s.touch, s.size, s.base = nil, time.Time{}, sizeOf(s.set), 0
 		case err != nil:
-			return fmt.Errorf("%w: renew: %w", ErrStore, err)
+			return storeErr("renew", err)
 		default:
 			s.rec.Expires, s.touch = exp, time.Time{}
 			m.met.renewed.Add(ctx, 1)
 		}
 	}
-	s.token, s.key, s.cookieDirty = token, key, true
+	s.token, s.key, s.cookieDirty, s.stale = token, key, true, false
 	return nil
 }
 
 // Destroy ends the session (logout). The store keeps a tombstone so that no request still
 // in flight can bring it back. Values put afterwards start a new session.
 func (s *Session) Destroy(ctx context.Context) error {
-	if err := s.lock(); err != nil {
+	if err := s.lockOwn(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -289,124 +337,16 @@ func (s *Session) Destroy(ctx context.Context) error {
 		cancel()
 		m.met.observe(ctx, opDestroy, start, m.opts.Now(), err)
 		if err != nil {
-			return fmt.Errorf("%w: destroy: %w", ErrStore, err)
+			return storeErr("destroy", err)
 		}
 		m.met.destroyed.Add(ctx, 1)
 	}
+	// A logout of its own: the response deletes the cookie, even one this request did
+	// not carry (it carried a renewed one: the browser holds the login's by now).
+	s.cookieDirty = s.cookieDirty || s.stale
+	s.stale = false
 	s.reset()
 	return nil
-}
-
-// Commit writes the session's pending changes now. The middleware commits on its own
-// before the response headers go out; call Commit to see the error yourself.
-func (s *Session) Commit(ctx context.Context) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	return s.commit(ctx)
-}
-
-// commit writes pending changes; s.mu is held.
-func (s *Session) commit(ctx context.Context) error {
-	m := s.m
-	if s.token == "" {
-		return nil
-	}
-	if !s.stored {
-		if len(s.set) == 0 && !s.setUser {
-			return nil // nothing to keep: no store write for an empty session
-		}
-		return s.create(ctx)
-	}
-	u := Update{Set: s.set, SetUser: s.setUser, User: s.rec.User, Expires: s.touch}
-	if s.size > s.base {
-		// This request grows the session: the store checks the limit against the
-		// session as it is now, with what concurrent requests added.
-		u.MaxSize = m.opts.MaxSize
-	}
-	if u.SetUser && u.Expires.IsZero() {
-		// Tell the store how long the user index must cover this session.
-		u.Expires = m.expiry(s.rec.Created, m.opts.Now())
-		s.touch = u.Expires
-	}
-	for k := range s.del {
-		u.Delete = append(u.Delete, k)
-	}
-	if u.Empty() {
-		return nil
-	}
-	start := m.opts.Now()
-	sctx, cancel := m.storeCtx(ctx)
-	err := m.store.Apply(sctx, s.key, u)
-	cancel()
-	m.met.observe(ctx, opApply, start, m.opts.Now(), err)
-	if errors.Is(err, ErrNotFound) {
-		// Destroyed (logout) or expired while this request ran: its changes must not
-		// bring the session back. Drop them and the cookie.
-		s.reset()
-		return err
-	}
-	if errors.Is(err, ErrTooLarge) {
-		// Concurrent requests grew the session: this request's value changes are
-		// dropped (its user binding and idle refresh stay pending).
-		s.set, s.del, s.size = nil, nil, s.base
-		return fmt.Errorf("%w: the session would exceed MaxSize %d (values changed by this request dropped)",
-			ErrTooLarge, m.opts.MaxSize)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: apply: %w", ErrStore, err)
-	}
-	s.merge()
-	return nil
-}
-
-func (s *Session) create(ctx context.Context) error {
-	m := s.m
-	now := m.opts.Now()
-	rec := Record{Values: s.set, User: s.rec.User, Created: now, Expires: m.expiry(now, now)}
-	sctx, cancel := m.storeCtx(ctx)
-	err := m.store.Create(sctx, s.key, rec)
-	cancel()
-	m.met.observe(ctx, opCreate, now, m.opts.Now(), err)
-	if err != nil {
-		return fmt.Errorf("%w: create: %w", ErrStore, err)
-	}
-	m.met.created.Add(ctx, 1)
-	s.stored, s.rec.Created, s.rec.Expires = true, rec.Created, rec.Expires
-	s.rec.Values = nil
-	s.merge()
-	return nil
-}
-
-// merge folds committed changes into the loaded record.
-func (s *Session) merge() {
-	if len(s.set) > 0 || len(s.del) > 0 {
-		vals := make(map[string][]byte, len(s.rec.Values)+len(s.set))
-		for k, v := range s.rec.Values {
-			vals[k] = v
-		}
-		for k := range s.del {
-			delete(vals, k)
-		}
-		for k, v := range s.set {
-			vals[k] = v
-		}
-		s.rec.Values = vals
-	}
-	if !s.touch.IsZero() {
-		s.rec.Expires = s.touch
-	}
-	s.set, s.del, s.setUser, s.touch = nil, nil, false, time.Time{}
-	s.base = s.size
-}
-
-// reset forgets the session (after Destroy, or when the store no longer has it); the
-// cookie is deleted unless a new session is started. s.mu is held.
-func (s *Session) reset() {
-	s.cookieDirty = s.cookieDirty || s.token != ""
-	s.token, s.key, s.stored, s.rec = "", "", false, Record{}
-	s.set, s.del, s.setUser, s.touch, s.size, s.base = nil, nil, false, time.Time{}, 0, 0
 }
 
 // checkName validates a key or user name so that every store can keep it.

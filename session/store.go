@@ -42,8 +42,10 @@ func (u *Update) Empty() bool {
 // Store keeps sessions by key (the hex SHA-256 of the token; stores never see tokens).
 // Implementations must be safe for concurrent use and pass sessiontest.Run.
 type Store interface {
-	// Load returns the live session under key, or an error wrapping ErrNotFound if it is
-	// missing, expired or a tombstone.
+	// Load returns the live session under key; an error wrapping ErrRenewed if key is a
+	// tombstone left by Renew (so that the Manager can tell a request sent with the
+	// pre-login cookie from one with an unknown cookie); or an error wrapping ErrNotFound
+	// if it is missing, expired or another tombstone.
 	Load(ctx context.Context, key string) (Record, error)
 	// Create stores a new session; it fails with ErrExists if key holds a session or a
 	// tombstone.

@@ -97,13 +97,9 @@ func (w *writer) before() bool {
 
 // commitCtx is what a commit runs under: the request's values without its
 // cancellation, since a client that went away must not lose the change its
-// handler made, bounded by StoreTimeout (DefaultCommitTimeout if 0).
+// handler made, bounded by StoreTimeout.
 func (w *writer) commitCtx() (context.Context, context.CancelFunc) {
-	d := w.s.m.opts.StoreTimeout
-	if d <= 0 {
-		d = DefaultCommitTimeout
-	}
-	return context.WithTimeout(context.WithoutCancel(w.r.Context()), d)
+	return context.WithTimeout(context.WithoutCancel(w.r.Context()), w.s.m.opts.StoreTimeout)
 }
 
 // setCookie adds the Set-Cookie header if the identifier changed; s.mu is held.

@@ -15,6 +15,15 @@
 // during which its writers wait (typically for three round trips), copies it to the new
 // key and seals the old key into a tombstone that forwards them to the new one.
 //
+// go-redis resends a command whose reply timed out, so every script may run twice; each
+// is written to give the same answer then (tested with a hook that runs scripts twice or
+// drops their replies). Two bounds make that hold: a Take's resend returns its value as
+// long as fewer than 16 other takes of the session ran in between (each take's value is
+// kept under its nonce for the session's last 16 takes); and a tombstone lives at least a
+// minute whatever the grace, so that a Create resent after a destroy finds the tombstone
+// and fails rather than bringing the session back (go-redis stops retrying long before:
+// about 20 s with its default timeouts).
+//
 // Redis replicates asynchronously: when a Sentinel fails over after a crash, writes the old
 // master acknowledged but had not yet sent to its replica are lost (a session created in
 // the last moment before the crash, a value set then). Everything that had reached the
@@ -51,6 +60,15 @@ type Store struct {
 
 var _ session.Store = (*Store)(nil)
 
+// ErrInvalidOptions is wrapped by every configuration error of New; errors.Is also
+// matches it with session.ErrInvalidOptions.
+var ErrInvalidOptions error = invalidOptions{}
+
+type invalidOptions struct{}
+
+func (invalidOptions) Error() string        { return "redisstore: invalid options" }
+func (invalidOptions) Is(target error) bool { return target == session.ErrInvalidOptions }
+
 // ErrContention reports an operation that kept losing to concurrent renewals of the same
 // session (each one holds the session's writers for a short lease).
 var ErrContention = errors.New("redisstore: session kept being renewed; retry")
@@ -72,10 +90,10 @@ const (
 // New returns a Store using client.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: client is nil", session.ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: client is nil", ErrInvalidOptions)
 	}
 	if strings.ContainsAny(opts.Prefix, "{}") {
-		return nil, fmt.Errorf("%w: redisstore: Prefix %q: must not contain '{' or '}'", session.ErrInvalidOptions, opts.Prefix)
+		return nil, fmt.Errorf("%w: Prefix %q: must not contain '{' or '}'", ErrInvalidOptions, opts.Prefix)
 	}
 	return &Store{c: client, prefix: opts.Prefix}, nil
 }
@@ -90,8 +108,11 @@ func (s *Store) userKey(user string) string {
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 func wrap(op string, err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, ErrContention):
+		return fmt.Errorf("%w (%s)", ErrContention, op) // already prefixed: once
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
 }
@@ -101,6 +122,9 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	h, err := s.c.HGetAll(ctx, s.key(key)).Result()
 	if err != nil {
 		return session.Record{}, wrap("load", err)
+	}
+	if h["m:f"] != "" {
+		return session.Record{}, session.ErrRenewed
 	}
 	if len(h) == 0 || h["m:t"] != "" {
 		return session.Record{}, session.ErrNotFound

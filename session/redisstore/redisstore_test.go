@@ -36,8 +36,22 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	if _, err := redisstore.New(nil, redisstore.Options{}); !errors.Is(err, session.ErrInvalidOptions) {
-		t.Errorf("nil client: %v", err)
+	srv := testenv.Redis(t)
+	for _, c := range []struct {
+		name string
+		c    redis.UniversalClient
+		opts redisstore.Options
+	}{{"nil client", nil, redisstore.Options{}}, {"brace in Prefix", srv.Client(t), redisstore.Options{Prefix: "a{b"}}} {
+		_, err := redisstore.New(c.c, c.opts)
+		if !errors.Is(err, session.ErrInvalidOptions) || !errors.Is(err, redisstore.ErrInvalidOptions) {
+			t.Errorf("%s: %v, want ErrInvalidOptions", c.name, err)
+			continue
+		}
+		// The prefix once, first, and no other package's.
+		if msg := err.Error(); !strings.HasPrefix(msg, "redisstore: invalid options: ") ||
+			strings.Count(msg, "redisstore: ") != 1 || strings.Contains(msg, "session: ") {
+			t.Errorf("%s: %q: want the prefix \"redisstore: \" once, first", c.name, msg)
+		}
 	}
 }
 
@@ -77,11 +91,19 @@ func TestKeysAndExpiry(t *testing.T) {
 			t.Errorf("PTTL %s = %v, %v; want about an hour", k, ttl, err)
 		}
 	}
+	// A tombstone lives for the grace, but never less than a minute (a resent Create
+	// must still meet it; see the package doc).
+	if err := s.Destroy(ctx, key, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 80*time.Second || ttl > 90*time.Second {
+		t.Errorf("tombstone PTTL = %v, %v; want ≤ 90s", ttl, err)
+	}
 	if err := s.Destroy(ctx, key, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 0 || ttl > 30*time.Second {
-		t.Errorf("tombstone PTTL = %v, %v; want ≤ 30s", ttl, err)
+	if ttl, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl <= 50*time.Second || ttl > time.Minute {
+		t.Errorf("tombstone PTTL with 30s grace = %v, %v; want a minute", ttl, err)
 	}
 	if n, err := c.HLen(ctx, keys[0]).Result(); err != nil || n != 1 {
 		t.Errorf("tombstone has %d fields (%v); want only the marker", n, err)

@@ -123,11 +123,15 @@ func (s *Store) abandon(ctx context.Context, oldKey, newKey string, copied bool,
 // deletes, only a key carrying it.
 func copyTag(oldKey string) string { return "o:" + oldKey }
 
+// minTombstone is the least a tombstone lives, whatever the grace asked for: a command
+// that go-redis resends after its reply timed out (a Create, a Take) must still meet the
+// tombstone its first run was followed by, or a resent Create would bring a logged-out
+// session back. go-redis gives up long before: its retries take about 20 s at most with
+// its default timeouts.
+const minTombstone = time.Minute
+
 func graceMs(d time.Duration) string {
-	if d < time.Millisecond {
-		d = time.Millisecond
-	}
-	return strconv.FormatInt(d.Milliseconds(), 10)
+	return strconv.FormatInt(max(d, minTombstone).Milliseconds(), 10)
 }
 
 // Destroy implements session.Store.

@@ -1,6 +1,10 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Every script touches one key, so the store works on Redis Cluster: a session's fields
 // live in one hash whose key carries the hash tag {session:…}.
@@ -9,9 +13,9 @@ import "github.com/redis/go-redis/v9"
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
 // "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
 // copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the tag of
-// the creation that made the hash; "m:tk" and "m:tv" the nonce and value of the last take
-// (kept in a Renew's tombstone too); "m:d" in a destroyed session's tombstone, the nonce of
-// the destroy.
+// the creation that made the hash; "m:tk:<nonce>" the value a take with that nonce took
+// and "m:tl" the nonces of the last maxTakes takes, oldest first (both kept in a Renew's
+// tombstone too); "m:d" in a destroyed session's tombstone, the nonce of the destroy.
 //
 // While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
 // caller waits and runs them again, and then follows the tombstone to the successor. So a
@@ -124,17 +128,21 @@ end
 return 1
 `)
 
+// maxTakes is how many takes of a session are remembered for a resend (see takeScript).
+const maxTakes = 16
+
 // take removes one value. ARGV = name, nonce. Returns {1, value} when taken, -1 when the
 // session has no such value, 0 when no live session, {2, successor} after a renewal, or
-// {3, ms} while one is under way. It bumps the version, as every update does. The last
-// take's nonce and value stay in 'm:tk' and 'm:tv', so a take that runs twice (resent
-// after its reply timed out) returns the value again instead of losing it; seal keeps
+// {3, ms} while one is under way. It bumps the version, as every update does. Each take
+// keeps its value under its nonce ('m:tk:<nonce>') for the last maxTakes takes of the
+// session, so a take that runs twice (resent after its reply timed out) returns its own
+// value again, even if other takes ran in between (up to maxTakes - 1 of them); seal keeps
 // them in its tombstone, since a Renew may run between the two (its copy lacks the value).
 var takeScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd', 'm:tk')
--- before following a renewal: seal keeps the last take in the tombstone
-if m[4] == ARGV[2] then return {1, redis.call('HGET', k, 'm:tv')} end
+local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd', 'm:tk:' .. ARGV[2])
+-- before following a renewal: seal keeps the takes in the tombstone
+if m[4] then return {1, m[4]} end
 if not m[1] then
   if m[2] then return {2, m[2]} end
   return 0
@@ -144,10 +152,17 @@ local f = 'v:' .. ARGV[1]
 local v = redis.call('HGET', k, f)
 if not v then return -1 end
 redis.call('HDEL', k, f)
-redis.call('HSET', k, 'm:tk', ARGV[2], 'm:tv', v)
+local list = {}
+for n in string.gmatch(redis.call('HGET', k, 'm:tl') or '', '%S+') do list[#list + 1] = n end
+list[#list + 1] = ARGV[2]
+while #list > ` + maxTakesLua + ` do redis.call('HDEL', k, 'm:tk:' .. table.remove(list, 1)) end
+redis.call('HSET', k, 'm:tk:' .. ARGV[2], v, 'm:tl', table.concat(list, ' '))
 redis.call('HINCRBY', k, 'm:v', 1)
 return {1, v}
 `)
+
+// maxTakesLua is maxTakes as takeScript spells it.
+var maxTakesLua = strconv.Itoa(maxTakes)
 
 // freeze starts a Renew: it takes the session's lease for the successor and returns the
 // session as {1, HGETALL}. ARGV = successor, lease ms. Returns 0 when no live session, or
@@ -170,15 +185,20 @@ return {1, redis.call('HGETALL', k)}
 // A seal that runs again (resent after its reply timed out) finds its own tombstone: 1.
 var sealScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f', 'm:tk', 'm:tv')
+local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f', 'm:tl')
 if not m[1] then
   if m[4] == ARGV[2] then return 1 end
   return 0
 end
 if m[2] ~= ARGV[1] or m[3] ~= ARGV[2] then return -1 end
+local takes = {} -- for a resent take
+for n in string.gmatch(m[5] or '', '%S+') do
+  takes[#takes + 1] = 'm:tk:' .. n
+  takes[#takes + 1] = redis.call('HGET', k, 'm:tk:' .. n)
+end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])
-if m[5] then redis.call('HSET', k, 'm:tk', m[5], 'm:tv', m[6]) end -- for a resent take
+if #takes > 0 then redis.call('HSET', k, 'm:tl', m[5], unpack(takes)) end
 redis.call('PEXPIRE', k, ARGV[3])
 return 1
 `)

@@ -19,7 +19,9 @@ import (
 // RunServers runs web servers on loopback that share one store backend and checks what a
 // stateless web tier promises: a user served alternately by two servers loses no state;
 // a server restarted mid-traffic loses no session; concurrent requests lose no write; a
-// request overlapping a logout cannot bring the session back. open must return a new
+// request overlapping a logout cannot bring the session back; a late response never
+// deletes or replaces a newer login's cookie, and a request that carried the pre-login
+// cookie is refused (409) rather than acknowledged and lost. open must return a new
 // Store (a new client or connection pool) over the same backend on every call.
 func RunServers(t *testing.T, open func(t *testing.T) session.Store) {
 	t.Run("Alternate", func(t *testing.T) { testAlternate(t, open) })
@@ -27,6 +29,10 @@ func RunServers(t *testing.T, open func(t *testing.T) session.Store) {
 	t.Run("ConcurrentAcrossServers", func(t *testing.T) { testConcurrentServers(t, open) })
 	t.Run("LogoutRace", func(t *testing.T) { testLogoutRace(t, open) })
 	t.Run("LogoutEverywhere", func(t *testing.T) { testLogoutEverywhere(t, open) })
+	t.Run("LateWriteKeepsNewLogin", func(t *testing.T) { testLateKeepsNewLogin(t, open, true) })
+	t.Run("LateReadKeepsNewLogin", func(t *testing.T) { testLateKeepsNewLogin(t, open, false) })
+	t.Run("PreLoginCookie", func(t *testing.T) { testPreLoginCookie(t, open) })
+	t.Run("ParallelLogin", func(t *testing.T) { testParallelLogin(t, open) })
 }
 
 // Server is one web server of the tier: a Manager over its own Store, serving
@@ -34,6 +40,7 @@ func RunServers(t *testing.T, open func(t *testing.T) session.Store) {
 //	/put?k=&v=   Put k=v        /get?k=   Get k (404 if absent, 503 on ErrStore)
 //	/login?u=    RenewID+SetUser /logout  Destroy
 //	/slow?k=&v=  wait for Release, then Put
+//	/slowget?k=  wait for Release, then Get
 //	/logout-all  Manager.DestroyAll(the session's user)
 //	/user        the session's user
 type Server struct {
@@ -47,7 +54,14 @@ type Server struct {
 // NewServer starts a Server over store, closed at the end of the test.
 func NewServer(t *testing.T, store session.Store) *Server {
 	t.Helper()
-	m, err := session.New(store, session.Options{Insecure: true, Logger: slog.New(slog.DiscardHandler)})
+	return newServer(t, store, session.Options{})
+}
+
+// newServer starts a Server with opts (Insecure and a silent Logger are added).
+func newServer(t *testing.T, store session.Store, opts session.Options) *Server {
+	t.Helper()
+	opts.Insecure, opts.Logger = true, slog.New(slog.DiscardHandler)
+	m, err := session.New(store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +110,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, n)
 		}
 	case "/user":
-		_, _ = io.WriteString(w, sess.User())
-	case "/slow":
+		if err = sess.Err(); err == nil {
+			_, _ = io.WriteString(w, sess.User())
+		}
+	case "/slow", "/slowget":
 		loaded, release := s.gate(q.Get("k"))
 		close(loaded)
 		select {
@@ -105,9 +121,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+		if r.URL.Path == "/slowget" {
+			_, err = session.Get[string](sess, q.Get("k"))
+			break
+		}
 		err = session.Put(sess, q.Get("k"), q.Get("v"))
 	}
 	switch {
+	case errors.Is(err, session.ErrRenewed):
+		http.Error(w, "the session was renewed meanwhile: retry", http.StatusConflict)
 	case errors.Is(err, session.ErrStore):
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	case errors.Is(err, session.ErrNoValue):
@@ -240,8 +262,10 @@ func testLogoutRace(t *testing.T, open func(*testing.T) session.Store) {
 	if err := <-done; err != nil {
 		t.Fatalf("slow request: %v", err)
 	}
-	if ck := slow.Cookie(); ck != "" {
-		t.Errorf("slow request after logout left the client with a session cookie (same as before: %v); want it deleted", ck == token)
+	if ck := slow.Cookie(); ck != token {
+		// The logout's response deleted the browser's cookie; a response that did not
+		// log out itself must not touch it (it could delete a newer login's).
+		t.Errorf("the slow request's response changed the cookie (deleted: %v); want it untouched", ck == "")
 	}
 	replay := &Client{cookie: token}
 	for _, srv := range []*Server{a, b} {

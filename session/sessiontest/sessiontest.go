@@ -93,6 +93,14 @@ func wantNotFound(t *testing.T, what string, err error) {
 	}
 }
 
+// wantRenewed: a renewed key loads as ErrRenewed, never as the successor's session.
+func wantRenewed(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, session.ErrRenewed) {
+		t.Fatalf("%s: err = %v, want ErrRenewed", what, err)
+	}
+}
+
 func wantValues(t *testing.T, rec session.Record, want map[string]string) {
 	t.Helper()
 	if len(rec.Values) != len(want) {
@@ -224,7 +232,7 @@ func testRenew(t *testing.T, s session.Store) {
 		t.Fatalf("Renew: %v", err)
 	}
 	_, err := s.Load(t.Context(), oldKey)
-	wantNotFound(t, "Load of the old key", err)
+	wantRenewed(t, "Load of the old key", err)
 	got := mustLoad(t, s, newKey)
 	wantValues(t, got, map[string]string{"a": "1"})
 	if got.User != u {
@@ -238,7 +246,7 @@ func testRenew(t *testing.T, s session.Store) {
 	}
 	wantValues(t, mustLoad(t, s, newKey), map[string]string{"a": "1", "b": "2"})
 	_, err = s.Load(t.Context(), oldKey)
-	wantNotFound(t, "Load of the old key after a forwarded Apply", err)
+	wantRenewed(t, "Load of the old key after a forwarded Apply", err)
 	// Once the new session is destroyed, nothing reaches it through the old key.
 	if err := s.Destroy(t.Context(), newKey, time.Minute); err != nil {
 		t.Fatalf("Destroy: %v", err)

@@ -27,7 +27,8 @@ import (
 	"github.com/ladder-go/ladder/session"
 )
 
-// Options configure a Store. The zero value is valid.
+// Options configure a Store. The zero value is valid; a zero field means its default, and
+// a negative CleanupInterval is an error wrapping ErrInvalidOptions.
 type Options struct {
 	// Table is the sessions table name (plain identifier); values live in <Table>_values.
 	// "" means "ladder_sessions".
@@ -59,6 +60,15 @@ var _ session.Store = (*Store)(nil)
 
 const maxForwards = 8
 
+// ErrInvalidOptions is wrapped by every configuration error of New; errors.Is also
+// matches it with session.ErrInvalidOptions.
+var ErrInvalidOptions error = invalidOptions{}
+
+type invalidOptions struct{}
+
+func (invalidOptions) Error() string        { return "sqlstore: invalid options" }
+func (invalidOptions) Is(target error) bool { return target == session.ErrInvalidOptions }
+
 // Schema returns the statements that create the tables, for migration tools.
 func Schema(d Dialect, table string) []string { return newQueries(d, table).schema }
 
@@ -66,19 +76,19 @@ func Schema(d Dialect, table string) []string { return newQueries(d, table).sche
 // cleanup goroutine.
 func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
 	if db == nil {
-		return nil, fmt.Errorf("%w: sqlstore: db is nil", session.ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: db is nil", ErrInvalidOptions)
 	}
 	if d != Postgres && d != SQLite {
-		return nil, fmt.Errorf("%w: sqlstore: dialect %v: want Postgres or SQLite", session.ErrInvalidOptions, d)
+		return nil, fmt.Errorf("%w: dialect %v: want Postgres or SQLite", ErrInvalidOptions, d)
 	}
 	if opts.Table == "" {
 		opts.Table = "ladder_sessions"
 	}
 	if !validTable(opts.Table) {
-		return nil, fmt.Errorf("%w: sqlstore: Table %q: want letters, digits and '_'", session.ErrInvalidOptions, opts.Table)
+		return nil, fmt.Errorf("%w: Table %q: want letters, digits and '_'", ErrInvalidOptions, opts.Table)
 	}
 	if opts.CleanupInterval < 0 {
-		return nil, fmt.Errorf("%w: sqlstore: CleanupInterval %v: must be ≥ 0", session.ErrInvalidOptions, opts.CleanupInterval)
+		return nil, fmt.Errorf("%w: CleanupInterval %v: must be ≥ 0", ErrInvalidOptions, opts.CleanupInterval)
 	}
 	if opts.CleanupInterval == 0 {
 		opts.CleanupInterval = 5 * time.Minute
@@ -154,7 +164,7 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 }
 
 func wrap(op string, err error) error {
-	if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) ||
+	if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrRenewed) || errors.Is(err, session.ErrExists) ||
 		errors.Is(err, session.ErrNoValue) || errors.Is(err, session.ErrTooLarge) {
 		return err
 	}
@@ -211,9 +221,23 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		return session.Record{}, wrap("load", err)
 	}
 	if !found {
-		return session.Record{}, session.ErrNotFound
+		return session.Record{}, s.notFound(ctx, key)
 	}
 	return rec, nil
+}
+
+// notFound tells a key renewed away (ErrRenewed) from one without a session; it costs a
+// second query only on this path, never on a load that finds the session.
+func (s *Store) notFound(ctx context.Context, key string) error {
+	var fwd string
+	err := s.db.QueryRowContext(ctx, s.q.forward, key, s.now().UnixMilli()).Scan(&fwd)
+	switch {
+	case err == nil && fwd != "":
+		return session.ErrRenewed
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		return session.ErrNotFound
+	}
+	return wrap("load", err)
 }
 
 // Create implements session.Store.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -108,12 +109,27 @@ func TestOptions(t *testing.T) {
 		opts sqlstore.Options
 	}{{0, sqlstore.Options{}}, {sqlstore.SQLite, sqlstore.Options{Table: "x; DROP TABLE y"}},
 		{sqlstore.SQLite, sqlstore.Options{Table: "1abc"}}, {sqlstore.SQLite, sqlstore.Options{CleanupInterval: -1}}} {
-		if _, err := sqlstore.New(t.Context(), db, c.d, c.opts); !errors.Is(err, session.ErrInvalidOptions) {
+		_, err := sqlstore.New(t.Context(), db, c.d, c.opts)
+		if !errors.Is(err, session.ErrInvalidOptions) || !errors.Is(err, sqlstore.ErrInvalidOptions) {
 			t.Errorf("New(%v, %+v): err = %v, want ErrInvalidOptions", c.d, c.opts, err)
+			continue
 		}
+		wantOnePrefix(t, err)
 	}
-	if _, err := sqlstore.New(t.Context(), nil, sqlstore.SQLite, sqlstore.Options{}); !errors.Is(err, session.ErrInvalidOptions) {
-		t.Errorf("nil db: %v", err)
+	_, err := sqlstore.New(t.Context(), nil, sqlstore.SQLite, sqlstore.Options{})
+	if !errors.Is(err, session.ErrInvalidOptions) {
+		t.Fatalf("nil db: %v", err)
+	}
+	wantOnePrefix(t, err)
+}
+
+// wantOnePrefix: an error of this package says "sqlstore: " first and once, and no
+// other package's prefix.
+func wantOnePrefix(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); !strings.HasPrefix(msg, "sqlstore: ") || strings.Count(msg, ": invalid options") != 1 ||
+		strings.Count(msg, "sqlstore: ") != 1 || strings.Contains(msg, "session: ") {
+		t.Errorf("%q: want the prefix \"sqlstore: \" once, first", msg)
 	}
 }
 
