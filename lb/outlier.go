@@ -10,6 +10,17 @@ import (
 // Consecutive times in a row is ejected for BaseEjectionTime times the
 // number of times it was ejected, capped at MaxEjectionTime (Envoy's outlier
 // detection). Zero values mean Envoy's defaults.
+//
+// Two cases leave rotation for less long. A backend whose failures were all
+// refused connections (nothing listens on its port: it is restarting) is
+// ejected for one second times the number of times it was ejected, capped
+// at the ejection time above: a try of a backend that still refuses costs a
+// retry elsewhere that every request gets (see [RetryOptions]), while a
+// restarted one is back in a second instead of 30. And a passing active
+// health check ([ProbeHTTP], [Pool.Watch]) readmits a passively ejected
+// backend at once, as Envoy does by default.
+//
+// A proxy also ejects a backend it finds hung (see RetryOptions.StallTimeout).
 type OutlierOptions struct {
 	// Consecutive failures (errors or 5xx) that eject a backend. Zero means
 	// 5; negative disables ejection.
@@ -26,7 +37,7 @@ type OutlierOptions struct {
 
 func (o *OutlierOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: Outlier.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: Outlier.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.BaseEjectionTime < 0:
@@ -79,7 +90,7 @@ type SlowStartOptions struct {
 
 func (o *SlowStartOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: SlowStart.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: SlowStart.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Window < 0:
@@ -128,8 +139,38 @@ func (p *Pool[T]) scheduleTick() {
 	})
 }
 
-// eject removes e from traffic if the ejected share allows it.
-func (p *Pool[T]) eject(e *Endpoint) {
+// refusedEjectionTime is the unit of the ejection of a backend whose
+// failures were all refused connections.
+const refusedEjectionTime = time.Second
+
+// stalled reports whether e has answered nothing since sent (monotonic)
+// while another member answered a request sent after it.
+func (p *Pool[T]) stalled(e *Endpoint, sent int64) bool {
+	const slack = int64(time.Millisecond) // answered and answeredSent lag by up to this
+	if e.answeredAt.Load() >= sent-slack {
+		return false
+	}
+	if s := p.load(); s != nil {
+		for _, f := range s.all {
+			if f != e && f.answeredSent.Load() > sent+slack {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Reasons for an ejection, as logged.
+const (
+	reasonConsecutive = "consecutive failures"
+	reasonHung        = "hung: answered nothing while others answered"
+)
+
+// eject removes e from traffic after consecutive failures.
+func (p *Pool[T]) eject(e *Endpoint) { p.ejectFor(e, reasonConsecutive) }
+
+// ejectFor removes e from traffic, for reason, if the ejected share allows it.
+func (p *Pool[T]) ejectFor(e *Endpoint, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e.fails.Store(0)
@@ -153,24 +194,51 @@ func (p *Pool[T]) eject(e *Endpoint) {
 	}
 	e.ejections++
 	d := o.ejectionTime(e.ejections)
+	if e.refusedOnly.Load() && reason == reasonConsecutive {
+		d = min(d, refusedEjectionTime*time.Duration(min(e.ejections, 1000)))
+		reason = "connections refused"
+	}
 	e.ejected, e.ejectedUntil = true, now.Add(d)
 	e.ejectTimer = time.AfterFunc(d, func() { p.readmit(e) })
 	p.rebuild(now)
 	e.met.ejected(p.met)
-	p.opts.Logger.Warn("lb: backend ejected", "backend", e.name, "for", d, "ejections", e.ejections)
+	p.opts.Logger.Warn("lb: backend ejected", "backend", e.name, "reason", reason, "for", d, "ejections", e.ejections)
 }
 
 func (p *Pool[T]) readmit(e *Endpoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.readmitLocked(e, "ejection over")
+}
+
+// readmitLocked ends e's ejection; p.mu is held.
+func (p *Pool[T]) readmitLocked(e *Endpoint, reason string) {
 	if !e.ejected || p.closed || !p.member(e) {
 		return
+	}
+	if e.ejectTimer != nil {
+		e.ejectTimer.Stop()
 	}
 	now := p.opts.Now()
 	e.ejected, e.ejectTimer, e.admitted = false, nil, now
 	e.fails.Store(0)
 	p.rebuild(now)
-	p.opts.Logger.Info("lb: backend readmitted", "backend", e.name)
+	p.opts.Logger.Info("lb: backend readmitted", "backend", e.name, "reason", reason)
+}
+
+// passed readmits the passively ejected backend name after its active
+// health check passed.
+func (p *Pool[T]) passed(name string) {
+	if s := p.load(); s == nil || !s.anyEjected {
+		return // the common case: nothing ejected, no lock
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.members {
+		if e.name == name && !e.down {
+			p.readmitLocked(e, "active health check passed")
+		}
+	}
 }
 
 func (p *Pool[T]) member(e *Endpoint) bool {

@@ -148,7 +148,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 
 func (o *PoolOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: %s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: %s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Overprovisioning < 0 || o.Overprovisioning != o.Overprovisioning:
@@ -244,7 +244,7 @@ func (p *Pool[T]) Update(backends []Backend[T]) error {
 
 func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 	if p == nil || p.policy == nil {
-		return fmt.Errorf("lb: Pool not created by NewPool: %w", ErrInvalidOptions)
+		return fmt.Errorf("%w: Pool not created by NewPool", ErrInvalidOptions)
 	}
 	p.hookMu.Lock()
 	defer p.hookMu.Unlock()
@@ -312,9 +312,9 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 		}
 		switch {
 		case seen[name]:
-			return fmt.Errorf("lb: backend %d: Name %q: duplicate: %w", i, name, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %d: Name %q: duplicate", ErrInvalidOptions, i, name)
 		case b.Weight < 0:
-			return fmt.Errorf("lb: backend %q: Weight %d: must be ≥ 0: %w", name, b.Weight, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %q: Weight %d: must be ≥ 0", ErrInvalidOptions, name, b.Weight)
 		}
 		seen[name] = true
 		w := float64(max(b.Weight, 1))
@@ -401,7 +401,13 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 		p.tracker.observed(now)
 	}
 	if failed {
-		if n := e.fails.Add(1); p.opts.Outlier.Consecutive > 0 && int(n) >= p.opts.Outlier.Consecutive {
+		n := e.fails.Add(1)
+		if ref := refused(o.Err); n == 1 {
+			e.refusedOnly.Store(ref)
+		} else if !ref && e.refusedOnly.Load() {
+			e.refusedOnly.Store(false)
+		}
+		if p.opts.Outlier.Consecutive > 0 && int(n) >= p.opts.Outlier.Consecutive {
 			p.eject(e)
 		}
 	} else if e.fails.Load() != 0 {
