@@ -22,7 +22,12 @@ type DrainOptions struct {
 	// Delay is how long readiness fails before the server stops accepting
 	// connections, so balancers and probers notice and stop sending new
 	// requests. It should exceed the balancer's probe interval × fall
-	// threshold. ≤ 0 means 5s.
+	// threshold (with its jitter). ≤ 0 means 4s, which covers a default
+	// [Prober] (Interval 1s ± 10%, Fall 3: Down within 3.3s) and keeps a
+	// rolling restart short; raise it for balancers that probe less often
+	// (Kubernetes endpoints with periodSeconds 10 and failureThreshold 3 need
+	// more than 30s). A balancer that retries refused connections on another
+	// backend, as lb.Proxy does, loses no request even if it notices late.
 	Delay time.Duration
 	// Timeout bounds the server's Shutdown, which waits for in-flight
 	// requests; after it Drain returns the Shutdown error. ≤ 0 means 20s.
@@ -39,8 +44,14 @@ type DrainOptions struct {
 //
 //  1. readiness.Shutdown(): the readiness endpoint answers 503 from now on
 //     (readiness may be nil if something else tells the balancer);
-//  2. wait opts.Delay while balancers notice and in-flight requests go on;
-//  3. srv.Shutdown with a deadline of opts.Timeout: stop accepting, finish
+//  2. keep-alives off (when srv has SetKeepAlivesEnabled, as *http.Server
+//     does): each response on a kept-alive connection now carries
+//     "Connection: close", so clients and balancers holding connections open
+//     reconnect, and their next requests go elsewhere once the balancer has
+//     noticed, instead of riding the old connection until it is cut;
+//  3. wait opts.Delay while balancers notice and in-flight requests go on (a
+//     second signal ends the wait);
+//  4. srv.Shutdown with a deadline of opts.Timeout: stop accepting, finish
 //     the requests in flight, close idle connections.
 //
 // To drain on a call rather than a signal, cancel ctx. A nil srv (also a nil
@@ -60,7 +71,7 @@ func Drain(ctx context.Context, srv Shutdowner, readiness *Checker, opts DrainOp
 		}
 	}
 	if opts.Delay <= 0 {
-		opts.Delay = 5 * time.Second
+		opts.Delay = 4 * time.Second
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 20 * time.Second

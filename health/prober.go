@@ -13,10 +13,14 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// ProberOptions configures a [Prober]. The zero value probes every 5s±10%
-// with a 1s timeout, rise 2 and fall 3.
+// ProberOptions configures a [Prober]. The zero value probes every 1s±10%
+// with a 1s timeout, rise 2 and fall 3: a target that starts failing is
+// Down within 3.3s (Fall × the longest Interval), which [Drain]'s default
+// Delay of 4s covers, so a default rolling restart loses no request.
 type ProberOptions struct {
-	// Interval between two probes of one target; ≤ 0 means 5s.
+	// Interval between two probes of one target; ≤ 0 means 1s (HAProxy
+	// probes every 2s with fall 3; a probe of a readiness endpoint costs a
+	// backend one tiny request a second per prober).
 	Interval time.Duration
 	// Timeout of one probe; ≤ 0 means 1s. A probe that times out fails,
 	// and so does one that ignores its context: it is abandoned a quarter
@@ -98,7 +102,7 @@ func NewProber(opts ProberOptions) (*Prober, error) {
 func (p *Prober) init() {
 	c := &p.cfg
 	if c.Interval <= 0 {
-		c.Interval = 5 * time.Second
+		c.Interval = time.Second
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = time.Second
