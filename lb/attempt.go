@@ -211,7 +211,8 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 		time.Duration(end-w.sent) >= ro.StallTimeout && e.answeredAt.Load() < w.sent-int64(time.Millisecond):
 		// The client gave up on a backend that had answered nothing for
 		// that long: a failure of the backend, not only a cancellation.
-		t.o.Err = fmt.Errorf("lb: backend answered nothing for %v: client gave up: %w", time.Duration(end-w.sent), err)
+		// (Not wrapped: a cancelled context is never counted.)
+		t.o.Err = fmt.Errorf("lb: backend answered nothing for %v: client gave up: %v", time.Duration(end-w.sent), err)
 	case err != nil:
 		t.unsent = (!headers || unsentError(err)) && (guard == nil || !guard.read.Load())
 	}

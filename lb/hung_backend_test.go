@@ -100,3 +100,30 @@ func TestProxySlowIsNotHung(t *testing.T) {
 		}
 	}
 }
+
+// A client giving up after StallTimeout on a backend that answered nothing
+// meanwhile counts as a failure of the backend (a client leaving sooner
+// does not: see TestClientLeavingBeforeHeadersIsNotABackendFailure).
+func TestClientGivingUpOnSilentBackendCounts(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: 2}})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{StallTimeout: 20 * time.Millisecond}})
+	client := front.Client()
+	client.Timeout = 100 * time.Millisecond
+	for range 2 {
+		if resp, err := client.Get(front.URL); err == nil {
+			resp.Body.Close()
+			t.Fatal("the silent backend answered")
+		}
+	}
+	for i := 0; ; i++ { // the proxy sees the client leave a moment later
+		if h, _ := pool.Healthy(); h == 0 {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("two clients gave up on a silent backend: not ejected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
