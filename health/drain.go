@@ -63,11 +63,11 @@ type DrainOptions struct {
 func Drain(ctx context.Context, srv Shutdowner, readiness *Checker, opts DrainOptions) error {
 	if v := reflect.ValueOf(srv); srv == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
 		// A nil *http.Server would panic only after the signal, mid-drain.
-		return fmt.Errorf("health: Drain: nil server: %w", ErrInvalidOptions)
+		return fmt.Errorf("%w: Drain: nil server", ErrInvalidOptions)
 	}
 	for i, s := range opts.Signals {
 		if s == nil { // signal.Stop spins forever on one
-			return fmt.Errorf("health: DrainOptions.Signals[%d]: nil: %w", i, ErrInvalidOptions)
+			return fmt.Errorf("%w: DrainOptions.Signals[%d]: nil", ErrInvalidOptions, i)
 		}
 	}
 	if opts.Delay <= 0 {
