@@ -121,6 +121,11 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if v, ok := opts.Policy.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return nil, err
+		}
+	}
 	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}, clock: clock}
 	if p.policy == nil {
 		p.policy = RoundRobin()
