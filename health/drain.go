@@ -22,15 +22,17 @@ type DrainOptions struct {
 	// Delay is how long readiness fails before the server stops accepting
 	// connections, so balancers and probers notice and stop sending new
 	// requests. It should exceed the balancer's probe interval × fall
-	// threshold (with its jitter). ≤ 0 means 4s, which covers a default
+	// threshold (with its jitter). Zero means 4s, which covers a default
 	// [Prober] (Interval 1s ± 10%, Fall 3: Down within 3.3s) and keeps a
 	// rolling restart short; raise it for balancers that probe less often
 	// (Kubernetes endpoints with periodSeconds 10 and failureThreshold 3 need
 	// more than 30s). A balancer that retries refused connections on another
 	// backend, as lb.Proxy does, loses no request even if it notices late.
+	// Negative is an error.
 	Delay time.Duration
 	// Timeout bounds the server's Shutdown, which waits for in-flight
-	// requests; after it Drain returns the Shutdown error. ≤ 0 means 20s.
+	// requests; after it Drain returns the Shutdown error. Zero means 20s;
+	// negative is an error.
 	Timeout time.Duration
 	// Signals start the drain; nil means SIGTERM and os.Interrupt, an empty
 	// non-nil slice none (the drain then starts only when ctx is done).
@@ -55,8 +57,8 @@ type DrainOptions struct {
 //     the requests in flight, close idle connections.
 //
 // To drain on a call rather than a signal, cancel ctx. A nil srv (also a nil
-// *http.Server) or a nil signal is an ErrInvalidOptions error, returned at
-// once. Drain returns nil after
+// *http.Server), a nil signal or a negative Delay or Timeout is an
+// ErrInvalidOptions error, returned at once. Drain returns nil after
 // a clean shutdown, or the error of Shutdown (context.DeadlineExceeded if
 // requests were still running at the deadline). It starts no goroutine that
 // outlives it.
@@ -65,15 +67,21 @@ func Drain(ctx context.Context, srv Shutdowner, readiness *Checker, opts DrainOp
 		// A nil *http.Server would panic only after the signal, mid-drain.
 		return fmt.Errorf("%w: Drain: nil server", ErrInvalidOptions)
 	}
+	switch {
+	case opts.Delay < 0:
+		return fmt.Errorf("%w: DrainOptions.Delay %v: must be ≥ 0", ErrInvalidOptions, opts.Delay)
+	case opts.Timeout < 0:
+		return fmt.Errorf("%w: DrainOptions.Timeout %v: must be ≥ 0", ErrInvalidOptions, opts.Timeout)
+	}
 	for i, s := range opts.Signals {
 		if s == nil { // signal.Stop spins forever on one
 			return fmt.Errorf("%w: DrainOptions.Signals[%d]: nil", ErrInvalidOptions, i)
 		}
 	}
-	if opts.Delay <= 0 {
+	if opts.Delay == 0 {
 		opts.Delay = 4 * time.Second
 	}
-	if opts.Timeout <= 0 {
+	if opts.Timeout == 0 {
 		opts.Timeout = 20 * time.Second
 	}
 	if opts.Signals == nil {
