@@ -138,7 +138,8 @@ func (w *watch) fire() {
 	}
 	next := ro.PerTryTimeout - waited
 	if ro.StallTimeout > 0 && !w.hung {
-		if w.a.pool.stalled(w.e, w.sent) {
+		hung, wait := w.a.pool.stalled(w.e, w.sent, w.sent+int64(waited), ro.StallTimeout)
+		if hung {
 			w.hung = true
 			w.a.pool.ejectFor(w.e, reasonHung)
 			if w.abandon {
@@ -146,7 +147,7 @@ func (w *watch) fire() {
 				return
 			}
 		} else {
-			next = min(next, ro.StallTimeout)
+			next = min(next, max(wait, ro.StallTimeout/16))
 		}
 	}
 	w.timer.Reset(next)

@@ -17,7 +17,8 @@ func TestDrillFrozenBackend(t *testing.T) {
 	for run := range size.runs {
 		bs := startBackends(t, "plain", 0, 0, 0)
 		pool := drillPool(t, bs, lb.PoolOptions{})
-		l := startLoad(t, serveProxy(t, &lb.Proxy{Pool: pool, Logger: quietLogger}), size.clients)
+		proxy, log := drillProxy(pool)
+		l := startLoad(t, serveProxy(t, proxy), size.clients)
 		healthy := l.phase(size.phase)
 		bs[1].signal(syscall.SIGSTOP)
 		t.Cleanup(func() { bs[1].signal(syscall.SIGCONT) })
@@ -26,7 +27,7 @@ func TestDrillFrozenBackend(t *testing.T) {
 		l.stop()
 		t.Logf("run %d: healthy %.0f req/s; frozen backend out of rotation after %v; then %.0f req/s (%.0f%%); %d answered after >1s",
 			run, healthy, left.Round(time.Millisecond), after, 100*after/healthy, l.slow.Load())
-		l.failures(t)
+		l.failures(t, log)
 	}
 }
 
@@ -41,12 +42,13 @@ func TestDrillKilledBackend(t *testing.T) {
 	for run := range max(size.runs, 3) { // a run used to lose 0-30 requests: one alone could pass by luck
 		bs := startBackends(t, "plain", 50*time.Millisecond, 250*time.Millisecond, 50*time.Millisecond)
 		pool := drillPool(t, bs, lb.PoolOptions{})
-		l := startLoad(t, serveProxy(t, &lb.Proxy{Pool: pool, Logger: quietLogger}), size.clients)
+		proxy, log := drillProxy(pool)
+		l := startLoad(t, serveProxy(t, proxy), size.clients)
 		healthy := l.phase(size.phase)
 		bs[1].signal(syscall.SIGKILL)
 		after := l.phase(size.phase)
 		l.stop()
 		t.Logf("run %d: healthy %.0f req/s; after the kill %.0f req/s (%.0f%%)", run, healthy, after, 100*after/healthy)
-		l.failures(t)
+		l.failures(t, log)
 	}
 }

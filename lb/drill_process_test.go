@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/health"
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/lb"
 )
 
@@ -127,7 +128,14 @@ type backendProc struct {
 func startBackends(t *testing.T, mode string, delays ...time.Duration) []*backendProc {
 	bs := make([]*backendProc, len(delays))
 	for i := range bs {
-		bs[i] = &backendProc{t: t, mode: mode, delay: delays[i]}
+		// A port below the ephemeral range: a port the kernel picks could be
+		// taken as an outgoing connection's source port while the backend
+		// restarts, and the new process could not bind it.
+		port, err := testenv.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs[i] = &backendProc{t: t, mode: mode, delay: delays[i], port: port}
 		bs[i].start()
 	}
 	return bs
@@ -186,6 +194,33 @@ func (b *backendProc) restart() {
 }
 
 var quietLogger = slog.New(slog.DiscardHandler)
+
+// proxyLog keeps the first proxy errors of a drill, to show with its failures.
+type proxyLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *proxyLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *proxyLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *proxyLog) WithGroup(string) slog.Handler            { return l }
+func (l *proxyLog) Handle(_ context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	l.mu.Lock()
+	if len(l.lines) < 10 {
+		l.lines = append(l.lines, line)
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+// drillProxy is a zero-value proxy over pool, but for its logger, which
+// keeps its first errors for the drill's report.
+func drillProxy(pool *lb.Pool[*url.URL]) (*lb.Proxy, *proxyLog) {
+	l := &proxyLog{}
+	return &lb.Proxy{Pool: pool, Logger: slog.New(l)}, l
+}
 
 // drillPool is a pool of the backends with the given options.
 func drillPool(t *testing.T, bs []*backendProc, opts lb.PoolOptions) *lb.Pool[*url.URL] {
@@ -275,10 +310,12 @@ func (l *load) phase(d time.Duration) float64 {
 	return float64(l.ok.Load()-ok) / time.Since(start).Seconds()
 }
 
-func (l *load) failures(t *testing.T) {
+func (l *load) failures(t *testing.T, log *proxyLog) {
 	t.Helper()
 	if n := l.failed.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed (last: %v)", n, n+l.ok.Load(), l.lastErr.Load())
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		t.Errorf("%d of %d requests failed (last: %v); proxy log:\n%s", n, n+l.ok.Load(), l.lastErr.Load(), strings.Join(log.lines, "\n"))
 	}
 }
 

@@ -41,13 +41,14 @@ func TestDrillRollingRestartGraceful(t *testing.T) {
 	for run := range size.runs {
 		bs := startBackends(t, "graceful", 0, 0, 0)
 		pool := drillPool(t, bs, lb.PoolOptions{})
-		l := startLoad(t, serveProxy(t, &lb.Proxy{Pool: pool, Logger: quietLogger}), size.clients)
+		proxy, log := drillProxy(pool)
+		l := startLoad(t, serveProxy(t, proxy), size.clients)
 		l.phase(size.phase / 2)
 		back := rollingRestart(t, bs, pool)
 		l.phase(size.phase / 2)
 		l.stop()
 		t.Logf("run %d: %d requests, back in rotation after %v", run, l.ok.Load(), back)
-		l.failures(t)
+		l.failures(t, log)
 	}
 }
 
@@ -70,12 +71,13 @@ func TestDrillRollingRestartDrain(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(stop)
-		l := startLoad(t, serveProxy(t, &lb.Proxy{Pool: pool, Logger: quietLogger}), size.clients)
+		proxy, log := drillProxy(pool)
+		l := startLoad(t, serveProxy(t, proxy), size.clients)
 		l.phase(size.phase / 2)
 		back := rollingRestart(t, bs, pool)
 		l.phase(size.phase / 2)
 		l.stop()
 		t.Logf("run %d: %d requests, back in rotation after %v", run, l.ok.Load(), back)
-		l.failures(t)
+		l.failures(t, log)
 	}
 }

@@ -143,21 +143,26 @@ func (p *Pool[T]) scheduleTick() {
 // failures were all refused connections.
 const refusedEjectionTime = time.Second
 
-// stalled reports whether e has answered nothing since sent (monotonic)
-// while another member answered a request sent after it.
-func (p *Pool[T]) stalled(e *Endpoint, sent int64) bool {
-	const slack = int64(time.Millisecond) // answered and answeredSent lag by up to this
-	if e.answeredAt.Load() >= sent-slack {
-		return false
+// stalled reports whether e is hung for a try sent at sent, now
+// (monotonic): e has been silent for stall, counting from the later of the
+// try's sending and e's last answer, while another member answered a
+// request sent after that silence began. If not, wait is how long until
+// the silence could reach stall. Counting from the last answer catches the
+// tries sent just before e froze as soon as the ones sent after it.
+func (p *Pool[T]) stalled(e *Endpoint, sent, now int64, stall time.Duration) (hung bool, wait time.Duration) {
+	const slack = int64(time.Millisecond) // answeredAt and answeredSent lag by up to this
+	silent := max(sent, e.answeredAt.Load()+slack)
+	if d := time.Duration(now - silent); d < stall {
+		return false, stall - d
 	}
 	if s := p.load(); s != nil {
 		for _, f := range s.all {
-			if f != e && f.answeredSent.Load() > sent+slack {
-				return true
+			if f != e && f.answeredSent.Load() > silent+slack {
+				return true, 0
 			}
 		}
 	}
-	return false
+	return false, stall
 }
 
 // Reasons for an ejection, as logged.
