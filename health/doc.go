@@ -21,9 +21,10 @@
 //     github.com/sony/gobreaker/v2 ([GoBreaker]) and the Google SRE adaptive
 //     client throttle ([Throttle]). A caller's cancelled or expired context
 //     never counts as a failure of the dependency.
-//   - [Drain]: on SIGTERM or a call, flip readiness to failing, wait for
-//     balancers to notice, then shut the HTTP server down, so rolling
-//     restarts lose no requests.
+//   - [Drain]: on SIGTERM or a call, flip readiness to failing and turn
+//     keep-alives off, wait for balancers to notice (4s by default, more
+//     than a default Prober needs to see it Down), then shut the HTTP server
+//     down, so rolling restarts lose no requests.
 //
 // # Which breaker
 //

@@ -13,10 +13,14 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// ProberOptions configures a [Prober]. The zero value probes every 5s±10%
-// with a 1s timeout, rise 2 and fall 3.
+// ProberOptions configures a [Prober]. The zero value probes every 1s±10%
+// with a 1s timeout, rise 2 and fall 3: a target that starts failing is
+// Down within 3.3s (Fall × the longest Interval), which [Drain]'s default
+// Delay of 4s covers, so a default rolling restart loses no request.
 type ProberOptions struct {
-	// Interval between two probes of one target; 0 means 5s; negative is an error.
+	// Interval between two probes of one target; 0 means 1s (HAProxy
+	// probes every 2s with fall 3; a probe of a readiness endpoint costs a
+	// backend one tiny request a second per prober); negative is an error.
 	Interval time.Duration
 	// Timeout of one probe; 0 means 1s; negative is an error. A probe that times out fails,
 	// and so does one that ignores its context: it is abandoned a quarter
@@ -84,7 +88,7 @@ type target struct {
 func NewProber(opts ProberOptions) (*Prober, error) {
 	switch {
 	case opts.Interval < 0:
-		return nil, invalid("ProberOptions.Interval %v: must be ≥ 0 (0 means 5s)", opts.Interval)
+		return nil, invalid("ProberOptions.Interval %v: must be ≥ 0 (0 means 1s)", opts.Interval)
 	case opts.Timeout < 0:
 		return nil, invalid("ProberOptions.Timeout %v: must be ≥ 0 (0 means 1s)", opts.Timeout)
 	case opts.Rise < 0:
@@ -102,7 +106,7 @@ func NewProber(opts ProberOptions) (*Prober, error) {
 func (p *Prober) init() {
 	c := &p.cfg
 	if c.Interval <= 0 {
-		c.Interval = 5 * time.Second
+		c.Interval = time.Second
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = time.Second

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,7 +22,8 @@ var _ HealthSource = (*health.Prober)(nil)
 // Watch follows an active health checker whose target names are the
 // backends' names: a backend goes out of rotation while its status is
 // Down and comes back, through slow start, when it is Up (or Degraded)
-// again. It runs until stop is called or the pool is closed.
+// again; a transition to Up also readmits a passively ejected backend. It
+// runs until stop is called or the pool is closed.
 func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 	if p == nil {
 		return func() {}
@@ -67,6 +69,9 @@ func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 				if tr.To != health.StatusUnknown {
 					p.SetDown(tr.Name, tr.To == health.StatusDown)
 				}
+				if tr.To == health.StatusUp || tr.To == health.StatusDegraded {
+					p.passed(tr.Name)
+				}
 			}
 		}
 	}()
@@ -81,6 +86,10 @@ func (p *Pool[T]) Watch(src HealthSource) (stop func()) {
 // (the probes already added stay with prober). A backend with a nil or
 // unusable URL fails the call, which then adds no probe; one that gets
 // such a URL later is logged and no longer probed.
+//
+// Every passing probe readmits a backend that passive health ejected (as
+// Envoy does by default), so a backend restarted on its address takes
+// traffic again at its first good probe, not when its ejection ends.
 func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts health.HTTPProbeOptions) (stop func(), err error) {
 	if pool.load() == nil {
 		return func() {}, nil
@@ -92,6 +101,9 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 		for i, name := range names {
 			keep[name] = true
 			u, probe, err := httpProbeFor(vals[i], path, opts)
+			if err == nil {
+				probe = readmitting(pool, name, probe)
+			}
 			if err == nil && probed[name] == u {
 				continue
 			}
@@ -102,7 +114,11 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 			if err == nil {
 				err = prober.Add(name, probe)
 			}
-			if err != nil {
+			switch {
+			case errors.Is(err, errNilURL):
+				errs = append(errs, fmt.Errorf("%w: backend %q: nil URL", ErrInvalidOptions, name))
+				continue
+			case err != nil:
 				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
 				continue
 			}
@@ -126,10 +142,39 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 	return func() { off(); unwatch() }, nil
 }
 
+// readmitting wraps probe so that each pass readmits the backend name if
+// passive health ejected it.
+func readmitting(pool *Pool[*url.URL], name string, probe health.Probe) health.Probe {
+	return &readmitProbe{pool: pool, name: name, probe: probe}
+}
+
+type readmitProbe struct {
+	pool  *Pool[*url.URL]
+	name  string
+	probe health.Probe
+}
+
+func (r *readmitProbe) Probe(ctx context.Context) error {
+	err := r.probe.Probe(ctx)
+	if err == nil {
+		r.pool.passed(r.name)
+	}
+	return err
+}
+
+// CloseIdleConnections lets the prober close the wrapped probe's connections.
+func (r *readmitProbe) CloseIdleConnections() {
+	if c, ok := r.probe.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+var errNilURL = errors.New("nil URL")
+
 // httpProbeFor is the probe of path on backend u, and its URL.
 func httpProbeFor(u *url.URL, path string, opts health.HTTPProbeOptions) (string, health.Probe, error) {
 	if u == nil {
-		return "", nil, fmt.Errorf("nil URL: %w", ErrInvalidOptions)
+		return "", nil, errNilURL
 	}
 	s := u.JoinPath(path).String()
 	probe, err := health.HTTPProbe(s, opts)

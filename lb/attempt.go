@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,32 +38,40 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	a.budget.request()
 	retry := replayable(req)
 	tried := st.tried[:0]
-	orig := req.URL // try may retarget req in place
+	orig, body := req.URL, req.Body // try may retarget req in place
 	i := st.pinned
 	if i < 0 {
 		i = st.snap.choose(st.key, st.keyed)
 	}
-	for n := 1; ; n++ {
+	reached := 0 // tries that reached a backend, bounded by Attempts
+	for {
 		if i < 0 {
 			return nil, ErrNoBackend
 		}
 		e := st.snap.all[i]
 		done := st.snap.begin(e)
-		resp, o, cancel := a.try(req, orig, st.snap.vals[i], ro.PerTryTimeout)
+		t := a.try(req, orig, body, e, st.snap.vals[i], retry)
+		o := t.o
+		if !t.unsent {
+			reached++
+		}
 		next := -1
-		if (o.Err != nil || ro.RetryStatus(o.Status)) && retry && n < ro.Attempts && req.Context().Err() == nil {
-			// Retry only on a backend not tried yet, and only within budget.
+		if (o.Err != nil || ro.RetryStatus(o.Status)) && req.Context().Err() == nil &&
+			(t.unsent || retry && reached < ro.Attempts) {
+			// Retry only on a backend not tried yet; a request that reached
+			// one only within budget, unless that backend hung.
 			tried = append(tried, i)
-			if j := st.snap.chooseExcept(st.key, st.keyed, tried); j >= 0 && !slices.Contains(tried, j) && a.budget.withdraw() {
+			if j := st.snap.chooseExcept(st.key, st.keyed, tried); j >= 0 && !slices.Contains(tried, j) &&
+				(t.unsent || t.hung || a.budget.withdraw()) {
 				next = j
 			}
 		}
 		if next >= 0 {
-			if resp != nil {
-				io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-				resp.Body.Close()
+			if t.resp != nil {
+				io.Copy(io.Discard, io.LimitReader(t.resp.Body, 4096))
+				t.resp.Body.Close()
 			}
-			cancel()
+			t.cancel()
 			done(o)
 			if a.pool != nil {
 				e.met.retried(a.pool.met)
@@ -70,11 +80,12 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			continue
 		}
 		if o.Err != nil {
-			cancel()
+			t.cancel()
 			done(o)
 			return nil, o.Err
 		}
 		st.served = i
+		resp, cancel := t.resp, t.cancel
 		resp.Body = wrapBody(resp.Body, func(err error) {
 			cancel()
 			if err != nil && err != io.EOF && o.Err == nil {
@@ -86,20 +97,88 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	}
 }
 
-// try sends one attempt to target; cancel releases its context once the
-// response body is done.
-func (a *attempts) try(req *http.Request, orig, target *url.URL, perTry time.Duration) (*http.Response, Outcome, func()) {
-	ctx, cancel := req.Context(), func() {}
-	var timer *time.Timer
-	if perTry > 0 {
-		ctx, cancel = context.WithCancel(ctx)
-		timer = time.AfterFunc(perTry, cancel)
+// tried is the result of one try.
+type tried struct {
+	resp   *http.Response
+	o      Outcome
+	cancel func() // releases the try's context once the response body is done
+	unsent bool   // the request never reached the backend: safe to send elsewhere
+	hung   bool   // abandoned on a hung backend
+}
+
+// watch is one try's timer: it ends the try at the per-try timeout and
+// checks, every StallTimeout, whether its backend hung.
+type watch struct {
+	a       *attempts
+	e       *Endpoint
+	sent    int64 // monotonic
+	abandon bool  // a hung try may be abandoned (it can be retried)
+	cancel  context.CancelFunc
+	timer   *time.Timer
+
+	mu       sync.Mutex
+	finished bool
+	timedOut bool
+	hung     bool
+	headers  bool // the request's headers were written
+}
+
+func (w *watch) fire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
+		return
 	}
-	out := req
-	if !a.owned || ctx != req.Context() {
-		out = req.WithContext(ctx)
+	ro := &w.a.retry
+	waited := time.Duration(monotonic() - w.sent)
+	if waited >= ro.PerTryTimeout {
+		w.timedOut = true
+		w.cancel()
+		return
 	}
-	start := time.Now()
+	next := ro.PerTryTimeout - waited
+	if ro.StallTimeout > 0 && !w.hung {
+		hung, wait := w.a.pool.stalled(w.e, w.sent, w.sent+int64(waited), ro.StallTimeout)
+		if hung {
+			w.hung = true
+			w.a.pool.ejectFor(w.e, reasonHung)
+			if w.abandon {
+				w.cancel()
+				return
+			}
+		} else {
+			next = min(next, max(wait, ro.StallTimeout/16))
+		}
+	}
+	w.timer.Reset(next)
+}
+
+func (w *watch) wroteHeaders() {
+	w.mu.Lock()
+	w.headers = true
+	w.mu.Unlock()
+}
+
+// try sends one attempt to target on e. A request that may be retried
+// (replayable) is abandoned when e is found hung.
+func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *Endpoint, target *url.URL, replayable bool) tried {
+	ro := &a.retry
+	ctx, cancel := context.WithCancel(req.Context())
+	w := &watch{a: a, e: e, abandon: replayable, cancel: cancel, sent: monotonic()}
+	first := ro.PerTryTimeout
+	if ro.StallTimeout > 0 {
+		first = min(first, ro.StallTimeout)
+	}
+	w.timer = time.AfterFunc(first, w.fire)
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: w.wroteHeaders})
+	out := req.WithContext(ctx)
+	var guard *bodyGuard
+	if body != nil && body != http.NoBody {
+		// The transport closes the body on failure; keep it open, and know
+		// whether any of it was read, for a retry of a request never sent.
+		guard = &bodyGuard{ReadCloser: body}
+		out.Body = guard
+	}
 	var resp *http.Response
 	var err error
 	if target == nil || target.Host == "" {
@@ -108,21 +187,73 @@ func (a *attempts) try(req *http.Request, orig, target *url.URL, perTry time.Dur
 		out.URL = retarget(orig, target)
 		resp, err = a.base.RoundTrip(out)
 	}
-	o := Outcome{Err: err, Latency: time.Since(start)}
-	if timer != nil && !timer.Stop() && req.Context().Err() == nil {
+	end := monotonic()
+	w.mu.Lock()
+	w.finished = true
+	timedOut, hung, headers := w.timedOut, w.hung, w.headers
+	w.mu.Unlock()
+	w.timer.Stop()
+	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung}
+	if resp != nil && !timedOut && !(hung && replayable) {
+		e.answered(w.sent, end)
+	}
+	switch {
+	case (timedOut || hung && replayable) && req.Context().Err() == nil:
 		if resp != nil {
 			resp.Body.Close()
 			resp = nil
 		}
-		o.Err = fmt.Errorf("%w after %v", ErrTryTimeout, perTry)
+		if timedOut {
+			t.o.Err = fmt.Errorf("%w after %v", ErrTryTimeout, ro.PerTryTimeout)
+		} else {
+			t.o.Err = fmt.Errorf("%w: backend hung: answered nothing for %v while others answered", ErrTryTimeout, ro.StallTimeout)
+		}
+	case err != nil && req.Context().Err() != nil && ro.StallTimeout > 0 &&
+		time.Duration(end-w.sent) >= ro.StallTimeout && e.answeredAt.Load() < w.sent-int64(time.Millisecond):
+		// The client gave up on a backend that had answered nothing for
+		// that long: a failure of the backend, not only a cancellation.
+		// (Not wrapped: a cancelled context is never counted.)
+		t.o.Err = fmt.Errorf("lb: backend answered nothing for %v: client gave up: %v", time.Duration(end-w.sent), err)
+	case err != nil:
+		t.unsent = (!headers || unsentError(err)) && (guard == nil || !guard.read.Load())
 	}
 	if resp != nil {
-		o.Status = resp.StatusCode
-	} else if o.Err == nil {
-		o.Err = fmt.Errorf("lb: nil response from transport")
+		t.o.Status = resp.StatusCode
+	} else if t.o.Err == nil {
+		t.o.Err = fmt.Errorf("lb: nil response from transport")
 	}
-	return resp, o, cancel
+	t.resp = resp
+	return t
 }
+
+// answered records that e answered a try sent at sent, at now (monotonic),
+// at most once a millisecond each.
+func (e *Endpoint) answered(sent, now int64) {
+	const ms = int64(time.Millisecond)
+	if now-e.answeredAt.Load() >= ms {
+		e.answeredAt.Store(now)
+	}
+	if sent-e.answeredSent.Load() >= ms {
+		e.answeredSent.Store(sent)
+	}
+}
+
+// bodyGuard passes a request body to the transport without letting it
+// close the body, and records whether any of it was read.
+type bodyGuard struct {
+	io.ReadCloser
+	read atomic.Bool
+}
+
+func (g *bodyGuard) Read(p []byte) (int, error) {
+	n, err := g.ReadCloser.Read(p)
+	if n > 0 || err == nil {
+		g.read.Store(true)
+	}
+	return n, err
+}
+
+func (g *bodyGuard) Close() error { return nil }
 
 // retarget points u at target, joining their paths and queries.
 func retarget(u, target *url.URL) *url.URL {

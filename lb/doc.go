@@ -25,4 +25,42 @@
 // peers only, retries on another backend within a budget, signed sticky
 // cookies); [Transport] is the client-side equivalent as an http.RoundTripper.
 // Package lbtest runs real loopback backends for tests.
+//
+// # Faults the zero value survives
+//
+// Fault drills with real backend processes under 64 keep-alive clients
+// (drill_*_test.go) hold these defaults to account:
+//
+//   - A hung backend (SIGSTOP, a deadlock: the kernel still completes its
+//     TCP handshakes, so dials and writes succeed and nothing fails fast)
+//     leaves rotation about a second after it stops answering, and no
+//     request fails: a try that has waited RetryOptions.StallTimeout (1s)
+//     on a backend that answered nothing meanwhile, while another backend
+//     answered a request sent later, ejects it, and idempotent requests
+//     stuck on it are retried elsewhere outside the budget. Every try is
+//     bounded by RetryOptions.PerTryTimeout (15s).
+//   - A killed backend loses no request: a request that never reached a
+//     backend (connection refused, headers never written, an idle
+//     connection closed as it was reused) is retried on another backend
+//     whatever its method, outside the retry budget, which is kept for
+//     requests that did reach one (see [RetryOptions]).
+//
+// # Rolling restarts
+//
+// To restart backends one at a time without losing requests, each backend
+// runs health.Drain (readiness fails, keep-alives go off, then the server
+// shuts down gracefully after DrainOptions.Delay) and the pool follows
+// their readiness with [ProbeHTTP] and a default health.Prober: the prober
+// (every 1s, fall 3) takes a draining backend out of rotation within 3.3s,
+// before Drain's default 4s Delay ends, and its first passing probe after
+// the restart puts it back. Wait for the restarted backend to be ready
+// before restarting the next one.
+//
+// Without active health checks the zero-value proxy still loses nothing
+// when backends merely shut down gracefully (http.Server.Shutdown): requests
+// they refuse are retried elsewhere, the backend is ejected after
+// OutlierOptions.Consecutive refusals, and because all its failures were
+// refused connections its ejection lasts a second (then 2, 3, … if it
+// still refuses) rather than 30, so the restarted process takes traffic
+// again about a second after it listens.
 package lb

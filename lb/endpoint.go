@@ -33,6 +33,14 @@ type Endpoint struct {
 	requests  atomic.Int64  // completed, for metrics
 	errors    atomic.Int64  // failed, for metrics
 
+	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
+	// nanoseconds, updated at most once a millisecond: when the backend
+	// last answered, and when the latest try it answered was sent.
+	answeredAt, answeredSent atomic.Int64
+	// refusedOnly is set while every failure of the current run of
+	// consecutive failures was a refused connection (nothing listening).
+	refusedOnly atomic.Bool
+
 	// dones are the done callbacks by count mode, built once: Pick
 	// allocates nothing.
 	dones [3]func(Outcome)

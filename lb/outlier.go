@@ -10,6 +10,17 @@ import (
 // Consecutive times in a row is ejected for BaseEjectionTime times the
 // number of times it was ejected, capped at MaxEjectionTime (Envoy's outlier
 // detection). Zero values mean Envoy's defaults.
+//
+// Two cases leave rotation for less long. A backend whose failures were all
+// refused connections (nothing listens on its port: it is restarting) is
+// ejected for one second times the number of times it was ejected, capped
+// at the ejection time above: a try of a backend that still refuses costs a
+// retry elsewhere that every request gets (see [RetryOptions]), while a
+// restarted one is back in a second instead of 30. And a passing active
+// health check ([ProbeHTTP], [Pool.Watch]) readmits a passively ejected
+// backend at once, as Envoy does by default.
+//
+// A proxy also ejects a backend it finds hung (see RetryOptions.StallTimeout).
 type OutlierOptions struct {
 	// Consecutive failures (errors or 5xx) that eject a backend. Zero means
 	// 5; negative disables ejection.
@@ -26,7 +37,7 @@ type OutlierOptions struct {
 
 func (o *OutlierOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: Outlier.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: Outlier.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.BaseEjectionTime < 0:
@@ -63,73 +74,43 @@ func (o *OutlierOptions) ejectionTime(n int) time.Duration {
 	return min(o.BaseEjectionTime*time.Duration(n), o.MaxEjectionTime)
 }
 
-// SlowStartOptions ramps up the traffic of a backend that joins the pool or
-// comes back healthy, so a cold cache or JIT is not flooded: its weight is
-// scaled by max(MinWeight, (t/Window)^(1/Aggression)) during Window
-// (Envoy's slow start). It applies to weighted policies.
-type SlowStartOptions struct {
-	// Window is the ramp-up duration; zero disables slow start.
-	Window time.Duration
-	// Aggression shapes the ramp: 1 is linear, larger ramps faster early.
-	// Zero means 1.
-	Aggression float64
-	// MinWeight is the smallest weight factor. Zero means 0.1.
-	MinWeight float64
-}
+// refusedEjectionTime is the unit of the ejection of a backend whose
+// failures were all refused connections.
+const refusedEjectionTime = time.Second
 
-func (o *SlowStartOptions) validate() error {
-	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: SlowStart.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+// stalled reports whether e is hung for a try sent at sent, now
+// (monotonic): e has been silent for stall, counting from the later of the
+// try's sending and e's last answer, while another member answered a
+// request sent after that silence began. If not, wait is how long until
+// the silence could reach stall. Counting from the last answer catches the
+// tries sent just before e froze as soon as the ones sent after it.
+func (p *Pool[T]) stalled(e *Endpoint, sent, now int64, stall time.Duration) (hung bool, wait time.Duration) {
+	const slack = int64(time.Millisecond) // answeredAt and answeredSent lag by up to this
+	silent := max(sent, e.answeredAt.Load()+slack)
+	if d := time.Duration(now - silent); d < stall {
+		return false, stall - d
 	}
-	switch {
-	case o.Window < 0:
-		return bad("Window", o.Window, "must be ≥ 0")
-	case o.Aggression < 0 || math.IsNaN(o.Aggression) || math.IsInf(o.Aggression, 0):
-		return bad("Aggression", o.Aggression, "must be > 0")
-	case o.MinWeight < 0 || o.MinWeight > 1 || math.IsNaN(o.MinWeight):
-		return bad("MinWeight", o.MinWeight, "must be in [0, 1]")
-	}
-	if o.Aggression == 0 {
-		o.Aggression = 1
-	}
-	if o.MinWeight == 0 {
-		o.MinWeight = 0.1
-	}
-	return nil
-}
-
-// factor returns the weight factor of a backend admitted at since, and
-// whether it is still ramping.
-func (o *SlowStartOptions) factor(since, now time.Time) (float64, bool) {
-	if o.Window <= 0 || since.IsZero() {
-		return 1, false
-	}
-	t := max(0, now.Sub(since)) // a clock read behind the admission is its start
-	if t >= o.Window {
-		return 1, false
-	}
-	f := math.Pow(float64(t)/float64(o.Window), 1/o.Aggression)
-	return math.Max(o.MinWeight, f), true
-}
-
-// scheduleTick rebuilds the snapshot ten times per slow start window while
-// a backend ramps up; p.mu is held.
-func (p *Pool[T]) scheduleTick() {
-	if p.tick != nil || p.closed {
-		return
-	}
-	p.tick = time.AfterFunc(p.opts.SlowStart.Window/10, func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.tick = nil
-		if !p.closed {
-			p.rebuild(p.opts.Now())
+	if s := p.load(); s != nil {
+		for _, f := range s.all {
+			if f != e && f.answeredSent.Load() > silent+slack {
+				return true, 0
+			}
 		}
-	})
+	}
+	return false, stall
 }
 
-// eject removes e from traffic if the ejected share allows it.
-func (p *Pool[T]) eject(e *Endpoint) {
+// Reasons for an ejection, as logged.
+const (
+	reasonConsecutive = "consecutive failures"
+	reasonHung        = "hung: answered nothing while others answered"
+)
+
+// eject removes e from traffic after consecutive failures.
+func (p *Pool[T]) eject(e *Endpoint) { p.ejectFor(e, reasonConsecutive) }
+
+// ejectFor removes e from traffic, for reason, if the ejected share allows it.
+func (p *Pool[T]) ejectFor(e *Endpoint, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e.fails.Store(0)
@@ -153,24 +134,51 @@ func (p *Pool[T]) eject(e *Endpoint) {
 	}
 	e.ejections++
 	d := o.ejectionTime(e.ejections)
+	if e.refusedOnly.Load() && reason == reasonConsecutive {
+		d = min(d, refusedEjectionTime*time.Duration(min(e.ejections, 1000)))
+		reason = "connections refused"
+	}
 	e.ejected, e.ejectedUntil = true, now.Add(d)
 	e.ejectTimer = time.AfterFunc(d, func() { p.readmit(e) })
 	p.rebuild(now)
 	e.met.ejected(p.met)
-	p.opts.Logger.Warn("lb: backend ejected", "backend", e.name, "for", d, "ejections", e.ejections)
+	p.opts.Logger.Warn("lb: backend ejected", "backend", e.name, "reason", reason, "for", d, "ejections", e.ejections)
 }
 
 func (p *Pool[T]) readmit(e *Endpoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.readmitLocked(e, "ejection over")
+}
+
+// readmitLocked ends e's ejection; p.mu is held.
+func (p *Pool[T]) readmitLocked(e *Endpoint, reason string) {
 	if !e.ejected || p.closed || !p.member(e) {
 		return
+	}
+	if e.ejectTimer != nil {
+		e.ejectTimer.Stop()
 	}
 	now := p.opts.Now()
 	e.ejected, e.ejectTimer, e.admitted = false, nil, now
 	e.fails.Store(0)
 	p.rebuild(now)
-	p.opts.Logger.Info("lb: backend readmitted", "backend", e.name)
+	p.opts.Logger.Info("lb: backend readmitted", "backend", e.name, "reason", reason)
+}
+
+// passed readmits the passively ejected backend name after its active
+// health check passed.
+func (p *Pool[T]) passed(name string) {
+	if s := p.load(); s == nil || !s.anyEjected {
+		return // the common case: nothing ejected, no lock
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.members {
+		if e.name == name && !e.down {
+			p.readmitLocked(e, "active health check passed")
+		}
+	}
 }
 
 func (p *Pool[T]) member(e *Endpoint) bool {

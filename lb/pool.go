@@ -1,8 +1,6 @@
 package lb
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -121,6 +119,11 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if v, ok := opts.Policy.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return nil, err
+		}
+	}
 	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}, clock: clock}
 	if p.policy == nil {
 		p.policy = RoundRobin()
@@ -148,7 +151,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 
 func (o *PoolOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: %s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: %s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Overprovisioning < 0 || o.Overprovisioning != o.Overprovisioning:
@@ -244,7 +247,7 @@ func (p *Pool[T]) Update(backends []Backend[T]) error {
 
 func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 	if p == nil || p.policy == nil {
-		return fmt.Errorf("lb: Pool not created by NewPool: %w", ErrInvalidOptions)
+		return fmt.Errorf("%w: Pool not created by NewPool", ErrInvalidOptions)
 	}
 	p.hookMu.Lock()
 	defer p.hookMu.Unlock()
@@ -312,9 +315,9 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 		}
 		switch {
 		case seen[name]:
-			return fmt.Errorf("lb: backend %d: Name %q: duplicate: %w", i, name, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %d: Name %q: duplicate", ErrInvalidOptions, i, name)
 		case b.Weight < 0:
-			return fmt.Errorf("lb: backend %q: Weight %d: must be ≥ 0: %w", name, b.Weight, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %q: Weight %d: must be ≥ 0", ErrInvalidOptions, name, b.Weight)
 		}
 		seen[name] = true
 		w := float64(max(b.Weight, 1))
@@ -381,58 +384,6 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 		}
 	}
 	return e
-}
-
-// epoch anchors monotonic; time.Since reads only the monotonic clock,
-// about half the cost of time.Now.
-var epoch = time.Now()
-
-func monotonic() int64 { return int64(time.Since(epoch)) }
-
-// finish is every endpoint's done callback; mode is what its pick counted.
-func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
-	if mode != modeBare {
-		e.inflight.Add(-1)
-	}
-	failed := p.isFailure(o)
-	if p.invDecay > 0 && o.Latency > 0 {
-		now := p.clock()
-		e.observe(o.Latency, now, p.invDecay)
-		p.tracker.observed(now)
-	}
-	if failed {
-		if n := e.fails.Add(1); p.opts.Outlier.Consecutive > 0 && int(n) >= p.opts.Outlier.Consecutive {
-			p.eject(e)
-		}
-	} else if e.fails.Load() != 0 {
-		e.fails.Store(0)
-	}
-	if mode == modeCounted {
-		e.requests.Add(1)
-		if failed {
-			e.errors.Add(1)
-		}
-		e.met.record(p.met, o)
-	}
-}
-
-func (p *Pool[T]) isFailure(o Outcome) bool {
-	switch {
-	case p.opts.IsFailure != nil:
-		return p.hookFailure(o)
-	case o.Err == nil: // the common case, inlined
-		return o.Status >= 500
-	}
-	return IsFailure(o)
-}
-
-// IsFailure is the default classification of an outcome: an error other
-// than a cancelled or expired context, or a status ≥ 500.
-func IsFailure(o Outcome) bool {
-	if o.Err != nil {
-		return !errors.Is(o.Err, context.Canceled) && !errors.Is(o.Err, context.DeadlineExceeded)
-	}
-	return o.Status >= 500
 }
 
 // Close stops the pool's timers and health watchers and waits for them.

@@ -3,55 +3,104 @@ package lb
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
-// ErrTryTimeout is the error of an attempt that exceeded RetryOptions.PerTryTimeout.
+// ErrTryTimeout is the error of an attempt that exceeded
+// RetryOptions.PerTryTimeout or was abandoned on a hung backend (see
+// RetryOptions.StallTimeout).
 var ErrTryTimeout = errors.New("lb: per-try timeout")
 
-// RetryOptions configures retries of idempotent requests on a different
-// backend. Zero values mean the documented defaults.
+// RetryOptions configures retries on a different backend. Zero values mean
+// the documented defaults.
+//
+// Two kinds of retry are made. A request that never reached a backend (the
+// connection was refused or failed before the request's headers were
+// written, or the backend closed an idle connection as it was reused) is
+// always safe to send elsewhere, whatever its method: it is tried on each
+// eligible backend at most once, outside Attempts and the budget. A request
+// that did reach a backend is retried only if it is idempotent without a
+// body (GET, HEAD, OPTIONS, TRACE, PUT, DELETE), after an error, a
+// RetryStatus status or a per-try timeout, at most Attempts tries in all,
+// within the retry budget. A try abandoned on a hung backend (StallTimeout)
+// is retried without drawing on the budget.
 type RetryOptions struct {
-	// Attempts is the number of tries per request, the first included. Zero
-	// means 3; 1 disables retries.
+	// Attempts is the number of tries per request, the first included, for
+	// requests that reached a backend. Zero means 3; 1 disables those
+	// retries.
 	Attempts int
-	// PerTryTimeout bounds the wait for each try's response headers. Zero
-	// means no bound other than the request's context.
+	// PerTryTimeout bounds the wait for each try's response headers; a try
+	// exceeding it fails with ErrTryTimeout (504 if not retried). Zero means
+	// 15s, Envoy's route timeout. The wait cannot be unbounded: for long
+	// polls set a large value, such as 24h.
 	PerTryTimeout time.Duration
-	// Budget caps retries at this ratio of requests, so retries cannot
-	// multiply the load on a struggling fleet (Finagle's retry budget).
-	// Zero means 0.2; at most 1000.
+	// StallTimeout detects a hung backend (a stopped process, a deadlocked
+	// server: the kernel still accepts its connections, so nothing fails
+	// fast). A try that has waited StallTimeout for its response headers,
+	// while its backend has answered nothing since the try was sent and
+	// another backend has answered a request sent after it, marks the
+	// backend hung: it is ejected (within OutlierOptions.MaxEjectedShare),
+	// and a try on it that can be retried is abandoned and retried elsewhere
+	// at once. A backend that is merely slow still answers something, and a
+	// fleet that is slow everywhere has nobody overtaking it, so neither is
+	// judged hung. A client that gives up after StallTimeout on a backend
+	// that answered nothing meanwhile also counts as a failure of it.
+	// Zero means 1s; < 0 turns the detection off.
+	StallTimeout time.Duration
+	// Budget caps retries of requests that reached a backend at this ratio
+	// of requests, so retries cannot multiply the load on a struggling
+	// fleet (Finagle's retry budget): every request deposits Budget of a
+	// retry, every retry spends one, and the balance holds at most
+	// max(MinRetries, 1000×Budget) retries (200 by default), so a long
+	// quiet spell cannot save up a retry storm. Zero means 0.2; at most
+	// 1000; < 0 turns those retries off.
 	Budget float64
-	// MinRetries is the reserve of retries always allowed, however few the
-	// requests. Zero means 10; at most one million.
+	// MinRetries is the reserve of retries the budget starts with and
+	// always allows, however few the requests. Zero means 10; at most one
+	// million.
 	MinRetries int
 	// RetryStatus reports whether a response status is worth a retry on
 	// another backend. Nil means 502, 503 and 504.
 	RetryStatus func(status int) bool
 }
 
+// Default retry timings.
+const (
+	defaultPerTryTimeout = 15 * time.Second
+	defaultStallTimeout  = time.Second
+)
+
 func (o *RetryOptions) validate() error {
-	bad := func(field string, v any) error {
-		return fmt.Errorf("lb: Retry.%s %v: must be ≥ 0: %w", field, v, ErrInvalidOptions)
+	bad := func(field string, v any, why string) error {
+		return fmt.Errorf("%w: Retry.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Attempts < 0:
-		return bad("Attempts", o.Attempts)
+		return bad("Attempts", o.Attempts, "must be ≥ 0")
 	case o.PerTryTimeout < 0:
-		return bad("PerTryTimeout", o.PerTryTimeout)
-	case o.Budget < 0 || o.Budget != o.Budget:
-		return bad("Budget", o.Budget)
+		return bad("PerTryTimeout", o.PerTryTimeout, "must be ≥ 0")
+	case o.Budget != o.Budget:
+		return bad("Budget", o.Budget, "must be a number")
 	case o.MinRetries < 0:
-		return bad("MinRetries", o.MinRetries)
+		return bad("MinRetries", o.MinRetries, "must be ≥ 0")
 	case o.Budget > 1000: // beyond, the budget's arithmetic overflows
-		return fmt.Errorf("lb: Retry.Budget %v: must be ≤ 1000: %w", o.Budget, ErrInvalidOptions)
+		return bad("Budget", o.Budget, "must be ≤ 1000")
 	case o.MinRetries > 1e6:
-		return fmt.Errorf("lb: Retry.MinRetries %v: must be ≤ 1000000: %w", o.MinRetries, ErrInvalidOptions)
+		return bad("MinRetries", o.MinRetries, "must be ≤ 1000000")
 	}
 	if o.Attempts == 0 {
 		o.Attempts = 3
+	}
+	if o.PerTryTimeout == 0 {
+		o.PerTryTimeout = defaultPerTryTimeout
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = defaultStallTimeout
 	}
 	if o.Budget == 0 {
 		o.Budget = 0.2
@@ -77,8 +126,11 @@ type budget struct {
 }
 
 func newBudget(o RetryOptions) *budget {
+	if o.Budget < 0 {
+		return &budget{} // retries of requests that reached a backend are off
+	}
 	b := &budget{deposit: int64(o.Budget * 1000), limit: int64(o.MinRetries) * 1000}
-	b.limit = max(b.limit, b.deposit*100)
+	b.limit = max(b.limit, b.deposit*1000)
 	b.balance.Store(int64(o.MinRetries) * 1000)
 	return b
 }
@@ -118,3 +170,20 @@ func replayable(r *http.Request) bool {
 	}
 	return false
 }
+
+// unsentError reports whether err proves that the request never reached
+// the backend: a failed dial, or an idle connection the server closed as it
+// was reused (net/http's "server closed idle connection", which it returns
+// only when the server closed before reading the request). Requests whose
+// headers were never written are caught by the attempt's trace.
+func unsentError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// refused reports whether err is a refused connection: nothing listens on
+// the backend's port, as while it restarts.
+func refused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }

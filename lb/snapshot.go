@@ -19,7 +19,8 @@ type snapshot[T any] struct {
 	healthy     int
 	ok          []bool // eligible by position
 	panic       bool
-	mode        int // modeBare or modeTracked; modeCounted while telemetry records
+	anyEjected  bool // a member is passively ejected
+	mode        int  // modeBare or modeTracked; modeCounted while telemetry records
 	met         *poolMetrics
 }
 
@@ -107,6 +108,7 @@ func (p *Pool[T]) rebuild(now time.Time) {
 		if e.eligible() {
 			s.healthy++
 		}
+		s.anyEjected = s.anyEjected || e.ejected
 	}
 	n := len(p.members)
 	s.panic = n > 0 && p.opts.PanicThreshold > 0 && float64(s.healthy) < p.opts.PanicThreshold*float64(n)
