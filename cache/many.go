@@ -135,9 +135,13 @@ func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flig
 			}
 		default:
 			f.err = fmt.Errorf("cache: batch load: %w", a.notFound)
-			if !f.invalid && a.opts.NegativeTTL > 0 {
+			switch {
+			case f.invalid:
+			case a.opts.NegativeTTL > 0:
 				var zero V
 				_ = a.put(k, a.entry(zero, Meta{}, end, end-start, true))
+			default: // gone at the source: a stale entry must not be served again
+				a.store.Delete(k)
 			}
 		}
 		if a.flights[k] == f {
