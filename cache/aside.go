@@ -19,7 +19,9 @@ import (
 // cancelled by Close, which waits for it: loaders must honour ctx. A loader
 // must not Get the key it is loading from the same cache (it would wait for
 // itself until the timeout). Every loader passed for one key should compute
-// the same value: callers that miss together share whichever runs.
+// the same value: callers that miss together share whichever runs. A loader
+// that panics or calls runtime.Goexit fails its load: waiters get an error
+// wrapping [ErrPanic], or [ErrGoexit].
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // MetaLoader is a Loader that also sets the entry's TTL or cost.

@@ -13,6 +13,10 @@ var (
 	ErrTooLarge = errors.New("cache: entry cost exceeds MaxCost")
 	// ErrPanic is wrapped by the error every waiter receives when a loader panics.
 	ErrPanic = errors.New("cache: loader panicked")
+	// ErrGoexit is the error every waiter receives when a loader ends its
+	// goroutine with runtime.Goexit (as t.FailNow does in a test) instead of
+	// returning. The load counts as failed; the next Get loads again.
+	ErrGoexit = errors.New("cache: loader called runtime.Goexit")
 	// ErrNilLoader is returned by Get, Fetch and GetMany when the loader is nil.
 	ErrNilLoader = errors.New("cache: nil loader")
 	// ErrClosed is returned for misses once the cache is closed.

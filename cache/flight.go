@@ -12,7 +12,8 @@ import (
 // while it ran. Unlike golang.org/x/sync/singleflight it is keyed by the
 // cache's own key type (no string conversion, no collisions), it recovers a
 // panicking loader into an error for every waiter (singleflight's DoChan
-// re-panics on a fresh goroutine, killing the process), and it lives under
+// re-panics on a fresh goroutine, killing the process), a loader that calls
+// runtime.Goexit resolves it too (see settle), and it lives under
 // the same lock as Delete, which is what makes the version guard exact.
 type flight[V any] struct {
 	done    chan struct{}
@@ -73,51 +74,72 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], reche
 	return f, true
 }
 
-// run executes one load and publishes it to the flight's waiters.
+// run executes one load of key and publishes it to the flight's waiters.
 func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load loadFn[K, V]) {
+	var v V
+	var m Meta
+	a.settle(parent, "load", func(ctx context.Context) (err error) {
+		if load.meta != nil {
+			v, m, err = load.meta(ctx, key)
+		} else {
+			v, err = load.plain(ctx, key)
+		}
+		return err
+	}, func(err error, end, took int64) {
+		if !f.invalid {
+			switch {
+			case err == nil && m.TTL >= 0:
+				_ = a.put(key, a.entry(v, m, end, took, false)) // too large: served, not stored
+			case err == nil: // "do not cache": nor keep serving what an earlier load stored
+				a.store.Delete(key)
+			case errors.Is(err, a.notFound) && a.opts.NegativeTTL > 0:
+				var zero V
+				_ = a.put(key, a.entry(zero, Meta{}, end, took, true))
+			case errors.Is(err, a.notFound): // gone at the source: stale or refreshable, it is over
+				a.store.Delete(key)
+			default:
+				a.holdOff(key, end)
+			}
+		}
+		if a.flights[key] == f {
+			delete(a.flights, key)
+		}
+		f.val, f.err = v, err
+		close(f.done)
+	})
+}
+
+// settle runs one load, of a key or a batch, and resolves its flights
+// however the loader ends: it returns; it panics (recovered into a
+// *PanicError); or it calls runtime.Goexit, as t.FailNow does (waiters get
+// ErrGoexit, and the Goexit goes on ending this goroutine, the loader's
+// own). It is the one path by which flights resolve, so no waiter outlives
+// it, as in golang.org/x/sync/singleflight's doCall. load runs under a ctx
+// bounded by LoadTimeout and cancelled by Close. publish runs with a.mu held
+// whatever happened: it stores the outcome, sets each flight's result,
+// unregisters and closes it.
+func (a *Aside[K, V]) settle(parent context.Context, what string, load func(context.Context) error, publish func(err error, end, took int64)) {
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
 	stop := context.AfterFunc(a.done, cancel)
 	start := a.exactNow()
-	v, m, err := a.call(ctx, key, load)
-	end := a.exactNow()
-	stop()
-	cancel()
-	a.recordLoad(parent, time.Duration(end-start), err)
-
-	a.mu.Lock()
-	if !f.invalid {
-		switch {
-		case err == nil && m.TTL >= 0:
-			_ = a.put(key, a.entry(v, m, end, end-start, false)) // too large: served, not stored
-		case err == nil: // "do not cache": nor keep serving what an earlier load stored
-			a.store.Delete(key)
-		case errors.Is(err, a.notFound) && a.opts.NegativeTTL > 0:
-			var zero V
-			_ = a.put(key, a.entry(zero, Meta{}, end, end-start, true))
-		case errors.Is(err, a.notFound): // gone at the source: stale or refreshable, it is over
-			a.store.Delete(key)
-		default:
-			a.holdOff(key, end)
+	var err error
+	returned := false // stays false only if load called runtime.Goexit
+	defer func() {
+		if !returned {
+			err = ErrGoexit
+			a.log.Error("cache: loader called runtime.Goexit", "cache", a.opts.Name)
 		}
-	}
-	if a.flights[key] == f {
-		delete(a.flights, key)
-	}
-	f.val, f.err = v, err
-	a.mu.Unlock()
-	close(f.done)
-}
-
-// call runs load, turning a panic into a *PanicError.
-func (a *Aside[K, V]) call(ctx context.Context, key K, load loadFn[K, V]) (V, Meta, error) {
-	return protect(a, "load", func() (V, Meta, error) {
-		if load.meta != nil {
-			return load.meta(ctx, key)
-		}
-		v, err := load.plain(ctx, key)
-		return v, Meta{}, err
-	})
+		end := a.exactNow()
+		stop()
+		cancel()
+		a.recordLoad(parent, time.Duration(end-start), err)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		publish(err, end, end-start)
+	}()
+	err = a.protect(what, func() error { return load(ctx) })
+	returned = true
 }
 
 // loadFn is either kind of loader, passed by value so that callers who only
@@ -128,18 +150,17 @@ type loadFn[K comparable, V any] struct {
 }
 
 // protect runs f, recovering a panic into a *PanicError and prefixing
-// errors other than the not-found sentinel.
-func protect[K comparable, V, R any](a *Aside[K, V], what string, f func() (R, Meta, error)) (r R, m Meta, err error) {
+// errors other than the not-found sentinel. A runtime.Goexit in f is not a
+// panic: recover returns nil and the Goexit goes on.
+func (a *Aside[K, V]) protect(what string, f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.Error("cache: loader panicked", "cache", a.opts.Name, "panic", p)
-			var zero R
-			r, m, err = zero, Meta{}, &PanicError{Value: p, Stack: debug.Stack()}
+			err = &PanicError{Value: p, Stack: debug.Stack()}
 		}
 	}()
-	r, m, err = f()
-	if err != nil && !errors.Is(err, a.notFound) {
+	if err = f(); err != nil && !errors.Is(err, a.notFound) {
 		err = fmt.Errorf("cache: %s: %w", what, err)
 	}
-	return r, m, err
+	return err
 }
