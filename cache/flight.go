@@ -31,7 +31,7 @@ var finished = func() chan struct{} {
 
 // wait joins or starts the flight for key and waits for it on ctx.
 func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, error) {
-	f, _ := a.start(ctx, key, load, true)
+	f, _ := a.start(ctx, key, load, nil)
 	var zero V
 	if f == nil {
 		return zero, ErrClosed
@@ -47,10 +47,15 @@ func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, er
 // start returns the flight for key, starting one if none runs. It returns
 // nil once the cache is closed.
 //
-// With recheck, a fresh entry stored since the caller looked is returned as
-// a finished flight: a caller that missed just before another load stored
-// its value (and left) must not start a second load.
-func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], recheck bool) (*flight[V], bool) {
+// Both ways in check the store again under a.mu, where loads publish, so
+// that one renewal of an entry means one load however callers interleave
+// with a load that finishes. A caller that missed (seen == nil) gets a
+// fresh entry stored since it looked as a finished flight: another load
+// stored its value (and left) just before. A caller renewing an entry in
+// the background (stale-while-revalidate, refresh-ahead, XFetch) passes the
+// entry it read, and starts no load (nil, false) unless the store still
+// holds that entry: otherwise a reload, a Set or a Delete got there first.
+func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], seen *Entry[V]) (*flight[V], bool) {
 	a.mu.Lock()
 	if f := a.flights[key]; f != nil {
 		a.mu.Unlock()
@@ -60,11 +65,14 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], reche
 		a.mu.Unlock()
 		return nil, false
 	}
-	if recheck {
+	if seen == nil {
 		if e := a.storedFresh(key); e != nil {
 			a.mu.Unlock()
 			return &flight[V]{done: finished, val: e.Value}, false
 		}
+	} else if cur, ok := a.store.Get(key); !ok || cur != seen { // stores hand out the pointer they were given
+		a.mu.Unlock()
+		return nil, false
 	}
 	f := &flight[V]{done: make(chan struct{})}
 	a.flights[key] = f

@@ -23,14 +23,14 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
 			a.c.hits.add()
-			if _, started := a.start(ctx, key, load, false); started {
+			if _, started := a.start(ctx, key, load, e); started {
 				a.c.early.Add(1)
 			}
 			return e.Value, nil
 		case now < after(e.expires, a.opts.StaleWhileRevalidate):
 			a.c.stale.Add(1)
 			if !heldOff(e, now) {
-				if _, started := a.start(ctx, key, load, false); started {
+				if _, started := a.start(ctx, key, load, e); started {
 					a.c.early.Add(1)
 				}
 			}
