@@ -38,13 +38,16 @@ type Aside[K comparable, V any] struct {
 	store    Store[K, V]
 	opts     Options
 	notFound error
-	epoch    atomic.Uint64
-	base     time.Time    // origin of entry timestamps
-	clk      *coarseClock // nil when hits read the exact clock
-	c        *counters
-	inst     instruments
-	log      *slog.Logger
-	cleanup  runtime.Cleanup // stops clk and metrics if the Aside is dropped unclosed
+	// what a cached "not found" and a key missing from a batch return,
+	// wrapping notFound with the prefix once; built once
+	notFoundHit, notFoundBatch error
+	epoch                      atomic.Uint64
+	base                       time.Time    // origin of entry timestamps
+	clk                        *coarseClock // nil when hits read the exact clock
+	c                          *counters
+	inst                       instruments
+	log                        *slog.Logger
+	cleanup                    runtime.Cleanup // stops clk and metrics if the Aside is dropped unclosed
 
 	mu      sync.Mutex
 	flights map[K]*flight[V]
@@ -60,7 +63,7 @@ type Aside[K comparable, V any] struct {
 // New returns an Aside over store; a nil store means an LRU of 10 000 entries.
 func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], error) {
 	if err := opts.validate(); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, err
 	}
 	if store == nil {
 		s, err := NewLRU[K, V](10_000, StoreOptions{})
@@ -81,6 +84,8 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	if a.notFound == nil {
 		a.notFound = ErrNotFound
 	}
+	a.notFoundHit = within("", a.notFound)
+	a.notFoundBatch = within("batch load", a.notFound)
 	if a.log == nil {
 		a.log = slog.Default()
 	}

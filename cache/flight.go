@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime/debug"
 	"time"
 )
@@ -168,7 +167,7 @@ func (a *Aside[K, V]) protect(what string, f func() error) (err error) {
 		}
 	}()
 	if err = f(); err != nil && !errors.Is(err, a.notFound) {
-		err = fmt.Errorf("cache: %s: %w", what, err)
+		err = within(what, err)
 	}
 	return err
 }

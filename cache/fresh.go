@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"time"
 )
@@ -19,7 +18,7 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 			if now < e.expires {
 				a.c.hits.add()
 				var zero V
-				return zero, fmt.Errorf("cache: %w", a.notFound)
+				return zero, a.notFoundHit
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
 			a.c.hits.add()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // BatchLoader loads many keys at once. Keys it leaves out of the result do
@@ -113,7 +114,7 @@ func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flig
 		return err
 	}, func(err error, end, took int64) {
 		if errors.Is(err, a.notFound) { // a batch cannot be "not found" as a whole
-			err = fmt.Errorf("cache: batch load failed with the not-found error (leave missing keys out of the result instead): %v", err)
+			err = fmt.Errorf("cache: batch load failed with the not-found error (%s): leave missing keys out of the result instead", strings.TrimPrefix(err.Error(), "cache: "))
 		}
 		for k, f := range own {
 			v, found := vals[k]
@@ -126,7 +127,7 @@ func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flig
 					_ = a.put(k, a.entry(v, Meta{}, end, took, false))
 				}
 			default:
-				f.err = fmt.Errorf("cache: batch load: %w", a.notFound)
+				f.err = a.notFoundBatch
 				switch {
 				case f.invalid:
 				case a.opts.NegativeTTL > 0:
