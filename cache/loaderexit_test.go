@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
@@ -46,6 +47,37 @@ func TestBatchLoaderGoexitResolvesTheFlights(t *testing.T) {
 			t.Fatalf("GetMany with a loader that calls Goexit = %v, %v (ctx %v); want ErrGoexit at once", got, err, ctx.Err())
 		}
 		if v, err := a.Get(ctx, "b", (&source{}).load); err != nil || v != 1 {
+			t.Fatalf("next Get = %d, %v; want a new load (1)", v, err)
+		}
+	})
+}
+
+// A panicking batch loader fails every key's flight with ErrPanic, including
+// a Get that joined the batch, and the keys load again afterwards.
+func TestBatchLoaderPanicBecomesErrorForEveryWaiter(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		a := newAside(t, cache.Options{})
+		gate := make(chan struct{})
+		boom := func(context.Context, []string) (map[string]int, error) {
+			<-gate
+			panic("boom")
+		}
+		var batchErr, getErr error
+		done := make(chan struct{}, 2)
+		go func() { _, batchErr = a.GetMany(t.Context(), []string{"a", "b"}, boom); done <- struct{}{} }()
+		synctest.Wait()
+		go func() { _, getErr = a.Get(t.Context(), "b", (&source{}).load); done <- struct{}{} }()
+		synctest.Wait()
+		close(gate)
+		<-done
+		<-done
+		for name, err := range map[string]error{"GetMany": batchErr, "joined Get": getErr} {
+			var pe *cache.PanicError
+			if !errors.Is(err, cache.ErrPanic) || !errors.As(err, &pe) || pe.Value != "boom" {
+				t.Errorf("%s: err = %v, want a PanicError(boom)", name, err)
+			}
+		}
+		if v, err := a.Get(t.Context(), "a", (&source{}).load); err != nil || v != 1 {
 			t.Fatalf("next Get = %d, %v; want a new load (1)", v, err)
 		}
 	})
