@@ -38,16 +38,13 @@ type Aside[K comparable, V any] struct {
 	store    Store[K, V]
 	opts     Options
 	notFound error
-	// what a cached "not found" and a key missing from a batch return,
-	// wrapping notFound with the prefix once; built once
-	notFoundHit, notFoundBatch error
-	epoch                      atomic.Uint64
-	base                       time.Time    // origin of entry timestamps
-	clk                        *coarseClock // nil when hits read the exact clock
-	c                          *counters
-	inst                       instruments
-	log                        *slog.Logger
-	cleanup                    runtime.Cleanup // stops clk and metrics if the Aside is dropped unclosed
+	epoch    atomic.Uint64
+	base     time.Time    // origin of entry timestamps
+	clk      *coarseClock // nil when hits read the exact clock
+	c        *counters
+	inst     instruments
+	log      *slog.Logger
+	cleanup  runtime.Cleanup // stops clk and metrics if the Aside is dropped unclosed
 
 	mu      sync.Mutex
 	flights map[K]*flight[V]
@@ -58,6 +55,11 @@ type Aside[K comparable, V any] struct {
 	closeErr  error
 	done      context.Context // cancelled by Close
 	cancel    context.CancelFunc
+
+	// What a cached "not found" and a key missing from a batch return:
+	// notFound with the package prefix once, built once. Last, so the
+	// fields hits read keep their cache lines.
+	notFoundHit, notFoundBatch error
 }
 
 // New returns an Aside over store; a nil store means an LRU of 10 000 entries.
