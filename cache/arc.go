@@ -23,8 +23,8 @@ var _ Store[string, int] = (*ARC[string, int])(nil)
 
 // NewARC returns an ARC store holding at most size entries.
 func NewARC[K comparable, V any](size int, opts StoreOptions) (*ARC[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: ARC: %w", err)
+	if err := opts.validate("ARC", size); err != nil {
+		return nil, err
 	}
 	t1, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	t2, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
@@ -55,7 +55,7 @@ func (s *ARC[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	defer s.mu.Unlock()
 	present := s.remove(key)
 	if s.tooLarge(c) {
-		return 0, fmt.Errorf("cache: ARC: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+		return 0, fmt.Errorf("%w: ARC: cost %d > MaxCost %d", ErrTooLarge, c, s.maxCost)
 	}
 	inB1, inB2 := s.b1.Contains(key), s.b2.Contains(key)
 	switch {

@@ -19,7 +19,9 @@ import (
 // cancelled by Close, which waits for it: loaders must honour ctx. A loader
 // must not Get the key it is loading from the same cache (it would wait for
 // itself until the timeout). Every loader passed for one key should compute
-// the same value: callers that miss together share whichever runs.
+// the same value: callers that miss together share whichever runs. A loader
+// that panics or calls runtime.Goexit fails its load: waiters get an error
+// wrapping [ErrPanic], or [ErrGoexit].
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // MetaLoader is a Loader that also sets the entry's TTL or cost.
@@ -53,12 +55,17 @@ type Aside[K comparable, V any] struct {
 	closeErr  error
 	done      context.Context // cancelled by Close
 	cancel    context.CancelFunc
+
+	// What a cached "not found" and a key missing from a batch return:
+	// notFound with the package prefix once, built once. Last, so the
+	// fields hits read keep their cache lines.
+	notFoundHit, notFoundBatch error
 }
 
 // New returns an Aside over store; a nil store means an LRU of 10 000 entries.
 func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], error) {
 	if err := opts.validate(); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, err
 	}
 	if store == nil {
 		s, err := NewLRU[K, V](10_000, StoreOptions{})
@@ -79,6 +86,8 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	if a.notFound == nil {
 		a.notFound = ErrNotFound
 	}
+	a.notFoundHit = within("", a.notFound)
+	a.notFoundBatch = within("batch load", a.notFound)
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -20,8 +20,8 @@ var _ Store[string, int] = (*FIFO[string, int])(nil)
 
 // NewFIFO returns a FIFO store holding at most size entries.
 func NewFIFO[K comparable, V any](size int, opts StoreOptions) (*FIFO[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: FIFO: %w", err)
+	if err := opts.validate("FIFO", size); err != nil {
+		return nil, err
 	}
 	return &FIFO[K, V]{items: make(map[K]*node[K, V], mapHint(size)), bound: bound{size: size, maxCost: opts.MaxCost}}, nil
 }
@@ -48,7 +48,7 @@ func (s *FIFO[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		if had {
 			s.drop(n)
 		}
-		return 0, fmt.Errorf("cache: FIFO: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+		return 0, fmt.Errorf("%w: FIFO: cost %d > MaxCost %d", ErrTooLarge, c, s.maxCost)
 	}
 	if had {
 		s.cost -= costOf(n.e)

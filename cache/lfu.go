@@ -29,8 +29,8 @@ var _ Store[string, int] = (*LFU[string, int])(nil)
 
 // NewLFU returns an LFU store holding at most size entries.
 func NewLFU[K comparable, V any](size int, opts StoreOptions) (*LFU[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: LFU: %w", err)
+	if err := opts.validate("LFU", size); err != nil {
+		return nil, err
 	}
 	s := &LFU[K, V]{items: make(map[K]*node[K, V], mapHint(size)), bound: bound{size: size, maxCost: opts.MaxCost}}
 	s.buckets.prev, s.buckets.next = &s.buckets, &s.buckets
@@ -96,7 +96,7 @@ func (s *LFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 		if had {
 			s.drop(n)
 		}
-		return 0, fmt.Errorf("cache: LFU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+		return 0, fmt.Errorf("%w: LFU: cost %d > MaxCost %d", ErrTooLarge, c, s.maxCost)
 	}
 	if had {
 		s.cost -= costOf(n.e)

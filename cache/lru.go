@@ -43,8 +43,8 @@ var _ Store[string, int] = (*LRU[string, int])(nil)
 
 // NewLRU returns an LRU store holding at most size entries.
 func NewLRU[K comparable, V any](size int, opts StoreOptions) (*LRU[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: LRU: %w", err)
+	if err := opts.validate("LRU", size); err != nil {
+		return nil, err
 	}
 	return newLRU[K, V](size, opts, nil)
 }
@@ -94,7 +94,7 @@ func (s *LRU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	}
 	if s.tooLarge(c) {
 		s.idx.Delete(key)
-		return 0, fmt.Errorf("cache: LRU: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+		return 0, fmt.Errorf("%w: LRU: cost %d > MaxCost %d", ErrTooLarge, c, s.maxCost)
 	}
 	n := 0
 	// Second chance: a referenced oldest entry goes to the front unmarked.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"strings"
 )
 
 // BatchLoader loads many keys at once. Keys it leaves out of the result do
@@ -105,47 +105,42 @@ func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader
 	return waits, nil
 }
 
+// runBatch executes one batch load and publishes it to the flights of the
+// keys it loads (own).
 func (a *Aside[K, V]) runBatch(parent context.Context, keys []K, own map[K]*flight[V], load BatchLoader[K, V]) {
-	defer a.wg.Done()
-	ctx, cancel := context.WithTimeout(parent, a.opts.LoadTimeout)
-	stop := context.AfterFunc(a.done, cancel)
-	start := a.exactNow()
-	vals, _, err := protect(a, "batch load", func() (map[K]V, Meta, error) {
-		m, err := load(ctx, keys)
-		return m, Meta{}, err
+	var vals map[K]V
+	a.settle(parent, "batch load", func(ctx context.Context) (err error) {
+		vals, err = load(ctx, keys)
+		return err
+	}, func(err error, end, took int64) {
+		if errors.Is(err, a.notFound) { // a batch cannot be "not found" as a whole
+			err = fmt.Errorf("cache: batch load failed with the not-found error (%s): leave missing keys out of the result instead", strings.TrimPrefix(err.Error(), "cache: "))
+		}
+		for k, f := range own {
+			v, found := vals[k]
+			switch {
+			case err != nil:
+				f.err = err
+			case found:
+				f.val = v
+				if !f.invalid {
+					_ = a.put(k, a.entry(v, Meta{}, end, took, false))
+				}
+			default:
+				f.err = a.notFoundBatch
+				switch {
+				case f.invalid:
+				case a.opts.NegativeTTL > 0:
+					var zero V
+					_ = a.put(k, a.entry(zero, Meta{}, end, took, true))
+				default: // gone at the source: a stale entry must not be served again
+					a.store.Delete(k)
+				}
+			}
+			if a.flights[k] == f {
+				delete(a.flights, k)
+			}
+			close(f.done)
+		}
 	})
-	end := a.exactNow()
-	stop()
-	cancel()
-	a.recordLoad(parent, time.Duration(end-start), err)
-	if errors.Is(err, a.notFound) { // a batch cannot be "not found" as a whole
-		err = fmt.Errorf("cache: batch load failed with the not-found error (leave missing keys out of the result instead): %v", err)
-	}
-
-	a.mu.Lock()
-	for k, f := range own {
-		v, found := vals[k]
-		switch {
-		case err != nil:
-			f.err = err
-		case found:
-			f.val = v
-			if !f.invalid {
-				_ = a.put(k, a.entry(v, Meta{}, end, end-start, false))
-			}
-		default:
-			f.err = fmt.Errorf("cache: batch load: %w", a.notFound)
-			if !f.invalid && a.opts.NegativeTTL > 0 {
-				var zero V
-				_ = a.put(k, a.entry(zero, Meta{}, end, end-start, true))
-			}
-		}
-		if a.flights[k] == f {
-			delete(a.flights, k)
-		}
-	}
-	a.mu.Unlock()
-	for _, f := range own {
-		close(f.done)
-	}
 }

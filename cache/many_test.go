@@ -100,3 +100,24 @@ func TestGetManyHonoursNegativeCache(t *testing.T) {
 		t.Fatalf("Get(ghost) = %v, want the cached ErrNotFound", err)
 	}
 }
+
+// A key the batch loader leaves out no longer exists at the source, so the
+// stale entry GetMany was reloading must go, as it does after a Get's reload:
+// a later Get inside the stale window must not serve the deleted value.
+func TestGetManyMissingKeyDropsTheStaleEntry(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		a := newAside(t, cache.Options{TTL: 10 * time.Second, StaleWhileRevalidate: time.Minute})
+		a.Set(t.Context(), "k", 1, cache.Meta{})
+		time.Sleep(11 * time.Second) // expired, inside the stale window
+		got, err := a.GetMany(t.Context(), []string{"k"}, func(context.Context, []string) (map[string]int, error) {
+			return map[string]int{}, nil // "k" was deleted at the source
+		})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("GetMany = %v, %v; want no entries", got, err)
+		}
+		gone := func(context.Context, string) (int, error) { return 0, cache.ErrNotFound }
+		if v, err := a.Get(t.Context(), "k", gone); !errors.Is(err, cache.ErrNotFound) {
+			t.Fatalf("Get after the batch found nothing = %d, %v; want ErrNotFound (the stale value was served)", v, err)
+		}
+	})
+}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
+	"github.com/ladder-go/ladder/internal/stripe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -46,11 +46,7 @@ const (
 // two long-lived workers do not stay stuck on one line.
 func (s *striped) add() {
 	salt := s.salt.Load()
-	var here byte
-	// Stacks are at least 2 KiB apart. The salt is scrambled and XORed in before the
-	// multiply, so that each new salt remaps pairs of goroutines independently.
-	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 ^ salt*0xbf58476d1ce4e5b9
-	n := &s.s[(p*0x9e3779b97f4a7c15)>>(64-stripeBits)].n
+	n := &s.s[stripe.Of(salt, stripeBits)].n
 	x := n.Load()
 	if n.CompareAndSwap(x, x+1) {
 		return

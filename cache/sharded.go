@@ -46,7 +46,7 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 	for i := range s.shards {
 		st, err := newShard(i, n)
 		if err != nil {
-			return nil, fmt.Errorf("cache: Sharded: shard %d: %w", i, err)
+			return nil, within(fmt.Sprintf("Sharded: shard %d", i), err)
 		}
 		if st == nil {
 			return nil, invalid("Sharded: shard %d: newShard returned nil", i)
@@ -62,11 +62,11 @@ func NewSharded[K comparable, V any](n int, newShard func(i, n int) (Store[K, V]
 // one lock-free index, so a hit costs what it does on a single [LRU]; the
 // shards spread writers (Set, Delete, evictions) over their locks.
 func NewShardedLRU[K comparable, V any](shards, size int, opts StoreOptions) (*Sharded[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: Sharded: %w", err)
+	if err := opts.validate("ShardedLRU", size); err != nil {
+		return nil, err
 	}
 	if shards <= 0 || shards > 1<<16 {
-		return nil, invalid("Sharded: shards %d: must be in [1, 65536]", shards)
+		return nil, invalid("ShardedLRU: shards %d: must be in [1, 65536]", shards)
 	}
 	limit := int64(size)
 	if opts.MaxCost > 0 {

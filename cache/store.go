@@ -55,12 +55,13 @@ type StoreOptions struct {
 	MaxCost int64
 }
 
-func (o StoreOptions) validate(size int) error {
+// validate checks the arguments of the constructor of store.
+func (o StoreOptions) validate(store string, size int) error {
 	if size <= 0 {
-		return invalid("Size %d: must be > 0", size)
+		return invalid("%s: size %d: must be > 0", store, size)
 	}
 	if o.MaxCost < 0 {
-		return invalid("MaxCost %d: must be ≥ 0", o.MaxCost)
+		return invalid("%s: MaxCost %d: must be ≥ 0", store, o.MaxCost)
 	}
 	return nil
 }

@@ -26,8 +26,8 @@ var _ Store[string, int] = (*TwoQueue[string, int])(nil)
 // NewTwoQueue returns a 2Q store holding at most size entries, with 25% of
 // them reserved for recently added keys and a ghost list of size/2 keys.
 func NewTwoQueue[K comparable, V any](size int, opts StoreOptions) (*TwoQueue[K, V], error) {
-	if err := opts.validate(size); err != nil {
-		return nil, fmt.Errorf("cache: TwoQueue: %w", err)
+	if err := opts.validate("TwoQueue", size); err != nil {
+		return nil, err
 	}
 	recent, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
 	frequent, _ := simplelru.NewLRU[K, *Entry[V]](lruCap(size), nil)
@@ -61,7 +61,7 @@ func (s *TwoQueue[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	defer s.mu.Unlock()
 	wasRecent := s.remove(key)
 	if s.tooLarge(c) {
-		return 0, fmt.Errorf("cache: TwoQueue: cost %d > MaxCost %d: %w", c, s.maxCost, ErrTooLarge)
+		return 0, fmt.Errorf("%w: TwoQueue: cost %d > MaxCost %d", ErrTooLarge, c, s.maxCost)
 	}
 	toFrequent := wasRecent || s.ghost.Contains(key)
 	n := 0

@@ -2,7 +2,8 @@ package lb
 
 import (
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/ladder-go/ladder/internal/stripe"
 )
 
 // turns is the position counter of the round robin pickers. Alone, it is one
@@ -89,10 +90,4 @@ func (c *turnCells) take() uint32 {
 // cell picks the calling goroutine's cell by where its stack lies: free to
 // read, unlike a P or goroutine ID, and different for goroutines running at
 // once. A stack that moves as it grows just uses another cell.
-func cell(salt uint64) uint32 {
-	var here byte
-	// Stacks are at least 2 KiB apart. The salt is scrambled and XORed in before the
-	// multiply, so that each new salt remaps pairs of goroutines independently.
-	p := uint64(uintptr(unsafe.Pointer(&here)))>>11 ^ salt*0xbf58476d1ce4e5b9
-	return uint32((p * 0x9e3779b97f4a7c15) >> (64 - turnBits))
-}
+func cell(salt uint64) uint32 { return uint32(stripe.Of(salt, turnBits)) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
@@ -77,8 +78,8 @@ func (o *Options) fill() error {
 	if o.MaxValueSize == 0 {
 		o.MaxValueSize = 512 << 20
 	}
-	lt := o.L1.LoadTimeout
-	if lt <= 0 {
+	lt := o.L1.LoadTimeout // ≥ 0: cache.New has validated L1
+	if lt == 0 {
 		lt = 10 * time.Second // cache.Options' default
 	}
 	if o.Prefix == "" {
@@ -119,3 +120,13 @@ func (o *Options) fill() error {
 	}
 	return nil
 }
+
+// badL1 is a bad L1 option reported as one of this package's, with the field
+// named L1.<field>; it wraps both packages' ErrInvalidOptions.
+type badL1 struct{ err error }
+
+func (e badL1) Error() string {
+	return ErrInvalidOptions.Error() + ": L1." + strings.TrimPrefix(e.err.Error(), cache.ErrInvalidOptions.Error()+": ")
+}
+
+func (e badL1) Unwrap() []error { return []error{ErrInvalidOptions, e.err} }

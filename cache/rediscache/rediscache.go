@@ -52,12 +52,15 @@ func New[V any](rdb redis.UniversalClient, store cache.Store[string, V], opts Op
 	if rdb == nil {
 		return nil, fmt.Errorf("%w: nil redis client", ErrInvalidOptions)
 	}
-	if err := opts.fill(); err != nil {
-		return nil, err
-	}
-	l1, err := cache.New(store, opts.L1)
-	if err != nil {
+	l1, err := cache.New(store, opts.L1) // validates L1 first: fill reads it
+	if errors.Is(err, cache.ErrInvalidOptions) {
+		return nil, badL1{err}
+	} else if err != nil {
 		return nil, fmt.Errorf("rediscache: L1: %w", err)
+	}
+	if err := opts.fill(); err != nil {
+		l1.Close()
+		return nil, err
 	}
 	if !contextTimeouts(rdb) {
 		opts.L1.Logger.Warn("rediscache: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): a stalled Redis holds each L1 miss for the client's ReadTimeout, not Options.Timeout")

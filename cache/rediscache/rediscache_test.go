@@ -3,8 +3,11 @@ package rediscache_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,24 +255,46 @@ func TestL2RecoversAfterRestart(t *testing.T) {
 	})
 }
 
+// Every bad configuration, the L1's included, is an ErrInvalidOptions of
+// this package whose message starts "rediscache: invalid options: " and
+// names the field, without repeating a package prefix.
 func TestBadOptions(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
+	once := regexp.MustCompile(`\b(redis)?cache: `)
+	check := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, rediscache.ErrInvalidOptions) {
+			t.Errorf("%s: err = %v, want ErrInvalidOptions", what, err)
+			return
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "rediscache: invalid options: ") || len(once.FindAllString(msg, -1)) != 1 {
+			t.Errorf("%s: %q: want \"rediscache: invalid options: \" first and no other package prefix", what, msg)
+		}
+	}
 	for _, o := range []rediscache.Options{
 		{TTL: -1}, {Timeout: -1}, {Backoff: -1}, {Tombstone: -1}, {Heartbeat: -1}, {MaxValueSize: -1},
 		{Timeout: time.Second, L1: cache.Options{LoadTimeout: time.Second}},
 		{Tombstone: time.Second, L1: cache.Options{LoadTimeout: 2 * time.Second}},
 		{Tombstone: 5 * time.Second}, // below the default LoadTimeout of 10 s
 	} {
-		if _, err := rediscache.New[int](rdb, nil, o); !errors.Is(err, rediscache.ErrInvalidOptions) {
-			t.Errorf("New(%+v): err = %v, want ErrInvalidOptions", o, err)
+		_, err := rediscache.New[int](rdb, nil, o)
+		check(fmt.Sprintf("New(%+v)", o), err)
+	}
+	_, err := rediscache.New[int](nil, nil, rediscache.Options{})
+	check("nil client", err)
+	for _, l1 := range []cache.Options{
+		{TTL: -1}, {LoadTimeout: -1}, {Jitter: 2}, {ClockResolution: time.Microsecond}, {NegativeTTL: -1},
+	} {
+		_, err := rediscache.New[int](rdb, nil, rediscache.Options{L1: l1})
+		check(fmt.Sprintf("L1 %+v", l1), err)
+		if !errors.Is(err, cache.ErrInvalidOptions) {
+			t.Errorf("L1 %+v: err = %v, want cache.ErrInvalidOptions too", l1, err)
 		}
-	}
-	if _, err := rediscache.New[int](nil, nil, rediscache.Options{}); !errors.Is(err, rediscache.ErrInvalidOptions) {
-		t.Errorf("nil client: err = %v", err)
-	}
-	if _, err := rediscache.New[int](rdb, nil, rediscache.Options{L1: cache.Options{TTL: -1}}); !errors.Is(err, cache.ErrInvalidOptions) {
-		t.Errorf("bad L1: err = %v", err)
+		if err != nil && !strings.HasPrefix(err.Error(), "rediscache: invalid options: L1.") {
+			t.Errorf("L1 %+v: %q: want the field named L1.<field>", l1, err)
+		}
 	}
 }
 

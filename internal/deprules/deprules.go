@@ -42,6 +42,13 @@ var coreSiblings = map[string][]string{
 	"observe": nil,
 }
 
+// Internal helpers core packages may import, each named: pure Go, importing
+// only the standard library. internal/ as a whole is not allowed (testenv is
+// for tests only).
+var coreInternal = []string{
+	Module + "/internal/stripe", // the striped-counter stripe choice (cache, lb)
+}
+
 // Third-party modules a core package may import directly, beyond the
 // standard library and the OpenTelemetry API.
 var coreLibs = map[string][]string{
@@ -84,6 +91,8 @@ const (
 	ruleHeavy   = "core packages never depend on the OTel SDK, go-redis, pgx or other heavy modules"
 	rulePeers   = "peer libraries live only in bench/"
 	ruleTestenv = "only tests import internal/testenv"
+	ruleHelper  = "core packages import no internal package but the named dependency-free helpers (internal/stripe)"
+	rulePure    = "an internal helper that core packages import uses only the standard library"
 )
 
 // Check returns every violation among pkgs, sorted by package.
@@ -112,6 +121,13 @@ func checkOne(p Package) []Violation {
 			bad(d, ruleTestenv)
 		}
 	}
+	if slices.Contains(coreInternal, p.ImportPath) {
+		for _, imp := range p.Imports {
+			if !isStd(imp) {
+				bad(imp, rulePure)
+			}
+		}
+	}
 	if _, isCore := coreSiblings[top]; !isCore {
 		return out // examples, internal: any package
 	}
@@ -122,6 +138,10 @@ func checkOne(p Package) []Violation {
 		}
 		itop, _, _ := strings.Cut(irel, "/")
 		switch {
+		case sub == "" && itop == "internal":
+			if !slices.Contains(coreInternal, imp) {
+				bad(imp, ruleHelper)
+			}
 		case sub != "": // an adapter or sub-package: its parent (and the parent's subtree) only
 			if itop != top {
 				bad(imp, ruleAdapter)

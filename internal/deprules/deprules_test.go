@@ -68,6 +68,13 @@ func TestCheckNamesTheRule(t *testing.T) {
 		{"examples import anything", Package{ImportPath: m + "examples/ladder", Imports: []string{m + "lb", m + "cache", "github.com/alicebob/miniredis/v2"}}, ""},
 		{"peer in an adapter", Package{ImportPath: m + "session/redisstore", Deps: []string{"github.com/alexedwards/scs/v2"}}, rulePeers},
 		{"core uses testenv", Package{ImportPath: m + "cache", Deps: []string{m + "internal/testenv"}}, ruleTestenv},
+		{"cache imports internal/stripe", Package{ImportPath: m + "cache", Imports: []string{m + "internal/stripe"}}, ""},
+		{"lb imports internal/stripe", Package{ImportPath: m + "lb", Imports: []string{m + "internal/stripe", m + "health"}}, ""},
+		{"core imports another internal package", Package{ImportPath: m + "cache", Imports: []string{m + "internal/other"}}, ruleHelper},
+		{"core imports testenv", Package{ImportPath: m + "lb", Imports: []string{m + "internal/testenv"}}, ruleHelper},
+		{"adapter imports internal/stripe", Package{ImportPath: m + "cache/rediscache", Imports: []string{m + "internal/stripe"}}, ruleAdapter},
+		{"internal/stripe uses only the standard library", Package{ImportPath: m + "internal/stripe", Imports: []string{"unsafe"}}, ""},
+		{"internal/stripe imports a module", Package{ImportPath: m + "internal/stripe", Imports: []string{"golang.org/x/sys/cpu"}}, rulePure},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
