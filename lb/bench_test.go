@@ -58,3 +58,48 @@ func BenchmarkPick(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHashPick is a keyed pick + done over pools of 8, 100 and 1000
+// equal backends: warm cycles over 4096 keys whose slots are known, cold
+// picks a slot never picked before in that snapshot (its owner is computed,
+// O(backends)).
+func BenchmarkHashPick(b *testing.B) {
+	for _, n := range []int{8, 100, 1000} {
+		var bs []lb.Backend[string]
+		for i := range n {
+			bs = append(bs, lb.Backend[string]{Name: fmt.Sprint("10.0.0.", i, ":80"), Value: "x"})
+		}
+		p, err := lb.NewPool(bs, lb.PoolOptions{Policy: lb.Hash(lb.HashOptions{}), MeterProvider: noop.NewMeterProvider()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys := make([]string, 4096)
+		for i := range keys {
+			keys[i] = fmt.Sprint("user-", i)
+		}
+		b.Run(fmt.Sprint("warm/n=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				_, done, _ := p.PickKey(keys[i&4095])
+				done(lb.Outcome{})
+				i++
+			}
+		})
+		b.Run(fmt.Sprint("cold/n=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i&4095 == 0 {
+					b.StopTimer()
+					p.Update(bs) // a new snapshot: every slot unknown again
+					b.StartTimer()
+				}
+				_, done, _ := p.PickKey(keys[i&4095])
+				done(lb.Outcome{})
+				i++
+			}
+		})
+		p.Close()
+	}
+}
