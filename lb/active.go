@@ -103,7 +103,7 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 				err = prober.Add(name, probe)
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
+				errs = append(errs, backendErr(name, err))
 				continue
 			}
 			probed[name] = u
@@ -129,9 +129,19 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 // httpProbeFor is the probe of path on backend u, and its URL.
 func httpProbeFor(u *url.URL, path string, opts health.HTTPProbeOptions) (string, health.Probe, error) {
 	if u == nil {
-		return "", nil, fmt.Errorf("nil URL: %w", ErrInvalidOptions)
+		return "", nil, errNilURL
 	}
 	s := u.JoinPath(path).String()
 	probe, err := health.HTTPProbe(s, opts)
 	return s, probe, err
+}
+
+var errNilURL = errors.New("nil URL")
+
+// backendErr names the backend in err, with the package prefix once.
+func backendErr(name string, err error) error {
+	if err == errNilURL {
+		return fmt.Errorf("%w: backend %q: %v", ErrInvalidOptions, name, err)
+	}
+	return fmt.Errorf("lb: backend %q: %w", name, err)
 }

@@ -19,14 +19,14 @@ func ParseTrusted(cidrs ...string) (Trusted, error) {
 		if !strings.Contains(c, "/") {
 			a, err := netip.ParseAddr(c)
 			if err != nil {
-				return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+				return nil, fmt.Errorf("%w: TrustedProxies %q: not an address or CIDR", ErrInvalidOptions, c)
 			}
 			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 			continue
 		}
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
-			return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+			return nil, fmt.Errorf("%w: TrustedProxies %q: not an address or CIDR", ErrInvalidOptions, c)
 		}
 		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 			// ::ffff:10.0.0.0/104 means 10.0.0.0/8: peers are compared unmapped.

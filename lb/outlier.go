@@ -26,7 +26,7 @@ type OutlierOptions struct {
 
 func (o *OutlierOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: Outlier.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: Outlier.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.BaseEjectionTime < 0:
@@ -79,7 +79,7 @@ type SlowStartOptions struct {
 
 func (o *SlowStartOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: SlowStart.%s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: SlowStart.%s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Window < 0:

@@ -148,7 +148,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 
 func (o *PoolOptions) validate() error {
 	bad := func(field string, v any, why string) error {
-		return fmt.Errorf("lb: %s %v: %s: %w", field, v, why, ErrInvalidOptions)
+		return fmt.Errorf("%w: %s %v: %s", ErrInvalidOptions, field, v, why)
 	}
 	switch {
 	case o.Overprovisioning < 0 || o.Overprovisioning != o.Overprovisioning:
@@ -164,6 +164,11 @@ func (o *PoolOptions) validate() error {
 			return bad("Zones", o.Zones, fmt.Sprintf("zone %q listed twice", z))
 		}
 		seen[z] = true
+	}
+	if v, ok := o.Policy.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return err
+		}
 	}
 	if err := o.Outlier.validate(); err != nil {
 		return err
@@ -244,7 +249,7 @@ func (p *Pool[T]) Update(backends []Backend[T]) error {
 
 func (p *Pool[T]) update(backends []Backend[T], initial bool) error {
 	if p == nil || p.policy == nil {
-		return fmt.Errorf("lb: Pool not created by NewPool: %w", ErrInvalidOptions)
+		return fmt.Errorf("%w: Pool not created by NewPool", ErrInvalidOptions)
 	}
 	p.hookMu.Lock()
 	defer p.hookMu.Unlock()
@@ -312,9 +317,9 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 		}
 		switch {
 		case seen[name]:
-			return fmt.Errorf("lb: backend %d: Name %q: duplicate: %w", i, name, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %d: Name %q: duplicate", ErrInvalidOptions, i, name)
 		case b.Weight < 0:
-			return fmt.Errorf("lb: backend %q: Weight %d: must be ≥ 0: %w", name, b.Weight, ErrInvalidOptions)
+			return fmt.Errorf("%w: backend %q: Weight %d: must be ≥ 0", ErrInvalidOptions, name, b.Weight)
 		}
 		seen[name] = true
 		w := float64(max(b.Weight, 1))

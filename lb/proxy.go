@@ -50,7 +50,8 @@ type Proxy struct {
 	// http.DefaultTransport keeping more idle connections per backend and
 	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
 	Transport http.RoundTripper
-	// FlushInterval is httputil.ReverseProxy's; streamed responses are
+	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
+	// buffer fills, negative after every write; streamed responses are
 	// flushed immediately regardless.
 	FlushInterval time.Duration
 	// Logger logs proxy errors; nil means slog.Default().
@@ -111,10 +112,21 @@ func (p *Proxy) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// Validate checks the configuration (Retry, Sticky) and
+// returns an error wrapping [ErrInvalidOptions] naming the first invalid
+// field. Call it at startup, before serving: the first call, or the first
+// request if Validate was never called, reads the configuration once and
+// freezes it, so fields changed afterwards are ignored and every later call
+// returns the same result. A proxy whose configuration is invalid answers
+// every request 500 and logs the error.
+func (p *Proxy) Validate() error {
+	p.once.Do(p.init)
+	return p.err
+}
+
 // ServeHTTP proxies r to a backend.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.once.Do(p.init)
-	if p.err != nil {
+	if p.Validate() != nil {
 		p.logger().Error("lb: proxy misconfigured", "err", p.err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return

@@ -34,7 +34,7 @@ type RetryOptions struct {
 
 func (o *RetryOptions) validate() error {
 	bad := func(field string, v any) error {
-		return fmt.Errorf("lb: Retry.%s %v: must be ≥ 0: %w", field, v, ErrInvalidOptions)
+		return fmt.Errorf("%w: Retry.%s %v: must be ≥ 0", ErrInvalidOptions, field, v)
 	}
 	switch {
 	case o.Attempts < 0:
@@ -46,9 +46,9 @@ func (o *RetryOptions) validate() error {
 	case o.MinRetries < 0:
 		return bad("MinRetries", o.MinRetries)
 	case o.Budget > 1000: // beyond, the budget's arithmetic overflows
-		return fmt.Errorf("lb: Retry.Budget %v: must be ≤ 1000: %w", o.Budget, ErrInvalidOptions)
+		return fmt.Errorf("%w: Retry.Budget %v: must be ≤ 1000", ErrInvalidOptions, o.Budget)
 	case o.MinRetries > 1e6:
-		return fmt.Errorf("lb: Retry.MinRetries %v: must be ≤ 1000000: %w", o.MinRetries, ErrInvalidOptions)
+		return fmt.Errorf("%w: Retry.MinRetries %v: must be ≤ 1000000", ErrInvalidOptions, o.MinRetries)
 	}
 	if o.Attempts == 0 {
 		o.Attempts = 3

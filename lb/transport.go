@@ -31,21 +31,32 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
+// Validate checks the Retry options and returns an error wrapping
+// [ErrInvalidOptions] naming the first invalid field. Call it at startup:
+// the first call, or the first request if Validate was never called, reads
+// the configuration once and freezes it, so fields changed afterwards are
+// ignored and every later call returns the same result.
+func (t *Transport) Validate() error {
+	t.once.Do(t.init)
+	return t.err
+}
+
+func (t *Transport) init() {
+	ro := t.Retry
+	if t.err = ro.validate(); t.err != nil {
+		return
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
+}
+
 // RoundTrip sends req to a backend. It returns ErrNoBackend when none is
-// available and ErrInvalidOptions for invalid Retry options.
+// available and, for an invalid configuration, the error of [Transport.Validate].
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.once.Do(func() {
-		ro := t.Retry
-		if t.err = ro.validate(); t.err != nil {
-			return
-		}
-		base := t.Base
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
-	})
-	if t.err != nil {
+	if t.Validate() != nil {
 		closeBody(req)
 		return nil, t.err
 	}
