@@ -13,6 +13,14 @@ import (
 //
 //	client := &http.Client{Transport: &lb.Transport{Pool: pool}}
 //	client.Get("http://users/api/v1/me") // host replaced by a backend's
+//
+// The backend receives its own host in the Host header, as from [Proxy]
+// and as Envoy's auto_host_rewrite does: the virtual name in the URL
+// ("users") is a name for the pool, which backends behind no shared
+// front end do not know. A Host the caller set explicitly (req.Host not
+// empty and different from req.URL.Host) is sent as it is, and
+// PreserveHost sends the request's Host in every case (gRPC's and
+// Envoy's default, for backends that route on the service's name).
 type Transport struct {
 	// Pool holds the backends. Their URLs may carry a path prefix.
 	Pool *Pool[*url.URL]
@@ -23,6 +31,9 @@ type Transport struct {
 	HashKey func(*http.Request) string
 	// Retry configures retries.
 	Retry RetryOptions
+	// PreserveHost sends the request's Host header (by default the host of
+	// its URL) instead of the backend's.
+	PreserveHost bool
 
 	once sync.Once
 	a    *attempts
@@ -66,7 +77,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			st.key, st.keyed = fnv64(k), true
 		}
 	}
-	resp, err := t.a.roundTrip(req, st)
+	out := req
+	if !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host {
+		// The virtual host from the URL: let each try send its backend's.
+		// A shallow copy, since a RoundTripper must not change req.
+		c := *req
+		c.Host = ""
+		out = &c
+	}
+	resp, err := t.a.roundTrip(out, st)
 	if err != nil {
 		closeBody(req)
 	}
