@@ -21,10 +21,15 @@ type urlT = *url.URL
 //	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
 //
 // X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
-// incoming ones, like any other X-Forwarded-* header, are kept only when the
-// peer is in TrustedProxies, and X-Real-IP is set to [ClientIP]. Spellings
-// with underscores (X_Forwarded_For), which CGI-style backends confuse with
-// the real headers, are always dropped. Idempotent
+// incoming ones, like any other X-Forwarded-* header and the other headers
+// naming a client's address (True-Client-IP, X-Client-IP, CF-Connecting-IP,
+// X-Cluster-Client-IP, X-Original-Forwarded-For, X-Forwarded,
+// Fastly-Client-IP, Client-IP, X-Originating-IP, X-Remote-IP,
+// X-Remote-Addr, X-ProxyUser-IP), are kept only when the peer is in
+// TrustedProxies, and X-Real-IP is set to [ClientIP]. Forwarded (RFC 7239)
+// is always dropped, as by httputil.ReverseProxy. Spellings with
+// underscores (X_Forwarded_For, True_Client_IP), which CGI-style backends
+// confuse with the real headers, are always dropped. Idempotent
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
