@@ -3,7 +3,6 @@ package lb
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -106,7 +105,7 @@ func (p *Proxy) init() {
 		FlushInterval:  p.FlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		ErrorLog:       slog.NewLogLogger(p.logger().Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(redactHandler{p.logger().Handler()}, slog.LevelWarn),
 	}
 }
 
@@ -208,17 +207,9 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	case r.Context().Err() != nil:
 		return // the client left; nobody to answer
 	}
-	// Paths and query strings can carry tokens, and a *url.Error repeats the
-	// whole URL: log the method, the status and the cause only.
-	p.logger().Warn("lb: proxy error", "method", r.Method, "status", code, "err", redactURL(err))
+	// Paths and query strings can carry tokens, and errors can quote them
+	// (a *url.Error repeats the whole URL, a broken backend may echo the
+	// request line): log the method, the status and the redacted cause only.
+	p.logger().Warn("lb: proxy error", "method", r.Method, "status", code, "err", redactErr(err))
 	http.Error(w, http.StatusText(code), code)
-}
-
-// redactURL returns err without the request URL a *url.Error carries.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }
