@@ -28,7 +28,9 @@ type urlT = *url.URL
 // TrustedProxies, and X-Real-IP is set to [ClientIP]. Forwarded (RFC 7239)
 // is always dropped, as by httputil.ReverseProxy. Spellings with
 // underscores (X_Forwarded_For, True_Client_IP), which CGI-style backends
-// confuse with the real headers, are always dropped. Idempotent
+// confuse with the real headers, are always dropped. A path's dot segments
+// are resolved before it is forwarded, and a path holding an escaped slash
+// or backslash is rejected with 400 (see EscapedSlashes). Idempotent
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
@@ -50,6 +52,12 @@ type Proxy struct {
 	Retry RetryOptions
 	// PreserveHost sends the client's Host header instead of the backend's.
 	PreserveHost bool
+	// EscapedSlashes says what to do with a path holding %2F, %5C or a
+	// backslash; the zero value rejects the request with 400. Whatever it
+	// says, the path's dot segments are resolved before it is forwarded,
+	// counting their percent-encoded forms (%2e%2e) and path parameters
+	// (..;x), so a request cannot climb out of a backend's path prefix.
+	EscapedSlashes EscapedSlashes
 	// Transport sends requests to backends; nil means a clone of
 	// http.DefaultTransport keeping more idle connections per backend and
 	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
@@ -61,12 +69,13 @@ type Proxy struct {
 	// Logger logs proxy errors; nil means slog.Default().
 	Logger *slog.Logger
 
-	once   sync.Once
-	rp     *httputil.ReverseProxy
-	sticky *sticky
-	budget *budget
-	retry  RetryOptions
-	err    error
+	once    sync.Once
+	rp      *httputil.ReverseProxy
+	sticky  *sticky
+	budget  *budget
+	retry   RetryOptions
+	slashes EscapedSlashes
+	err     error
 }
 
 type stateKey struct{}
@@ -84,6 +93,10 @@ type proxyState struct {
 func (p *Proxy) init() {
 	p.retry = p.Retry
 	if p.err = p.retry.validate(); p.err != nil {
+		return
+	}
+	p.slashes = p.EscapedSlashes
+	if p.err = p.slashes.validate(); p.err != nil {
 		return
 	}
 	if p.Sticky != nil {
@@ -116,7 +129,7 @@ func (p *Proxy) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Validate checks the configuration (Retry, Sticky) and
+// Validate checks the configuration (Retry, Sticky, EscapedSlashes) and
 // returns an error wrapping [ErrInvalidOptions] naming the first invalid
 // field. Call it at startup, before serving: the first call, or the first
 // request if Validate was never called, reads the configuration once and
@@ -135,6 +148,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
+	u, ok := cleanURL(r.URL, p.slashes)
+	if !ok {
+		http.Error(w, "escaped slash or backslash in path", http.StatusBadRequest)
+		return
+	}
 	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
 	if p.HashKey != nil {
 		if k := p.HashKey(r); k != "" { // no key: balance, do not pile onto one backend
@@ -144,7 +162,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.sticky != nil && st.snap != nil {
 		st.pinned = p.sticky.lookup(r, st.snap)
 	}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	r.URL = u
+	p.rp.ServeHTTP(w, r)
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
