@@ -59,6 +59,7 @@ func TestInvalidOptionsErrors(t *testing.T) {
 		{"Sticky.Key", proxy(&lb.Proxy{Sticky: &lb.StickyOptions{Key: []byte("short")}})},
 		{"Sticky.Cookie", proxy(&lb.Proxy{Sticky: &lb.StickyOptions{Cookie: "a b"}})},
 		{"Sticky.MaxAge", proxy(&lb.Proxy{Sticky: &lb.StickyOptions{MaxAge: -time.Second}})},
+		{"EscapedSlashes", proxy(&lb.Proxy{EscapedSlashes: 7})},
 		{"Retry.Budget", transport(lb.RetryOptions{Budget: -1})},
 		{"nil URL", func() error {
 			p, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "x"}}, lb.PoolOptions{})

@@ -96,3 +96,31 @@ func unhex(c byte) byte {
 	}
 	return c - 'a' + 10
 }
+
+// FuzzRetargetPrefix: whatever path a client sends, the backend's request
+// stays under the backend's prefix, with no dot segment left to resolve.
+func FuzzRetargetPrefix(f *testing.F) {
+	for _, s := range []string{"/a/b", "/../x", "/%2e%2e/x", "/a%2Fb", "//x", "/a/./b/..", "", "/%2E./x", "/.%2e/%2e%2E/"} {
+		f.Add(s)
+	}
+	target := &url.URL{Scheme: "http", Host: "b", Path: "/api"}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := url.ParseRequestURI("/" + strings.TrimPrefix(raw, "/"))
+		if err != nil || u.Host != "" || u.Opaque != "" {
+			return
+		}
+		out := retarget(u, target)
+		p := out.EscapedPath()
+		if !strings.HasPrefix(p, "/api/") {
+			t.Fatalf("%q → %q: outside the prefix", raw, p)
+		}
+		for seg := range strings.SplitSeq(p, "/") {
+			if d, err := url.PathUnescape(seg); err == nil && (d == "." || d == "..") {
+				t.Fatalf("%q → %q: dot segment left", raw, p)
+			}
+		}
+		if back, err := url.Parse(p); err != nil || back.EscapedPath() != p {
+			t.Fatalf("%q → %q does not round-trip: %v %v", raw, p, back, err)
+		}
+	})
+}
