@@ -32,8 +32,9 @@ type HashOptions struct {
 // remembers the owner of a slot once computed: a pick reads one table
 // entry, and the first pick of a slot after a change in membership or
 // health computes its owner once, in O(endpoints). Slots make shares
-// coarser: an endpoint's share of keys is within about √(n/65536) of its
-// weight's share (4% for 100 endpoints, 12% for 1000).
+// coarser: an endpoint's share of keys strays from its weight's share by
+// about √(n/65536) of it (a standard deviation of 4% for 100 endpoints,
+// 12% for 1000).
 //
 // Hash uses the configured weights and ignores slow start, as Envoy's ring
 // hash and Maglev do: ramping a newcomer's weight would move keys to it

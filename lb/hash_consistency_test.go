@@ -124,14 +124,6 @@ func TestHashConsistency(t *testing.T) {
 	}
 }
 
-func names(bs []lb.Backend[string]) []string {
-	out := make([]string, len(bs))
-	for i, b := range bs {
-		out[i] = b.Name
-	}
-	return out
-}
-
 // TestHashShares checks that weighted hashing gives each backend its share
 // of keys, both with equal and with unequal weights, small and large pools.
 func TestHashShares(t *testing.T) {

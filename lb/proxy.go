@@ -19,6 +19,9 @@ type urlT = *url.URL
 //
 //	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
 //
+// Call [Proxy.Validate] at startup: the configuration is read once, by the
+// first Validate or request, and must not change afterwards.
+//
 // X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
 // incoming ones, like any other X-Forwarded-* header and the other headers
 // naming a client's address (True-Client-IP, X-Client-IP, CF-Connecting-IP,
@@ -37,7 +40,8 @@ type urlT = *url.URL
 // responses pass through; h2c upgrades do not (the request goes on as a
 // plain one), since a tunnelled HTTP/2 connection would bypass the proxy.
 type Proxy struct {
-	// Pool holds the backends. Their URLs may carry a path prefix.
+	// Pool holds the backends. Their URLs may carry a path prefix. A nil
+	// Pool answers every request 503, as an empty one does.
 	Pool *Pool[*url.URL]
 	// TrustedProxies are the networks whose X-Forwarded-* headers are
 	// kept; from any other peer they are replaced.

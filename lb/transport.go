@@ -21,8 +21,12 @@ import (
 // empty and different from req.URL.Host) is sent as it is, and
 // PreserveHost sends the request's Host in every case (gRPC's and
 // Envoy's default, for backends that route on the service's name).
+//
+// Call [Transport.Validate] at startup: the configuration is read once, by
+// the first Validate or request, and must not change afterwards.
 type Transport struct {
-	// Pool holds the backends. Their URLs may carry a path prefix.
+	// Pool holds the backends. Their URLs may carry a path prefix. With a
+	// nil Pool every request fails with ErrNoBackend, as with an empty one.
 	Pool *Pool[*url.URL]
 	// Base sends requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
