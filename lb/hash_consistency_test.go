@@ -119,6 +119,13 @@ func TestHashConsistency(t *testing.T) {
 				t.Errorf("%s: key-%d moved %s → %s, though %s is still there unchanged", s.name, k, from, to, from)
 			}
 		}
+		// Owners depend on the members only, not on the history that led
+		// there (each picker inherits what its predecessor computed).
+		fresh := newPool(t, s.bs, lb.PoolOptions{Policy: lb.Hash(lb.HashOptions{}), PanicThreshold: -1})
+		fresh.SetDown("b7", s.down != "")
+		if want := owners(t, fresh); !slices.Equal(after, want) {
+			t.Errorf("%s: owners differ from a new pool's with the same members", s.name)
+		}
 		t.Logf("%s: %d of %d keys moved", s.name, moved, len(after))
 		before, weight = after, next
 	}
