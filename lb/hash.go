@@ -31,8 +31,10 @@ type HashOptions struct {
 // Maglev table or a ring. To keep picks O(1), keys are first hashed onto
 // 65536 fixed slots (the same for the pool's life) and each snapshot
 // remembers the owner of a slot once computed: a pick reads one table
-// entry, and the first pick of a slot after a change in membership or
-// health computes its owner once, in O(endpoints). Slots make shares
+// entry. The first pick of a slot in a new pool computes its owner in
+// O(endpoints); after a change in membership or health, a slot whose owner
+// is still there is only compared with the endpoints that arrived, and
+// when none did the owners are copied with the snapshot. Slots make shares
 // coarser: an endpoint's share of keys strays from its weight's share by
 // about √(n/65536) of it (a standard deviation of 4% for 100 endpoints,
 // 12% for 1000).
@@ -41,6 +43,9 @@ type HashOptions struct {
 // hash and Maglev do: ramping a newcomer's weight would move keys to it
 // gradually but also, on a weight change, take keys away and bring them
 // back. A newcomer receives its keys at once.
+//
+// A Hash value remembers the last picker it built per zone, for the next
+// one to inherit from: give each pool its own.
 func Hash(opts HashOptions) Policy {
 	return &hashPolicy{last: map[string]*rendezvous{}}
 }
