@@ -156,3 +156,21 @@ func TestHashShares(t *testing.T) {
 		}
 	}
 }
+
+// TestHashPickAllocatesNothing: neither a pick whose slot is known nor one
+// computing its slot's owner allocates.
+func TestHashPickAllocatesNothing(t *testing.T) {
+	p := newPool(t, named(50, one), lb.PoolOptions{Policy: lb.Hash(lb.HashOptions{})})
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprint("user-", i)
+	}
+	i := 0
+	if a := testing.AllocsPerRun(len(keys)-1, func() { // first runs: new slots
+		_, done, _ := p.PickKey(keys[i%len(keys)])
+		done(lb.Outcome{})
+		i++
+	}); a != 0 {
+		t.Errorf("%v allocations per pick", a)
+	}
+}
