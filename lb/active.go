@@ -114,12 +114,8 @@ func ProbeHTTP(pool *Pool[*url.URL], prober *health.Prober, path string, opts he
 			if err == nil {
 				err = prober.Add(name, probe)
 			}
-			switch {
-			case errors.Is(err, errNilURL):
-				errs = append(errs, fmt.Errorf("%w: backend %q: nil URL", ErrInvalidOptions, name))
-				continue
-			case err != nil:
-				errs = append(errs, fmt.Errorf("lb: backend %q: %w", name, err))
+			if err != nil {
+				errs = append(errs, backendErr(name, err))
 				continue
 			}
 			probed[name] = u
@@ -169,8 +165,6 @@ func (r *readmitProbe) CloseIdleConnections() {
 	}
 }
 
-var errNilURL = errors.New("nil URL")
-
 // httpProbeFor is the probe of path on backend u, and its URL.
 func httpProbeFor(u *url.URL, path string, opts health.HTTPProbeOptions) (string, health.Probe, error) {
 	if u == nil {
@@ -179,4 +173,14 @@ func httpProbeFor(u *url.URL, path string, opts health.HTTPProbeOptions) (string
 	s := u.JoinPath(path).String()
 	probe, err := health.HTTPProbe(s, opts)
 	return s, probe, err
+}
+
+var errNilURL = errors.New("nil URL")
+
+// backendErr names the backend in err, with the package prefix once.
+func backendErr(name string, err error) error {
+	if err == errNilURL {
+		return fmt.Errorf("%w: backend %q: %v", ErrInvalidOptions, name, err)
+	}
+	return fmt.Errorf("lb: backend %q: %w", name, err)
 }

@@ -189,3 +189,15 @@ func newProber(t *testing.T, opts health.ProberOptions) *health.Prober {
 	t.Cleanup(func() { prober.Close() })
 	return prober
 }
+
+func TestProbeHTTPNilURL(t *testing.T) {
+	pool, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "nil"}}, lb.PoolOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	prober := newProber(t, health.ProberOptions{})
+	if _, err := lb.ProbeHTTP(pool, prober, "/healthz", health.HTTPProbeOptions{}); !errors.Is(err, lb.ErrInvalidOptions) {
+		t.Errorf("nil URL: %v", err)
+	}
+}

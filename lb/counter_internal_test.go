@@ -150,3 +150,14 @@ func TestTurnsSpreadTakesEachTurnOnce(t *testing.T) {
 	}
 	t.Logf("salt moved %d times", c.salt.Load())
 }
+
+func TestModulus(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 7, 8, 10, 4096, 65537, 1<<31 - 1, 1 << 31, 1<<32 - 1} {
+		d := newModulus(n)
+		for _, x := range []uint32{0, 1, 2, 3, 5, 4095, 4096, 65536, 1<<31 - 1, 1 << 31, 1<<32 - 2, 1<<32 - 1, 123456789} {
+			if got, want := d.of(x), int(uint64(x)%uint64(n)); got != want {
+				t.Fatalf("%d mod %d = %d, want %d", x, n, got, want)
+			}
+		}
+	}
+}

@@ -8,7 +8,7 @@
 // to the policy (latency, in-flight requests) and to passive health (outlier
 // ejection). Policies: [RoundRobin], [WeightedRoundRobin] (nginx's smooth
 // algorithm), [Random], [LeastRequest] (power of two choices), [PeakEWMA]
-// (latency-aware power of two choices), [Hash] (rendezvous or Maglev) and
+// (latency-aware power of two choices), [Hash] (weighted rendezvous) and
 // [FirstAvailable].
 //
 // Health is passive and active: a backend failing OutlierOptions.Consecutive

@@ -19,14 +19,14 @@ func ParseTrusted(cidrs ...string) (Trusted, error) {
 		if !strings.Contains(c, "/") {
 			a, err := netip.ParseAddr(c)
 			if err != nil {
-				return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+				return nil, fmt.Errorf("%w: TrustedProxies %q: not an address or CIDR", ErrInvalidOptions, c)
 			}
 			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 			continue
 		}
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
-			return nil, fmt.Errorf("lb: TrustedProxies %q: %w", c, ErrInvalidOptions)
+			return nil, fmt.Errorf("%w: TrustedProxies %q: not an address or CIDR", ErrInvalidOptions, c)
 		}
 		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 			// ::ffff:10.0.0.0/104 means 10.0.0.0/8: peers are compared unmapped.
@@ -157,21 +157,37 @@ func CookieKey(name string) func(*http.Request) string {
 	}
 }
 
+// clientIPHeaders are the headers besides X-Forwarded-* and X-Real-IP that
+// backends, frameworks and CDNs read a client's address from (canonical
+// spelling); the proxy forwards them from trusted peers only.
+var clientIPHeaders = map[string]bool{
+	"True-Client-Ip": true, "X-Client-Ip": true, "Cf-Connecting-Ip": true, "X-Cluster-Client-Ip": true,
+	"X-Original-Forwarded-For": true, "X-Forwarded": true, "Fastly-Client-Ip": true, "Client-Ip": true,
+	"X-Originating-Ip": true, "X-Remote-Ip": true, "X-Remote-Addr": true, "X-Proxyuser-Ip": true,
+	"Forwarded": true,
+}
+
+// forwardingHeader reports whether canon (a canonical header key) is one
+// the proxy strips from untrusted peers.
+func forwardingHeader(canon string) bool {
+	return strings.HasPrefix(canon, "X-Forwarded-") || canon == "X-Real-Ip" || clientIPHeaders[canon]
+}
+
 // stripForwarding removes from h the forwarding headers the proxy does not
-// set itself: every X-Forwarded-* header unless the peer is trusted, and
-// always the spellings with underscores (X_Forwarded_For, X-Real_IP), which
-// CGI-style backends (PHP, WSGI, Rack) fold into the same HTTP_X_FORWARDED_FOR
-// variable as the real header.
+// set itself: every X-Forwarded-* header and every header of clientIPHeaders
+// unless the peer is trusted, and always their spellings with underscores
+// (X_Forwarded_For, True_Client_IP), which CGI-style backends (PHP, WSGI,
+// Rack) fold into the same HTTP_X_FORWARDED_FOR variable as the real header.
 func stripForwarding(h http.Header, trusted bool) {
 	for k := range h {
-		if len(k) < 9 || (k[0] != 'X' && k[0] != 'x') {
-			continue
+		canon := k
+		if strings.IndexByte(k, '_') >= 0 {
+			canon = http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 		}
-		canon := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 		switch {
-		case canon != k && (strings.HasPrefix(canon, "X-Forwarded-") || canon == "X-Real-Ip"):
+		case canon != k && forwardingHeader(canon):
 			delete(h, k)
-		case !trusted && strings.HasPrefix(k, "X-Forwarded-"):
+		case !trusted && forwardingHeader(k) && k != "X-Real-Ip": // X-Real-IP is replaced
 			delete(h, k)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 // pickers neither panic nor return indices out of range.
 func builtin(pol Policy) bool {
 	switch pol.(type) {
-	case rrPolicy, wrrPolicy, randomPolicy, leastPolicy, *ewmaPolicy, hashPolicy, firstPolicy:
+	case rrPolicy, wrrPolicy, randomPolicy, leastPolicy, *ewmaPolicy, *hashPolicy, firstPolicy:
 		return true
 	}
 	return false

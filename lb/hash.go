@@ -1,124 +1,184 @@
 package lb
 
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
 // HashOptions configures [Hash].
 type HashOptions struct {
-	// RendezvousMax is the largest pool hashed with rendezvous hashing; larger
-	// pools use a Maglev table. Zero means 32.
+	// RendezvousMax is ignored.
+	//
+	// Deprecated: every pool now uses weighted rendezvous hashing for its
+	// whole life, whatever its size and weights: switching to a Maglev
+	// table past a size or on unequal weights moved most keys.
 	RendezvousMax int
 }
 
-// Hash sends equal keys to the same endpoint while the pool is stable and,
-// when it changes, moves only the keys of the endpoints that left or came
-// (consistent hashing). Small pools use weighted rendezvous hashing, exact
-// and with minimal disruption; large ones use a Maglev lookup table, one
-// memory read per pick. Keys come from [Pool.PickKey] (a client IP, a
-// header, a cookie, any string); picks without a key are random.
+// Hash sends equal keys to the same endpoint and, when the pool changes,
+// moves only the keys it must (consistent hashing): when an endpoint
+// arrives only keys moving to it move, when one leaves only its keys move,
+// and when one's weight grows (shrinks) only keys moving to it (away from
+// it) move, exactly its change of share. Keys come from [Pool.PickKey] (a
+// client IP, a header, a cookie, any string); picks without a key are
+// random, in proportion to weight.
+//
+// The algorithm is weighted rendezvous hashing (Schindelhauer and Schomaker,
+// 2005): a key goes to the endpoint with the highest weight/-ln(h), h the
+// hash of key and endpoint name in (0, 1), one rule for any pool size or
+// weights, so the guarantees above are exact, not approximate as with a
+// Maglev table or a ring. To keep picks O(1), keys are first hashed onto
+// 65536 fixed slots (the same for the pool's life) and each snapshot
+// remembers the owner of a slot once computed: a pick reads one table
+// entry. The first pick of a slot in a new pool computes its owner in
+// O(endpoints); after a change in membership or health, a slot whose owner
+// is still there is only compared with the endpoints that arrived, and
+// when none did the owners are copied with the snapshot. Slots make shares
+// coarser: an endpoint's share of keys strays from its weight's share by
+// about √(n/65536) of it (a standard deviation of 4% for 100 endpoints,
+// 12% for 1000).
+//
+// Hash uses the configured weights and ignores slow start, as Envoy's ring
+// hash and Maglev do: ramping a newcomer's weight would move keys to it
+// gradually but also, on a weight change, take keys away and bring them
+// back. A newcomer receives its keys at once.
+//
+// A Hash value remembers the last picker it built per zone, for the next
+// one to inherit from: give each pool its own.
 func Hash(opts HashOptions) Policy {
-	if opts.RendezvousMax <= 0 {
-		opts.RendezvousMax = 32
-	}
-	return hashPolicy(opts)
+	return &hashPolicy{last: map[string]*rendezvous{}}
 }
 
-type hashPolicy HashOptions
+// hashPolicy remembers the last picker it built per zone, so that the next
+// one, built after a change, inherits the owners that cannot have changed.
+type hashPolicy struct {
+	mu   sync.Mutex
+	last map[string]*rendezvous
+}
 
-func (h hashPolicy) NewPicker(cfg PickerConfig) Picker {
-	if len(cfg.Endpoints) <= h.RendezvousMax && cfg.uniform() {
-		return newRendezvous(cfg)
+// hashSlots is the number of slots keys are hashed onto; it never changes,
+// so neither does a key's slot.
+const hashSlots = 1 << 16
+
+func (h *hashPolicy) NewPicker(cfg PickerConfig) Picker {
+	r := &rendezvous{eps: cfg.Endpoints, invWeight: make([]float64, len(cfg.Endpoints)), rand: cfg.Rand}
+	for i, e := range cfg.Endpoints {
+		r.invWeight[i] = 1 / max(e.weight, 1)
 	}
-	return newMaglev(cfg)
+	if len(cfg.Endpoints) <= 1 {
+		return r
+	}
+	r.owner = make([]atomic.Int32, hashSlots)
+	zone := cfg.Endpoints[0].zone
+	h.mu.Lock()
+	prev := h.last[zone]
+	h.last[zone] = r
+	h.mu.Unlock()
+	if prev != nil && prev.owner != nil {
+		r.inherit(prev)
+	}
+	return r
+}
+
+// inherit takes over prev's known owners. An endpoint keeps its identity
+// (*Endpoint) only while its name, weight and zone stay, so a slot whose
+// owner is still here keeps it unless an endpoint new to this picker beats
+// it: with no newcomer the owner is copied now, otherwise the first pick of
+// the slot compares the owner with the newcomers only.
+func (r *rendezvous) inherit(prev *rendezvous) {
+	at := make(map[*Endpoint]int32, len(r.eps))
+	for i, e := range r.eps {
+		at[e] = int32(i)
+	}
+	r.prevAt = make([]int32, len(prev.eps))
+	for i, e := range prev.eps {
+		j, ok := at[e]
+		if !ok {
+			j = -1
+		}
+		r.prevAt[i] = j
+		delete(at, e)
+	}
+	for _, j := range at {
+		r.newcomers = append(r.newcomers, int(j))
+	}
+	if len(r.newcomers) > 0 {
+		r.prev = prev.owner
+		return
+	}
+	for s := range r.owner {
+		if o := prev.owner[s].Load(); o > 0 {
+			if j := r.prevAt[o-1]; j >= 0 {
+				r.owner[s].Store(j + 1)
+			}
+		}
+	}
+	r.prevAt = nil
 }
 
 type rendezvous struct {
-	eps  []*Endpoint
-	rand func() uint64
-}
-
-func newRendezvous(cfg PickerConfig) *rendezvous {
-	return &rendezvous{eps: cfg.Endpoints, rand: cfg.Rand}
+	eps       []*Endpoint
+	invWeight []float64
+	// owner is 1 + the index of each slot's endpoint, 0 until computed.
+	owner []atomic.Int32
+	rand  func() uint64
+	// prev is the owner table of the picker this one followed, prevAt maps
+	// its indexes to this one's (-1: gone), newcomers are the indexes of the
+	// endpoints it did not have; nil when there was no predecessor or every
+	// owner could be copied at once.
+	prev      []atomic.Int32
+	prevAt    []int32
+	newcomers []int
 }
 
 func (r *rendezvous) Pick(key uint64, keyed bool) int {
-	if !keyed {
-		return bounded(r.rand(), len(r.eps))
+	if r.owner == nil {
+		return 0
 	}
-	best, top := 0, uint64(0)
+	if !keyed {
+		key = r.rand() // a random slot: picks in proportion to weight
+	}
+	slot := key >> 48
+	if o := r.owner[slot].Load(); o > 0 {
+		return int(o - 1)
+	}
+	i := r.compute(slot)
+	r.owner[slot].Store(int32(i + 1))
+	return i
+}
+
+// compute finds a slot's owner: from the predecessor's owner and the
+// newcomers when the predecessor knew it and it is still here, otherwise
+// among all endpoints.
+func (r *rendezvous) compute(slot uint64) int {
+	seed := mix64(slot + 0x9e3779b97f4a7c15)
+	if r.prev != nil {
+		if o := r.prev[slot].Load(); o > 0 {
+			if best := int(r.prevAt[o-1]); best >= 0 {
+				top := r.score(seed, best)
+				for _, i := range r.newcomers {
+					if s := r.score(seed, i); s < top || (s == top && r.eps[i].hash < r.eps[best].hash) {
+						best, top = i, s
+					}
+				}
+				return best
+			}
+		}
+	}
+	best, top := 0, math.Inf(1)
 	for i, e := range r.eps {
-		if s := mix64(key ^ e.hash); s > top {
+		if s := r.score(seed, i); s < top || (s == top && e.hash < r.eps[best].hash) {
 			best, top = i, s
 		}
 	}
 	return best
 }
 
-type maglev struct {
-	table []int32
-	rand  func() uint64
-	n     int
-}
-
-func (m *maglev) Pick(key uint64, keyed bool) int {
-	if !keyed {
-		return bounded(m.rand(), m.n)
-	}
-	return int(m.table[key%uint64(len(m.table))])
-}
-
-// newMaglev fills the lookup table (Eisenbud et al., 2016): each endpoint
-// walks its own permutation of slots and claims the next free one in turn;
-// a weighted endpoint takes turns in proportion to its weight.
-func newMaglev(cfg PickerConfig) *maglev {
-	n := len(cfg.Endpoints)
-	size := 65537 // Envoy's default: stable across pool sizes up to ~650
-	if n > 650 {
-		size = nextPrime(100 * n)
-	}
-	m := &maglev{table: make([]int32, size), rand: cfg.Rand, n: n}
-	for i := range m.table {
-		m.table[i] = -1
-	}
-	maxw := 0.0
-	for _, w := range cfg.Weights {
-		maxw = max(maxw, w)
-	}
-	offset, skip, next := make([]uint64, n), make([]uint64, n), make([]uint64, n)
-	credit := make([]float64, n)
-	for i, e := range cfg.Endpoints {
-		offset[i] = e.hash % uint64(size)
-		skip[i] = mix64(e.hash^0x9e3779b97f4a7c15)%uint64(size-1) + 1
-	}
-	for filled := 0; filled < size; {
-		for i := 0; i < n && filled < size; i++ {
-			credit[i] += cfg.Weights[i] / maxw
-			if credit[i] < 1 {
-				continue
-			}
-			credit[i]--
-			for {
-				slot := (offset[i] + next[i]*skip[i]) % uint64(size)
-				next[i]++
-				if m.table[slot] < 0 {
-					m.table[slot] = int32(i)
-					filled++
-					break
-				}
-			}
-		}
-	}
-	return m
-}
-
-func nextPrime(n int) int {
-	for ; ; n++ {
-		prime := n > 1
-		for d := 2; d*d <= n; d++ {
-			if n%d == 0 {
-				prime = false
-				break
-			}
-		}
-		if prime {
-			return n
-		}
-	}
+// score is -ln(h)/weight of endpoint i for the slot of seed, h uniform in
+// (0, 1): the owner has the lowest, that is the highest weight/-ln(h).
+func (r *rendezvous) score(seed uint64, i int) float64 {
+	h := mix64(seed ^ r.eps[i].hash)
+	u := (float64(h>>11) + 0.5) * 0x1p-53
+	return -math.Log(u) * r.invWeight[i]
 }

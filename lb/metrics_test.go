@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -64,5 +66,86 @@ func TestMetrics(t *testing.T) {
 	held(lb.Outcome{})
 	if _, ok := got["ladder.lb.requests"]["b"]; !ok {
 		t.Error("no requests recorded for b")
+	}
+}
+
+type nopObserver struct{ metric.Observer }
+
+func (nopObserver) ObserveInt64(metric.Int64Observable, int64, ...metric.ObserveOption) {}
+
+func (nopObserver) ObserveFloat64(metric.Float64Observable, float64, ...metric.ObserveOption) {}
+
+// registering is a provider recording nothing that keeps the registered
+// callback, for the test to call as a reader's collection would.
+type registering struct {
+	noop.MeterProvider
+	cb *metric.Callback
+}
+
+func (r registering) Meter(string, ...metric.MeterOption) metric.Meter {
+	return registeringMeter{cb: r.cb}
+}
+
+type registeringMeter struct {
+	noop.Meter
+	cb *metric.Callback
+}
+
+func (m registeringMeter) RegisterCallback(f metric.Callback, _ ...metric.Observable) (metric.Registration, error) {
+	*m.cb = f
+	return noop.Meter{}.RegisterCallback(f)
+}
+
+func TestInFlightCountedOnlyWhenRead(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		opts   lb.PoolOptions
+		counts bool
+	}{
+		{"round robin", lb.PoolOptions{}, false},
+		{"round robin with MaxInFlight", lb.PoolOptions{MaxInFlight: 100}, true},
+		{"least request", lb.PoolOptions{Policy: lb.LeastRequest()}, true},
+		{"peak ewma", lb.PoolOptions{Policy: lb.PeakEWMA(lb.PeakEWMAOptions{})}, true},
+		{"custom", lb.PoolOptions{Policy: lb.PolicyFunc(func(lb.PickerConfig) lb.Picker { return lastPicker{n: 1} })}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.MeterProvider = noop.NewMeterProvider()
+			p := newPool(t, backends("a"), tt.opts)
+			_, done, err := p.Pick()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Endpoints()[0].InFlight(); got != map[bool]int64{true: 1}[tt.counts] {
+				t.Errorf("InFlight = %d during the request", got)
+			}
+			done(lb.Outcome{})
+			if got := p.Endpoints()[0].InFlight(); got != 0 {
+				t.Errorf("InFlight = %d after done", got)
+			}
+			if a := testing.AllocsPerRun(100, func() {
+				_, done, _ := p.Pick()
+				done(lb.Outcome{Latency: time.Millisecond})
+			}); a != 0 {
+				t.Errorf("%v allocations per pick and done", a)
+			}
+		})
+	}
+}
+
+func TestTelemetryFoundRecordingMidRequest(t *testing.T) {
+	var cb metric.Callback
+	p := newPool(t, backends("a"), lb.PoolOptions{MeterProvider: registering{cb: &cb}})
+	_, before, _ := p.Pick()                                        // not counted: nothing records yet
+	if err := cb(context.Background(), nopObserver{}); err != nil { // a first collection
+		t.Fatal(err)
+	}
+	_, during, _ := p.Pick() // counted
+	if got := p.Endpoints()[0].InFlight(); got != 1 {
+		t.Errorf("InFlight = %d, want 1", got)
+	}
+	before(lb.Outcome{})
+	during(lb.Outcome{})
+	if got := p.Endpoints()[0].InFlight(); got != 0 {
+		t.Errorf("InFlight = %d after both finished, want 0", got)
 	}
 }

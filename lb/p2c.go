@@ -68,7 +68,7 @@ func (p *weightedP2C) Pick(uint64, bool) int {
 type PeakEWMAOptions struct {
 	// Decay is the time constant of the moving average: a latency spike is
 	// forgotten to 1/e after Decay. Zero means 10s (Finagle's default);
-	// negative is an error (NewPool fails with ErrInvalidOptions).
+	// negative is an error.
 	Decay time.Duration
 	// Penalty is the cost assumed for an endpoint with requests in flight
 	// and no latency measured yet. Zero means 1s; negative is an error.
@@ -81,13 +81,14 @@ type PeakEWMAOptions struct {
 // plus one, divided by its weight. A slow backend quickly loses traffic.
 // Latency comes from [Outcome.Latency]. Give each pool its own PeakEWMA
 // value: it keeps the time of the latest sample.
+// Negative options make [NewPool] fail with [ErrInvalidOptions].
 func PeakEWMA(opts PeakEWMAOptions) Policy {
-	var bad error
+	var err error
 	switch {
 	case opts.Decay < 0:
-		bad = fmt.Errorf("%w: PeakEWMA Decay %v: must be ≥ 0", ErrInvalidOptions, opts.Decay)
+		err = fmt.Errorf("%w: PeakEWMA.Decay %v: must be ≥ 0", ErrInvalidOptions, opts.Decay)
 	case opts.Penalty < 0:
-		bad = fmt.Errorf("%w: PeakEWMA Penalty %v: must be ≥ 0", ErrInvalidOptions, opts.Penalty)
+		err = fmt.Errorf("%w: PeakEWMA.Penalty %v: must be ≥ 0", ErrInvalidOptions, opts.Penalty)
 	}
 	if opts.Decay <= 0 {
 		opts.Decay = 10 * time.Second
@@ -95,20 +96,21 @@ func PeakEWMA(opts PeakEWMAOptions) Policy {
 	if opts.Penalty <= 0 {
 		opts.Penalty = time.Second
 	}
-	return &ewmaPolicy{opts: opts, bad: bad}
+	return &ewmaPolicy{opts: opts, err: err}
 }
+
+// validate reports the options error PeakEWMA found, for NewPool.
+func (p *ewmaPolicy) validate() error { return p.err }
 
 type ewmaPolicy struct {
 	opts PeakEWMAOptions
-	bad  error // invalid options, reported by NewPool
+	err  error // invalid options, reported by NewPool
 	// now is the time of the latest sample, in unix nanoseconds: the
 	// pickers' clock for aging the averages of endpoints left idle.
 	now atomic.Int64
 }
 
 func (p *ewmaPolicy) decay() time.Duration { return p.opts.Decay }
-
-func (p *ewmaPolicy) validate() error { return p.bad }
 
 // observed advances the pickers' clock, at most once a millisecond so that
 // parallel picks do not fight over its cache line.

@@ -59,7 +59,7 @@ type loadBlind interface{ loadBlind() }
 func (rrPolicy) loadBlind()     {}
 func (wrrPolicy) loadBlind()    {}
 func (randomPolicy) loadBlind() {}
-func (hashPolicy) loadBlind()   {}
+func (*hashPolicy) loadBlind()  {}
 func (firstPolicy) loadBlind()  {}
 
 // PolicyFunc adapts a function building pickers to a Policy.

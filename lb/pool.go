@@ -119,11 +119,6 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if v, ok := opts.Policy.(interface{ validate() error }); ok {
-		if err := v.validate(); err != nil {
-			return nil, err
-		}
-	}
 	p := &Pool[T]{opts: opts, policy: opts.Policy, zoneRank: map[string]int{}, clock: clock}
 	if p.policy == nil {
 		p.policy = RoundRobin()
@@ -167,6 +162,11 @@ func (o *PoolOptions) validate() error {
 			return bad("Zones", o.Zones, fmt.Sprintf("zone %q listed twice", z))
 		}
 		seen[z] = true
+	}
+	if v, ok := o.Policy.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return err
+		}
 	}
 	if err := o.Outlier.validate(); err != nil {
 		return err

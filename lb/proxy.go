@@ -3,7 +3,6 @@ package lb
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -20,18 +19,29 @@ type urlT = *url.URL
 //
 //	http.ListenAndServe(":8080", &lb.Proxy{Pool: pool})
 //
+// Call [Proxy.Validate] at startup: the configuration is read once, by the
+// first Validate or request, and must not change afterwards.
+//
 // X-Forwarded-For, -Host and -Proto are set from the connection's peer; the
-// incoming ones, like any other X-Forwarded-* header, are kept only when the
-// peer is in TrustedProxies, and X-Real-IP is set to [ClientIP]. Spellings
-// with underscores (X_Forwarded_For), which CGI-style backends confuse with
-// the real headers, are always dropped. Idempotent
+// incoming ones, like any other X-Forwarded-* header and the other headers
+// naming a client's address (True-Client-IP, X-Client-IP, CF-Connecting-IP,
+// X-Cluster-Client-IP, X-Original-Forwarded-For, X-Forwarded,
+// Fastly-Client-IP, Client-IP, X-Originating-IP, X-Remote-IP,
+// X-Remote-Addr, X-ProxyUser-IP), are kept only when the peer is in
+// TrustedProxies, and X-Real-IP is set to [ClientIP]. Forwarded (RFC 7239)
+// is always dropped, as by httputil.ReverseProxy. Spellings with
+// underscores (X_Forwarded_For, True_Client_IP), which CGI-style backends
+// confuse with the real headers, are always dropped. A path's dot segments
+// are resolved before it is forwarded, and a path holding an escaped slash
+// or backslash is rejected with 400 (see EscapedSlashes). Idempotent
 // requests without a body are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
 // responses pass through; h2c upgrades do not (the request goes on as a
 // plain one), since a tunnelled HTTP/2 connection would bypass the proxy.
 type Proxy struct {
-	// Pool holds the backends. Their URLs may carry a path prefix.
+	// Pool holds the backends. Their URLs may carry a path prefix. A nil
+	// Pool answers every request 503, as an empty one does.
 	Pool *Pool[*url.URL]
 	// TrustedProxies are the networks whose X-Forwarded-* headers are
 	// kept; from any other peer they are replaced.
@@ -46,22 +56,30 @@ type Proxy struct {
 	Retry RetryOptions
 	// PreserveHost sends the client's Host header instead of the backend's.
 	PreserveHost bool
+	// EscapedSlashes says what to do with a path holding %2F, %5C or a
+	// backslash; the zero value rejects the request with 400. Whatever it
+	// says, the path's dot segments are resolved before it is forwarded,
+	// counting their percent-encoded forms (%2e%2e) and path parameters
+	// (..;x), so a request cannot climb out of a backend's path prefix.
+	EscapedSlashes EscapedSlashes
 	// Transport sends requests to backends; nil means a clone of
 	// http.DefaultTransport keeping more idle connections per backend and
 	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
 	Transport http.RoundTripper
-	// FlushInterval is httputil.ReverseProxy's; streamed responses are
+	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
+	// buffer fills, negative after every write; streamed responses are
 	// flushed immediately regardless.
 	FlushInterval time.Duration
 	// Logger logs proxy errors; nil means slog.Default().
 	Logger *slog.Logger
 
-	once   sync.Once
-	rp     *httputil.ReverseProxy
-	sticky *sticky
-	budget *budget
-	retry  RetryOptions
-	err    error
+	once    sync.Once
+	rp      *httputil.ReverseProxy
+	sticky  *sticky
+	budget  *budget
+	retry   RetryOptions
+	slashes EscapedSlashes
+	err     error
 }
 
 type stateKey struct{}
@@ -79,6 +97,10 @@ type proxyState struct {
 func (p *Proxy) init() {
 	p.retry = p.Retry
 	if p.err = p.retry.validate(); p.err != nil {
+		return
+	}
+	p.slashes = p.EscapedSlashes
+	if p.err = p.slashes.validate(); p.err != nil {
 		return
 	}
 	if p.Sticky != nil {
@@ -100,7 +122,7 @@ func (p *Proxy) init() {
 		FlushInterval:  p.FlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		ErrorLog:       slog.NewLogLogger(p.logger().Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(redactHandler{p.logger().Handler()}, slog.LevelWarn),
 	}
 }
 
@@ -111,12 +133,28 @@ func (p *Proxy) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// Validate checks the configuration (Retry, Sticky, EscapedSlashes) and
+// returns an error wrapping [ErrInvalidOptions] naming the first invalid
+// field. Call it at startup, before serving: the first call, or the first
+// request if Validate was never called, reads the configuration once and
+// freezes it, so fields changed afterwards are ignored and every later call
+// returns the same result. A proxy whose configuration is invalid answers
+// every request 500 and logs the error.
+func (p *Proxy) Validate() error {
+	p.once.Do(p.init)
+	return p.err
+}
+
 // ServeHTTP proxies r to a backend.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.once.Do(p.init)
-	if p.err != nil {
+	if p.Validate() != nil {
 		p.logger().Error("lb: proxy misconfigured", "err", p.err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	u, ok := cleanURL(r.URL, p.slashes)
+	if !ok {
+		http.Error(w, "escaped slash or backslash in path", http.StatusBadRequest)
 		return
 	}
 	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
@@ -128,7 +166,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.sticky != nil && st.snap != nil {
 		st.pinned = p.sticky.lookup(r, st.snap)
 	}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	r.URL = u
+	p.rp.ServeHTTP(w, r)
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
@@ -191,17 +231,9 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	case r.Context().Err() != nil:
 		return // the client left; nobody to answer
 	}
-	// Paths and query strings can carry tokens, and a *url.Error repeats the
-	// whole URL: log the method, the status and the cause only.
-	p.logger().Warn("lb: proxy error", "method", r.Method, "status", code, "err", redactURL(err))
+	// Paths and query strings can carry tokens, and errors can quote them
+	// (a *url.Error repeats the whole URL, a broken backend may echo the
+	// request line): log the method, the status and the redacted cause only.
+	p.logger().Warn("lb: proxy error", "method", r.Method, "status", code, "err", redactErr(err))
 	http.Error(w, http.StatusText(code), code)
-}
-
-// redactURL returns err without the request URL a *url.Error carries.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }

@@ -392,3 +392,30 @@ func TestProxyRetryKeepsPathPrefix(t *testing.T) {
 		t.Errorf("after a retry the backend saw %d %q, want /api/v1/x", code, body)
 	}
 }
+
+func TestProxyDoesNotRetryOnTheSameBackend(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: -1}})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
+	if code, _, _ := get(t, front.Client(), mustReq(t, "GET", front.URL)); code != 503 {
+		t.Errorf("status %d", code)
+	}
+	if n := bs[0].Hits.Load(); n != 1 {
+		t.Errorf("the only backend was tried %d times, want 1: retries go to a different backend", n)
+	}
+}
+
+func TestProxyEmptyHashKeySpreads(t *testing.T) {
+	bs := lbtest.Start(t, 3)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Policy: lb.Hash(lb.HashOptions{})})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, HashKey: lb.HeaderKey("X-User")})
+	for range 60 {
+		get(t, front.Client(), mustReq(t, "GET", front.URL))
+	}
+	for _, b := range bs {
+		if b.Hits.Load() == 0 {
+			t.Errorf("requests without a key all went to one backend: %s got none", b.Name)
+		}
+	}
+}

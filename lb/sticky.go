@@ -16,12 +16,15 @@ import (
 // about the backend and cannot be forged to pick one; when the backend is
 // gone or unhealthy the request is balanced normally and the cookie renewed.
 type StickyOptions struct {
-	// Cookie is the cookie name. Empty means "lb_sticky".
+	// Cookie is the cookie name. Empty means "lb_sticky"; a name that is
+	// not a valid cookie name is an error.
 	Cookie string
-	// Key signs the cookie; at least 16 bytes. Empty means a random key per
-	// process: stickiness then does not survive restarts or span instances.
+	// Key signs the cookie; at least 16 bytes, fewer is an error. Empty
+	// means a random key per process: stickiness then does not survive
+	// restarts or span instances.
 	Key []byte
-	// MaxAge of the cookie; zero means a session cookie.
+	// MaxAge of the cookie; zero means a session cookie, negative is an
+	// error.
 	MaxAge time.Duration
 	// Insecure omits the Secure attribute, for plain-HTTP deployments.
 	Insecure bool
@@ -46,17 +49,17 @@ func newSticky(o StickyOptions) (*sticky, error) {
 		o.Cookie = "lb_sticky"
 	}
 	if !validCookieName(o.Cookie) {
-		return nil, fmt.Errorf("lb: Sticky.Cookie %q: not a cookie name: %w", o.Cookie, ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: Sticky.Cookie %q: not a cookie name", ErrInvalidOptions, o.Cookie)
 	}
 	switch {
 	case len(o.Key) == 0:
 		o.Key = make([]byte, 32)
 		_, _ = rand.Read(o.Key)
 	case len(o.Key) < 16:
-		return nil, fmt.Errorf("lb: Sticky.Key: %d bytes, need ≥ 16: %w", len(o.Key), ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: Sticky.Key: %d bytes, need ≥ 16", ErrInvalidOptions, len(o.Key))
 	}
 	if o.MaxAge < 0 {
-		return nil, fmt.Errorf("lb: Sticky.MaxAge %v: must be ≥ 0: %w", o.MaxAge, ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: Sticky.MaxAge %v: must be ≥ 0", ErrInvalidOptions, o.MaxAge)
 	}
 	return &sticky{opts: o}, nil
 }

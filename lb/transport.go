@@ -13,8 +13,20 @@ import (
 //
 //	client := &http.Client{Transport: &lb.Transport{Pool: pool}}
 //	client.Get("http://users/api/v1/me") // host replaced by a backend's
+//
+// The backend receives its own host in the Host header, as from [Proxy]
+// and as Envoy's auto_host_rewrite does: the virtual name in the URL
+// ("users") is a name for the pool, which backends behind no shared
+// front end do not know. A Host the caller set explicitly (req.Host not
+// empty and different from req.URL.Host) is sent as it is, and
+// PreserveHost sends the request's Host in every case (gRPC's and
+// Envoy's default, for backends that route on the service's name).
+//
+// Call [Transport.Validate] at startup: the configuration is read once, by
+// the first Validate or request, and must not change afterwards.
 type Transport struct {
-	// Pool holds the backends. Their URLs may carry a path prefix.
+	// Pool holds the backends. Their URLs may carry a path prefix. With a
+	// nil Pool every request fails with ErrNoBackend, as with an empty one.
 	Pool *Pool[*url.URL]
 	// Base sends requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
@@ -23,6 +35,9 @@ type Transport struct {
 	HashKey func(*http.Request) string
 	// Retry configures retries.
 	Retry RetryOptions
+	// PreserveHost sends the request's Host header (by default the host of
+	// its URL) instead of the backend's.
+	PreserveHost bool
 
 	once sync.Once
 	a    *attempts
@@ -31,21 +46,32 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
+// Validate checks the Retry options and returns an error wrapping
+// [ErrInvalidOptions] naming the first invalid field. Call it at startup:
+// the first call, or the first request if Validate was never called, reads
+// the configuration once and freezes it, so fields changed afterwards are
+// ignored and every later call returns the same result.
+func (t *Transport) Validate() error {
+	t.once.Do(t.init)
+	return t.err
+}
+
+func (t *Transport) init() {
+	ro := t.Retry
+	if t.err = ro.validate(); t.err != nil {
+		return
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
+}
+
 // RoundTrip sends req to a backend. It returns ErrNoBackend when none is
-// available and ErrInvalidOptions for invalid Retry options.
+// available and, for an invalid configuration, the error of [Transport.Validate].
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.once.Do(func() {
-		ro := t.Retry
-		if t.err = ro.validate(); t.err != nil {
-			return
-		}
-		base := t.Base
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
-	})
-	if t.err != nil {
+	if t.Validate() != nil {
 		closeBody(req)
 		return nil, t.err
 	}
@@ -55,7 +81,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			st.key, st.keyed = fnv64(k), true
 		}
 	}
-	resp, err := t.a.roundTrip(req, st)
+	out := req
+	if !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host {
+		// The virtual host from the URL: let each try send its backend's.
+		// A shallow copy, since a RoundTripper must not change req.
+		c := *req
+		c.Host = ""
+		out = &c
+	}
+	resp, err := t.a.roundTrip(out, st)
 	if err != nil {
 		closeBody(req)
 	}

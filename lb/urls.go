@@ -13,7 +13,7 @@ func ParseBackends(rawURLs ...string) ([]Backend[*url.URL], error) {
 	for i, raw := range rawURLs {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			return nil, fmt.Errorf("lb: backend %d: URL %q: must be an absolute http or https URL without credentials: %w", i, raw, ErrInvalidOptions)
+			return nil, fmt.Errorf("%w: backend %d: URL %q: must be an absolute http or https URL without credentials", ErrInvalidOptions, i, raw)
 		}
 		out = append(out, Backend[*url.URL]{Name: u.String(), Value: u})
 	}
