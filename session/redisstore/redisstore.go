@@ -17,12 +17,12 @@
 //
 // go-redis resends a command whose reply timed out, so every script may run twice; each
 // is written to give the same answer then (tested with a hook that runs scripts twice or
-// drops their replies). Two bounds make that hold: a Take's resend returns its value as
-// long as fewer than 16 other takes of the session ran in between (each take's value is
-// kept under its nonce for the session's last 16 takes); and a tombstone lives at least a
-// minute whatever the grace, so that a Create resent after a destroy finds the tombstone
-// and fails rather than bringing the session back (go-redis stops retrying long before:
-// about 20 s with its default timeouts).
+// drops their replies). Two bounds make that hold: a Take's resend returns its value for a
+// minute after its first run, whatever ran in between (each take keeps the value it took
+// that long, in a key of its own next to the session, not in the session that every Load
+// reads); and a tombstone lives at least a minute whatever the grace, so that a Create
+// resent after a destroy finds the tombstone and fails rather than bringing the session
+// back (go-redis stops retrying long before: about 20 s with its default timeouts).
 //
 // Redis replicates asynchronously: when a Sentinel fails over after a crash, writes the old
 // master acknowledged but had not yet sent to its replica are lost (a session created in
