@@ -9,11 +9,13 @@
 // forgets abandoned sessions by itself: the store starts no goroutine.
 //
 // Keys look like <Prefix>{session:<sha256 of the token>}; the per-user index (for
-// DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}. Every script touches a
-// single key, so the store works with one server, Sentinel and Redis Cluster alike
-// (redis.UniversalClient). Renewing an identifier takes a short lease on the old key,
-// during which its writers wait (typically for three round trips), copies it to the new
-// key and seals the old key into a tombstone that forwards them to the new one.
+// DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}; what a Pop took is kept
+// for a minute, for a resend, under <session key>:tk:<nonce>. Every script touches one
+// session's keys, all in one hash slot, so the store works with one server, Sentinel and
+// Redis Cluster alike (redis.UniversalClient). Renewing an identifier takes a short lease
+// on the old key, during which its writers wait (typically for three round trips), copies
+// it to the new key and seals the old key into a tombstone that forwards them to the new
+// one.
 //
 // go-redis resends a command whose reply timed out, so every script may run twice; each
 // is written to give the same answer then (tested with a hook that runs scripts twice or
