@@ -53,7 +53,9 @@ type Options struct {
 	// instead of holding them; 0 means DefaultCommitTimeout (10 s). There is no
 	// unbounded setting: the request's context may still end a call sooner. Commits run
 	// detached from the request's cancellation (a client that disconnects must not lose
-	// what its handler changed), under StoreTimeout.
+	// what its handler changed), under StoreTimeout. The bound reaches the store as its
+	// ctx, so the store's client must honour ctx deadlines (for redisstore, a go-redis
+	// client with ContextTimeoutEnabled; see redisstore.New).
 	StoreTimeout time.Duration
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means
 	// DefaultGrace (5 minutes). It must exceed the longest request (the server's

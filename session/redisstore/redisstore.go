@@ -39,6 +39,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,11 @@ const (
 	indexFallbackTTL = 31 * 24 * time.Hour
 )
 
-// New returns a Store using client.
+// New returns a Store using client. session.Options.StoreTimeout bounds each call through
+// its ctx, which go-redis enforces only with redis.Options.ContextTimeoutEnabled set (else a
+// stalled Redis holds each call for the client's read timeout and retries: about 5 s with
+// go-redis's defaults, whatever StoreTimeout says); New logs a warning, in slog's default
+// logger, for a client without it.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: client is nil", ErrInvalidOptions)
@@ -97,7 +102,23 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if strings.ContainsAny(opts.Prefix, "{}") {
 		return nil, fmt.Errorf("%w: Prefix %q: must not contain '{' or '}'", ErrInvalidOptions, opts.Prefix)
 	}
+	if !contextTimeouts(client) {
+		slog.Warn("redisstore: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): " +
+			"a stalled Redis holds each session store call for the client's timeouts, not session.Options.StoreTimeout")
+	}
 	return &Store{c: client, prefix: opts.Prefix}, nil
+}
+
+// contextTimeouts reports whether client honours ctx deadlines on its I/O (true when it
+// cannot tell).
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case interface{ Options() *redis.Options }:
+		return c.Options().ContextTimeoutEnabled
+	case interface{ Options() *redis.ClusterOptions }:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 func (s *Store) key(k string) string { return s.prefix + "{session:" + k + "}" }
