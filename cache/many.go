@@ -16,7 +16,8 @@ type BatchLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K
 // Gets for the keys this call loads join it too. Keys that do not exist are
 // left out of the result. An error from the batch load fails the call.
 // GetMany serves fresh entries only: expired ones are reloaded in the batch
-// (no stale serving), and it starts no early refreshes. A key given more
+// (no stale serving), and it starts no early refreshes (an unexpired entry due
+// for one is served as it is, without waiting for a refresh a Get started). A key given more
 // than once is looked up, counted and loaded once.
 func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]V, error) {
 	if load == nil {
@@ -36,8 +37,13 @@ func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 			out[k] = e.Value
 			continue
 		}
-		if ok && e.negative && e.epoch == a.epoch.Load() && a.nowIfZero(now) < e.expires {
-			a.c.hits.add() // cached "not found": absent from the result
+		if ok && e.epoch == a.epoch.Load() && (e.expires == 0 || a.nowIfZero(now) < e.expires) {
+			// Unexpired but due for an early refresh (no miss: not waiting for one a
+			// Get may be running), or a cached "not found" (absent from the result).
+			a.c.hits.add()
+			if !e.negative {
+				out[k] = e.Value
+			}
 			continue
 		}
 		misses = append(misses, k)

@@ -35,7 +35,8 @@ var (
 	// Remove does nothing; RenewID and Destroy work (a login or logout of its own), and
 	// the response leaves the cookie alone otherwise. Answer 409 Conflict or have the
 	// client retry: the retry carries the new cookie. Stores return it from Load for an
-	// identifier renewed less than Options.Grace ago.
+	// identifier renewed less than Options.Grace ago, or as long as they keep its
+	// tombstone (redisstore: at least a minute).
 	ErrRenewed = errors.New("session: renewed by another request")
 	// ErrNoSession reports a request that did not pass through a Manager.
 	ErrNoSession = errors.New("session: no session in context")

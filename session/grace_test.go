@@ -47,3 +47,32 @@ func TestGraceBelowWriteTimeoutWarns(t *testing.T) {
 		}
 	}
 }
+
+// One Manager behind two servers (public and admin, or HTTP and HTTPS): each server is
+// checked at its own first request, so a second server whose WriteTimeout is not below
+// Grace is told too, once.
+func TestGraceCheckedForEveryServer(t *testing.T) {
+	var logs bytes.Buffer
+	m, err := session.New(newMemory(t), session.Options{Grace: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, wt := range []time.Duration{30 * time.Second, 2 * time.Minute} {
+		srv := httptest.NewUnstartedServer(h)
+		srv.Config.WriteTimeout = wt
+		srv.Start()
+		for range 3 {
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		srv.Close()
+	}
+	if n := strings.Count(logs.String(), "Grace must exceed"); n != 1 || !strings.Contains(logs.String(), "write_timeout=2m0s") {
+		t.Errorf("%d warnings, want 1 for the second server (WriteTimeout 2m > Grace 1m); log:\n%s", n, logs.String())
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -53,7 +53,9 @@ type Options struct {
 	// instead of holding them; 0 means DefaultCommitTimeout (10 s). There is no
 	// unbounded setting: the request's context may still end a call sooner. Commits run
 	// detached from the request's cancellation (a client that disconnects must not lose
-	// what its handler changed), under StoreTimeout.
+	// what its handler changed), under StoreTimeout. The bound reaches the store as its
+	// ctx, so the store's client must honour ctx deadlines (for redisstore, a go-redis
+	// client with ContextTimeoutEnabled; see redisstore.New).
 	StoreTimeout time.Duration
 	// Grace is how long a destroyed or renewed session's tombstone lives; 0 means
 	// DefaultGrace (5 minutes). It must exceed the longest request (the server's
@@ -93,8 +95,8 @@ type Manager struct {
 	opts   Options
 	cookie http.Cookie // template
 	met    *metrics
-	// served is set once a request's http.Server was checked against Grace.
-	served atomic.Bool
+	// checked holds the http.Servers (*http.Server keys) already checked against Grace.
+	checked sync.Map
 }
 
 // New returns a Manager over store.
@@ -213,8 +215,10 @@ func From(ctx context.Context) *Session {
 // headers go out (or after next returns if it wrote nothing).
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !m.served.Load() {
-			m.checkServer(r)
+		if srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server); srv != nil {
+			if _, ok := m.checked.Load(srv); !ok {
+				m.checkServer(r, srv)
+			}
 		}
 		x := &exchange{} // one allocation for the session and the writer
 		s := &x.s
@@ -227,11 +231,10 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// checkServer warns once if the server lets a request run longer than Grace: such a
+// checkServer warns once per server if it lets a request run longer than Grace: such a
 // request, overlapping a login, can lose its changes (see Options.Grace).
-func (m *Manager) checkServer(r *http.Request) {
-	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if srv == nil || m.served.Swap(true) {
+func (m *Manager) checkServer(r *http.Request, srv *http.Server) {
+	if _, seen := m.checked.LoadOrStore(srv, struct{}{}); seen {
 		return
 	}
 	if wt := srv.WriteTimeout; wt > 0 && wt >= m.opts.Grace {

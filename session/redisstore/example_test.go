@@ -31,7 +31,8 @@ func Example() {
 	}()
 
 	newServer := func() *httptest.Server {
-		client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		// ContextTimeoutEnabled: StoreTimeout then bounds each call (see New).
+		client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 		defer func() { clients = append(clients, client) }()
 		store, _ := redisstore.New(client, redisstore.Options{Prefix: "myapp:"})
 		m, _ := session.New(store, session.Options{Insecure: true})

@@ -9,20 +9,22 @@
 // forgets abandoned sessions by itself: the store starts no goroutine.
 //
 // Keys look like <Prefix>{session:<sha256 of the token>}; the per-user index (for
-// DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}. Every script touches a
-// single key, so the store works with one server, Sentinel and Redis Cluster alike
-// (redis.UniversalClient). Renewing an identifier takes a short lease on the old key,
-// during which its writers wait (typically for three round trips), copies it to the new
-// key and seals the old key into a tombstone that forwards them to the new one.
+// DestroyAll) is a set <Prefix>{session:user:<sha256 of the user>}; what a Pop took is kept
+// for a minute, for a resend, under <session key>:tk:<nonce>. Every script touches one
+// session's keys, all in one hash slot, so the store works with one server, Sentinel and
+// Redis Cluster alike (redis.UniversalClient). Renewing an identifier takes a short lease
+// on the old key, during which its writers wait (typically for three round trips), copies
+// it to the new key and seals the old key into a tombstone that forwards them to the new
+// one.
 //
 // go-redis resends a command whose reply timed out, so every script may run twice; each
 // is written to give the same answer then (tested with a hook that runs scripts twice or
-// drops their replies). Two bounds make that hold: a Take's resend returns its value as
-// long as fewer than 16 other takes of the session ran in between (each take's value is
-// kept under its nonce for the session's last 16 takes); and a tombstone lives at least a
-// minute whatever the grace, so that a Create resent after a destroy finds the tombstone
-// and fails rather than bringing the session back (go-redis stops retrying long before:
-// about 20 s with its default timeouts).
+// drops their replies). Two bounds make that hold: a Take's resend returns its value for a
+// minute after its first run, whatever ran in between (each take keeps the value it took
+// that long, in a key of its own next to the session, not in the session that every Load
+// reads); and a tombstone lives at least a minute whatever the grace, so that a Create
+// resent after a destroy finds the tombstone and fails rather than bringing the session
+// back (go-redis stops retrying long before: about 20 s with its default timeouts).
 //
 // Redis replicates asynchronously: when a Sentinel fails over after a crash, writes the old
 // master acknowledged but had not yet sent to its replica are lost (a session created in
@@ -37,6 +39,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +90,11 @@ const (
 	indexFallbackTTL = 31 * 24 * time.Hour
 )
 
-// New returns a Store using client.
+// New returns a Store using client. session.Options.StoreTimeout bounds each call through
+// its ctx, which go-redis enforces only with redis.Options.ContextTimeoutEnabled set (else a
+// stalled Redis holds each call for the client's read timeout and retries: about 5 s with
+// go-redis's defaults, whatever StoreTimeout says); New logs a warning, in slog's default
+// logger, for a client without it.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: client is nil", ErrInvalidOptions)
@@ -95,7 +102,23 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if strings.ContainsAny(opts.Prefix, "{}") {
 		return nil, fmt.Errorf("%w: Prefix %q: must not contain '{' or '}'", ErrInvalidOptions, opts.Prefix)
 	}
+	if !contextTimeouts(client) {
+		slog.Warn("redisstore: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): " +
+			"a stalled Redis holds each session store call for the client's timeouts, not session.Options.StoreTimeout")
+	}
 	return &Store{c: client, prefix: opts.Prefix}, nil
+}
+
+// contextTimeouts reports whether client honours ctx deadlines on its I/O (true when it
+// cannot tell).
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case interface{ Options() *redis.Options }:
+		return c.Options().ContextTimeoutEnabled
+	case interface{ Options() *redis.ClusterOptions }:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 func (s *Store) key(k string) string { return s.prefix + "{session:" + k + "}" }

@@ -86,7 +86,9 @@ func parseFrozen(reply any) (session.Record, string, error) {
 // thaw releases the lease of a Renew that failed, so writers need not wait it out; if
 // this fails too, the lease runs out by itself.
 func (s *Store) thaw(ctx context.Context, oldKey, newKey string) error {
-	return thawScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(oldKey)}, newKey).Err()
+	ctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	return thawScript.Run(ctx, s.c, []string{s.key(oldKey)}, newKey).Err()
 }
 
 // sealFailed handles a seal that returned err: it may have run and lost its reply, and
@@ -97,7 +99,9 @@ func (s *Store) sealFailed(ctx context.Context, oldKey, newKey string, err error
 	if s.thaw(ctx, oldKey, newKey) != nil {
 		return err
 	}
-	f, ferr := s.c.HGet(context.WithoutCancel(ctx), s.key(oldKey), "m:f").Result()
+	hctx, cancel := cleanupCtx(ctx)
+	f, ferr := s.c.HGet(hctx, s.key(oldKey), "m:f").Result()
+	cancel()
 	switch {
 	case ferr == nil && f == newKey:
 		return nil // sealed: the renewal is done
@@ -112,11 +116,28 @@ func (s *Store) sealFailed(ctx context.Context, oldKey, newKey string, err error
 // tombstone DestroyUser may have left at newKey.
 func (s *Store) abandon(ctx context.Context, oldKey, newKey string, copied bool, err error) error {
 	if copied {
-		if derr := dropScript.Run(context.WithoutCancel(ctx), s.c, []string{s.key(newKey)}, copyTag(oldKey)).Err(); derr != nil {
+		dctx, cancel := cleanupCtx(ctx)
+		derr := dropScript.Run(dctx, s.c, []string{s.key(newKey)}, copyTag(oldKey)).Err()
+		cancel()
+		if derr != nil {
 			return errors.Join(err, wrap("renew: removing the copy", derr))
 		}
 	}
 	return err
+}
+
+// cleanupTimeout bounds each command a failed Renew sends to clean up (release its lease,
+// remove its copy, tell whether its seal ran). They run even when the Renew's ctx has
+// ended, but not unbounded: a stalled Redis would hold the caller for the client's read
+// timeouts and retries (5 s with go-redis's defaults) past session.Options.StoreTimeout.
+// A cleanup that does not finish is harmless: the lease runs out by itself (renewLease),
+// and a leftover copy is a session nobody holds the token of, which expires.
+const cleanupTimeout = 250 * time.Millisecond
+
+// cleanupCtx is the ctx of one cleanup command: ctx's values, not its end, bounded by
+// cleanupTimeout.
+func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
 // copyTag is the creation tag of a Renew's copy of oldKey: the copy replaces, and abandon

@@ -3,15 +3,12 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/session"
 	"github.com/ladder-go/ladder/session/sessiontest"
 )
@@ -137,38 +134,6 @@ func TestTakeResentAfterAnotherTake(t *testing.T) {
 	}
 	if rec, err := s.Load(t.Context(), key); err != nil || len(rec.Values) != 0 {
 		t.Fatalf("after both Takes: %q, %v; want no values", rec.Values, err)
-	}
-}
-
-// The records kept for resent takes are bounded: a session keeps those of its last 16
-// takes, however many it had.
-func TestTakeResendRecordsBounded(t *testing.T) {
-	srv := testenv.Redis(t)
-	c := srv.Client(t)
-	s := openStore(t, c, srv.Prefix)
-	key := sessiontest.Key()
-	vals := map[string][]byte{}
-	for i := range 40 {
-		vals[fmt.Sprint("k", i)] = []byte("v")
-	}
-	create(t, s, key, vals)
-	for i := range 40 {
-		if _, err := s.Take(t.Context(), key, fmt.Sprint("k", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fields, err := c.HKeys(t.Context(), srv.Prefix+"{session:"+key+"}").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, f := range fields {
-		if strings.HasPrefix(f, "m:tk:") {
-			n++
-		}
-	}
-	if n != 16 {
-		t.Fatalf("%d take records kept, want 16", n)
 	}
 }
 

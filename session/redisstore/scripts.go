@@ -6,16 +6,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Every script touches one key, so the store works on Redis Cluster: a session's fields
-// live in one hash whose key carries the hash tag {session:…}.
+// Every script touches one session's keys, which share one hash slot, so the store works
+// on Redis Cluster: a session's fields live in one hash whose key carries the hash tag
+// {session:…} (take also keeps a record next to it, under the same tag).
 //
 // Hash fields: "v:<name>" values; "m:c" created and "m:e" expiry (Unix ms); "m:u" user;
 // "m:v" version (bumped by every update, checked by Renew); "m:t" tombstone marker and
 // "m:f" the successor key of a renewed session; "m:r" the successor a Renew under way is
 // copying to and "m:rd" the end of its lease (Unix ms, Redis's clock); "m:o" the tag of
-// the creation that made the hash; "m:tk:<nonce>" the value a take with that nonce took
-// and "m:tl" the nonces of the last maxTakes takes, oldest first (both kept in a Renew's
-// tombstone too); "m:d" in a destroyed session's tombstone, the nonce of the destroy.
+// the creation that made the hash; "m:d" in a destroyed session's tombstone, the nonce of
+// the destroy. Next to the hash, in its slot, "<key>:tk:<nonce>" keeps what a take took,
+// for its resend (see takeScript).
 //
 // While a Renew's lease runs, apply and take change nothing and reply {3, ms left}: the
 // caller waits and runs them again, and then follows the tombstone to the successor. So a
@@ -128,21 +129,19 @@ end
 return 1
 `)
 
-// maxTakes is how many takes of a session are remembered for a resend (see takeScript).
-const maxTakes = 16
-
 // take removes one value. ARGV = name, nonce. Returns {1, value} when taken, -1 when the
 // session has no such value, 0 when no live session, {2, successor} after a renewal, or
 // {3, ms} while one is under way. It bumps the version, as every update does. Each take
-// keeps its value under its nonce ('m:tk:<nonce>') for the last maxTakes takes of the
-// session, so a take that runs twice (resent after its reply timed out) returns its own
-// value again, even if other takes ran in between (up to maxTakes - 1 of them); seal keeps
-// them in its tombstone, since a Renew may run between the two (its copy lacks the value).
+// keeps the value it took for a resend, for minTombstone, in a key of its own next to the
+// session's hash ('<key>:tk:<nonce>', in the hash's slot; never in the hash, which every
+// Load reads whole): a take that runs twice (resent after its reply timed out) returns its
+// own value again, whatever other takes or a Renew (its copy lacks the value) ran in between.
 var takeScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd', 'm:tk:' .. ARGV[2])
--- before following a renewal: seal keeps the takes in the tombstone
-if m[4] then return {1, m[4]} end
+local rk = k .. ':tk:' .. ARGV[2] -- same hash tag, so same slot as k
+local done = redis.call('GET', rk)
+if done then return {1, done} end
+local m = redis.call('HMGET', k, 'm:c', 'm:f', 'm:rd')
 if not m[1] then
   if m[2] then return {2, m[2]} end
   return 0
@@ -152,17 +151,13 @@ local f = 'v:' .. ARGV[1]
 local v = redis.call('HGET', k, f)
 if not v then return -1 end
 redis.call('HDEL', k, f)
-local list = {}
-for n in string.gmatch(redis.call('HGET', k, 'm:tl') or '', '%S+') do list[#list + 1] = n end
-list[#list + 1] = ARGV[2]
-while #list > ` + maxTakesLua + ` do redis.call('HDEL', k, 'm:tk:' .. table.remove(list, 1)) end
-redis.call('HSET', k, 'm:tk:' .. ARGV[2], v, 'm:tl', table.concat(list, ' '))
+redis.call('SET', rk, v, 'PX', ` + takeRecordMs + `)
 redis.call('HINCRBY', k, 'm:v', 1)
 return {1, v}
 `)
 
-// maxTakesLua is maxTakes as takeScript spells it.
-var maxTakesLua = strconv.Itoa(maxTakes)
+// takeRecordMs is how long takeScript keeps a take's value for its resend: minTombstone.
+var takeRecordMs = strconv.FormatInt(minTombstone.Milliseconds(), 10)
 
 // freeze starts a Renew: it takes the session's lease for the successor and returns the
 // session as {1, HGETALL}. ARGV = successor, lease ms. Returns 0 when no live session, or
@@ -185,20 +180,14 @@ return {1, redis.call('HGETALL', k)}
 // A seal that runs again (resent after its reply timed out) finds its own tombstone: 1.
 var sealScript = redis.NewScript(`
 local k = KEYS[1]
-local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f', 'm:tl')
+local m = redis.call('HMGET', k, 'm:c', 'm:v', 'm:r', 'm:f')
 if not m[1] then
   if m[4] == ARGV[2] then return 1 end
   return 0
 end
 if m[2] ~= ARGV[1] or m[3] ~= ARGV[2] then return -1 end
-local takes = {} -- for a resent take
-for n in string.gmatch(m[5] or '', '%S+') do
-  takes[#takes + 1] = 'm:tk:' .. n
-  takes[#takes + 1] = redis.call('HGET', k, 'm:tk:' .. n)
-end
 redis.call('DEL', k)
 redis.call('HSET', k, 'm:t', 1, 'm:f', ARGV[2])
-if #takes > 0 then redis.call('HSET', k, 'm:tl', m[5], unpack(takes)) end
 redis.call('PEXPIRE', k, ARGV[3])
 return 1
 `)
