@@ -59,7 +59,7 @@ func decodeToken(keys [][]byte, tok string, now time.Time) (tokenState, error) {
 		return tokenState{}, errTokenMalformed
 	}
 	var b [tokenLen]byte
-	if n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(tok)); err != nil || n != tokenLen || b[0] != tokenVersion {
+	if n, err := decodeB64(b[:], tok); err != nil || n != tokenLen || b[0] != tokenVersion {
 		return tokenState{}, errTokenMalformed
 	}
 	ok := false
@@ -79,4 +79,8 @@ func decodeToken(keys [][]byte, tok string, now time.Time) (tokenState, error) {
 		pos:      Position(binary.BigEndian.Uint64(b[1:])),
 		pinUntil: int64(binary.BigEndian.Uint64(b[9:])),
 	}, nil
+}
+
+func decodeB64(dst []byte, s string) (int, error) {
+	return base64.RawURLEncoding.Strict().Decode(dst, []byte(s))
 }
