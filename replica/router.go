@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,12 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 		}
 		if other, dup := seen[rep.DB]; dup {
 			return nil, fmt.Errorf("%w: replica %q: same *sql.DB as %q", ErrInvalidOptions, name, other)
+		}
+		if slices.ContainsFunc(r.nodes, func(n *node) bool { return n.name == name }) {
+			return nil, fmt.Errorf("%w: replica %q: name used twice", ErrInvalidOptions, name)
+		}
+		if rep.Weight < 0 {
+			return nil, fmt.Errorf("%w: replica %q: Weight %d: must be ≥ 0", ErrInvalidOptions, name, rep.Weight)
 		}
 		seen[rep.DB] = name
 		add(name, rep.DB, rep.Zone, rep.Weight)
