@@ -1,0 +1,402 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// PGCluster is a private PostgreSQL primary and its streaming replica owned
+// by one test, for drills that crash, freeze, stop, restart or promote them
+// (the shared pair of [Replica] must stay intact for other tests). Both run
+// in their own temporary directory on free loopback ports, with no Unix
+// socket, and are killed and removed when the test ends.
+type PGCluster struct {
+	// Primary is the node started as the primary, Replica the node started as
+	// its streaming replica (pg_basebackup -R). The names stay when roles change.
+	Primary, Replica *PGNode
+}
+
+// PGNode is one PostgreSQL server of a [PGCluster]: a postmaster this
+// package started as a child process, so that a drill can signal it.
+type PGNode struct {
+	Name string // "primary" or "replica"
+	Port int
+	DSN  string // URL form, database "postgres", user "postgres" (trust)
+
+	t    testing.TB
+	bin  string
+	data string
+	logf string
+	cred *syscall.Credential
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// pgSettings are the primary's settings, which pg_basebackup copies to the
+// replica. A standby retries its primary every 100 ms, and a sender or
+// receiver cut off by a frozen peer notices after 5 s.
+const pgSettings = `
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+fsync = off
+full_page_writes = off
+max_connections = 100
+shared_buffers = 16MB
+wal_retrieve_retry_interval = 100ms
+wal_sender_timeout = 5s
+wal_receiver_timeout = 5s
+`
+
+// StartPGPair initdbs and starts a private primary, makes a streaming
+// replica of it with pg_basebackup -R, and returns once the replica streams
+// (about 1.5 s). It needs PostgreSQL's server binaries (Debian package
+// postgresql); without them it skips t, or fails it under
+// LADDER_INTEGRATION=required. Run as root, the servers run as the user
+// postgres, as initdb demands.
+func StartPGPair(t testing.TB) *PGCluster {
+	t.Helper()
+	bin, err := pgBinDir()
+	if err != nil {
+		unavailable(t, err.Error())
+	}
+	var cred *syscall.Credential
+	dir, err := os.MkdirTemp("", "ladder-pgpair-")
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("testenv: running as root, PostgreSQL needs the user postgres: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+	}
+	newNode := func(name string) *PGNode {
+		port, err := FreePort()
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		n := &PGNode{Name: name, Port: port, t: t, bin: bin, cred: cred,
+			data: filepath.Join(dir, name), logf: filepath.Join(dir, name+".log"),
+			DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)}
+		t.Cleanup(n.Kill)
+		return n
+	}
+	c := &PGCluster{Primary: newNode("primary"), Replica: newNode("replica")}
+	p, r := c.Primary, c.Replica
+
+	p.run("initdb", "-D", p.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+	p.appendConf(pgSettings + fmt.Sprintf("port = %d\n", p.Port))
+	p.Start()
+	r.run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
+		"-D", r.data, "-R", "-X", "stream", "-c", "fast", "--no-sync")
+	r.appendConf(fmt.Sprintf("port = %d\n", r.Port))
+	r.Start()
+	c.awaitStreaming()
+	return c
+}
+
+// pgBinDir finds the directory of initdb, pg_basebackup and postgres.
+func pgBinDir() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for i := len(dirs) - 1; i >= 0; i-- { // the newest version first
+		if _, err := os.Stat(filepath.Join(dirs[i], "pg_basebackup")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	if p, err := exec.LookPath("pg_basebackup"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("PostgreSQL server binaries (initdb, pg_basebackup, postgres) not found (Debian package postgresql)")
+}
+
+// run runs one of PostgreSQL's programs as the server's user and fails the
+// test if it fails.
+func (n *PGNode) run(prog string, args ...string) {
+	n.t.Helper()
+	cmd := exec.Command(filepath.Join(n.bin, prog), args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: n.cred}
+	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		n.t.Fatalf("testenv: %s (%s): %v\n%s", prog, n.Name, err, out)
+	}
+}
+
+func (n *PGNode) appendConf(text string) {
+	n.t.Helper()
+	f, err := os.OpenFile(filepath.Join(n.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		n.t.Fatalf("testenv: configuring the %s: %v", n.Name, err)
+	}
+}
+
+// Start starts the server if it is not running and waits until it accepts
+// connections. A node that was a primary when it stopped starts as a primary
+// on its old timeline, even if its replica has been promoted since: the
+// split brain a fencing drill needs.
+func (n *PGNode) Start() {
+	n.t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil {
+		return
+	}
+	logf, err := os.OpenFile(n.logf, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		n.t.Fatalf("testenv: %v", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(filepath.Join(n.bin, "postgres"), "-D", n.data)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: n.cred, Setpgid: true}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		n.t.Fatalf("testenv: starting the %s: %v", n.Name, err)
+	}
+	n.cmd = cmd
+	err = poll(30*time.Second, 20*time.Millisecond, func() error {
+		if exited(cmd.Process.Pid) {
+			return errors.New("the postmaster exited")
+		}
+		return n.ours()
+	})
+	if err != nil {
+		n.stopLocked(syscall.SIGKILL)
+		n.t.Fatalf("testenv: the %s on port %d did not start: %v\n%s", n.Name, n.Port, err, n.logTail())
+	}
+}
+
+// ours checks that the server answering on n.Port runs from n's data
+// directory: FreePort's port may have been taken before the bind.
+func (n *PGNode) ours() error {
+	db, err := sql.Open("pgx", n.DSN+"&connect_timeout=2")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var dataDir string
+	if err := db.QueryRowContext(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+		return err
+	}
+	if dataDir != n.data {
+		return fmt.Errorf("port %d is served from %s, not our %s", n.Port, dataDir, n.data)
+	}
+	return nil
+}
+
+// exited reports whether pid is gone or a zombie.
+func exited(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	_, rest, _ := bytes.Cut(b, []byte(") "))
+	return len(rest) == 0 || rest[0] == 'Z' || rest[0] == 'X'
+}
+
+// Kill crashes the server: SIGKILL to the postmaster and every one of its
+// processes at once, as a power cut or the OOM killer would, and waits
+// until they are gone. Killing a stopped server does nothing.
+func (n *PGNode) Kill() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.stopLocked(syscall.SIGKILL)
+}
+
+// Stop shuts the server down cleanly (SIGINT, PostgreSQL's fast shutdown:
+// clients are disconnected, and a primary first sends its replicas all its
+// WAL) and waits for it to exit.
+func (n *PGNode) Stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.stopLocked(syscall.SIGINT)
+}
+
+// Freeze stops every process of the server with SIGSTOP: a hung server,
+// which holds its connections open and answers nothing. Thaw resumes it.
+func (n *PGNode) Freeze() { n.signalAll(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (n *PGNode) Thaw() { n.signalAll(syscall.SIGCONT) }
+
+func (n *PGNode) signalAll(sig syscall.Signal) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return
+	}
+	pm := n.cmd.Process.Pid
+	if sig == syscall.SIGSTOP { // the postmaster first, so that it starts no new child
+		_ = syscall.Kill(pm, sig)
+	}
+	for _, pid := range children(pm) {
+		_ = syscall.Kill(pid, sig)
+	}
+	if sig != syscall.SIGSTOP {
+		_ = syscall.Kill(pm, sig)
+	}
+}
+
+func (n *PGNode) stopLocked(sig syscall.Signal) {
+	if n.cmd == nil {
+		return
+	}
+	pm := n.cmd.Process.Pid
+	if sig == syscall.SIGKILL {
+		_ = syscall.Kill(pm, syscall.SIGSTOP) // no new child while we kill the others
+		kids := children(pm)
+		_ = syscall.Kill(pm, syscall.SIGKILL)
+		for _, pid := range kids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		_ = n.cmd.Wait()
+		_ = poll(10*time.Second, 5*time.Millisecond, func() error {
+			for _, pid := range kids {
+				if !exited(pid) {
+					return fmt.Errorf("process %d still runs", pid)
+				}
+			}
+			return nil
+		})
+		// The postmaster is gone and reaped; its pid may be reused before the
+		// next Start, which would then take the stale lock file for a live server.
+		_ = os.Remove(filepath.Join(n.data, "postmaster.pid"))
+	} else {
+		for _, pid := range children(n.cmd.Process.Pid) { // a frozen server cannot shut down
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+		_ = syscall.Kill(pm, syscall.SIGCONT)
+		_ = syscall.Kill(pm, sig)
+		done := make(chan struct{})
+		go func() { _ = n.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(pm, syscall.SIGKILL)
+			<-done
+		}
+	}
+	n.cmd = nil
+}
+
+// children lists the processes whose parent is pid.
+func children(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		_, rest, _ := bytes.Cut(b, []byte(") "))
+		f := strings.Fields(string(rest))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Promote promotes the node (pg_promote) and returns once it accepts writes.
+func (n *PGNode) Promote() {
+	n.t.Helper()
+	db := n.DB(n.t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var ok bool
+	if err := db.QueryRowContext(ctx, "SELECT pg_promote(true, 60)").Scan(&ok); err != nil || !ok {
+		n.t.Fatalf("testenv: promoting the %s: %v, %v\n%s", n.Name, ok, err, n.logTail())
+	}
+}
+
+// DB opens the node's postgres database with the pgx driver; it is closed
+// when the test ends.
+func (n *PGNode) DB(t testing.TB) *sql.DB {
+	t.Helper()
+	return PG{DSN: n.DSN, Name: "postgres"}.DB(t)
+}
+
+// Database creates a fresh database on the primary and returns it as seen
+// through both nodes, once the replica has replayed it.
+func (c *PGCluster) Database(t testing.TB) PGPair {
+	t.Helper()
+	name := uniqueName("ladder_t_")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := adminExec(ctx, c.Primary.DSN, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("testenv: creating a database on the private primary: %v", err)
+	}
+	p, err := withDatabase(c.Primary.DSN, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := withDatabase(c.Replica.DSN, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WaitReplay(t, ctx, openAdmin(t, c.Primary.DSN), openAdmin(t, c.Replica.DSN))
+	return PGPair{Primary: PG{DSN: p, Name: name}, Replica: PG{DSN: r, Name: name}}
+}
+
+// awaitStreaming waits until the primary reports its replica streaming.
+func (c *PGCluster) awaitStreaming() {
+	t := c.Primary.t
+	t.Helper()
+	db := openAdmin(t, c.Primary.DSN)
+	err := poll(30*time.Second, 20*time.Millisecond, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'").Scan(&n); err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("%d streaming replicas", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("testenv: the private replica is not streaming: %v\n%s", err, c.Replica.logTail())
+	}
+}
+
+// logTail returns the end of the node's server log, for failure messages.
+func (n *PGNode) logTail() string {
+	b, _ := os.ReadFile(n.logf)
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}

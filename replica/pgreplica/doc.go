@@ -1,0 +1,15 @@
+// Package pgreplica tells package replica where PostgreSQL nodes stand in
+// their replication: a primary's write position after a commit (an LSN),
+// a standby's replay position and lag, each node's role and timeline, and
+// promotion of a standby. [Positions] implements [replica.Positions] with
+// one SQL statement per call, through database/sql, so it works with the
+// pgx stdlib driver, lib/pq and PgBouncer in transaction mode.
+//
+// Privileges: reading positions and roles needs none beyond connecting;
+// Promote needs a superuser or EXECUTE on pg_promote; a standby reports the
+// timeline it streams from pg_stat_wal_receiver, which shows it to
+// superusers and members of pg_read_all_stats (others get the timeline of
+// the standby's last restartpoint, which lags a promotion upstream).
+//
+// Stage: 3/5 (load balancer and replicas).
+package pgreplica
