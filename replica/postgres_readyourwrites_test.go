@@ -124,4 +124,3 @@ func TestPostgresStaleReads(t *testing.T) {
 		}
 	}
 }
-
