@@ -47,19 +47,30 @@ type cluster struct {
 // newCluster returns a primary "primary" and replicas named as given, all
 // at position 0 on timeline 1.
 func newCluster(t testing.TB, replicas ...string) *cluster {
+	c := openCluster(replicas...)
+	t.Cleanup(c.close)
+	return c
+}
+
+// openCluster is newCluster outside a test; close it when done.
+func openCluster(replicas ...string) *cluster {
 	c := &cluster{nodes: map[string]*fakeNode{}, dbs: map[string]*sql.DB{}}
-	c.add(t, "primary", replica.RolePrimary, "")
+	c.add("primary", replica.RolePrimary, "")
 	for _, r := range replicas {
-		c.add(t, r, replica.RoleReplica, "primary")
+		c.add(r, replica.RoleReplica, "primary")
 	}
 	return c
 }
 
-func (c *cluster) add(t testing.TB, name string, role replica.Role, source string) {
+func (c *cluster) close() {
+	for _, db := range c.dbs {
+		_ = db.Close()
+	}
+}
+
+func (c *cluster) add(name string, role replica.Role, source string) {
 	c.nodes[name] = &fakeNode{name: name, role: role, timeline: 1, source: source}
-	db := sql.OpenDB(&connector{c: c, name: name})
-	t.Cleanup(func() { _ = db.Close() })
-	c.dbs[name] = db
+	c.dbs[name] = sql.OpenDB(&connector{c: c, name: name})
 }
 
 func (c *cluster) db(name string) *sql.DB { return c.dbs[name] }
