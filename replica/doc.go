@@ -24,7 +24,10 @@
 // asking for serializable isolation runs on the primary (a PostgreSQL hot
 // standby refuses it). A replica that cannot be reached during a read
 // leaves the rotation at once and the read is sent once more, elsewhere;
-// the monitor brings the replica back after a good probe.
+// the monitor brings the replica back after a good probe. A replica that
+// hangs (accepts connections, answers nothing) holds the reads already sent
+// to it until their contexts end; it leaves the rotation when its probe
+// times out (Options.ProbeTimeout), so give reads a deadline.
 //
 // # Read-your-writes
 //
