@@ -33,9 +33,15 @@ func (r *Router) Token(s *Session) string {
 // it gives reads from the primary for Options.Pin, since the writes it
 // stood for are unknown.
 func (r *Router) SessionFromToken(tok string) *Session {
+	s, _ := r.sessionFromToken(tok)
+	return s
+}
+
+// sessionFromToken is SessionFromToken, also reporting whether tok was rejected.
+func (r *Router) sessionFromToken(tok string) (*Session, bool) {
 	s := new(Session)
 	if tok == "" {
-		return s
+		return s, false
 	}
 	now := r.opts.Now()
 	st, err := decodeToken(r.keys, tok, now)
@@ -49,13 +55,13 @@ func (r *Router) SessionFromToken(tok string) *Session {
 			r.met.tokens[0].Add(1)
 		}
 		s.pinUntil.Store(now.Add(r.opts.Pin).UnixNano())
-		return s
+		return s, true
 	}
 	s.pos.Store(uint64(st.pos))
 	if st.pinUntil != 0 {
 		s.pinUntil.Store(time.UnixMilli(st.pinUntil).UnixNano())
 	}
-	return s
+	return s, false
 }
 
 // Middleware gives each request a Session read from the token in its
@@ -77,8 +83,8 @@ func (r *Router) Middleware(next http.Handler) http.Handler {
 				tok = c.Value
 			}
 		}
-		s := r.SessionFromToken(tok)
-		tw := &tokenWriter{ResponseWriter: w, r: r, s: s, secure: req.TLS != nil}
+		s, rejected := r.sessionFromToken(tok)
+		tw := &tokenWriter{ResponseWriter: w, r: r, s: s, secure: req.TLS != nil, rejected: rejected}
 		next.ServeHTTP(tw, req.WithContext(NewContext(req.Context(), s)))
 		tw.setToken()
 	})
@@ -87,10 +93,11 @@ func (r *Router) Middleware(next http.Handler) http.Handler {
 // tokenWriter sets the token just before the response's header goes out.
 type tokenWriter struct {
 	http.ResponseWriter
-	r      *Router
-	s      *Session
-	secure bool
-	sent   bool
+	r        *Router
+	s        *Session
+	secure   bool
+	rejected bool // the request's token was rejected: clear it unless replaced
+	sent     bool
 }
 
 func (w *tokenWriter) setToken() {
@@ -98,11 +105,14 @@ func (w *tokenWriter) setToken() {
 		return
 	}
 	w.sent = true
-	if !w.s.changed.Load() {
-		return
+	tok := ""
+	if w.s.changed.Load() {
+		tok = w.r.Token(w.s)
 	}
-	tok := w.r.Token(w.s)
 	if tok == "" {
+		if w.rejected && w.r.opts.Cookie != "-" {
+			http.SetCookie(w.ResponseWriter, &http.Cookie{Name: w.r.opts.Cookie, Path: "/", MaxAge: -1})
+		}
 		return
 	}
 	if w.r.opts.Header != "-" {

@@ -20,6 +20,7 @@ type monitorState struct {
 	issue       []string // per node: the last problem logged, "" if none
 	fails       int      // consecutive rounds without a reachable primary
 	promoted    *node    // the replica this router promoted, until it is the writer
+	waited      int      // rounds since the promotion without it taking writes
 }
 
 // reading is one probe of one node.
@@ -78,8 +79,17 @@ func (r *Router) round(ctx context.Context) {
 	if w != nil || r.opts.Failover != FailoverCoordinate {
 		return
 	}
+	if r.mon.promoted != nil {
+		// One promotion at a time: wait for the promoted node to take
+		// writes, and only after FailoverAfter more rounds without it
+		// consider another (it may have died too).
+		if r.mon.waited++; r.mon.waited < r.opts.FailoverAfter {
+			return
+		}
+		r.mon.promoted = nil
+	}
 	if p := r.promote(ctx, rs); p != nil {
-		r.mon.promoted = p
+		r.mon.promoted, r.mon.waited = p, 0
 		r.apply(r.probe(ctx))
 	}
 }

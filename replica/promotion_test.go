@@ -1,0 +1,86 @@
+package replica_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
+	"github.com/ladder-go/ladder/replica"
+)
+
+// promoteThenVanish promotes like the fake, then takes the node down, as a
+// node that crashes right after its promotion (or whose probes time out
+// while it finishes recovery).
+type promoteThenVanish struct {
+	fakePositions
+	c *cluster
+}
+
+func (p promoteThenVanish) Promote(ctx context.Context, q replica.Querier) error {
+	if err := p.fakePositions.Promote(ctx, q); err != nil {
+		return err
+	}
+	for name, db := range p.c.dbs {
+		if db == q {
+			p.c.do(name, func(n *fakeNode) { n.down = true })
+		}
+	}
+	return nil
+}
+
+// The coordinator promotes one replica at a time: while the promoted node
+// does not answer yet, it does not promote a second one (two primaries).
+func TestCoordinatorPromotesOneReplicaAtATime(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1", "r2")
+		r := newRouter(t, c, replica.Options{Positions: promoteThenVanish{c: c}, Failover: replica.FailoverCoordinate,
+			FailoverAfter: 3, ProbeInterval: time.Second}, "r1", "r2")
+		set(t, context.Background(), r, "k", "v")
+		c.ship("r2")
+		c.do("primary", func(n *fakeNode) { n.down = true })
+		for range 3 {
+			nextRound(time.Second) // the third failed round promotes r2, which vanishes
+		}
+		nextRound(time.Second)
+		c.do("r2", func(n *fakeNode) { n.down = false })
+		nextRound(time.Second)
+		var roles []replica.Role
+		c.mu.Lock()
+		roles = append(roles, c.nodes["r1"].role, c.nodes["r2"].role)
+		c.mu.Unlock()
+		if roles[0] != replica.RoleReplica || roles[1] != replica.RolePrimary {
+			t.Fatalf("roles r1 %v, r2 %v: want only r2 promoted", roles[0], roles[1])
+		}
+		if st := r.Status(); !st[2].Writer {
+			t.Fatalf("status %+v: want r2 taking writes once it answers", st)
+		}
+	})
+}
+
+// A rejected token's cookie is cleared, so a client does not send it on
+// every request; a valid pin without a new write is left alone.
+func TestMiddlewareClearsARejectedCookieOnly(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		r := newRouter(t, c, replica.Options{ReadYourWrites: replica.RYWTimePin, TokenKey: key}, "r1")
+		h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
+		s := new(replica.Session)
+		set(t, replica.NewContext(context.Background(), s), r, "k", "v")
+		for _, tc := range []struct {
+			tok     string
+			cleared bool
+		}{{"forged", true}, {r.Token(s), false}} {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "ladder_rw", Value: tc.tok})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			cleared := len(rec.Result().Cookies()) == 1 && rec.Result().Cookies()[0].MaxAge < 0
+			if cleared != tc.cleared {
+				t.Errorf("token %q: cleared %v, want %v (%v)", tc.tok, cleared, tc.cleared, rec.Result().Cookies())
+			}
+		}
+	})
+}
