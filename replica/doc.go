@@ -33,7 +33,7 @@
 //
 // A write committed on the primary reaches a replica a little later
 // (milliseconds on a LAN, seconds under load), so a naive split reads stale
-// data right after a write: on loopback PostgreSQL, after 78 % of writes.
+// data right after a write: on loopback PostgreSQL under write load, after 78–90 % of writes.
 // A Session, carried in the context (NewContext, or Middleware for HTTP
 // handlers), records the writes made in its scope, and the mode
 // (Options.ReadYourWrites) decides how reads in that scope avoid replicas
@@ -44,7 +44,11 @@
 //   - RYWCausalFast: after a write, the router reads the primary's write
 //     position (one more query: with Positions from package pgreplica, the
 //     LSN after COMMIT) and a read uses a replica only if the monitor
-//     already knows it has replayed that position; otherwise the primary.
+//     already knows it has replayed that position; otherwise the primary. It
+//     never waits, but the monitor learns positions once per
+//     Options.ProbeInterval: a read right after a write mostly goes to the
+//     primary, one a few seconds later (the user's next page, carried by the
+//     token) to a replica.
 //   - RYWCausalWait (the default with Positions): the read waits on the
 //     picked replica until it has replayed the position, up to
 //     Options.WaitTimeout (1 s), then reads the primary. On loopback

@@ -248,12 +248,16 @@ func (r *Router) setRotation(rs []reading, w *node) {
 		}
 		return int(min(max(int64(a.bytes)-int64(b.bytes), -1), 1))
 	})
+	for _, c := range r.nodes {
+		c.lagging.Store(false)
+	}
 	for _, c := range over {
 		if serving >= r.opts.MinServing {
 			break
 		}
 		want[c.n.idx] = true
 		why[c.n.idx] = ""
+		c.n.lagging.Store(true)
 		serving++
 	}
 	for i, n := range r.nodes {

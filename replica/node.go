@@ -20,6 +20,7 @@ type node struct {
 	lag      atomic.Int64  // replay lag, nanoseconds; -1 if unknown
 	lagBytes atomic.Uint64
 	serving  atomic.Bool // in the read rotation
+	lagging  atomic.Bool // over the lag limits, serving only to keep MinServing
 	probed   atomic.Bool // answered at least one probe
 }
 

@@ -103,7 +103,9 @@ type Options struct {
 	// they are over MaxLag, the least lagging first (Vitess's
 	// min_number_serving_vttablets); a replica failing its probe never
 	// serves. Zero means 1; < 0 turns it off, so that reads go to the
-	// primary when every replica lags.
+	// primary when every replica lags. Causal reads never wait on a
+	// replica kept this way: those that need a newer position than it
+	// has go to the primary.
 	MinServing int
 	// ProbeInterval is how often the monitor reads every node's state.
 	// Zero means 1s.

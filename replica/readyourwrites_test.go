@@ -192,3 +192,27 @@ func TestTxCommitRecordsThePosition(t *testing.T) {
 		}
 	})
 }
+
+// A replica kept serving only by MinServing (it lags more than MaxLag) is
+// not waited on: a read that needs a newer position goes to the primary at
+// once instead of waiting WaitTimeout on every read.
+func TestCausalWaitSkipsAReplicaOverMaxLag(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		c.do("primary", func(n *fakeNode) { n.hist = []write{{"old", "x"}} })
+		c.do("r1", func(n *fakeNode) { n.lag = time.Hour })
+		r := newRouter(t, c, replica.Options{Positions: fakePositions{}, ReadYourWrites: replica.RYWCausalWait, WaitTimeout: time.Second}, "r1")
+		if !serving(r)["r1"] {
+			t.Fatal("MinServing 1 should keep the lagging replica serving")
+		}
+		ctx, _ := session()
+		set(t, ctx, r, "k", "v")
+		start := time.Now()
+		if got := get(t, ctx, r, "k"); got != "v" {
+			t.Fatalf("read %q, want v", got)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("waited %v on a replica an hour behind", waited)
+		}
+	})
+}

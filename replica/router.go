@@ -195,7 +195,8 @@ func (r *Router) reader(ctx context.Context) (*node, func(lb.Outcome), error) {
 		r.met.queries.add(roleReplica)
 		return n, done, nil
 	}
-	if mode == RYWCausalFast {
+	if mode == RYWCausalFast || n.lagging.Load() {
+		// A replica kept only by MinServing is too far behind to wait on.
 		done(lb.Outcome{})
 		return r.toPrimary(reasonNotCaughtUp)
 	}
