@@ -232,15 +232,19 @@ func (p *Pair) Step(n int) (int, error) {
 
 // Sync waits until the replica has replayed every transaction committed
 // before the call, and returns nil, or an error once ctx ends (paused
-// replication waits for Resume) or replication stops.
+// replication waits for Resume), replication stops before that point, or
+// the pair is closed ([ErrClosed]).
 func (p *Pair) Sync(ctx context.Context) error {
 	p.mu.Lock()
 	target := p.head
 	p.mu.Unlock()
 	for {
 		p.mu.Lock()
-		applied, err, ch := p.applied, p.stopErr(), p.changed
+		applied, err, ch, closed := p.applied, p.stopErr(), p.changed, p.closed
 		p.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
 		if applied >= target {
 			return nil
 		}
