@@ -118,12 +118,10 @@ func StartPGPair(t testing.TB) *PGCluster {
 	// is a standby of the primary from its first checkpoint on, as
 	// pg_basebackup -R would make it, without the base backup.
 	p.copyFrom(tmpl)
-	p.appendConf(fmt.Sprintf("port = %d\n", p.Port))
 	r.copyFrom(tmpl)
-	r.appendConf(fmt.Sprintf("port = %d\nprimary_conninfo = 'host=127.0.0.1 port=%d user=postgres application_name=replica'\n", r.Port, p.Port))
 	r.writeFile("standby.signal", "")
-	p.Start()
-	r.Start()
+	p.firstStart("")
+	r.firstStart(fmt.Sprintf("primary_conninfo = 'host=127.0.0.1 port=%d user=postgres application_name=replica'\n", p.Port))
 	c.awaitStreaming()
 	return c
 }
@@ -288,21 +286,48 @@ func (n *PGNode) appendConf(text string) {
 // split brain a fencing drill needs.
 func (n *PGNode) Start() {
 	n.t.Helper()
+	if err := n.start(); err != nil {
+		n.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// firstStart configures the node's port (and conf) and starts it, on
+// another free port if another process took this one since FreePort.
+func (n *PGNode) firstStart(conf string) {
+	n.t.Helper()
+	for try := 1; ; try++ {
+		n.appendConf(fmt.Sprintf("port = %d\n%s", n.Port, conf)) // the last setting wins
+		err := n.start()
+		if err == nil {
+			return
+		}
+		if try == 3 || !strings.Contains(n.logTail(), "could not bind") {
+			n.t.Fatalf("testenv: %v", err)
+		}
+		port, perr := FreePort()
+		if perr != nil {
+			n.t.Fatalf("testenv: %v", perr)
+		}
+		n.Port, n.DSN = port, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	}
+}
+
+func (n *PGNode) start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cmd != nil {
-		return
+		return nil
 	}
 	logf, err := os.OpenFile(n.logf, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		n.t.Fatalf("testenv: %v", err)
+		return err
 	}
 	defer logf.Close()
 	cmd := exec.Command(filepath.Join(n.bin, "postgres"), "-D", n.data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: n.cred, Setpgid: true}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("testenv: starting the %s: %v", n.Name, err)
+		return fmt.Errorf("starting the %s: %w", n.Name, err)
 	}
 	n.cmd = cmd
 	died := false
@@ -318,8 +343,9 @@ func (n *PGNode) Start() {
 	}
 	if err != nil {
 		n.stopLocked(syscall.SIGKILL)
-		n.t.Fatalf("testenv: the %s on port %d did not start: %v\n%s", n.Name, n.Port, err, n.logTail())
+		return fmt.Errorf("the %s on port %d did not start: %w\n%s", n.Name, n.Port, err, n.logTail())
 	}
+	return nil
 }
 
 // ours checks that the server answering on n.Port runs from n's data

@@ -150,3 +150,24 @@ func TestPgBouncerPoolsTransactions(t *testing.T) {
 		t.Fatalf("two clients ran on server sessions %d and %d; transaction pooling shares the idle one", pid1, pid2)
 	}
 }
+
+// TestPGNodeMovesOffATakenPort: a node whose port another server took
+// between FreePort and its bind starts on another port.
+func TestPGNodeMovesOffATakenPort(t *testing.T) {
+	t.Parallel()
+	c := StartPGPair(t)
+	r := c.Replica
+	r.Kill()
+	taken := c.Primary.Port
+	r.Port = taken
+	r.firstStart("")
+	if r.Port == taken {
+		t.Fatal("the node kept the taken port")
+	}
+	if !inRecovery(t, r.DB(t)) {
+		t.Fatal("the moved replica is not a standby")
+	}
+	if inRecovery(t, c.Primary.DB(t)) {
+		t.Fatal("the primary answering on the taken port is not the primary")
+	}
+}
