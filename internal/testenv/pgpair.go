@@ -25,7 +25,8 @@ import (
 // socket, and are killed and removed when the test ends.
 type PGCluster struct {
 	// Primary is the node started as the primary, Replica the node started as
-	// its streaming replica (pg_basebackup -R). The names stay when roles change.
+	// its streaming replica (a standby of it from its first checkpoint). The names
+	// stay when roles change.
 	Primary, Replica *PGNode
 }
 
@@ -46,14 +47,16 @@ type PGNode struct {
 	cmd *exec.Cmd
 }
 
-// pgSettings are the primary's settings, which pg_basebackup copies to the
-// replica. A standby retries its primary every 100 ms, and a sender or
+// pgSettings are the settings of both nodes. A standby needs
+// max_wal_senders, max_connections and their kind at least as high as the
+// primary's, and as high as initdb left them in the template's control file
+// (max_wal_senders 10). A standby retries its primary every 100 ms, and a sender or
 // receiver cut off by a frozen peer notices after 5 s.
 const pgSettings = `
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 wal_level = replica
-max_wal_senders = 4
+max_wal_senders = 10
 hot_standby = on
 fsync = off
 full_page_writes = off
@@ -64,9 +67,11 @@ wal_sender_timeout = 5s
 wal_receiver_timeout = 5s
 `
 
-// StartPGPair initdbs and starts a private primary, makes a streaming
-// replica of it with pg_basebackup -R, and returns once the replica streams
-// (about 1.5 s). It needs PostgreSQL's server binaries (Debian package
+// StartPGPair starts a private primary and a streaming replica of it, and
+// returns once the replica streams (about a second). Both are copies of one
+// cluster made by initdb (1 MB WAL segments) once per machine and PostgreSQL
+// version, and kept for the next test in /dev/shm, or the temporary
+// directory where there is no /dev/shm, where the pairs live too. It needs PostgreSQL's server binaries (Debian package
 // postgresql); without them it skips t, or fails it under
 // LADDER_INTEGRATION=required. Run as root, the servers run as the user
 // postgres, as initdb demands.
@@ -77,7 +82,7 @@ func StartPGPair(t testing.TB) *PGCluster {
 		unavailable(t, err.Error())
 	}
 	var cred *syscall.Credential
-	dir, err := os.MkdirTemp("", "ladder-pgpair-")
+	dir, err := os.MkdirTemp(pgTempDir(), "ladder-pgpair-")
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -108,41 +113,159 @@ func StartPGPair(t testing.TB) *PGCluster {
 	c := &PGCluster{Primary: newNode("primary"), Replica: newNode("replica")}
 	p, r := c.Primary, c.Replica
 
-	p.run("initdb", "-D", p.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
-	p.appendConf(pgSettings + fmt.Sprintf("port = %d\n", p.Port))
-	p.Start()
-	r.run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
-		"-D", r.data, "-R", "-X", "stream", "-c", "fast", "--no-sync")
-	r.appendConf(fmt.Sprintf("port = %d\n", r.Port))
-	r.Start()
+	tmpl := pgTemplate(t, bin, cred)
+	// Both nodes start from one cold copy of a shut-down cluster: the replica
+	// is a standby of the primary from its first checkpoint on, as
+	// pg_basebackup -R would make it, without the base backup.
+	p.copyFrom(tmpl)
+	r.copyFrom(tmpl)
+	r.writeFile("standby.signal", "")
+	p.firstStart("")
+	r.firstStart(fmt.Sprintf("primary_conninfo = 'host=127.0.0.1 port=%d user=postgres application_name=replica'\n", p.Port))
 	c.awaitStreaming()
 	return c
 }
 
-// pgBinDir finds the directory of initdb, pg_basebackup and postgres.
+var pgTemplates sync.Map // bin dir → *pgTemplateOnce
+
+type pgTemplateOnce struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// pgTemplate returns the data directory of a cluster made by initdb with
+// pgSettings and shut down, to copy from. It is made once per machine and
+// PostgreSQL version (initdb is most of a pair's start-up time) and kept in
+// the temporary directory; concurrent test processes race to rename theirs
+// into place, and the losers use the winner's.
+func pgTemplate(t testing.TB, bin string, cred *syscall.Credential) string {
+	t.Helper()
+	v, _ := pgTemplates.LoadOrStore(bin, &pgTemplateOnce{})
+	o := v.(*pgTemplateOnce)
+	o.once.Do(func() { o.dir, o.err = makePGTemplate(bin, cred) })
+	if o.err != nil {
+		t.Fatalf("testenv: %v", o.err)
+	}
+	return o.dir
+}
+
+func makePGTemplate(bin string, cred *syscall.Credential) (string, error) {
+	out, err := exec.Command(filepath.Join(bin, "postgres"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("postgres --version: %w", err)
+	}
+	version := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' {
+			return r
+		}
+		return '_'
+	}, strings.TrimSpace(string(out)))
+	uid := os.Geteuid()
+	if cred != nil {
+		uid = int(cred.Uid)
+	}
+	final := filepath.Join(pgTempDir(), fmt.Sprintf("ladder-pgtemplate-%s-%d-%x", version, uid, settingsHash()))
+	ready := filepath.Join(final, "ladder-ready")
+	if _, err := os.Stat(ready); err == nil {
+		return filepath.Join(final, "data"), nil
+	}
+	tmp, err := os.MkdirTemp(pgTempDir(), "ladder-pgtemplate-new-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // after a lost race, or a failure
+	if cred != nil {
+		if err := os.Chown(tmp, int(cred.Uid), int(cred.Gid)); err != nil {
+			return "", err
+		}
+	}
+	data := filepath.Join(tmp, "data")
+	cmd := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
+		"-E", "UTF8", "--no-sync", "--no-instructions", "--wal-segsize=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(pgSettings)
+		err = errors.Join(err, f.Close())
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, "ladder-ready"), nil, 0o644)
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o755)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if _, serr := os.Stat(ready); serr != nil {
+			return "", fmt.Errorf("keeping the initdb template: %w", err)
+		}
+	}
+	return filepath.Join(final, "data"), nil
+}
+
+// pgTempDir is where clusters live: memory (/dev/shm) where there is one,
+// since every pair copies its template and the servers run with fsync off
+// anyway; else the temporary directory.
+func pgTempDir() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", "ladder-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+// settingsHash tells templates made with other settings apart.
+func settingsHash() uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(pgSettings); i++ {
+		h = (h ^ uint32(pgSettings[i])) * 16777619
+	}
+	return h
+}
+
+// copyFrom makes the node's data directory a copy of the template, owned by
+// the server's user.
+func (n *PGNode) copyFrom(tmpl string) {
+	n.t.Helper()
+	if out, err := exec.Command("cp", "-a", tmpl, n.data).CombinedOutput(); err != nil {
+		n.t.Fatalf("testenv: copying the cluster template for the %s: %v\n%s", n.Name, err, out)
+	}
+}
+
+// writeFile writes a file into the node's data directory, owned by the server's user.
+func (n *PGNode) writeFile(name, text string) {
+	n.t.Helper()
+	path := filepath.Join(n.data, name)
+	err := os.WriteFile(path, []byte(text), 0o600)
+	if err == nil && n.cred != nil {
+		err = os.Chown(path, int(n.cred.Uid), int(n.cred.Gid))
+	}
+	if err != nil {
+		n.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// pgBinDir finds the directory of initdb and postgres.
 func pgBinDir() (string, error) {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	for i := len(dirs) - 1; i >= 0; i-- { // the newest version first
-		if _, err := os.Stat(filepath.Join(dirs[i], "pg_basebackup")); err == nil {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
 			return dirs[i], nil
 		}
 	}
-	if p, err := exec.LookPath("pg_basebackup"); err == nil {
+	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
 	}
-	return "", errors.New("PostgreSQL server binaries (initdb, pg_basebackup, postgres) not found (Debian package postgresql)")
-}
-
-// run runs one of PostgreSQL's programs as the server's user and fails the
-// test if it fails.
-func (n *PGNode) run(prog string, args ...string) {
-	n.t.Helper()
-	cmd := exec.Command(filepath.Join(n.bin, prog), args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: n.cred}
-	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		n.t.Fatalf("testenv: %s (%s): %v\n%s", prog, n.Name, err, out)
-	}
+	return "", errors.New("PostgreSQL server binaries (initdb, postgres) not found (Debian package postgresql)")
 }
 
 func (n *PGNode) appendConf(text string) {
@@ -163,33 +286,66 @@ func (n *PGNode) appendConf(text string) {
 // split brain a fencing drill needs.
 func (n *PGNode) Start() {
 	n.t.Helper()
+	if err := n.start(); err != nil {
+		n.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// firstStart configures the node's port (and conf) and starts it, on
+// another free port if another process took this one since FreePort.
+func (n *PGNode) firstStart(conf string) {
+	n.t.Helper()
+	for try := 1; ; try++ {
+		n.appendConf(fmt.Sprintf("port = %d\n%s", n.Port, conf)) // the last setting wins
+		err := n.start()
+		if err == nil {
+			return
+		}
+		if try == 3 || !strings.Contains(n.logTail(), "could not bind") {
+			n.t.Fatalf("testenv: %v", err)
+		}
+		port, perr := FreePort()
+		if perr != nil {
+			n.t.Fatalf("testenv: %v", perr)
+		}
+		n.Port, n.DSN = port, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	}
+}
+
+func (n *PGNode) start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cmd != nil {
-		return
+		return nil
 	}
 	logf, err := os.OpenFile(n.logf, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		n.t.Fatalf("testenv: %v", err)
+		return err
 	}
 	defer logf.Close()
 	cmd := exec.Command(filepath.Join(n.bin, "postgres"), "-D", n.data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: n.cred, Setpgid: true}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("testenv: starting the %s: %v", n.Name, err)
+		return fmt.Errorf("starting the %s: %w", n.Name, err)
 	}
 	n.cmd = cmd
+	died := false
 	err = poll(30*time.Second, 20*time.Millisecond, func() error {
 		if exited(cmd.Process.Pid) {
-			return errors.New("the postmaster exited")
+			died = true
+			return nil // no use waiting
 		}
 		return n.ours()
 	})
+	if died {
+		err = errors.New("the postmaster exited")
+	}
 	if err != nil {
 		n.stopLocked(syscall.SIGKILL)
-		n.t.Fatalf("testenv: the %s on port %d did not start: %v\n%s", n.Name, n.Port, err, n.logTail())
+		return fmt.Errorf("the %s on port %d did not start: %w\n%s", n.Name, n.Port, err, n.logTail())
 	}
+	return nil
 }
 
 // ours checks that the server answering on n.Port runs from n's data

@@ -113,3 +113,61 @@ func TestPGPairFreezeStopRestart(t *testing.T) {
 		t.Fatalf("a fresh database is not on the replica: %v", err)
 	}
 }
+
+// TestPgBouncerPoolsTransactions: through PgBouncer a second client's
+// transaction runs on the server session the first client used while that
+// client stays connected, which only transaction pooling does.
+func TestPgBouncerPoolsTransactions(t *testing.T) {
+	t.Parallel()
+	through := PgBouncer(t, Postgres(t))
+	// pgx's default statement cache names statements per client connection,
+	// which transaction pooling mixes up: exec mode prepares unnamed ones.
+	db := PG{DSN: through.DSN + "&default_query_exec_mode=exec"}.DB(t)
+	ctx := t.Context()
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	var pid1, pid2 int
+	if err := c1.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid1); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	tx, err := c2.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid2); err != nil {
+		t.Fatal(err)
+	}
+	if pid1 != pid2 {
+		t.Fatalf("two clients ran on server sessions %d and %d; transaction pooling shares the idle one", pid1, pid2)
+	}
+}
+
+// TestPGNodeMovesOffATakenPort: a node whose port another server took
+// between FreePort and its bind starts on another port.
+func TestPGNodeMovesOffATakenPort(t *testing.T) {
+	t.Parallel()
+	c := StartPGPair(t)
+	r := c.Replica
+	r.Kill()
+	taken := c.Primary.Port
+	r.Port = taken
+	r.firstStart("")
+	if r.Port == taken {
+		t.Fatal("the node kept the taken port")
+	}
+	if !inRecovery(t, r.DB(t)) {
+		t.Fatal("the moved replica is not a standby")
+	}
+	if inRecovery(t, c.Primary.DB(t)) {
+		t.Fatal("the primary answering on the taken port is not the primary")
+	}
+}

@@ -5,6 +5,12 @@
 // one SQL statement per call, through database/sql, so it works with the
 // pgx stdlib driver, lib/pq and PgBouncer in transaction mode.
 //
+// Through PgBouncer in transaction mode (before 1.21, which tracks prepared
+// statements), open pgx with default_query_exec_mode=exec or simple_protocol:
+// its default statement cache names statements per client connection, and
+// the pool hands each transaction whichever server session is free. The
+// tests run the conformance suite that way, through a real PgBouncer.
+//
 // Privileges: reading positions and roles needs none beyond connecting;
 // Promote needs a superuser or EXECUTE on pg_promote; a standby reports the
 // timeline it streams from pg_stat_wal_receiver, which shows it to

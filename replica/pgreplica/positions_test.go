@@ -102,3 +102,25 @@ func TestErrorsCarryThePrefixOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPositionsThroughPgBouncer runs the suite through a real PgBouncer in
+// transaction pooling mode in front of each node, with pgx in both of the
+// query modes that work there (exec: unnamed prepared statements;
+// simple_protocol: none).
+func TestPositionsThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			replicatest.RunPositions(t, sharedTargets(t, func(t *testing.T, dsn string) *sql.DB {
+				through := testenv.PgBouncer(t, testenv.PG{DSN: dsn})
+				db, err := sql.Open("pgx", through.DSN+"&default_query_exec_mode="+mode)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db.SetMaxOpenConns(8)
+				t.Cleanup(func() { _ = db.Close() })
+				return db
+			}))
+		})
+	}
+}
