@@ -13,6 +13,7 @@ import (
 
 	"github.com/ladder-go/ladder/replica"
 	"github.com/ladder-go/ladder/replica/pgreplica"
+	"github.com/ladder-go/ladder/replica/replicatest"
 )
 
 // A router over a PostgreSQL primary and two replicas, with causal reads:
@@ -75,27 +76,37 @@ func ExampleWithPrimary() {
 	}
 }
 
-// Read-your-writes on a replica that lags: the naive split (RYWOff) reads
-// the old value, causal wait reads the new one (here from the primary, as
-// the replica never catches up within WaitTimeout).
+// Read-your-writes on a replica that lags, with the embedded SQLite pair of
+// package replicatest: the naive split (RYWOff) misses the write, causal
+// wait reads it back (here from the primary, as the paused replica does not
+// catch up within WaitTimeout).
 func Example_readYourWrites() {
 	for _, mode := range []replica.ReadYourWrites{replica.RYWOff, replica.RYWCausalWait} {
-		c := openCluster("r1") // an in-memory primary and a replica that replays only when told
-		router, _ := replica.New(c.db("primary"), c.replicas("r1"), replica.Options{
-			Positions:      fakePositions{},
+		pair, err := replicatest.New(replicatest.Options{Paused: true}) // replication paused: the replica lags
+		if err != nil {
+			log.Fatal(err)
+		}
+		router, err := replica.New(pair.Primary(), []replica.Replica{{Name: "replica", DB: pair.Replica()}}, replica.Options{
+			Positions:      pair,
 			ReadYourWrites: mode,
 			WaitTimeout:    10 * time.Millisecond,
-			Logger:         quiet,
 		})
+		if err != nil {
+			log.Fatal(err)
+		}
 		ctx := replica.NewContext(context.Background(), new(replica.Session))
-		_, _ = router.ExecContext(ctx, "SET", "greeting", "hello")
-		var v string
-		_ = router.QueryRowContext(ctx, "GET", "greeting").Scan(&v)
-		fmt.Printf("%s: %q\n", mode, v)
+		_, _ = router.ExecContext(ctx, "CREATE TABLE greetings (word TEXT)")
+		pair.Resume()
+		_ = pair.Sync(ctx) // the replica has the table
+		pair.Pause()
+		_, _ = router.ExecContext(ctx, "INSERT INTO greetings VALUES ('hello')")
+		var n int
+		_ = router.QueryRowContext(ctx, "SELECT count(*) FROM greetings").Scan(&n)
+		fmt.Printf("%s: %d greeting(s)\n", mode, n)
 		_ = router.Close()
-		c.close()
+		_ = pair.Close()
 	}
 	// Output:
-	// off: ""
-	// causal_wait: "hello"
+	// off: 0 greeting(s)
+	// causal_wait: 1 greeting(s)
 }

@@ -171,6 +171,7 @@ func (r *Router) chooseWriter(rs []reading) *node {
 		m.fencedAt[cur.idx] = cur.timeline.Load() + 1
 	}
 	r.primary.Store(next)
+	r.repool(next)
 	change := "followed"
 	if next != nil && next == m.promoted {
 		change = "promoted"
@@ -292,6 +293,23 @@ func reasonOf(why string) string {
 		return "lag"
 	default:
 		return "role"
+	}
+}
+
+// repool makes every node but the new writer w a member of the read pool,
+// in or out of rotation as it was.
+func (r *Router) repool(w *node) {
+	if w != nil {
+		w.serving.Store(false)
+	}
+	if err := r.pool.Update(r.readers(w)); err != nil {
+		r.opts.Logger.Error("replica: updating the read pool", "err", err) // names and weights were checked by New
+		return
+	}
+	for _, n := range r.nodes {
+		if n != w {
+			r.pool.SetDown(n.name, !n.serving.Load())
+		}
 	}
 }
 

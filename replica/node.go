@@ -8,10 +8,11 @@ import (
 
 // node is one database server the router knows, whatever its role.
 type node struct {
-	idx  int
-	name string
-	db   *sql.DB
-	zone string
+	idx    int
+	name   string
+	db     *sql.DB
+	zone   string
+	weight int
 
 	// Written by the monitor, read by queries and metrics.
 	role     atomic.Uint32 // Role

@@ -72,12 +72,10 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 	}
 	r.keys = append([][]byte{key}, o.PreviousTokenKeys...)
 
-	backends := make([]lb.Backend[*node], 0, len(replicas)+1)
 	add := func(name string, db *sql.DB, zone string, weight int) {
-		n := &node{idx: len(r.nodes), name: name, db: db, zone: zone}
+		n := &node{idx: len(r.nodes), name: name, db: db, zone: zone, weight: weight}
 		n.lag.Store(-1)
 		r.nodes = append(r.nodes, n)
-		backends = append(backends, lb.Backend[*node]{Name: name, Value: n, Zone: zone, Weight: weight})
 	}
 	add(PrimaryName, primary, "", 1)
 	seen := map[*sql.DB]string{primary: PrimaryName}
@@ -108,7 +106,7 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 	// The router does its own health and lag filtering and keeps its own
 	// minimum serving: lb's panic mode would send reads to a replica it took
 	// out for lag. Passive ejection stays on, for connection failures only.
-	r.pool, err = lb.NewPool(backends, lb.PoolOptions{
+	r.pool, err = lb.NewPool(r.readers(r.nodes[0]), lb.PoolOptions{
 		Policy:         o.Policy,
 		Zones:          o.Zones,
 		PanicThreshold: -1,
@@ -122,7 +120,6 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 	}
 	r.primary.Store(r.nodes[0])
 	r.nodes[0].role.Store(uint32(RolePrimary))
-	r.pool.SetDown(PrimaryName, true) // the primary serves reads only as the fallback
 	for _, n := range r.nodes[1:] {
 		n.role.Store(uint32(RoleReplica))
 		n.serving.Store(true)
@@ -131,6 +128,18 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 	r.wg.Add(1)
 	go r.monitor()
 	return r, nil
+}
+
+// readers are the pool's members: every node but the writer w, which
+// serves reads only as the fallback.
+func (r *Router) readers(w *node) []lb.Backend[*node] {
+	out := make([]lb.Backend[*node], 0, len(r.nodes))
+	for _, n := range r.nodes {
+		if n != w {
+			out = append(out, lb.Backend[*node]{Name: n.name, Value: n, Zone: n.zone, Weight: n.weight})
+		}
+	}
+	return out
 }
 
 // Close stops the monitor and waits for it. Queries keep working with the

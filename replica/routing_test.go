@@ -1,7 +1,9 @@
 package replica_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"database/sql"
 	"testing"
 
@@ -109,6 +111,19 @@ func TestStmtRoutesLikeTheRouter(t *testing.T) {
 		}
 		if rr, _ := c.counts("r1"); rr != 1 {
 			t.Fatalf("replica served %d reads, want 1", rr)
+		}
+	})
+}
+
+// A healthy start logs nothing: the primary is not a read backend marked
+// down (lb logged "backend=primary down=true" at every New).
+func TestHealthyStartLogsNothing(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		var logs bytes.Buffer
+		newRouter(t, c, replica.Options{Positions: fakePositions{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, "r1")
+		if logs.Len() != 0 {
+			t.Fatalf("logged at a healthy start:\n%s", logs.String())
 		}
 	})
 }
