@@ -3,8 +3,8 @@ package replica_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"database/sql"
+	"log/slog"
 	"testing"
 
 	"github.com/ladder-go/ladder/internal/testenv"
