@@ -127,3 +127,30 @@ func TestHealthyStartLogsNothing(t *testing.T) {
 		}
 	})
 }
+
+// A write outside ExecContext and Tx (here on a Conn) is recorded by Wrote.
+func TestWroteRecordsAWriteOnAConn(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		r := newRouter(t, c, replica.Options{Positions: fakePositions{}}, "r1")
+		ctx, s := session()
+		conn, err := r.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SET", "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		if s.Position() != 0 {
+			t.Fatal("a write on a Conn was recorded without Wrote")
+		}
+		r.Wrote(ctx)
+		if s.Position() != 1 {
+			t.Fatalf("position %d after Wrote, want 1", s.Position())
+		}
+		if got := get(t, ctx, r, "k"); got != "v" {
+			t.Fatalf("read %q, want v", got)
+		}
+	})
+}
