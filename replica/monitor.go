@@ -155,9 +155,10 @@ func (r *Router) chooseWriter(rs []reading) *node {
 	}
 	next := best
 	switch {
-	case cur != nil && rs[cur.idx].err != nil:
-		// The writer did not answer: keep it (a blip) unless another node
-		// is a primary on a newer timeline, or is the one we promoted.
+	case cur != nil && (rs[cur.idx].err != nil || rs[cur.idx].st.Role == RoleUnknown):
+		// The writer did not answer (or did not say what it is): keep it
+		// (a blip) unless another node is a primary on a newer timeline,
+		// or is the one we promoted.
 		if best == nil || (best != m.promoted && rs[best.idx].st.Timeline <= cur.timeline.Load()) {
 			next = cur
 		}

@@ -230,3 +230,23 @@ func TestCheckReportsARoleMismatch(t *testing.T) {
 		}
 	})
 }
+
+// unknownRoles is a Positions that cannot tell roles (RoleUnknown).
+type unknownRoles struct{ fakePositions }
+
+func (u unknownRoles) State(ctx context.Context, q replica.Querier) (replica.NodeState, error) {
+	st, err := u.fakePositions.State(ctx, q)
+	st.Role, st.Timeline = replica.RoleUnknown, 0
+	return st, err
+}
+
+// A Positions that reports no role leaves writes where they are (it moved
+// them nowhere: every write failed with ErrNoPrimary).
+func TestUnknownRolesKeepTheWriter(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		r := newRouter(t, c, replica.Options{Positions: unknownRoles{}}, "r1")
+		nextRound(time.Second)
+		set(t, context.Background(), r, "k", "v")
+	})
+}
