@@ -124,6 +124,32 @@ func TestReplicaVanishingFailsNoRead(t *testing.T) {
 		if rr, _ := c.counts("r2"); rr < 9 {
 			t.Fatalf("r2 served %d of 10 reads", rr)
 		}
+		// The same through prepared statements, prepared on r2 before it vanishes.
+		st, err := r.PrepareContext(context.Background(), "GET")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		c.do("r1", func(n *fakeNode) { n.down = false })
+		nextRound(time.Second)
+		for range 4 { // prepare on both replicas
+			var v string
+			if err := st.QueryRowContext(context.Background(), "k").Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.do("r2", func(n *fakeNode) { n.down = true })
+		for i := range 10 {
+			var v string
+			if err := st.QueryRowContext(context.Background(), "k").Scan(&v); err != nil || v != "v" {
+				t.Fatalf("prepared read %d: %q, %v", i, v, err)
+			}
+			rows, err := st.QueryContext(context.Background(), "k")
+			if err != nil {
+				t.Fatalf("prepared query %d: %v", i, err)
+			}
+			rows.Close()
+		}
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ladder-go/ladder/lb"
 )
 
 // Stmt is a prepared statement routed like the router's methods: ExecContext
@@ -66,41 +68,55 @@ func (s *Stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error)
 	return res, err
 }
 
-// QueryContext runs the statement as a read.
+// QueryContext runs the statement as a read. Like Router.QueryContext, a
+// read that finds its replica unreachable is sent once more, elsewhere.
 func (s *Stmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
-	n, done, err := s.r.reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stmt(ctx, n)
 	var rows *sql.Rows
-	if err == nil {
+	err := s.read(ctx, func(st *sql.Stmt) error {
+		var err error
 		rows, err = st.QueryContext(ctx, args...)
-	}
-	if done != nil {
-		s.r.finish(n, done, err)
-	}
+		return err
+	})
 	return rows, err
 }
 
-// QueryRowContext runs the statement as a read expected to return at most one row.
+// QueryRowContext runs the statement as a read expected to return at most
+// one row, sent once more elsewhere if its replica is unreachable.
 func (s *Stmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
-	n, done, err := s.r.reader(ctx)
-	if err != nil {
+	var row *sql.Row
+	err := s.read(ctx, func(st *sql.Stmt) error {
+		row = st.QueryRowContext(ctx, args...)
+		return row.Err()
+	})
+	if row == nil {
 		return s.r.nodes[0].db.QueryRowContext(errContext(ctx, err), s.query)
 	}
-	st, err := s.stmt(ctx, n)
-	if err != nil {
-		if done != nil {
-			s.r.finish(n, done, err)
-		}
-		return n.db.QueryRowContext(errContext(ctx, err), s.query)
-	}
-	row := st.QueryRowContext(ctx, args...)
-	if done != nil {
-		s.r.finish(n, done, row.Err())
-	}
 	return row
+}
+
+// read runs q on the statement prepared on the node a read goes to, twice
+// at most: again on another node if the first was unreachable.
+func (s *Stmt) read(ctx context.Context, q func(*sql.Stmt) error) error {
+	var err error
+	for try := 0; try < 2; try++ {
+		var n *node
+		var done func(lb.Outcome)
+		if n, done, err = s.r.reader(ctx); err != nil {
+			return err
+		}
+		var st *sql.Stmt
+		if st, err = s.stmt(ctx, n); err == nil {
+			err = q(st)
+		}
+		if done == nil {
+			return err
+		}
+		s.r.finish(n, done, err)
+		if err == nil || !unavailable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // Close closes the statement on every node it was prepared on.
