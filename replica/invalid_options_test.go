@@ -30,7 +30,7 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 		{"causal without positions", true, nil, replica.Options{ReadYourWrites: replica.RYWCausalWait}, "replica: invalid options: ReadYourWrites causal_wait: needs Positions"},
 		{"coordinate without positions", true, nil, replica.Options{Failover: replica.FailoverCoordinate}, "replica: invalid options: Failover coordinate: needs Positions"},
 		{"unknown mode", true, nil, replica.Options{ReadYourWrites: 99}, "replica: invalid options: ReadYourWrites ReadYourWrites(99): unknown mode"},
-		{"unknown failover", true, nil, replica.Options{Failover: 9}, "replica: invalid options: Failover 9: unknown mode"},
+		{"unknown failover", true, nil, replica.Options{Failover: 9}, "replica: invalid options: Failover Failover(9): unknown mode"},
 		{"negative pin", true, nil, replica.Options{Pin: -1}, "replica: invalid options: Pin -1ns: must be ≥ 0"},
 		{"negative wait", true, nil, replica.Options{Positions: p, WaitTimeout: -time.Second}, "replica: invalid options: WaitTimeout -1s: must be ≥ 0"},
 		{"negative max lag", true, nil, replica.Options{MaxLag: -1}, "MaxLag -1ns: must be ≥ 0"},

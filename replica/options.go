@@ -73,6 +73,16 @@ const (
 	FailoverOff
 )
 
+var failoverNames = [...]string{"follow", "coordinate", "off"}
+
+// String returns "follow", "coordinate" or "off".
+func (f Failover) String() string {
+	if int(f) < len(failoverNames) {
+		return failoverNames[f]
+	}
+	return fmt.Sprintf("Failover(%d)", uint8(f))
+}
+
 // Options configures a [Router]. The zero value (with a Positions for
 // causal reads) is right for most users; durations and counts that are zero
 // mean the documented default, and a negative one is an error unless the
@@ -173,7 +183,7 @@ func (o Options) withDefaults() (Options, error) {
 			return bad("ReadYourWrites", o.ReadYourWrites, "needs Positions")
 		}
 		if o.Failover == FailoverCoordinate {
-			return bad("Failover", "coordinate", "needs Positions")
+			return bad("Failover", o.Failover, "needs Positions")
 		}
 		o.Failover = FailoverOff
 	}
