@@ -181,3 +181,34 @@ func TestPostgresFollowsExternalPromotion(t *testing.T) {
 	}
 	t.Logf("followed the external promotion %v after pg_promote returned (probe interval %v)", followed.Round(time.Millisecond), interval)
 }
+
+// A replica that is down when the router starts: reads go to the primary
+// without error, and the replica joins once it is started.
+func TestPostgresReplicaDownAtStartJoinsLater(t *testing.T) {
+	t.Parallel()
+	c := testenv.StartPGPair(t)
+	c.Replica.Stop()
+	p, s := c.Primary.DB(t), c.Replica.DB(t)
+	r, err := replica.New(p, []replica.Replica{{Name: "standby", DB: s}}, replica.Options{
+		Positions: pgreplica.Positions{}, Logger: quiet, ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	read := func() bool {
+		t.Helper()
+		var standby bool
+		if err := r.QueryRowContext(t.Context(), "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+			t.Fatalf("read with the replica down: %v", err)
+		}
+		return standby
+	}
+	for range 20 {
+		if read() {
+			t.Fatal("a read reached the stopped replica")
+		}
+	}
+	c.Replica.Start()
+	joined := await(t, 20*time.Second, "the replica joining", read)
+	t.Logf("the replica served reads %v after it started", joined.Round(10*time.Millisecond))
+}
