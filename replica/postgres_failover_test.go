@@ -212,3 +212,30 @@ func TestPostgresReplicaDownAtStartJoinsLater(t *testing.T) {
 	joined := await(t, 20*time.Second, "the replica joining", read)
 	t.Logf("the replica served reads %v after it started", joined.Round(10*time.Millisecond))
 }
+
+// A hung replica (SIGSTOP: it holds its connections and answers nothing)
+// leaves the rotation when its probe times out; reads then go to the
+// primary without error, and it rejoins once resumed (SIGCONT).
+func TestPostgresFrozenReplicaLeavesAndRejoins(t *testing.T) {
+	t.Parallel()
+	c, r, _, _ := privatePair(t, replica.Options{ReadYourWrites: replica.RYWOff})
+	read := func(limit time.Duration) (standby bool, err error) {
+		ctx, cancel := context.WithTimeout(t.Context(), limit)
+		defer cancel()
+		err = r.QueryRowContext(ctx, "SELECT pg_is_in_recovery()").Scan(&standby)
+		return standby, err
+	}
+	await(t, 10*time.Second, "a read on the replica", func() bool { s, err := read(time.Second); return err == nil && s })
+	c.Replica.Freeze()
+	defer c.Replica.Thaw()
+	left := await(t, 10*time.Second, "the frozen replica leaving", func() bool { return !r.Status()[1].Serving })
+	for i := range 20 {
+		if standby, err := read(2 * time.Second); err != nil || standby {
+			t.Fatalf("read %d after the frozen replica left: on the replica %v, %v", i, standby, err)
+		}
+	}
+	c.Replica.Thaw()
+	back := await(t, 20*time.Second, "the replica rejoining", func() bool { s, err := read(time.Second); return err == nil && s })
+	t.Logf("the frozen replica left the rotation %v after SIGSTOP (probe timeout 500ms) and served reads %v after SIGCONT",
+		left.Round(10*time.Millisecond), back.Round(10*time.Millisecond))
+}
