@@ -128,3 +128,41 @@ func TestMetricsCountQueriesAndFallbacks(t *testing.T) {
 		}
 	})
 }
+
+// panicking is a Positions whose every method panics.
+type panicking struct{}
+
+func (panicking) WritePosition(context.Context, replica.Querier) (replica.Position, error) {
+	panic("boom")
+}
+func (panicking) State(context.Context, replica.Querier) (replica.NodeState, error) { panic("boom") }
+func (panicking) Reached(context.Context, replica.Querier, replica.Position) (bool, error) {
+	panic("boom")
+}
+func (panicking) Promote(context.Context, replica.Querier) error { panic("boom") }
+
+// A Positions that panics degrades the router, never the caller or the
+// monitor: writes succeed and pin their session, reads go to the primary,
+// Check reports ErrPanic, and the panic is logged once.
+func TestPanickingPositionsDegradesOnly(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		var logs bytes.Buffer
+		r := newRouter(t, c, replica.Options{Positions: panicking{}, Failover: replica.FailoverCoordinate,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))}, "r1")
+		for range 4 {
+			nextRound(time.Second)
+		}
+		ctx, _ := session()
+		set(t, ctx, r, "k", "v")
+		if got := get(t, ctx, r, "k"); got != "v" {
+			t.Fatalf("read %q, want v from the primary", got)
+		}
+		if err := r.Check(context.Background()); !errors.Is(err, replica.ErrPanic) {
+			t.Fatalf("Check: %v, want ErrPanic", err)
+		}
+		if n := strings.Count(logs.String(), "Positions panicked"); n != 1 {
+			t.Fatalf("panic logged %d times, want once:\n%s", n, logs.String())
+		}
+	})
+}

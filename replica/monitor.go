@@ -56,7 +56,7 @@ func (r *Router) probe(ctx context.Context) []reading {
 				rs[i].err = n.db.PingContext(pctx)
 				return
 			}
-			rs[i].st, rs[i].err = r.opts.Positions.State(pctx, n.db)
+			rs[i].st, rs[i].err = r.state(pctx, n.db)
 		})
 	}
 	wg.Wait()
@@ -346,7 +346,7 @@ func (r *Router) promote(ctx context.Context, rs []reading) *node {
 	r.opts.Logger.Warn("replica: promoting", "node", best.name, "position", rs[best.idx].st.Position, "failed_probes", r.mon.fails)
 	pctx, cancel := context.WithTimeout(ctx, r.opts.PromoteTimeout)
 	defer cancel()
-	if err := r.opts.Positions.Promote(pctx, best.db); err != nil {
+	if err := r.promoteNode(pctx, best.db); err != nil {
 		r.opts.Logger.Error("replica: promotion failed", "node", best.name, "err", err)
 		return nil
 	}

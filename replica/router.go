@@ -35,15 +35,16 @@ const PrimaryName = "primary"
 // concurrent use. Close stops its monitor; the *sql.DB values stay the
 // caller's to close.
 type Router struct {
-	opts    Options
-	keys    [][]byte // keys[0] signs
-	nodes   []*node  // nodes[0] is the configured primary
-	pool    *lb.Pool[*node]
-	primary atomic.Pointer[node] // where writes go; nil while none may take them
-	global  atomic.Uint64        // highest write position of the process (RYWCausalGlobal)
-	pinAll  atomic.Int64         // Unix ns: every read goes to the primary before it
-	met     *metrics
-	mon     monitorState
+	opts     Options
+	keys     [][]byte // keys[0] signs
+	nodes    []*node  // nodes[0] is the configured primary
+	pool     *lb.Pool[*node]
+	primary  atomic.Pointer[node] // where writes go; nil while none may take them
+	global   atomic.Uint64        // highest write position of the process (RYWCausalGlobal)
+	pinAll   atomic.Int64         // Unix ns: every read goes to the primary before it
+	met      *metrics
+	mon      monitorState
+	panicLog sync.Once
 
 	ctx       context.Context // ends at Close, cancelling probes and promotions
 	cancel    context.CancelFunc
@@ -232,7 +233,7 @@ func (r *Router) wait(ctx context.Context, n *node, need Position) (reason, erro
 	var t *time.Timer
 	delay := 500 * time.Microsecond
 	for {
-		ok, err := r.opts.Positions.Reached(wctx, n.db, need)
+		ok, err := r.reached(wctx, n.db, need)
 		switch {
 		case ok || Position(n.known.Load()) >= need:
 			n.raise(need)
@@ -287,7 +288,7 @@ func (r *Router) wrote(ctx context.Context, n *node) {
 	// The write committed: its position is wanted even if the caller's
 	// context ends now, but not for longer than a probe.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.ProbeTimeout)
-	p, err := r.opts.Positions.WritePosition(pctx, n.db)
+	p, err := r.writePosition(pctx, n.db)
 	cancel()
 	if err != nil {
 		// Without the position, fall back to a time pin so the next reads
