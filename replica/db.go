@@ -6,8 +6,10 @@ import (
 )
 
 // ExecContext runs a statement on the primary and, once it succeeded,
-// records its position in the context's session (one more query to the
-// primary in the causal modes, none otherwise).
+// records it in the context's session: its position in the causal modes
+// (one more query to the primary), the time in RYWTimePin. Without a
+// session in ctx nothing is recorded and no query added, except in
+// RYWCausalGlobal, which records every write's position for the process.
 func (r *Router) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	n, err := r.writer()
 	if err != nil {
