@@ -68,8 +68,11 @@ type Options struct {
 // Replication is statement-based, as MySQL's was: what a statement writes
 // must depend only on the database and its arguments (no random(),
 // datetime('now') or other clock). Write through ExecContext, QueryContext or
-// a transaction from BeginTx; BEGIN and COMMIT sent as SQL text are not
-// tracked. The replica refuses writes (PRAGMA query_only) until promoted.
+// a transaction from BeginTx (BEGIN, COMMIT and ROLLBACK as SQL text are
+// refused; SAVEPOINT and ROLLBACK TO work). A statement starting with
+// SELECT, VALUES or EXPLAIN is taken for a read and not shipped; PRAGMA,
+// VACUUM, ATTACH and DETACH act on their connection and are not shipped
+// either. The replica refuses writes (PRAGMA query_only) until promoted.
 type Pair struct {
 	primary, replica *node
 	primaryDB        *sql.DB
