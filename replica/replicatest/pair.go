@@ -2,8 +2,10 @@ package replicatest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +25,10 @@ var (
 	ErrInvalidOptions = errors.New("replicatest: invalid options")
 	// ErrNotPrimary is returned by WritePosition on a node that is not a primary.
 	ErrNotPrimary = errors.New("replicatest: node is not a primary")
-	// ErrNotPair is returned when a Querier given to the Pair's Positions
-	// methods is not connected to one of its databases.
+	// ErrNotPair is returned by State, WritePosition and Promote for a
+	// Querier that reaches a database that is not one of the pair's (another
+	// pair's, or one without a position table). Reached, one cheap query,
+	// does not check.
 	ErrNotPair = errors.New("replicatest: not a database of this pair")
 	// ErrClosed is returned by Sync and Step after Close.
 	ErrClosed = errors.New("replicatest: pair closed")
@@ -117,7 +121,7 @@ type stmtLog struct {
 
 // node is one database of the pair.
 type node struct {
-	name     string // "primary" or "replica": the name in its position table
+	name     string // "primary <pair id>" or "replica <pair id>": the name in its position table
 	dsn      string
 	pair     *Pair
 	writable atomic.Bool
@@ -140,8 +144,10 @@ func New(opts Options) (*Pair, error) {
 		}
 		p.dir, p.removeDir = d, true
 	}
-	p.primary = p.newNode("primary")
-	p.replica = p.newNode("replica")
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	p.primary = p.newNode("primary", hex.EncodeToString(id[:]))
+	p.replica = p.newNode("replica", hex.EncodeToString(id[:]))
 	p.primary.writable.Store(true)
 	fail := func(err error) (*Pair, error) {
 		if p.applier != nil {
@@ -181,9 +187,9 @@ func New(opts Options) (*Pair, error) {
 	return p, nil
 }
 
-func (p *Pair) newNode(name string) *node {
-	path := filepath.Join(p.dir, name+".db")
-	return &node{name: name, pair: p,
+func (p *Pair) newNode(role, id string) *node {
+	path := filepath.Join(p.dir, role+".db")
+	return &node{name: role + " " + id, pair: p,
 		dsn: "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)"}
 }
 

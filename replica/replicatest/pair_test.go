@@ -388,6 +388,13 @@ func TestQuerierOfAnotherDatabase(t *testing.T) {
 	if _, err := p.State(t.Context(), other); !errors.Is(err, replicatest.ErrNotPair) {
 		t.Fatalf("State(another database) = %v; want ErrNotPair", err)
 	}
+	q := newPair(t, replicatest.Options{})
+	if _, err := p.State(t.Context(), q.Replica()); !errors.Is(err, replicatest.ErrNotPair) {
+		t.Fatalf("State(another pair's replica) = %v; want ErrNotPair", err)
+	}
+	if _, err := p.WritePosition(t.Context(), q.Primary()); !errors.Is(err, replicatest.ErrNotPair) {
+		t.Fatalf("WritePosition(another pair's primary) = %v; want ErrNotPair", err)
+	}
 }
 
 // TestStatementsThatAreNotShipped: connection settings and maintenance run
