@@ -70,8 +70,9 @@ type Options struct {
 // primary on its own, as a real one would until fenced.
 //
 // Replication is statement-based, as MySQL's was: what a statement writes
-// must depend only on the database and its arguments (no random(),
-// datetime('now') or other clock). Write through ExecContext, QueryContext or
+// must depend only on the database and its arguments: random(),
+// datetime('now') and a column DEFAULT CURRENT_TIMESTAMP give the replica
+// its own value (later by the lag); pass such values as arguments. Write through ExecContext, QueryContext or
 // a transaction from BeginTx (BEGIN, COMMIT and ROLLBACK as SQL text are
 // refused; SAVEPOINT and ROLLBACK TO work). A statement starting with
 // SELECT, VALUES or EXPLAIN is taken for a read and not shipped; PRAGMA,
