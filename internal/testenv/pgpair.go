@@ -70,11 +70,11 @@ wal_receiver_timeout = 5s
 // StartPGPair starts a private primary and a streaming replica of it, and
 // returns once the replica streams (about a second). Both are copies of one
 // cluster made by initdb (1 MB WAL segments) once per machine and PostgreSQL
-// version, and kept for the next test in /dev/shm, or the temporary
-// directory without a gigabyte free there; the pairs live there too. It needs PostgreSQL's server binaries (Debian package
-// postgresql); without them it skips t, or fails it under
-// LADDER_INTEGRATION=required. Run as root, the servers run as the user
-// postgres, as initdb demands.
+// version and kept for the next test in /dev/shm (in the temporary
+// directory if /dev/shm lacks a free gigabyte), where the pairs live too.
+// It needs PostgreSQL's server binaries (Debian package postgresql);
+// without them it skips t, or fails it under LADDER_INTEGRATION=required.
+// Run as root, the servers run as the user postgres, as initdb demands.
 func StartPGPair(t testing.TB) *PGCluster {
 	t.Helper()
 	bin, err := pgBinDir()
