@@ -70,11 +70,11 @@ wal_receiver_timeout = 5s
 // StartPGPair starts a private primary and a streaming replica of it, and
 // returns once the replica streams (about a second). Both are copies of one
 // cluster made by initdb (1 MB WAL segments) once per machine and PostgreSQL
-// version, and kept for the next test in /dev/shm, or the temporary
-// directory where there is no /dev/shm, where the pairs live too. It needs PostgreSQL's server binaries (Debian package
-// postgresql); without them it skips t, or fails it under
-// LADDER_INTEGRATION=required. Run as root, the servers run as the user
-// postgres, as initdb demands.
+// version and kept for the next test in /dev/shm (in the temporary
+// directory if /dev/shm lacks a free gigabyte), where the pairs live too.
+// It needs PostgreSQL's server binaries (Debian package postgresql);
+// without them it skips t, or fails it under LADDER_INTEGRATION=required.
+// Run as root, the servers run as the user postgres, as initdb demands.
 func StartPGPair(t testing.TB) *PGCluster {
 	t.Helper()
 	bin, err := pgBinDir()
@@ -209,11 +209,13 @@ func makePGTemplate(bin string, cred *syscall.Credential) (string, error) {
 	return filepath.Join(final, "data"), nil
 }
 
-// pgTempDir is where clusters live: memory (/dev/shm) where there is one,
-// since every pair copies its template and the servers run with fsync off
-// anyway; else the temporary directory.
+// pgTempDir is where clusters live: memory (/dev/shm) where there is one
+// with a gigabyte free, since every pair copies its template and the
+// servers run with fsync off anyway; else the temporary directory.
 func pgTempDir() string {
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+	var fs syscall.Statfs_t
+	// A container's /dev/shm may hold 64 MB: a template and two pairs need ~100.
+	if err := syscall.Statfs("/dev/shm", &fs); err == nil && uint64(fs.Bavail)*uint64(fs.Bsize) >= 1<<30 {
 		if f, err := os.CreateTemp("/dev/shm", "ladder-probe-"); err == nil {
 			f.Close()
 			os.Remove(f.Name())

@@ -19,8 +19,9 @@ var (
 	ErrNotPrimary = errors.New("pgreplica: node is not a primary")
 )
 
-// Positions implements [replica.Positions] for PostgreSQL 13 and later,
-// through any database/sql driver (the pgx stdlib driver "pgx", lib/pq).
+// Positions implements [replica.Positions] for PostgreSQL 13 and later
+// (tested on 15), through any database/sql driver (the pgx stdlib driver
+// "pgx", lib/pq).
 // Every method is one statement with no session state, so it works
 // through PgBouncer in transaction mode. The zero value is ready to use and
 // safe for concurrent use.
@@ -132,8 +133,9 @@ const maxPromoteWait = 60
 // or a role granted EXECUTE on pg_promote) and returns once it has left
 // recovery and accepts writes, or when ctx ends (ctx.Err(), wrapped). n is
 // the time left before ctx's deadline, at most 60 s; past it, Promote keeps
-// asking whether the node has left recovery until ctx ends. Promoting a node
-// that is already a primary returns nil at once.
+// asking whether the node has left recovery until ctx ends. A promotion the
+// server was asked for goes on after ctx ends. Promoting a node that is
+// already a primary returns nil at once.
 func (Positions) Promote(ctx context.Context, node replica.Querier) error {
 	wait := maxPromoteWait
 	if dl, ok := ctx.Deadline(); ok {

@@ -79,19 +79,44 @@ func (c *conn) mode(ctx context.Context) error {
 	return nil
 }
 
-// isRead reports whether a statement cannot write: it starts with SELECT,
-// VALUES or EXPLAIN. Anything else is recorded and replayed (replaying a
-// read is harmless; missing a write is not).
-func isRead(q string) bool {
-	q = strings.TrimLeft(q, " \t\r\n(")
-	word, _, _ := strings.Cut(q, " ")
-	for _, r := range []string{"select", "values", "explain"} {
-		if len(word) >= len(r) && strings.EqualFold(word[:len(r)], r) && (len(word) == len(r) || !isIdent(word[len(r)])) {
-			return true
-		}
+// Kinds of statement, by their first keyword.
+const (
+	kindWrite   = iota // recorded and replayed: anything not below (replaying a read is harmless; missing a write is not)
+	kindRead           // SELECT, VALUES, EXPLAIN: cannot write
+	kindSession        // PRAGMA, VACUUM, ATTACH, DETACH: the connection's own, run as they are and not shipped
+	kindControl        // BEGIN, COMMIT, END, ROLLBACK (not ROLLBACK TO): refused, use BeginTx
+)
+
+// kind classifies a statement by its first keyword. SAVEPOINT, RELEASE and
+// ROLLBACK TO are writes: replayed in order inside the replayed
+// transaction, they undo on the replica what they undid on the primary.
+func kind(q string) int {
+	q = strings.TrimLeft(q, " \t\r\n(;")
+	end := 0
+	for end < len(q) && isIdent(q[end]) {
+		end++
 	}
-	return false
+	word := strings.ToLower(q[:end])
+	switch word {
+	case "select", "values", "explain":
+		return kindRead
+	case "pragma", "vacuum", "attach", "detach":
+		return kindSession
+	case "begin", "commit", "end":
+		return kindControl
+	case "rollback":
+		rest := strings.ToLower(strings.TrimLeft(q[end:], " \t\r\n"))
+		if strings.HasPrefix(rest, "to") || strings.HasPrefix(rest, "transaction to") {
+			return kindWrite
+		}
+		return kindControl
+	}
+	return kindWrite
 }
+
+// errControl refuses transaction control sent as SQL text, which would
+// escape the recording of what a transaction wrote.
+var errControl = errors.New("replicatest: begin and end transactions with BeginTx, Commit and Rollback, not as SQL text (the pair ships what a transaction wrote at its Commit)")
 
 func isIdent(b byte) bool {
 	return b == '_' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
@@ -112,7 +137,10 @@ func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 	if err := c.mode(ctx); err != nil {
 		return nil, err
 	}
-	if !c.n.writable.Load() || isRead(q) {
+	switch k := kind(q); {
+	case k == kindControl:
+		return nil, errControl
+	case !c.n.writable.Load() || k != kindWrite:
 		return c.inner.ExecContext(ctx, q, args)
 	}
 	if c.itx != nil {
@@ -141,7 +169,10 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	if err := c.mode(ctx); err != nil {
 		return nil, err
 	}
-	if !c.n.writable.Load() || isRead(q) {
+	switch k := kind(q); {
+	case k == kindControl:
+		return nil, errControl
+	case !c.n.writable.Load() || k != kindWrite:
 		return c.inner.QueryContext(ctx, q, args)
 	}
 	if c.itx != nil {

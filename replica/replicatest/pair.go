@@ -2,8 +2,10 @@ package replicatest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +25,10 @@ var (
 	ErrInvalidOptions = errors.New("replicatest: invalid options")
 	// ErrNotPrimary is returned by WritePosition on a node that is not a primary.
 	ErrNotPrimary = errors.New("replicatest: node is not a primary")
-	// ErrNotPair is returned when a Querier given to the Pair's Positions
-	// methods is not connected to one of its databases.
+	// ErrNotPair is returned by State, WritePosition and Promote for a
+	// Querier that reaches a database that is not one of the pair's (another
+	// pair's, or one without a position table). Reached, one cheap query,
+	// does not check.
 	ErrNotPair = errors.New("replicatest: not a database of this pair")
 	// ErrClosed is returned by Sync and Step after Close.
 	ErrClosed = errors.New("replicatest: pair closed")
@@ -66,10 +70,14 @@ type Options struct {
 // primary on its own, as a real one would until fenced.
 //
 // Replication is statement-based, as MySQL's was: what a statement writes
-// must depend only on the database and its arguments (no random(),
-// datetime('now') or other clock). Write through ExecContext, QueryContext or
-// a transaction from BeginTx; BEGIN and COMMIT sent as SQL text are not
-// tracked. The replica refuses writes (PRAGMA query_only) until promoted.
+// must depend only on the database and its arguments: random(),
+// datetime('now') and a column DEFAULT CURRENT_TIMESTAMP give the replica
+// its own value (later by the lag); pass such values as arguments. Write through ExecContext, QueryContext or
+// a transaction from BeginTx (BEGIN, COMMIT and ROLLBACK as SQL text are
+// refused; SAVEPOINT and ROLLBACK TO work). A statement starting with
+// SELECT, VALUES or EXPLAIN is taken for a read and not shipped; PRAGMA,
+// VACUUM, ATTACH and DETACH act on their connection and are not shipped
+// either. The replica refuses writes (PRAGMA query_only) until promoted.
 type Pair struct {
 	primary, replica *node
 	primaryDB        *sql.DB
@@ -114,7 +122,7 @@ type stmtLog struct {
 
 // node is one database of the pair.
 type node struct {
-	name     string // "primary" or "replica": the name in its position table
+	name     string // "primary <pair id>" or "replica <pair id>": the name in its position table
 	dsn      string
 	pair     *Pair
 	writable atomic.Bool
@@ -137,8 +145,10 @@ func New(opts Options) (*Pair, error) {
 		}
 		p.dir, p.removeDir = d, true
 	}
-	p.primary = p.newNode("primary")
-	p.replica = p.newNode("replica")
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	p.primary = p.newNode("primary", hex.EncodeToString(id[:]))
+	p.replica = p.newNode("replica", hex.EncodeToString(id[:]))
 	p.primary.writable.Store(true)
 	fail := func(err error) (*Pair, error) {
 		if p.applier != nil {
@@ -178,9 +188,9 @@ func New(opts Options) (*Pair, error) {
 	return p, nil
 }
 
-func (p *Pair) newNode(name string) *node {
-	path := filepath.Join(p.dir, name+".db")
-	return &node{name: name, pair: p,
+func (p *Pair) newNode(role, id string) *node {
+	path := filepath.Join(p.dir, role+".db")
+	return &node{name: role + " " + id, pair: p,
 		dsn: "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)"}
 }
 

@@ -388,4 +388,64 @@ func TestQuerierOfAnotherDatabase(t *testing.T) {
 	if _, err := p.State(t.Context(), other); !errors.Is(err, replicatest.ErrNotPair) {
 		t.Fatalf("State(another database) = %v; want ErrNotPair", err)
 	}
+	q := newPair(t, replicatest.Options{})
+	if _, err := p.State(t.Context(), q.Replica()); !errors.Is(err, replicatest.ErrNotPair) {
+		t.Fatalf("State(another pair's replica) = %v; want ErrNotPair", err)
+	}
+	if _, err := p.WritePosition(t.Context(), q.Primary()); !errors.Is(err, replicatest.ErrNotPair) {
+		t.Fatalf("WritePosition(another pair's primary) = %v; want ErrNotPair", err)
+	}
+}
+
+// TestStatementsThatAreNotShipped: connection settings and maintenance run
+// on their connection as they are (PRAGMA foreign_keys inside a shipped
+// transaction would do nothing), transaction control as SQL text is
+// refused, and savepoints replay to the same rows.
+func TestStatementsThatAreNotShipped(t *testing.T) {
+	p := newPair(t, replicatest.Options{})
+	ctx := t.Context()
+	conn, err := p.Primary().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec(t, conn, "CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+	exec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id))")
+	exec(t, conn, "PRAGMA foreign_keys = ON")
+	if _, err := conn.ExecContext(ctx, "INSERT INTO t VALUES (1, 42)"); err == nil {
+		t.Fatal("PRAGMA foreign_keys = ON did not take: a row with no parent was accepted")
+	}
+	exec(t, conn, "VACUUM")
+	for _, q := range []string{"BEGIN", "begin immediate", "COMMIT", "END", "ROLLBACK"} {
+		if _, err := conn.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "BeginTx") {
+			t.Errorf("Exec(%q) = %v; want it refused, naming BeginTx", q, err)
+		}
+	}
+
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, tx, "INSERT INTO parent VALUES (1)")
+	exec(t, tx, "SAVEPOINT s")
+	exec(t, tx, "INSERT INTO parent VALUES (2)")
+	exec(t, tx, "ROLLBACK TO s")
+	exec(t, tx, "INSERT INTO parent VALUES (3)")
+	exec(t, tx, "RELEASE s")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	syncPair(t, p)
+	ids := func(db interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) string {
+		var s sql.NullString
+		if err := db.QueryRowContext(ctx, "SELECT group_concat(id, ',') FROM (SELECT id FROM parent ORDER BY id)").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s.String
+	}
+	if a, b := ids(conn), ids(p.Replica()); a != "1,3" || b != a {
+		t.Fatalf("parent ids: primary %q, replica %q; want 1,3 on both", a, b)
+	}
 }
