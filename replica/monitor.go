@@ -44,28 +44,64 @@ func (r *Router) monitor() {
 	}
 }
 
-// probe reads every node's state at once.
-func (r *Router) probe(ctx context.Context) []reading {
+// prober is what a probe runs on: a node's *sql.DB or a *sql.Conn of it.
+type prober interface {
+	Querier
+	PingContext(ctx context.Context) error
+}
+
+// probe reads every node's state at once. The monitor (held) probes on a
+// connection it keeps per node, so that an application holding every other
+// connection of a pool cannot make a busy node look dead; Check uses the
+// pools.
+func (r *Router) probe(ctx context.Context, held bool) []reading {
 	rs := make([]reading, len(r.nodes))
 	var wg sync.WaitGroup
 	for i, n := range r.nodes {
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, r.opts.ProbeTimeout)
 			defer cancel()
-			if r.opts.Positions == nil {
-				rs[i].err = n.db.PingContext(pctx)
-				return
+			var q prober = n.db
+			if held {
+				if r.held[i] == nil {
+					c, err := n.db.Conn(pctx)
+					if err != nil {
+						rs[i].err = err
+						return
+					}
+					r.held[i] = c
+				}
+				q = r.held[i]
 			}
-			rs[i].st, rs[i].err = r.state(pctx, n.db)
+			if r.opts.Positions == nil {
+				rs[i].err = q.PingContext(pctx)
+			} else {
+				rs[i].st, rs[i].err = r.state(pctx, q)
+			}
+			if held && rs[i].err != nil {
+				// The connection may be broken or mid-cancel: take a fresh one next time.
+				_ = r.held[i].Close()
+				r.held[i] = nil
+			}
 		})
 	}
 	wg.Wait()
 	return rs
 }
 
+// closeHeld returns the monitor's connections to their pools, once it has stopped.
+func (r *Router) closeHeld() {
+	for i, c := range r.held {
+		if c != nil {
+			_ = c.Close()
+			r.held[i] = nil
+		}
+	}
+}
+
 // round probes every node and applies what it learned.
 func (r *Router) round(ctx context.Context) {
-	rs := r.probe(ctx)
+	rs := r.probe(ctx, true)
 	if ctx.Err() != nil {
 		return
 	}
@@ -90,7 +126,7 @@ func (r *Router) round(ctx context.Context) {
 	}
 	if p := r.promote(ctx, rs); p != nil {
 		r.mon.promoted, r.mon.waited = p, 0
-		r.apply(r.probe(ctx))
+		r.apply(r.probe(ctx, true))
 	}
 }
 
@@ -389,7 +425,7 @@ func (r *Router) Status() []NodeStatus {
 // it is a primary (a replica DSN pointing at a primary), or a writer that
 // says it is a replica. Call it at startup, or as a health check.
 func (r *Router) Check(ctx context.Context) error {
-	rs := r.probe(ctx)
+	rs := r.probe(ctx, false)
 	w := r.primary.Load()
 	var errs []error
 	for i, n := range r.nodes {

@@ -118,7 +118,9 @@ type Options struct {
 	// has go to the primary.
 	MinServing int
 	// ProbeInterval is how often the monitor reads every node's state.
-	// Zero means 1s.
+	// Zero means 1s. The monitor keeps one connection of each node's pool
+	// for its probes (count it in SetMaxOpenConns), so that queries holding
+	// every other connection cannot make a busy node look dead.
 	ProbeInterval time.Duration
 	// ProbeTimeout bounds one probe of one node. Zero means 1s.
 	ProbeTimeout time.Duration

@@ -84,3 +84,35 @@ func TestMiddlewareClearsARejectedCookieOnly(t *testing.T) {
 		}
 	})
 }
+
+// The monitor probes on a connection of its own: an application that holds
+// every other connection of the primary's pool (slow queries, a leak) makes
+// no probe time out, so the coordinator does not promote a replica of a
+// primary that is only busy.
+func TestExhaustedPoolDoesNotLookLikeADeadPrimary(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		c.db("primary").SetMaxOpenConns(2)
+		r := newRouter(t, c, replica.Options{Positions: fakePositions{}, Failover: replica.FailoverCoordinate,
+			FailoverAfter: 3, ProbeInterval: time.Second, ProbeTimeout: 100 * time.Millisecond}, "r1")
+		for range 2 { // take what the pool has left
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			if conn, err := c.db("primary").Conn(ctx); err == nil {
+				defer conn.Close()
+			}
+			cancel()
+		}
+		for range 5 {
+			nextRound(time.Second)
+		}
+		c.mu.Lock()
+		role := c.nodes["r1"].role
+		c.mu.Unlock()
+		if role != replica.RoleReplica {
+			t.Fatal("the coordinator promoted a replica of a primary whose pool was only exhausted")
+		}
+		if !r.Status()[0].Writer {
+			t.Fatal("writes moved away from a healthy primary")
+		}
+	})
+}

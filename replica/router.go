@@ -44,6 +44,7 @@ type Router struct {
 	pinAll   atomic.Int64         // Unix ns: every read goes to the primary before it
 	met      *metrics
 	mon      monitorState
+	held     []*sql.Conn // the monitor's connection per node (nil until made, or after an error)
 	panicLog sync.Once
 
 	ctx       context.Context // ends at Close, cancelling probes and promotions
@@ -125,6 +126,7 @@ func New(primary *sql.DB, replicas []Replica, opts Options) (*Router, error) {
 		n.role.Store(uint32(RoleReplica))
 		n.serving.Store(true)
 	}
+	r.held = make([]*sql.Conn, len(r.nodes))
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.wg.Add(1)
 	go r.monitor()
@@ -150,6 +152,7 @@ func (r *Router) Close() error {
 		close(r.stop)
 		r.cancel()
 		r.wg.Wait()
+		r.closeHeld()
 		_ = r.pool.Close()
 		r.met.close()
 	})
