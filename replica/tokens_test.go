@@ -160,3 +160,28 @@ func set2(t testing.TB, ctx context.Context, r *replica.Router) {
 		t.Fatal(err)
 	}
 }
+
+// A rejected token's cookie is cleared, so a client does not send it on
+// every request; a valid pin without a new write is left alone.
+func TestMiddlewareClearsARejectedCookieOnly(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1")
+		r := newRouter(t, c, replica.Options{ReadYourWrites: replica.RYWTimePin, TokenKey: key}, "r1")
+		h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {}))
+		s := new(replica.Session)
+		set(t, replica.NewContext(context.Background(), s), r, "k", "v")
+		for _, tc := range []struct {
+			tok     string
+			cleared bool
+		}{{"forged", true}, {r.Token(s), false}} {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "ladder_rw", Value: tc.tok})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			cleared := len(rec.Result().Cookies()) == 1 && rec.Result().Cookies()[0].MaxAge < 0
+			if cleared != tc.cleared {
+				t.Errorf("token %q: cleared %v, want %v (%v)", tc.tok, cleared, tc.cleared, rec.Result().Cookies())
+			}
+		}
+	})
+}
