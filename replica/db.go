@@ -40,7 +40,7 @@ func (r *Router) QueryContext(ctx context.Context, query string, args ...any) (*
 	if err == nil || !unavailable(err) || ctx.Err() != nil {
 		return rows, err
 	}
-	if n, done, err = r.reader(ctx); err != nil {
+	if n, done, err = r.retryReader(ctx, n); err != nil {
 		return nil, err
 	}
 	rows, err = n.db.QueryContext(ctx, query, args...)
@@ -67,7 +67,7 @@ func (r *Router) QueryRowContext(ctx context.Context, query string, args ...any)
 	if err == nil || !unavailable(err) || ctx.Err() != nil {
 		return row
 	}
-	if n, done, err = r.reader(ctx); err != nil {
+	if n, done, err = r.retryReader(ctx, n); err != nil {
 		return r.nodes[0].db.QueryRowContext(errContext(ctx, err), query, args...)
 	}
 	row = n.db.QueryRowContext(ctx, query, args...)

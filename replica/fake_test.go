@@ -26,16 +26,17 @@ import (
 type write struct{ k, v string }
 
 type fakeNode struct {
-	name     string
-	role     replica.Role
-	timeline uint64
-	hist     []write
-	source   string        // the node a replica replays from
-	lag      time.Duration // ReplayLag it reports
-	down     bool          // refuses connections and fails every statement
-	stall    bool          // every statement blocks until its context ends
-	reads    int           // GET statements served
-	writes   int           // SET statements applied
+	name      string
+	role      replica.Role
+	timeline  uint64
+	hist      []write
+	source    string        // the node a replica replays from
+	lag       time.Duration // ReplayLag it reports
+	down      bool          // refuses connections and fails every statement
+	stall     bool          // every statement blocks until its context ends
+	slowState time.Duration // STATE answers this late, as of when it was asked
+	reads     int           // GET statements served
+	writes    int           // SET statements applied
 }
 
 type cluster struct {
@@ -126,10 +127,17 @@ func (c *cluster) exec(ctx context.Context, name, cmd string, args []driver.Name
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
 	}
-	defer c.mu.Unlock()
 	if n.down {
+		c.mu.Unlock()
 		return nil, nil, errRefused
 	}
+	if cmd == "STATE" && n.slowState > 0 {
+		d := n.slowState
+		c.mu.Unlock()
+		time.Sleep(d)
+		c.mu.Lock()
+	}
+	defer c.mu.Unlock()
 	arg := func(i int) driver.Value { return args[i].Value }
 	switch cmd {
 	case "SET":

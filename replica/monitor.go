@@ -25,8 +25,9 @@ type monitorState struct {
 
 // reading is one probe of one node.
 type reading struct {
-	st  NodeState
-	err error
+	st       NodeState
+	err      error
+	failures uint64 // the node's failures count when the probe started
 }
 
 func (r *Router) monitor() {
@@ -58,6 +59,7 @@ func (r *Router) probe(ctx context.Context, held bool) []reading {
 	rs := make([]reading, len(r.nodes))
 	var wg sync.WaitGroup
 	for i, n := range r.nodes {
+		rs[i].failures = n.failures.Load()
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, r.opts.ProbeTimeout)
 			defer cancel()
@@ -256,6 +258,11 @@ func (r *Router) setRotation(rs []reading, w *node) {
 		case rd.err != nil:
 			why[i] = "probe failed: " + rd.err.Error()
 			continue
+		case rd.failures != n.failures.Load():
+			// A query found it unreachable after this probe started: only
+			// a later probe may put it back.
+			why[i] = "query failed since the probe started"
+			continue
 		case Role(n.role.Load()) == RolePrimary:
 			why[i] = fmt.Sprintf("says it is a primary (timeline %d) but does not take writes", rd.st.Timeline)
 			continue
@@ -328,6 +335,8 @@ func reasonOf(why string) string {
 		return "probe_failed"
 	case len(why) >= 4 && why[:4] == "lags":
 		return "lag"
+	case len(why) >= 5 && why[:5] == "query":
+		return "query_failed"
 	default:
 		return "role"
 	}
@@ -353,6 +362,7 @@ func (r *Router) repool(w *node) {
 // markDown takes n out of rotation after a query found it unreachable; the
 // monitor brings it back after a good probe.
 func (r *Router) markDown(n *node, err error) {
+	n.failures.Add(1)
 	if n.serving.CompareAndSwap(true, false) {
 		r.pool.SetDown(n.name, true)
 		r.met.rotated(n.name, false, "query_failed")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ladder-go/ladder/internal/testenv"
@@ -274,5 +275,26 @@ func TestUnknownRolesKeepTheWriter(t *testing.T) {
 		r := newRouter(t, c, replica.Options{Positions: unknownRoles{}}, "r1")
 		nextRound(time.Second)
 		set(t, context.Background(), r, "k", "v")
+	})
+}
+
+// A probe that started before a read found the replica gone does not put
+// it back in rotation when it answers: only a later probe may.
+func TestProbeOlderThanAFailedReadKeepsTheReplicaOut(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		c := newCluster(t, "r1", "r2")
+		r := newRouter(t, c, replica.Options{Positions: fakePositions{}, ReadYourWrites: replica.RYWOff, ProbeInterval: time.Second}, "r1", "r2")
+		c.do("r1", func(n *fakeNode) { n.slowState = 500 * time.Millisecond })
+		time.Sleep(time.Second) // the next round's probe of r1 is asked now, answers in 500ms
+		time.Sleep(100 * time.Millisecond)
+		c.do("r1", func(n *fakeNode) { n.down = true })
+		for range 4 {
+			get(t, context.Background(), r, "k") // one of them finds r1 gone
+		}
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
+		if serving(r)["r1"] {
+			t.Fatal("a probe asked before the failed read put the replica back in rotation")
+		}
 	})
 }

@@ -20,9 +20,10 @@ type node struct {
 	known    atomic.Uint64 // a position the node is known to have replayed (or written)
 	lag      atomic.Int64  // replay lag, nanoseconds; -1 if unknown
 	lagBytes atomic.Uint64
-	serving  atomic.Bool // in the read rotation
-	lagging  atomic.Bool // over the lag limits, serving only to keep MinServing
-	probed   atomic.Bool // answered at least one probe
+	serving  atomic.Bool   // in the read rotation
+	lagging  atomic.Bool   // over the lag limits, serving only to keep MinServing
+	failures atomic.Uint64 // queries that found it unreachable (markDown)
+	probed   atomic.Bool   // answered at least one probe
 }
 
 // raise records that the node has replayed at least p.

@@ -228,6 +228,20 @@ func (r *Router) reader(ctx context.Context) (*node, func(lb.Outcome), error) {
 	return r.toPrimary(why)
 }
 
+// retryReader picks the node for a read sent again because failed could not
+// be reached: never failed again (a pick made before it left the rotation,
+// or a monitor round that had probed it just before it failed).
+func (r *Router) retryReader(ctx context.Context, failed *node) (*node, func(lb.Outcome), error) {
+	n, done, err := r.reader(ctx)
+	if err != nil || n != failed {
+		return n, done, err
+	}
+	if done != nil {
+		done(lb.Outcome{})
+	}
+	return r.toPrimary(reasonNoReplica)
+}
+
 // wait polls n until it has replayed need, up to WaitTimeout.
 func (r *Router) wait(ctx context.Context, n *node, need Position) (reason, error) {
 	start := time.Now()

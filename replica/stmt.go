@@ -98,12 +98,19 @@ func (s *Stmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
 // at most: again on another node if the first was unreachable.
 func (s *Stmt) read(ctx context.Context, q func(*sql.Stmt) error) error {
 	var err error
+	var failed *node
 	for try := 0; try < 2; try++ {
 		var n *node
 		var done func(lb.Outcome)
-		if n, done, err = s.r.reader(ctx); err != nil {
+		if try == 0 {
+			n, done, err = s.r.reader(ctx)
+		} else {
+			n, done, err = s.r.retryReader(ctx, failed)
+		}
+		if err != nil {
 			return err
 		}
+		failed = n
 		var st *sql.Stmt
 		if st, err = s.stmt(ctx, n); err == nil {
 			err = q(st)
