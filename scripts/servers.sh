@@ -153,6 +153,8 @@ servers_start() {
 	install_if_missing "command -v redis-server" redis-server
 	install_if_missing "command -v redis-cli" redis-tools
 	install_if_missing "pg_bindir" postgresql
+	# testenv.PgBouncer: adapters prove they work through transaction pooling.
+	install_if_missing "command -v pgbouncer || test -x /usr/sbin/pgbouncer" pgbouncer
 	PGBIN=$(pg_bindir)
 
 	SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ladder-servers.XXXXXX")

@@ -30,7 +30,9 @@ func (v Violation) String() string {
 	return fmt.Sprintf("%s imports %s: breaks rule %q", v.Package, v.Import, v.Rule)
 }
 
-// core packages and the ladder siblings each may import.
+// core packages and the ladder siblings each may import. Their sub-packages
+// (adapters such as replica/pgreplica, helpers such as replica/replicatest)
+// import their parent's tree only, and may use heavy modules (pgx, SQLite).
 var coreSiblings = map[string][]string{
 	"health":  nil,
 	"lb":      {"health"},

@@ -51,6 +51,13 @@ func TestCheckNamesTheRule(t *testing.T) {
 	}{
 		{"lb may import health", Package{ImportPath: m + "lb", Imports: []string{m + "health"}}, ""},
 		{"replica may import lb", Package{ImportPath: m + "replica", Imports: []string{m + "lb", m + "health"}}, ""},
+		{"pgreplica may import replica and pgx", Package{ImportPath: m + "replica/pgreplica", Imports: []string{m + "replica", "github.com/jackc/pgx/v5/stdlib"}}, ""},
+		{"replicatest may import replica and SQLite", Package{ImportPath: m + "replica/replicatest", Imports: []string{m + "replica", "modernc.org/sqlite"}}, ""},
+		{"pgreplica must not import lb", Package{ImportPath: m + "replica/pgreplica", Imports: []string{m + "lb"}}, ruleAdapter},
+		{"replicatest must not import health", Package{ImportPath: m + "replica/replicatest", Imports: []string{m + "health"}}, ruleAdapter},
+		{"replica must not import pgx", Package{ImportPath: m + "replica", Imports: []string{"github.com/jackc/pgx/v5"}}, ruleLibs},
+		{"replica must not import its adapter", Package{ImportPath: m + "replica", Imports: []string{m + "replica/pgreplica"}}, ruleAdapter},
+		{"replica must not depend on SQLite", Package{ImportPath: m + "replica", Deps: []string{"modernc.org/sqlite"}}, ruleHeavy},
 		{"lb must not import cache", Package{ImportPath: m + "lb", Imports: []string{m + "cache"}}, ruleSibling},
 		{"cache must not import lb", Package{ImportPath: m + "cache", Imports: []string{m + "lb"}}, ruleSibling},
 		{"health must not import lb", Package{ImportPath: m + "health", Imports: []string{m + "lb"}}, ruleSibling},

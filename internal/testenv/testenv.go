@@ -7,7 +7,9 @@
 // it instead, so an integration test can never pass by being skipped.
 //
 // Each helper hands out an isolated slice of the shared server (a key prefix,
-// a fresh database) and cleans it up, so tests can call t.Parallel.
+// a fresh database) and cleans it up, so tests can call t.Parallel. Fault
+// tests start private servers of their own instead (StartRedis,
+// StartSentinel, StartPGPair, PgBouncer), which they may crash.
 package testenv
 
 import (
