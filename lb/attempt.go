@@ -226,14 +226,16 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	return t
 }
 
-// answered records that e answered a try sent at sent, at now (monotonic),
-// at most once a millisecond each.
+// answered records that e answered a try sent at sent, at now (monotonic):
+// when it last answered, at most once a millisecond, and exactly the
+// latest sending time it answered (the proof that it overtook a try on a
+// hung backend, which may have been sent only microseconds before).
 func (e *Endpoint) answered(sent, now int64) {
 	const ms = int64(time.Millisecond)
 	if now-e.answeredAt.Load() >= ms {
 		e.answeredAt.Store(now)
 	}
-	if sent-e.answeredSent.Load() >= ms {
+	if sent > e.answeredSent.Load() {
 		e.answeredSent.Store(sent)
 	}
 }

@@ -34,8 +34,8 @@ type Endpoint struct {
 	errors    atomic.Int64  // failed, for metrics
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
-	// nanoseconds, updated at most once a millisecond: when the backend
-	// last answered, and when the latest try it answered was sent.
+	// nanoseconds: when the backend last answered (updated at most once a
+	// millisecond), and when the latest try it answered was sent (exact).
 	answeredAt, answeredSent atomic.Int64
 	// refusedOnly is set while every failure of the current run of
 	// consecutive failures was a refused connection (nothing listening).

@@ -85,14 +85,14 @@ const refusedEjectionTime = time.Second
 // the silence could reach stall. Counting from the last answer catches the
 // tries sent just before e froze as soon as the ones sent after it.
 func (p *Pool[T]) stalled(e *Endpoint, sent, now int64, stall time.Duration) (hung bool, wait time.Duration) {
-	const slack = int64(time.Millisecond) // answeredAt and answeredSent lag by up to this
+	const slack = int64(time.Millisecond) // answeredAt lags by up to this
 	silent := max(sent, e.answeredAt.Load()+slack)
 	if d := time.Duration(now - silent); d < stall {
 		return false, stall - d
 	}
 	if s := p.load(); s != nil {
 		for _, f := range s.all {
-			if f != e && f.answeredSent.Load() > silent+slack {
+			if f != e && f.answeredSent.Load() > silent {
 				return true, 0
 			}
 		}
