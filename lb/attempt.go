@@ -170,6 +170,9 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 		first = min(first, ro.StallTimeout)
 	}
 	w.timer = time.AfterFunc(first, w.fire)
+	if ro.StallTimeout > 0 {
+		e.sending(w.sent)
+	}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: w.wroteHeaders})
 	out := req.WithContext(ctx)
 	var guard *bodyGuard
@@ -195,7 +198,7 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	w.timer.Stop()
 	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung}
 	if resp != nil && !timedOut && !(hung && replayable) {
-		e.answered(w.sent, end)
+		e.answered(w.sent, end, ro.StallTimeout)
 	}
 	switch {
 	case (timedOut || hung && replayable) && req.Context().Err() == nil:
@@ -227,16 +230,32 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 }
 
 // answered records that e answered a try sent at sent, at now (monotonic):
-// when it last answered, at most once a millisecond, and exactly the
-// latest sending time it answered (the proof that it overtook a try on a
-// hung backend, which may have been sent only microseconds before).
-func (e *Endpoint) answered(sent, now int64) {
+// when it last answered, at most once a millisecond, and, if it answered
+// within half of stall, exactly the latest sending time it answered so
+// quickly. That is the proof that it overtook a try on a hung backend,
+// which may have been sent only microseconds before; an answer as slow as
+// the wait that judges a backend hung proves nothing (in a fleet slow
+// everywhere, a request sent a moment later may come back a moment
+// sooner).
+func (e *Endpoint) answered(sent, now int64, stall time.Duration) {
 	const ms = int64(time.Millisecond)
 	if now-e.answeredAt.Load() >= ms {
 		e.answeredAt.Store(now)
 	}
-	if sent > e.answeredSent.Load() {
+	if now-sent < int64(stall/2) && sent > e.answeredSent.Load() {
 		e.answeredSent.Store(sent)
+	}
+}
+
+// sending records that a try is sent to e at sent (monotonic), if it is
+// one of the first two since e last answered.
+func (e *Endpoint) sending(sent int64) {
+	f := e.firstSent.Load()
+	switch {
+	case f <= e.answeredAt.Load():
+		e.firstSent.Store(sent)
+	case sent > f && e.secondSent.Load() <= f:
+		e.secondSent.Store(sent)
 	}
 }
 

@@ -43,10 +43,10 @@ type RetryOptions struct {
 	// server: the kernel still accepts its connections, so nothing fails
 	// fast). A try that has waited StallTimeout for its response headers,
 	// while its backend has answered nothing since the try was sent and
-	// another backend has answered a request sent after it, marks the
-	// backend hung: it is ejected (within OutlierOptions.MaxEjectedShare),
-	// and a try on it that can be retried is abandoned and retried elsewhere
-	// at once. A backend that is merely slow still answers something, and a
+	// another backend has answered a request sent after it in less than
+	// half of StallTimeout, marks the backend hung: it is ejected (within
+	// OutlierOptions.MaxEjectedShare), and a try on it that can be retried
+	// is abandoned and retried elsewhere at once. A backend that is merely slow still answers something, and a
 	// fleet that is slow everywhere has nobody overtaking it, so neither is
 	// judged hung. A client that gives up after StallTimeout on a backend
 	// that answered nothing meanwhile also counts as a failure of it.
