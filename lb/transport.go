@@ -82,11 +82,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	out := req
-	if !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host {
+	switch {
+	case !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host:
 		// The virtual host from the URL: let each try send its backend's.
 		// A shallow copy, since a RoundTripper must not change req.
 		c := *req
 		c.Host = ""
+		out = &c
+	case t.PreserveHost && req.Host == "":
+		// No Host set: the one to preserve is the URL's, which each try
+		// replaces by its backend's.
+		c := *req
+		c.Host = req.URL.Host
 		out = &c
 	}
 	resp, err := t.a.roundTrip(out, st)
