@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"sync"
@@ -75,6 +76,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, t.err
 	}
+	if req.URL == nil {
+		closeBody(req)
+		return nil, errNilRequestURL
+	}
 	st := &proxyState{snap: t.Pool.load(), pinned: -1, served: -1}
 	if t.HashKey != nil {
 		if k := t.HashKey(req); k != "" { // no key: balance, do not pile onto one backend
@@ -120,3 +125,6 @@ func (t *Transport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
+
+// errNilRequestURL is http.Transport's error for a request without a URL.
+var errNilRequestURL = errors.New("lb: nil Request.URL")
