@@ -79,6 +79,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			i = next
 			continue
 		}
+		t.guard.release() // the last try: its transport owns the body
 		if o.Err != nil {
 			t.cancel()
 			done(o)
@@ -104,6 +105,7 @@ type tried struct {
 	cancel func() // releases the try's context once the response body is done
 	unsent bool   // the request never reached the backend: safe to send elsewhere
 	hung   bool   // abandoned on a hung backend
+	guard  *bodyGuard
 }
 
 // watch is one try's timer: it ends the try at the per-try timeout and
@@ -196,7 +198,7 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	timedOut, hung, headers := w.timedOut, w.hung, w.headers
 	w.mu.Unlock()
 	w.timer.Stop()
-	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung}
+	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard}
 	if resp != nil && !timedOut && !(hung && replayable) {
 		e.answered(w.sent, end, ro.StallTimeout)
 	}
@@ -264,6 +266,10 @@ func (e *Endpoint) sending(sent int64) {
 type bodyGuard struct {
 	io.ReadCloser
 	read atomic.Bool
+
+	mu        sync.Mutex
+	wantClose bool // the transport closed it before release
+	released  bool // no retry will follow: a Close passes through
 }
 
 func (g *bodyGuard) Read(p []byte) (int, error) {
@@ -274,7 +280,34 @@ func (g *bodyGuard) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (g *bodyGuard) Close() error { return nil }
+// Close closes the body only once release said no retry will follow;
+// before, it records that the transport is done with it.
+func (g *bodyGuard) Close() error {
+	g.mu.Lock()
+	pass := g.released && !g.wantClose
+	g.wantClose = true
+	g.mu.Unlock()
+	if pass {
+		return g.ReadCloser.Close()
+	}
+	return nil
+}
+
+// release hands the body back to the transport of the last try: closed
+// now if the transport already closed its guard, else at its Close (the
+// transport may still be sending it).
+func (g *bodyGuard) release() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	done := g.wantClose && !g.released
+	g.released = true
+	g.mu.Unlock()
+	if done {
+		g.ReadCloser.Close()
+	}
+}
 
 // retarget points u at target, joining their paths and queries.
 func retarget(u, target *url.URL) *url.URL {
