@@ -250,11 +250,15 @@ func (e *Endpoint) answered(sent, now int64, stall time.Duration) {
 }
 
 // sending records that a try is sent to e at sent (monotonic), if it is
-// one of the first two since e last answered.
+// one of the first two since e last answered. answeredAt lags by up to a
+// millisecond: a try sent within it may have been answered, so it starts
+// the count again (else the two tries recorded could be answered ones
+// while answeredAt, frozen with the backend, never moves again).
 func (e *Endpoint) sending(sent int64) {
+	const slack = int64(time.Millisecond)
 	f := e.firstSent.Load()
 	switch {
-	case f <= e.answeredAt.Load():
+	case f <= e.answeredAt.Load()+slack:
 		e.firstSent.Store(sent)
 	case sent > f && e.secondSent.Load() <= f:
 		e.secondSent.Store(sent)
