@@ -4,9 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ladder-go/ladder/health"
+	"github.com/ladder-go/ladder/health/healthtest"
+	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/lb"
 	"github.com/ladder-go/ladder/lb/lbtest"
 )
@@ -82,4 +85,37 @@ func TestProbePassReadmitsEjectedBackend(t *testing.T) {
 		t.Fatal("the ejected backend was not readmitted by its passing probes")
 	}
 	waitHealthy(t, pool, 2, 2, "readmission")
+}
+
+// A backend that passive health ejected, then active health marked Down,
+// is readmitted by its transition back to Up through Pool.Watch (any
+// health source, not only ProbeHTTP), not when its 30 s ejection ends.
+func TestWatchUpReadmitsEjectedBackend(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		prober, err := health.NewProber(health.ProberOptions{Interval: time.Second, Rise: 1, Fall: 1, Jitter: -1, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prober.Close()
+		probes := map[string]*healthtest.Probe{"a": {}, "b": {}}
+		for name, pr := range probes {
+			if err := prober.Add(name, pr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		p := newPool(t, backends("a,b"), lb.PoolOptions{PanicThreshold: -1, Outlier: lb.OutlierOptions{Consecutive: 1}})
+		stop := p.Watch(prober)
+		defer stop()
+		fail(t, p, "a", 1, lb.Outcome{Status: 503})
+		probes["a"].SetHealthy(false)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		probes["a"].SetHealthy(true)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := count(t, p, 20); got["a"] != 10 {
+			t.Fatalf("a Up again 2s after its ejection: %v, want it readmitted", got)
+		}
+	})
 }
