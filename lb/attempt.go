@@ -79,6 +79,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			i = next
 			continue
 		}
+		t.guard.release() // the last try: its transport owns the body
 		if o.Err != nil {
 			t.cancel()
 			done(o)
@@ -104,6 +105,7 @@ type tried struct {
 	cancel func() // releases the try's context once the response body is done
 	unsent bool   // the request never reached the backend: safe to send elsewhere
 	hung   bool   // abandoned on a hung backend
+	guard  *bodyGuard
 }
 
 // watch is one try's timer: it ends the try at the per-try timeout and
@@ -170,6 +172,9 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 		first = min(first, ro.StallTimeout)
 	}
 	w.timer = time.AfterFunc(first, w.fire)
+	if ro.StallTimeout > 0 {
+		e.sending(w.sent)
+	}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: w.wroteHeaders})
 	out := req.WithContext(ctx)
 	var guard *bodyGuard
@@ -193,9 +198,9 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	timedOut, hung, headers := w.timedOut, w.hung, w.headers
 	w.mu.Unlock()
 	w.timer.Stop()
-	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung}
+	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard}
 	if resp != nil && !timedOut && !(hung && replayable) {
-		e.answered(w.sent, end)
+		e.answered(w.sent, end, ro.StallTimeout)
 	}
 	switch {
 	case (timedOut || hung && replayable) && req.Context().Err() == nil:
@@ -226,15 +231,37 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	return t
 }
 
-// answered records that e answered a try sent at sent, at now (monotonic),
-// at most once a millisecond each.
-func (e *Endpoint) answered(sent, now int64) {
+// answered records that e answered a try sent at sent, at now (monotonic):
+// when it last answered, at most once a millisecond, and, if it answered
+// within half of stall, exactly the latest sending time it answered so
+// quickly. That is the proof that it overtook a try on a hung backend,
+// which may have been sent only microseconds before; an answer as slow as
+// the wait that judges a backend hung proves nothing (in a fleet slow
+// everywhere, a request sent a moment later may come back a moment
+// sooner).
+func (e *Endpoint) answered(sent, now int64, stall time.Duration) {
 	const ms = int64(time.Millisecond)
 	if now-e.answeredAt.Load() >= ms {
 		e.answeredAt.Store(now)
 	}
-	if sent-e.answeredSent.Load() >= ms {
+	if now-sent < int64(stall/2) && sent > e.answeredSent.Load() {
 		e.answeredSent.Store(sent)
+	}
+}
+
+// sending records that a try is sent to e at sent (monotonic), if it is
+// one of the first two since e last answered. answeredAt lags by up to a
+// millisecond: a try sent within it may have been answered, so it starts
+// the count again (else the two tries recorded could be answered ones
+// while answeredAt, frozen with the backend, never moves again).
+func (e *Endpoint) sending(sent int64) {
+	const slack = int64(time.Millisecond)
+	f := e.firstSent.Load()
+	switch {
+	case f <= e.answeredAt.Load()+slack:
+		e.firstSent.Store(sent)
+	case sent > f && e.secondSent.Load() <= f:
+		e.secondSent.Store(sent)
 	}
 }
 
@@ -243,6 +270,10 @@ func (e *Endpoint) answered(sent, now int64) {
 type bodyGuard struct {
 	io.ReadCloser
 	read atomic.Bool
+
+	mu        sync.Mutex
+	wantClose bool // the transport closed it before release
+	released  bool // no retry will follow: a Close passes through
 }
 
 func (g *bodyGuard) Read(p []byte) (int, error) {
@@ -253,7 +284,34 @@ func (g *bodyGuard) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (g *bodyGuard) Close() error { return nil }
+// Close closes the body only once release said no retry will follow;
+// before, it records that the transport is done with it.
+func (g *bodyGuard) Close() error {
+	g.mu.Lock()
+	pass := g.released && !g.wantClose
+	g.wantClose = true
+	g.mu.Unlock()
+	if pass {
+		return g.ReadCloser.Close()
+	}
+	return nil
+}
+
+// release hands the body back to the transport of the last try: closed
+// now if the transport already closed its guard, else at its Close (the
+// transport may still be sending it).
+func (g *bodyGuard) release() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	done := g.wantClose && !g.released
+	g.released = true
+	g.mu.Unlock()
+	if done {
+		g.ReadCloser.Close()
+	}
+}
 
 // retarget points u at target, joining their paths and queries.
 func retarget(u, target *url.URL) *url.URL {

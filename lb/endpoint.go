@@ -34,9 +34,15 @@ type Endpoint struct {
 	errors    atomic.Int64  // failed, for metrics
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
-	// nanoseconds, updated at most once a millisecond: when the backend
-	// last answered, and when the latest try it answered was sent.
+	// nanoseconds: when the backend last answered (updated at most once a
+	// millisecond), and when the latest try it answered within half of
+	// StallTimeout was sent (exact).
 	answeredAt, answeredSent atomic.Int64
+	// firstSent and secondSent are when the first two tries sent after
+	// its last answer were sent: a backend judged hung must have been
+	// given a second one, which a backend busy with a lone slow request
+	// at low traffic was not.
+	firstSent, secondSent atomic.Int64
 	// refusedOnly is set while every failure of the current run of
 	// consecutive failures was a refused connection (nothing listening).
 	refusedOnly atomic.Bool

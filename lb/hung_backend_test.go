@@ -127,3 +127,51 @@ func TestClientGivingUpOnSilentBackendCounts(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// At low traffic a backend busy with one slow request answers nothing
+// meanwhile only because it was given nothing else to answer: another
+// backend answering a quick request sent later does not make it hung. It
+// stays in rotation and the slow GET is not sent twice.
+func TestProxyLoneSlowRequestIsNotHung(t *testing.T) {
+	bs := lbtest.Start(t, 2)
+	started := make(chan string, 4)
+	for _, b := range bs {
+		b.Handle(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" {
+				started <- b.Name
+				time.Sleep(400 * time.Millisecond)
+			}
+		})
+	}
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{StallTimeout: 50 * time.Millisecond}})
+	slow := make(chan int, 1)
+	go func() {
+		resp, err := front.Client().Get(front.URL + "/slow")
+		if err != nil {
+			slow <- 0
+			return
+		}
+		resp.Body.Close()
+		slow <- resp.StatusCode
+	}()
+	busy := <-started
+	// One quick request, answered by the other backend (round robin).
+	resp, err := front.Client().Get(front.URL + "/fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Backend"); got == busy {
+		t.Fatalf("the quick request went to the busy backend %s", got)
+	}
+	if code := <-slow; code != 200 {
+		t.Errorf("slow GET: status %d, want 200", code)
+	}
+	if h, _ := pool.Healthy(); h != 2 {
+		t.Errorf("%d healthy, want 2: the backend busy with the slow request was judged hung", h)
+	}
+	if n := len(started); n != 0 {
+		t.Errorf("the slow GET was sent %d more times", n)
+	}
+}

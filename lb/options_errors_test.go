@@ -61,7 +61,7 @@ func TestInvalidOptionsErrors(t *testing.T) {
 		{"Sticky.Cookie", proxy(&lb.Proxy{Sticky: &lb.StickyOptions{Cookie: "a b"}})},
 		{"Sticky.MaxAge", proxy(&lb.Proxy{Sticky: &lb.StickyOptions{MaxAge: -time.Second}})},
 		{"EscapedSlashes", proxy(&lb.Proxy{EscapedSlashes: 7})},
-		{"Retry.Budget", transport(lb.RetryOptions{Budget: math.NaN()})},
+		{"Retry.Budget", transport(lb.RetryOptions{Budget: math.NaN()})}, // < 0 turns retries off
 		{"nil URL", func() error {
 			p, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "x"}}, lb.PoolOptions{})
 			if err != nil {

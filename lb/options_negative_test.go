@@ -38,4 +38,12 @@ func TestNegativeOptionsAreErrors(t *testing.T) {
 		}
 		p.Close()
 	}
+	for _, r := range []lb.RetryOptions{{Budget: -1}, {StallTimeout: -1}} {
+		if err := (&lb.Proxy{Retry: r}).Validate(); err != nil {
+			t.Errorf("Proxy %+v: %v", r, err)
+		}
+		if err := (&lb.Transport{Retry: r}).Validate(); err != nil {
+			t.Errorf("Transport %+v: %v", r, err)
+		}
+	}
 }

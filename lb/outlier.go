@@ -80,19 +80,28 @@ const refusedEjectionTime = time.Second
 
 // stalled reports whether e is hung for a try sent at sent, now
 // (monotonic): e has been silent for stall, counting from the later of the
-// try's sending and e's last answer, while another member answered a
-// request sent after that silence began. If not, wait is how long until
-// the silence could reach stall. Counting from the last answer catches the
-// tries sent just before e froze as soon as the ones sent after it.
+// try's sending and e's last answer, and was sent a second try since its
+// last answer, while another member answered, quickly (in less than half
+// of stall), a request sent after that second try and after the silence
+// began. If not, wait is how long until the silence could reach stall.
+// Counting from the last answer catches the tries sent just before e froze
+// as soon as the ones sent after it. The second try is the evidence that e
+// had more to answer: a backend busy with one slow request at low traffic
+// answers nothing meanwhile only because it was given nothing else.
 func (p *Pool[T]) stalled(e *Endpoint, sent, now int64, stall time.Duration) (hung bool, wait time.Duration) {
-	const slack = int64(time.Millisecond) // answeredAt and answeredSent lag by up to this
-	silent := max(sent, e.answeredAt.Load()+slack)
+	const slack = int64(time.Millisecond) // answeredAt lags by up to this
+	answered := e.answeredAt.Load()
+	silent := max(sent, answered+slack)
 	if d := time.Duration(now - silent); d < stall {
 		return false, stall - d
 	}
+	second := e.secondSent.Load()
+	if second <= answered+slack || second <= e.firstSent.Load() {
+		return false, stall // given nothing else to answer
+	}
 	if s := p.load(); s != nil {
 		for _, f := range s.all {
-			if f != e && f.answeredSent.Load() > silent+slack {
+			if f != e && f.answeredSent.Load() > max(silent, second) {
 				return true, 0
 			}
 		}

@@ -42,14 +42,17 @@ type RetryOptions struct {
 	// StallTimeout detects a hung backend (a stopped process, a deadlocked
 	// server: the kernel still accepts its connections, so nothing fails
 	// fast). A try that has waited StallTimeout for its response headers,
-	// while its backend has answered nothing since the try was sent and
-	// another backend has answered a request sent after it, marks the
-	// backend hung: it is ejected (within OutlierOptions.MaxEjectedShare),
-	// and a try on it that can be retried is abandoned and retried elsewhere
-	// at once. A backend that is merely slow still answers something, and a
-	// fleet that is slow everywhere has nobody overtaking it, so neither is
-	// judged hung. A client that gives up after StallTimeout on a backend
-	// that answered nothing meanwhile also counts as a failure of it.
+	// while its backend has answered nothing since the try was sent, was
+	// given a second try since its last answer, and another backend has
+	// answered a request sent after that second one in less than half of
+	// StallTimeout, marks the backend hung: it is ejected (within
+	// OutlierOptions.MaxEjectedShare), and a try on it that can be retried
+	// is abandoned and retried elsewhere at once. A backend that is merely
+	// slow still answers something, one busy with a lone slow request at
+	// low traffic was given nothing else, and a fleet that is slow
+	// everywhere has nobody overtaking it quickly, so none is judged hung.
+	// A client that gives up after StallTimeout on a backend that answered
+	// nothing meanwhile also counts as a failure of it.
 	// Zero means 1s; < 0 turns the detection off.
 	StallTimeout time.Duration
 	// Budget caps retries of requests that reached a backend at this ratio

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"sync"
@@ -75,6 +76,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, t.err
 	}
+	if req.URL == nil {
+		closeBody(req)
+		return nil, errNilRequestURL
+	}
 	st := &proxyState{snap: t.Pool.load(), pinned: -1, served: -1}
 	if t.HashKey != nil {
 		if k := t.HashKey(req); k != "" { // no key: balance, do not pile onto one backend
@@ -82,11 +87,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	out := req
-	if !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host {
+	switch {
+	case !t.PreserveHost && req.Host != "" && req.Host == req.URL.Host:
 		// The virtual host from the URL: let each try send its backend's.
 		// A shallow copy, since a RoundTripper must not change req.
 		c := *req
 		c.Host = ""
+		out = &c
+	case t.PreserveHost && req.Host == "":
+		// No Host set: the one to preserve is the URL's, which each try
+		// replaces by its backend's.
+		c := *req
+		c.Host = req.URL.Host
 		out = &c
 	}
 	resp, err := t.a.roundTrip(out, st)
@@ -113,3 +125,6 @@ func (t *Transport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
+
+// errNilRequestURL is http.Transport's error for a request without a URL.
+var errNilRequestURL = errors.New("lb: nil Request.URL")

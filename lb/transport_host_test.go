@@ -3,6 +3,7 @@ package lb_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/ladder-go/ladder/lb"
@@ -46,5 +47,27 @@ func TestTransportHost(t *testing.T) {
 		if req.Host != tt.reqHost && !(tt.reqHost == "" && req.Host == "users.internal") {
 			t.Errorf("%s: caller's request changed: Host %q", tt.name, req.Host)
 		}
+	}
+}
+
+// A request built without a Host (a struct literal, as RoundTrippers are
+// often called) still sends its URL's host with PreserveHost.
+func TestTransportPreserveHostWithoutReqHost(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Host) })
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	u, _ := url.Parse("http://users.internal/me")
+	req := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
+	resp, err := (&lb.Transport{Pool: pool, PreserveHost: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "users.internal" {
+		t.Errorf("backend saw Host %q, want users.internal", b)
+	}
+	if req.Host != "" {
+		t.Errorf("caller's request changed: Host %q", req.Host)
 	}
 }

@@ -60,3 +60,18 @@ func TestTransportPathPrefixAndErrors(t *testing.T) {
 		t.Errorf("bad retry options: %v", err)
 	}
 }
+
+// A request without a URL is an error, as from http.Transport, not a panic.
+func TestTransportNilURL(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	for _, preserve := range []bool{false, true} {
+		for _, host := range []string{"", "users.internal"} {
+			resp, err := (&lb.Transport{Pool: pool, PreserveHost: preserve}).RoundTrip(&http.Request{Method: "GET", Host: host, Header: http.Header{}})
+			if err == nil {
+				resp.Body.Close()
+				t.Errorf("PreserveHost %v, Host %q: no error", preserve, host)
+			}
+		}
+	}
+}
