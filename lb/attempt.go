@@ -321,7 +321,7 @@ func retarget(u, target *url.URL) *url.URL {
 		// Join the escaped forms, so that an encoded slash (%2F) stays one,
 		// and resolve the request's dot segments first, so that /../x (or
 		// /%2e%2e/x) cannot climb out of the backend's prefix.
-		raw := strings.TrimSuffix(target.EscapedPath(), "/") + "/" + strings.TrimPrefix(removeDotSegments(u.EscapedPath()), "/")
+		raw := strings.TrimSuffix(target.EscapedPath(), "/") + "/" + strings.TrimPrefix(resolveDots(u.EscapedPath()), "/")
 		if p, err := url.PathUnescape(raw); err == nil {
 			v.Path, v.RawPath = p, raw
 		}
@@ -334,40 +334,6 @@ func retarget(u, target *url.URL) *url.URL {
 		}
 	}
 	return &v
-}
-
-// removeDotSegments resolves the "." and ".." segments of an escaped path
-// (RFC 3986, section 5.2.4), counting their percent-encoded forms, without
-// ever climbing above the root. Other segments are kept as they are.
-func removeDotSegments(p string) string {
-	if !strings.Contains(p, ".") && !strings.Contains(p, "%2") {
-		return p
-	}
-	segs := strings.Split(p, "/")
-	out := make([]string, 0, len(segs))
-	trailing := false
-	for i, seg := range segs {
-		if i == 0 && seg == "" {
-			continue // the leading slash
-		}
-		trailing = false
-		switch dots := strings.ReplaceAll(strings.ReplaceAll(seg, "%2e", "."), "%2E", "."); dots {
-		case ".":
-			trailing = true
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-			trailing = true
-		default:
-			out = append(out, seg)
-		}
-	}
-	r := "/" + strings.Join(out, "/")
-	if trailing && len(out) > 0 {
-		r += "/"
-	}
-	return r
 }
 
 // wrapBody calls finish once when the body is closed or fully read,

@@ -158,13 +158,18 @@ func CookieKey(name string) func(*http.Request) string {
 }
 
 // clientIPHeaders are the headers besides X-Forwarded-* and X-Real-IP that
-// backends, frameworks and CDNs read a client's address from (canonical
-// spelling); the proxy forwards them from trusted peers only.
+// backends, frameworks and CDNs read a client's address (or, for the last
+// two, the original path) from (canonical spelling); the proxy forwards them
+// from trusted peers only.
 var clientIPHeaders = map[string]bool{
 	"True-Client-Ip": true, "X-Client-Ip": true, "Cf-Connecting-Ip": true, "X-Cluster-Client-Ip": true,
 	"X-Original-Forwarded-For": true, "X-Forwarded": true, "Fastly-Client-Ip": true, "Client-Ip": true,
 	"X-Originating-Ip": true, "X-Remote-Ip": true, "X-Remote-Addr": true, "X-Proxyuser-Ip": true,
 	"Forwarded": true,
+	// Not addresses, but set only by a front proxy too: they override the
+	// request path in backends that honour them (Symfony, Zend, IIS URL
+	// Rewrite), past the path the proxy cleaned and checked.
+	"X-Original-Url": true, "X-Rewrite-Url": true,
 }
 
 // forwardingHeader reports whether canon (a canonical header key) is one

@@ -94,6 +94,9 @@ func unescapeSlashes(p string) string {
 // a dot segment if, percent-decoded and cut at its first ';', it is "." or
 // "..". Other segments are kept as they are.
 func resolveDots(p string) string {
+	if !strings.ContainsAny(p, ".%") {
+		return p // no dot segment, plain or encoded: the common case
+	}
 	segs := strings.Split(p, "/")
 	out := make([]string, 0, len(segs))
 	trailing := false

@@ -27,8 +27,9 @@ type urlT = *url.URL
 // naming a client's address (True-Client-IP, X-Client-IP, CF-Connecting-IP,
 // X-Cluster-Client-IP, X-Original-Forwarded-For, X-Forwarded,
 // Fastly-Client-IP, Client-IP, X-Originating-IP, X-Remote-IP,
-// X-Remote-Addr, X-ProxyUser-IP), are kept only when the peer is in
-// TrustedProxies, and X-Real-IP is set to [ClientIP]. Forwarded (RFC 7239)
+// X-Remote-Addr, X-ProxyUser-IP) and the headers that override the request
+// path in some frameworks (X-Original-URL, X-Rewrite-URL), are kept only
+// when the peer is in TrustedProxies, and X-Real-IP is set to [ClientIP]. Forwarded (RFC 7239)
 // is always dropped, as by httputil.ReverseProxy. Spellings with
 // underscores (X_Forwarded_For, True_Client_IP), which CGI-style backends
 // confuse with the real headers, are always dropped. A path's dot segments

@@ -142,3 +142,24 @@ func TestProxyClientIPHeaders(t *testing.T) {
 		t.Errorf("trusted peer: underscore spelling, Forwarded or foreign X-Real-IP reached the backend: %s", body)
 	}
 }
+
+// Headers that make Symfony, Zend or IIS URL Rewrite serve another path than
+// the one the proxy cleaned reach backends only from trusted proxies.
+func TestProxyPathOverrideHeaders(t *testing.T) {
+	bs := lbtest.Start(t, 1)
+	bs[0].Handle(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%q %q", r.Header.Get("X-Original-URL"), r.Header.Get("X-Rewrite-URL"))
+	})
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet})
+	headers := []string{"X-Original-URL: /admin", "X-Rewrite-URL: /admin"}
+
+	untrusted := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
+	if body := rawGet(t, untrusted.URL, "/", headers...); body != `"" ""` {
+		t.Errorf("untrusted peer: backend saw path overrides: %s", body)
+	}
+	loopback, _ := lb.ParseTrusted("127.0.0.1")
+	trusted := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, TrustedProxies: loopback})
+	if body := rawGet(t, trusted.URL, "/", headers...); body != `"/admin" "/admin"` {
+		t.Errorf("trusted peer: backend did not see the path overrides: %s", body)
+	}
+}
