@@ -83,7 +83,7 @@ func ladderManager(b *testing.B, client *redis.Client, prefix string) *session.M
 
 func benchLadder(b *testing.B, addr string, write bool) {
 	var rts atomic.Int64
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true}) // as redisstore.New advises
 	defer client.Close()
 	client.AddHook(rtHook{&rts})
 	m := ladderManager(b, client, "bench:ladder:")
@@ -165,7 +165,7 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 		b.Skip("LADDER_REDIS_ADDR not set: start redis-server (scripts/bench does)")
 	}
 	b.Run("ladder-redis", func(b *testing.B) {
-		client := redis.NewClient(&redis.Options{Addr: addr})
+		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true}) // as redisstore.New advises
 		defer client.Close()
 		m := ladderManager(b, client, "bench:ladder-race:")
 		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
