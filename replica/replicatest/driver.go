@@ -134,72 +134,79 @@ func (c *conn) record(q string, args []driver.NamedValue) {
 }
 
 func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	if err := c.mode(ctx); err != nil {
+	ship, err := c.route(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	switch k := kind(q); {
-	case k == kindControl:
-		return nil, errControl
-	case !c.n.writable.Load() || k != kindWrite:
+	if !ship {
 		return c.inner.ExecContext(ctx, q, args)
 	}
-	if c.itx != nil {
-		res, err := c.inner.ExecContext(ctx, q, args)
-		if err == nil {
-			c.record(q, args)
-		}
-		return res, err
-	}
-	// Autocommit: the statement is a transaction of its own.
-	if _, err := c.BeginTx(ctx, driver.TxOptions{}); err != nil {
-		return nil, err
-	}
-	res, err := c.inner.ExecContext(ctx, q, args)
+	var res driver.Result
+	err = c.shipped(ctx, q, args, func() (err error) {
+		res, err = c.inner.ExecContext(ctx, q, args)
+		return err
+	})
 	if err != nil {
-		return nil, errors.Join(err, c.rollback())
-	}
-	c.record(q, args)
-	if err := c.commit(ctx); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
 func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	if err := c.mode(ctx); err != nil {
+	ship, err := c.route(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	switch k := kind(q); {
-	case k == kindControl:
-		return nil, errControl
-	case !c.n.writable.Load() || k != kindWrite:
+	if !ship {
 		return c.inner.QueryContext(ctx, q, args)
 	}
-	if c.itx != nil {
-		rows, err := c.inner.QueryContext(ctx, q, args)
-		if err == nil {
-			c.record(q, args)
+	// An autocommit write that returns rows (INSERT … RETURNING) is read
+	// whole before its transaction commits, then handed out.
+	auto := c.itx == nil
+	var rows driver.Rows
+	err = c.shipped(ctx, q, args, func() (err error) {
+		if rows, err = c.inner.QueryContext(ctx, q, args); err == nil && auto {
+			rows, err = drain(rows)
 		}
-		return rows, err
-	}
-	// An autocommit write that returns rows (INSERT … RETURNING): run it in
-	// a transaction of its own, read all its rows, commit, then hand them out.
-	if _, err := c.BeginTx(ctx, driver.TxOptions{}); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	rows, err := c.inner.QueryContext(ctx, q, args)
-	if err != nil {
-		return nil, errors.Join(err, c.rollback())
+	return rows, nil
+}
+
+// route reports whether q is a write the replica must replay (on a writable
+// node), or an error for statements a connection may not run.
+func (c *conn) route(ctx context.Context, q string) (ship bool, err error) {
+	if err := c.mode(ctx); err != nil {
+		return false, err
 	}
-	buf, err := drain(rows)
-	if err != nil {
-		return nil, errors.Join(err, c.rollback())
+	k := kind(q)
+	if k == kindControl {
+		return false, errControl
+	}
+	return c.n.writable.Load() && k == kindWrite, nil
+}
+
+// shipped runs a write through run and records it for the replica: with the
+// connection's transaction if one is open, else as a transaction of its own.
+func (c *conn) shipped(ctx context.Context, q string, args []driver.NamedValue, run func() error) error {
+	if c.itx != nil {
+		if err := run(); err != nil {
+			return err
+		}
+		c.record(q, args)
+		return nil
+	}
+	if _, err := c.BeginTx(ctx, driver.TxOptions{}); err != nil {
+		return err
+	}
+	if err := run(); err != nil {
+		return errors.Join(err, c.rollback())
 	}
 	c.record(q, args)
-	if err := c.commit(ctx); err != nil {
-		return nil, err
-	}
-	return buf, nil
+	return c.commit(ctx)
 }
 
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
