@@ -17,10 +17,10 @@ type run struct {
 	hd  *handler
 	q   *wqueue
 
-	values   context.Context // Value lookups (the span, the caller's values)
-	deadline   time.Time     // the attempt's Timeout from its start, for Deadline
-	deadlineNs int64         // the same on the internal clock (Worker.mono)
-	timeout    time.Duration // the attempt's bound
+	values     context.Context // Value lookups (the span, the caller's values)
+	deadline   time.Time       // the attempt's Timeout from its start, for Deadline
+	deadlineNs int64           // the same on the internal clock (Worker.mono)
+	timeout    time.Duration   // the attempt's bound
 	// leaseUntil is the lease end as this worker knows it (internal clock):
 	// fetch time + Lease, moved on by each successful Extend.
 	leaseUntil atomic.Int64

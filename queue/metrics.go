@@ -156,8 +156,8 @@ type queueTel struct {
 	consume  metric.MeasurementOption
 	attrs    metric.MeasurementOption // destination only: gauges
 	spanName string
-	states  [3]metric.MeasurementOption
-	kinds   kindSets[kindTel]
+	states   [3]metric.MeasurementOption
+	kinds    kindSets[kindTel]
 }
 
 // kindTel holds the attribute sets of one (queue, kind), one per outcome.
@@ -172,10 +172,10 @@ func newQueueTel(queue string) queueTel {
 		return metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue{}, base...), kv...)...))
 	}
 	return queueTel{
-		consume: with(attrOperation.String("receive"), attrOpType.String("receive")),
+		consume:  with(attrOperation.String("receive"), attrOpType.String("receive")),
 		attrs:    with(),
 		spanName: "process " + queue,
-		states:  [3]metric.MeasurementOption{with(attrState.String("ready")), with(attrState.String("scheduled")), with(attrState.String("running"))},
+		states:   [3]metric.MeasurementOption{with(attrState.String("ready")), with(attrState.String("scheduled")), with(attrState.String("running"))},
 	}
 }
 
@@ -199,8 +199,8 @@ func (q *wqueue) kindTel(kind string) *kindTel {
 type workerTel struct {
 	w           *Worker
 	consumedCtr metric.Int64Counter
-	duration metric.Float64Histogram
-	reg      metric.Registration
+	duration    metric.Float64Histogram
+	reg         metric.Registration
 
 	mu     sync.Mutex
 	sample map[string]BackendStats // per queue, refreshed by sampleLoop

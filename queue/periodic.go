@@ -178,4 +178,3 @@ func (w *Worker) enqueuePeriodic(ctx context.Context, p Periodic, t, now time.Ti
 	_, err := w.client.Enqueue(ctx, p.Args, o)
 	return err
 }
-

@@ -28,25 +28,25 @@ type Worker struct {
 	h    *Handlers
 	opts WorkerOptions
 
-	id                     string
-	lease, poll, shutdown  time.Duration
-	now                    func() time.Time
-	rnd                    func() uint64
-	log                    *slog.Logger
-	queues                 []*wqueue
-	byName                 map[string]*wqueue
-	client                 *Client // periodic enqueues
-	tel                    *workerTel
-	tracer                 trace.Tracer
-	started, stopping      atomic.Bool
-	outcomes               chan pending
-	handlers               sync.WaitGroup // handler goroutines not abandoned
-	sweepPoke              chan struct{}
-	nextSweep              atomic.Int64 // UnixNano the sweeper wakes at; MaxInt64 when idle
-	abandoned              atomic.Int64
+	id                         string
+	lease, poll, shutdown      time.Duration
+	now                        func() time.Time
+	rnd                        func() uint64
+	log                        *slog.Logger
+	queues                     []*wqueue
+	byName                     map[string]*wqueue
+	client                     *Client // periodic enqueues
+	tel                        *workerTel
+	tracer                     trace.Tracer
+	started, stopping          atomic.Bool
+	outcomes                   chan pending
+	handlers                   sync.WaitGroup // handler goroutines not abandoned
+	sweepPoke                  chan struct{}
+	nextSweep                  atomic.Int64 // UnixNano the sweeper wakes at; MaxInt64 when idle
+	abandoned                  atomic.Int64
 	settleOut, hbOut, fetchOut outage
-	epoch                  time.Time       // origin of the internal clock (mono)
-	base                   context.Context // values for handler contexts: Run's ctx without its cancellation
+	epoch                      time.Time       // origin of the internal clock (mono)
+	base                       context.Context // values for handler contexts: Run's ctx without its cancellation
 }
 
 // pending is an outcome waiting for the settler, with the lease end the
