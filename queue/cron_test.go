@@ -20,7 +20,9 @@ func TestParseCronGolden(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
 	sp := mustLoc(t, "America/Sao_Paulo")
 	utc := func(y int, mo time.Month, d, h, mi int) time.Time { return time.Date(y, mo, d, h, mi, 0, 0, time.UTC) }
-	in := func(l *time.Location, y int, mo time.Month, d, h, mi int) time.Time { return time.Date(y, mo, d, h, mi, 0, 0, l) }
+	in := func(l *time.Location, y int, mo time.Month, d, h, mi int) time.Time {
+		return time.Date(y, mo, d, h, mi, 0, 0, l)
+	}
 	edt := time.FixedZone("EDT", -4*3600)
 	est := time.FixedZone("EST", -5*3600)
 	cases := []struct {
