@@ -14,8 +14,8 @@ type memQueue struct {
 	seq    uint64
 	ready  [4]readyList // by priority, each by RunAt then enqueue order
 	nready int
-	sched  entryHeap // by RunAt
-	leased leaseList // by lease deadline
+	sched  entryHeap         // by RunAt
+	leased leaseList         // by lease deadline
 	jobs   map[uint64]*entry // by ID
 
 	unique map[string]*hold
