@@ -322,8 +322,13 @@ func (l *leaseList) first() *entry {
 		l.head++
 		l.holes--
 	}
-	if f == nil {
+	switch {
+	case f == nil:
 		l.fifo, l.head, l.holes = l.fifo[:0], 0, 0
+	case l.head >= 1024 && 2*l.head >= len(l.fifo):
+		n := copy(l.fifo, l.fifo[l.head:])
+		clear(l.fifo[n:])
+		l.fifo, l.head = l.fifo[:n], 0
 	}
 	if len(l.heap) > 0 && (f == nil || l.heap[0].at < f.at) {
 		return l.heap[0]
