@@ -105,9 +105,7 @@ func FuzzMemoryOps(f *testing.F) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, j := range js {
-					leased = append(leased, j)
-				}
+				leased = append(leased, js...)
 			case 2, 3, 4, 5, 6: // settle one leased job
 				j := pick(arg)
 				if j == nil {

@@ -156,7 +156,7 @@ func (q *memQueue) unlink(e *entry) {
 
 // again stores a copy of e (taken out of its heap by the caller) to run
 // again: the Job handed out under the old lease is never modified after.
-func (q *memQueue) again(e *entry, now int64) *entry {
+func (q *memQueue) again(e *entry) *entry {
 	ne := &entry{}
 	*ne = *e
 	ne.job.Lease = ""
@@ -203,7 +203,7 @@ func (q *memQueue) advance(now clock) (freed int) {
 			freed++
 			continue
 		}
-		ne := q.again(e, now.ns)
+		ne := q.again(e)
 		ne.at = ne.job.RunAt.UnixNano()
 		q.place(ne, now.ns)
 	}
@@ -248,7 +248,7 @@ func (q *memQueue) settle(o *Outcome, now clock) error {
 		}
 		return nil
 	}
-	ne := q.again(e, now.ns)
+	ne := q.again(e)
 	ne.lastFetch, ne.lastKind = e.fetches, o.Kind
 	switch o.Kind {
 	case Retry:
