@@ -45,7 +45,16 @@ type NewBackends func(t *testing.T) (a, b queue.Backend)
 
 // Run runs the conformance suite: one subtest per promise of queue.Backend's
 // documentation. Time runs for real (a backend measures leases on its own
-// clock), in short steps; Options.Lease sets their length.
+// clock), in short steps; Options.Lease sets their length. A backend over a
+// server passes two clients on one namespace:
+//
+//	queuetest.Run(t, func(t *testing.T) (a, b queue.Backend) {
+//		return newBackend(t, prefix), newBackend(t, prefix) // each closed by t.Cleanup
+//	}, queuetest.Options{})
+//
+// Every subtest works on queues of its own, so prefix may be shared by the
+// whole run. A failing subtest names the promise it checks (see its doc
+// comment in this package's source).
 func Run(t *testing.T, newBackends NewBackends, opts Options) {
 	if opts.Lease <= 0 {
 		opts.Lease = 500 * time.Millisecond
