@@ -116,6 +116,7 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"RetryDeadAll", testRetryDeadAll},
 		{"PurgeDead", testPurgeDead},
 		{"WaitWakesOnEnqueue", testWaitEnqueue},
+		{"WaitWakesOnRelease", testWaitRelease},
 		{"WaitWakesOnDueJob", testWaitDue},
 		{"WaitReturnsWithinMax", testWaitMax},
 		{"WaitCanceled", testWaitCanceled},
