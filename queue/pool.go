@@ -290,7 +290,9 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	}
 	q.finished()
 	s.counts[oc.Kind].Add(1) // counts[0]: lease lost
-	w.tel.recordOutcome(q, j.Kind, oc.Kind, elapsed)
+	if r.metered {
+		w.tel.recordOutcome(q, j.Kind, oc.Kind, elapsed)
+	}
 	endSpan(span, err, outcomeName(oc.Kind))
 	return true
 }
