@@ -69,7 +69,7 @@ func BenchmarkEnqueueFetchSettle(b *testing.B) {
 		wg.Add(2)
 		var mu sync.Mutex
 		cond := sync.NewCond(&mu)
-		ahead := 0 // enqueued, not yet settled: bounded to 2,000 jobs
+		ahead := 0  // enqueued, not yet settled: bounded to 2,000 jobs
 		go func() { // producer
 			defer wg.Done()
 			for n := 0; n < b.N; n += benchBatch {
