@@ -67,7 +67,7 @@ func (b *Backend) Close() error {
 		stop()
 		<-done
 	}
-	b.wake.all()
+	b.wake.setListening(false) // every Wait sees closed
 	return nil
 }
 

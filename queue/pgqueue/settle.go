@@ -39,14 +39,15 @@ func (b *Backend) Extend(ctx context.Context, jobs []*queue.Job, d time.Duration
 	if err != nil {
 		return nil, wrapErr(ctx, "extend", err)
 	}
-	kept := map[int64]bool{}
+	type idLease struct{ id, lease int64 }
+	kept := map[idLease]bool{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var k idLease
+		if err := rows.Scan(&k.id, &k.lease); err != nil {
 			rows.Close()
 			return nil, wrapErr(ctx, "extend", err)
 		}
-		kept[id] = true
+		kept[k] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -54,7 +55,8 @@ func (b *Backend) Extend(ctx context.Context, jobs []*queue.Job, d time.Duration
 	}
 	for i, j := range jobs {
 		id, _ := parseID(j.ID)
-		out[i] = kept[id]
+		l, _ := parseLease(j.Lease)
+		out[i] = kept[idLease{id, l}]
 	}
 	return out, nil
 }

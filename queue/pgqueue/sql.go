@@ -34,7 +34,7 @@ func newStatements(schema string) statements {
 			lease_until = NULL, settled = 0 WHERE id = $1 AND lease = $2`,
 		extend: `UPDATE {S}.jobs j SET lease_until = now() + $3::bigint * interval '1 millisecond'
 			FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
-			WHERE j.id = u.id AND j.lease = u.lease AND j.state = 1 RETURNING j.id`,
+			WHERE j.id = u.id AND j.lease = u.lease AND j.state = 1 RETURNING j.id, j.lease`,
 		settleDone: `DELETE FROM {S}.jobs j USING unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
 			WHERE j.id = u.id AND j.lease = u.lease AND j.state = 1 RETURNING j.id`,
 		// kinds: 2 Retry, 3 Snooze, 4 Dead, 5 Release (queue.OutcomeKind).
@@ -77,12 +77,12 @@ func newStatements(schema string) statements {
 		trimUniq: `DELETE FROM {S}.uniq WHERE ctid IN (SELECT ctid FROM {S}.uniq WHERE until < $1 LIMIT 1000)`,
 		readyNow: `SELECT EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND state = 0 AND run_at <= now())
 			OR EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND state = 1 AND lease_until < now())`,
-		// The first moment a job of the queue may become ready: the
-		// earliest future run_at (one index probe per priority) or lease end.
+		// The next moment a job of the queue may become ready: the earliest
+		// future run_at (one index probe per priority) or lease end.
 		nextDue: `SELECT extract(epoch FROM least(
 			(SELECT min(r) FROM generate_series(0, 3) AS p, LATERAL (SELECT run_at AS r FROM {S}.jobs
-				WHERE queue = $1 AND state = 0 AND priority = p ORDER BY run_at LIMIT 1) x),
-			(SELECT min(lease_until) FROM {S}.jobs WHERE queue = $1 AND state = 1)) - now())::float8`,
+				WHERE queue = $1 AND state = 0 AND priority = p AND run_at > now() ORDER BY run_at LIMIT 1) x),
+			(SELECT min(lease_until) FROM {S}.jobs WHERE queue = $1 AND state = 1 AND lease_until > now())) - now())::float8`,
 		completeTx: `DELETE FROM {S}.jobs WHERE id = $1 AND lease = $2 AND state = 1`,
 		jobs:       `SELECT DISTINCT queue FROM {S}.jobs WHERE state = 2`,
 	}

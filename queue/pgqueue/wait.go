@@ -18,7 +18,8 @@ import (
 type waiters struct {
 	mu        sync.Mutex
 	q         map[string]*qwait
-	listening atomic.Bool // notifications are known to arrive
+	mode      chan struct{} // closed and replaced when listening starts or stops
+	listening atomic.Bool   // notifications are known to arrive
 }
 
 // qwait counts a queue's notifications (gen); seen is gen as of the last
@@ -29,7 +30,10 @@ type qwait struct {
 	ch        chan struct{}
 }
 
-func (w *waiters) init() { w.q = map[string]*qwait{} }
+func (w *waiters) init() {
+	w.q = map[string]*qwait{}
+	w.mode = make(chan struct{})
+}
 
 func (w *waiters) get(q string) *qwait {
 	qw := w.q[q]
@@ -57,15 +61,14 @@ func (w *waiters) wake(q string) {
 	w.mu.Unlock()
 }
 
-// all wakes every waiter (the listener (re)connected or stopped: what
-// happened meanwhile is unknown).
-func (w *waiters) all() {
+// setListening records whether notifications arrive and tells every Wait,
+// which checks for ready jobs (notifications may have been missed) and goes
+// on in the new mode.
+func (w *waiters) setListening(on bool) {
 	w.mu.Lock()
-	for _, qw := range w.q {
-		qw.gen++
-		close(qw.ch)
-		qw.ch = make(chan struct{})
-	}
+	w.listening.Store(on)
+	close(w.mode)
+	w.mode = make(chan struct{})
 	w.mu.Unlock()
 }
 
@@ -101,64 +104,95 @@ func (b *Backend) Wait(ctx context.Context, q string, maxWait time.Duration) err
 	}
 	deadline := time.NewTimer(maxWait)
 	defer deadline.Stop()
-	b.wake.mu.Lock()
-	qw := b.wake.get(q)
-	if qw.gen != qw.seen {
-		qw.seen = qw.gen
+	var tick *time.Ticker
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if b.closed.Load() {
+			return fmt.Errorf("pgqueue: wait: %w", queue.ErrClosed)
+		}
+		b.wake.mu.Lock()
+		qw := b.wake.get(q)
+		if qw.gen != qw.seen {
+			qw.seen = qw.gen
+			b.wake.mu.Unlock()
+			return nil
+		}
+		ch, mode := qw.ch, b.wake.mode
 		b.wake.mu.Unlock()
-		return nil
-	}
-	ch := qw.ch
-	b.wake.mu.Unlock()
-
-	if b.wake.listening.Load() {
-		// A delayed job or a lease may come due before max.
-		var secs *float64
-		if err := b.pool.QueryRow(ctx, b.sql.nextDue, q).Scan(&secs); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		listening := b.wake.listening.Load()
+		if !first && b.readyNow(ctx, q) {
+			return nil // notifications may have been missed meanwhile
+		}
+		if listening {
+			// A delayed job or a lease that comes due before max.
+			due, err := b.due(ctx, q)
+			if err != nil {
+				return err
 			}
-		} else if secs != nil {
-			d := time.Duration(*secs * float64(time.Second))
-			if d <= 0 {
+			if due < maxWait {
+				deadline.Reset(max(due, time.Millisecond))
+			}
+		}
+		var tc <-chan time.Time
+		if !listening {
+			if tick == nil {
+				tick = time.NewTicker(b.opts.PollInterval)
+			}
+			tc = tick.C
+		}
+	wait:
+		for {
+			select {
+			case <-ch:
 				return nil
-			}
-			if d < maxWait {
-				deadline.Reset(d)
-			}
-		}
-		select {
-		case <-ch:
-			return nil
-		case <-deadline.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	tick := time.NewTicker(b.opts.PollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ch:
-			return nil
-		case <-deadline.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-			var ready bool
-			if err := b.pool.QueryRow(ctx, b.sql.readyNow, q).Scan(&ready); err != nil {
+			case <-deadline.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-mode:
+				break wait
+			case <-tc:
+				if b.readyNow(ctx, q) {
+					return nil
+				}
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				continue
-			}
-			if ready || b.wake.listening.Load() {
-				return nil
 			}
 		}
 	}
+}
+
+// readyNow reports whether q has a job ready or a lease run out (a failed
+// query says no: the next poll or the caller's Fetch sees the failure).
+func (b *Backend) readyNow(ctx context.Context, q string) bool {
+	var ready bool
+	err := b.pool.QueryRow(ctx, b.sql.readyNow, q).Scan(&ready)
+	return err == nil && ready
+}
+
+// due returns how long until a scheduled job or a running lease of q
+// comes due (a large value when none will). A failed query says "now":
+// the caller's Fetch will see the failure.
+func (b *Backend) due(ctx context.Context, q string) (time.Duration, error) {
+	var secs *float64
+	if err := b.pool.QueryRow(ctx, b.sql.nextDue, q).Scan(&secs); err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, nil
+	}
+	if secs == nil {
+		return time.Duration(1<<63 - 1), nil
+	}
+	return time.Duration(*secs * float64(time.Second)), nil
 }
 
 // startListener starts the goroutine that LISTENs (once; Close stops it).
@@ -192,8 +226,9 @@ func (b *Backend) listen(ctx context.Context) {
 	everHeard := false
 	for ctx.Err() == nil {
 		heard, err := b.listenOnceConn(ctx, func() { everHeard = true; backoff = 100 * time.Millisecond })
-		b.wake.listening.Store(false)
-		b.wake.all()
+		if b.wake.listening.Load() {
+			b.wake.setListening(false)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -254,8 +289,7 @@ func (b *Backend) listenOnceConn(ctx context.Context, ok func()) (heard bool, er
 	}
 	cancel()
 	ok()
-	b.wake.listening.Store(true)
-	b.wake.all() // notifications before the LISTEN were missed
+	b.wake.setListening(true) // every Wait looks again: notifications before the LISTEN were missed
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
