@@ -1,6 +1,7 @@
 package pgqueue_test
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -54,3 +55,5 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+var quiet = slog.New(slog.DiscardHandler)
