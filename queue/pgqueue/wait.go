@@ -223,9 +223,14 @@ const probeTimeout = 2 * time.Second
 func (b *Backend) listen(ctx context.Context) {
 	log := b.opts.Logger.With("schema", b.opts.Schema)
 	backoff := 100 * time.Millisecond
-	everHeard := false
+	everHeard, down := false, false
 	for ctx.Err() == nil {
-		heard, err := b.listenOnceConn(ctx, func() { everHeard = true; backoff = 100 * time.Millisecond })
+		heard, err := b.listenOnceConn(ctx, func() {
+			if down {
+				log.Info("pgqueue: listening again")
+			}
+			everHeard, down, backoff = true, false, 100*time.Millisecond
+		})
 		if b.wake.listening.Load() {
 			b.wake.setListening(false)
 		}
@@ -236,7 +241,8 @@ func (b *Backend) listen(ctx context.Context) {
 			log.Warn("pgqueue: notifications do not arrive (PgBouncer in transaction mode?): Wait polls", "poll", b.opts.PollInterval)
 			return
 		}
-		if err != nil {
+		if err != nil && !down { // once per outage
+			down = true
 			log.Warn("pgqueue: listener connection lost: Wait polls until it is back", "err", err)
 		}
 		select {
