@@ -11,6 +11,7 @@ import (
 )
 
 func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		opts  pgqueue.Options
 		field string
@@ -47,6 +48,7 @@ func TestOptionsValidate(t *testing.T) {
 
 // Two schemas in one database are two stores that share nothing.
 func TestSchemasAreApart(t *testing.T) {
+	t.Parallel()
 	a, pool := newBackend(t, pgqueue.Options{Schema: "jobs_a"})
 	b := backendOn(t, pool, pgqueue.Options{Schema: "jobs_b"})
 	enqueue(t, a, job("q"))
@@ -59,6 +61,7 @@ func TestSchemasAreApart(t *testing.T) {
 }
 
 func TestRetentionTrimsDeadLettersByCount(t *testing.T) {
+	t.Parallel()
 	b, _ := newBackend(t, pgqueue.Options{Retention: queue.Retention{MaxCount: 3}})
 	jobs := make([]*queue.Job, 10)
 	for i := range jobs {

@@ -14,6 +14,7 @@ import (
 // With every connection of the pool taken, calls end with their ctx
 // (never hang, never fail otherwise) and work again once one is free.
 func TestExhaustedPoolEndsCallsWithTheirContext(t *testing.T) {
+	t.Parallel()
 	pg := testenv.Postgres(t)
 	pool := openPool(t, pg.DSN, 2)
 	b := backendOn(t, pool, pgqueue.Options{})
