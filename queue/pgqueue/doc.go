@@ -16,12 +16,22 @@
 // row, taken in the claim's own transaction.
 //
 // Wait wakes on LISTEN/NOTIFY (one coalesced notification per enqueue call
-// and queue), and polls when notifications cannot arrive: through PgBouncer
-// in transaction mode a LISTEN is lost, which the backend detects with a
-// probe notification and falls back to polling (Options.Listen, ListenOff).
+// and queue), and polls when notifications cannot arrive. Through a
+// connection pooler such as PgBouncer in transaction mode a LISTEN is lost
+// with its server session, and PgBouncer 1.18 even exits when a
+// notification reaches a server session that no client holds: the backend
+// recognises a pooler (the backend pid it reports at startup is not the
+// session's) and never LISTENs through one; Wait then polls every
+// PollInterval (Options.Listen, ListenOff, turns LISTEN off everywhere).
 // Through PgBouncer older than 1.21 open the pool with
 // default_query_exec_mode=exec (or simple_protocol): the backend prepares no
 // statement of its own.
+//
+// Times: RunAt, a retry's or snooze's At and UniqueUntil are the
+// producer's and worker's clocks (as queue.Backend says); the claim compares
+// RunAt with the server's now(), and leases are the server's alone. Keep the
+// machines' clocks in sync: a skew of s moves a delayed job by s, never a
+// lease.
 //
 // Give the pool room for the Worker's own calls beside its handlers'
 // transactions (CompleteTx holds a connection for the handler's

@@ -12,9 +12,10 @@ import (
 type Listen uint8
 
 const (
-	// ListenAuto (the default) LISTENs on a dedicated connection and checks
-	// with a probe notification that notifications arrive; where they do not
-	// (PgBouncer in transaction mode) Wait polls instead.
+	// ListenAuto (the default) LISTENs on a dedicated connection, unless
+	// that connection goes through a pooler (PgBouncer), and checks with a
+	// probe notification that notifications arrive; where they do not, Wait
+	// polls every PollInterval instead.
 	ListenAuto Listen = iota
 	// ListenOff never LISTENs: Wait polls every PollInterval.
 	ListenOff

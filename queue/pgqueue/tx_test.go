@@ -43,9 +43,11 @@ func TestEnqueueTxExistsIffCommitted(t *testing.T) {
 	}
 }
 
+// On a direct connection Wait wakes on the notification of the commit
+// (polling is set to an hour: only LISTEN can wake it).
 func TestEnqueueTxNotifiesAtCommit(t *testing.T) {
 	t.Parallel()
-	b, pool := newBackend(t, pgqueue.Options{})
+	b, pool := newBackend(t, pgqueue.Options{PollInterval: time.Hour})
 	ctx := ctxT(t)
 	// Let the listener start and prove itself first.
 	if err := b.Wait(ctx, "q", 3*time.Second); err != nil {

@@ -2,6 +2,7 @@ package pgqueue
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -211,6 +212,9 @@ func (b *Backend) startListener() {
 	}()
 }
 
+// errPooled: the listener's connection goes through a connection pooler.
+var errPooled = errors.New("connection through a pooler")
+
 // reprobe is how long the listener waits before it tries again after a
 // probe that did not come back.
 const reprobe = time.Minute
@@ -220,10 +224,10 @@ const reprobe = time.Minute
 const probeTimeout = 2 * time.Second
 
 // listen keeps a dedicated connection LISTENing and dispatches
-// notifications to waiters. After connecting it sends itself a probe
-// through the pool; while the probe does not come back (PgBouncer in
-// transaction mode hands LISTEN's server session to others) Wait polls,
-// and the listener tries again every reprobe.
+// notifications to waiters. Through a pooler (PgBouncer) it never LISTENs
+// and Wait polls. On a direct connection it sends itself a probe through
+// the pool after the LISTEN; while the probe does not come back Wait
+// polls, and the listener tries again every reprobe.
 func (b *Backend) listen(ctx context.Context) {
 	log := b.opts.Logger.With("schema", b.opts.Schema)
 	backoff := 100 * time.Millisecond
@@ -239,6 +243,10 @@ func (b *Backend) listen(ctx context.Context) {
 			b.wake.setListening(false)
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errPooled) {
+			log.Warn("pgqueue: the connection goes through a pooler (PgBouncer?): no LISTEN, Wait polls", "poll", b.opts.PollInterval)
 			return
 		}
 		if !heard && err == nil {
@@ -283,6 +291,19 @@ func (b *Backend) listenOnceConn(ctx context.Context, ok func()) (heard bool, er
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	// Never LISTEN through a pooler: PgBouncer in transaction mode
+	// leaves the LISTEN on a server session it hands to others, and
+	// PgBouncer 1.18 dies ("server in bad state") when a notification
+	// reaches a server session no client is linked to. A pooler answers
+	// the startup with a cancel key of its own, so the backend's pid it
+	// reports is not the one of the session that runs the statement.
+	var pid uint32
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return false, err
+	}
+	if pid != conn.PgConn().PID() {
+		return false, errPooled
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+b.channel); err != nil {
 		return false, err
 	}
