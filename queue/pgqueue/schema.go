@@ -74,11 +74,18 @@ CREATE TABLE IF NOT EXISTS {S}.uniq (
 	PRIMARY KEY (queue, key)
 );
 CREATE INDEX IF NOT EXISTS uniq_until ON {S}.uniq (until);
+COMMENT ON TABLE {S}.jobs IS '` + schemaVersion + `';
 `
+
+// schemaVersion marks a schema that SchemaSQL made complete (a comment on
+// the jobs table): Migrate finds it and changes nothing, so that
+// instances starting on a busy database take no lock on its tables.
+const schemaVersion = "ladder queue schema 1"
 
 // Migrate creates the backend's tables in opts.Schema if they do not exist
 // (SchemaSQL), under an advisory lock so that instances starting together
-// do not race.
+// do not race. Once the schema is complete it only reads its version
+// marker: it takes no lock on the tables of a running system.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 	if pool == nil {
 		return fmt.Errorf("%w: pool is nil", ErrInvalidOptions)
@@ -89,6 +96,21 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 	ddl, err := SchemaSQL(opts.Schema)
 	if err != nil {
 		return err
+	}
+	schema := opts.Schema
+	if schema == "" {
+		schema = defaultSchema
+	}
+	// Already there: change nothing. DDL, even CREATE INDEX IF NOT EXISTS,
+	// takes a lock on the table that blocks enqueues and claims (and can
+	// deadlock with them).
+	var version string
+	err = pool.QueryRow(ctx, `SELECT coalesce(obj_description(to_regclass($1), 'pg_class'), '')`, schema+".jobs").Scan(&version)
+	if err != nil {
+		return fmt.Errorf("pgqueue: migrate: %w", err)
+	}
+	if version == schemaVersion {
+		return nil
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {

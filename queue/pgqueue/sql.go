@@ -116,7 +116,7 @@ const sqlEnqueueUnique = `WITH input AS (
 		WITH ORDINALITY AS u(q, k, a, p, m, t, r, e, mt, uk, uu, ord)
 ), held AS (
 	INSERT INTO {S}.uniq AS x (queue, key, job_id, until)
-	SELECT q, uk, id, uu FROM input WHERE uk <> ''
+	SELECT q, uk, id, uu FROM input WHERE uk <> '' ORDER BY q, uk -- one lock order: no deadlock between batches
 	ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, until = excluded.until
 		WHERE x.until <= $12::timestamptz
 	RETURNING job_id
