@@ -1,6 +1,7 @@
 package pgqueue_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -80,5 +81,27 @@ func TestRetentionTrimsDeadLettersByCount(t *testing.T) {
 	st, _ := b.Stats(ctxT(t), "q")
 	if st.Dead != 3 {
 		t.Fatalf("%d dead letters kept, want 3", st.Dead)
+	}
+}
+
+// Instances start while others work: Migrate on a complete schema takes no
+// lock on its tables (CREATE INDEX IF NOT EXISTS would wait for this open
+// transaction's insert, and block every enqueue behind it).
+func TestMigrateOnABusySchemaTakesNoLock(t *testing.T) {
+	t.Parallel()
+	b, pool := newBackend(t, pgqueue.Options{})
+	ctx := ctxT(t)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := b.EnqueueTx(ctx, tx, job("q")); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pgqueue.Migrate(mctx, pool, pgqueue.Options{}); err != nil {
+		t.Fatalf("Migrate beside an open enqueue: %v", err)
 	}
 }
