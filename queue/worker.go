@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -269,6 +268,3 @@ func (o *outage) ok(log *slog.Logger, msg string, args ...any) {
 		log.Info(msg, args...)
 	}
 }
-
-// errShuttingDown marks a ctx error seen while stopping.
-var errShuttingDown = errors.New("queue: worker shutting down")
