@@ -51,3 +51,52 @@ func FuzzKeyBytes(f *testing.F) {
 		}
 	})
 }
+
+// Any configuration either fails with ErrInvalidOptions or builds a
+// strategy that places every hash on one of its shards; none panics.
+func FuzzStrategyOptions(f *testing.F) {
+	f.Add(uint8(4), []byte{1, 2, 3, 4}, 0, 0, 0, 0.0, uint64(42), false)
+	f.Add(uint8(2), []byte{0, 1}, 101, 1, 1, 1.0, uint64(7), true)
+	f.Add(uint8(0), []byte{}, -1, -1, -1, -1.0, uint64(0), false)
+	f.Add(uint8(9), []byte{5, 5, 5, 5, 5, 5, 5, 5, 5}, 1009, 7, 2, 1.01, uint64(1<<63), true)
+	f.Fuzz(func(t *testing.T, n uint8, weights []byte, table, parts, rf int, load float64, h uint64, dup bool) {
+		ns := names(int(n % 40))
+		if dup && len(ns) > 1 {
+			ns[len(ns)-1] = ns[0]
+		}
+		var w []float64
+		if len(weights) > 0 {
+			w = make([]float64, len(weights))
+			for i, b := range weights {
+				w[i] = float64(b) - 1 // 0 gives -1, 1 gives 0: both invalid
+			}
+		}
+		table %= 1 << 20 // bound memory; larger sizes are checked the same way
+		builds := map[string]func() (shard.Strategy, error){
+			"modulo":     func() (shard.Strategy, error) { return shard.NewModulo(len(ns)) },
+			"jump":       func() (shard.Strategy, error) { return shard.NewJump(len(ns)) },
+			"rendezvous": func() (shard.Strategy, error) { return shard.NewRendezvous(ns, shard.RendezvousOptions{Weights: w}) },
+			"maglev":     func() (shard.Strategy, error) { return shard.NewMaglev(ns, shard.MaglevOptions{TableSize: table, Weights: w}) },
+			"consistent": func() (shard.Strategy, error) {
+				return shard.NewConsistent(ns, shard.ConsistentOptions{PartitionCount: parts % 20000, ReplicationFactor: rf % 100, Load: load})
+			},
+		}
+		for name, build := range builds {
+			s, err := build()
+			if err != nil {
+				if !errors.Is(err, shard.ErrInvalidOptions) {
+					t.Fatalf("%s: %v is not ErrInvalidOptions", name, err)
+				}
+				continue
+			}
+			if i := s.Shard(h); i < 0 || i >= s.Len() || s.Len() != len(ns) {
+				t.Fatalf("%s over %d shards: Shard(%#x) = %d, Len %d", name, len(ns), h, i, s.Len())
+			}
+			// Modulo and jump take a count, not names: only the map sees a
+			// duplicate name.
+			if _, err := shard.NewMap(1, ns, s); err != nil && !(dup && errors.Is(err, shard.ErrInvalidOptions)) {
+				t.Fatalf("%s: NewMap: %v", name, err)
+			}
+		}
+	})
+}

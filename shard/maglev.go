@@ -61,8 +61,8 @@ func NewMaglev(shards []string, opts MaglevOptions) (*Maglev, error) {
 		m = nextPrime(max(100*n, 65537))
 	case m < 100*n:
 		return nil, invalid("Maglev TableSize %d: must be ≥ 100 × %d shards", m, n)
-	case m > 1<<30:
-		return nil, invalid("Maglev TableSize %d: must be ≤ 2³⁰", m)
+	case m > 1<<26:
+		return nil, invalid("Maglev TableSize %d: must be ≤ 2²⁶", m)
 	case !isPrime(m):
 		return nil, invalid("Maglev TableSize %d: must be prime", m)
 	}
