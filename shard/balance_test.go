@@ -39,7 +39,7 @@ func TestConsistentBalanceIsBoundedByLoad(t *testing.T) {
 		{shard.ConsistentOptions{PartitionCount: 7919, Load: 1.05}, 1.05 + 0.05},
 	} {
 		for _, n := range []int{4, 16} {
-			s, err := shard.NewConsistent(names(n), c.opts)
+			s, err := shard.NewConsistent(dbNames(n), c.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,11 +53,11 @@ func TestConsistentBalanceIsBoundedByLoad(t *testing.T) {
 // Weighted shards receive keys in proportion to their weights.
 func TestWeightsShareKeysInProportion(t *testing.T) {
 	w := []float64{1, 2, 3, 4}
-	r, err := shard.NewRendezvous(names(4), shard.RendezvousOptions{Weights: w})
+	r, err := shard.NewRendezvous(dbNames(4), shard.RendezvousOptions{Weights: w})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := shard.NewMaglev(names(4), shard.MaglevOptions{Weights: w})
+	g, err := shard.NewMaglev(dbNames(4), shard.MaglevOptions{Weights: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +76,10 @@ func TestWeightsShareKeysInProportion(t *testing.T) {
 // Equal weights take the unweighted path and place keys exactly as no
 // weights do.
 func TestEqualWeightsMatchUnweighted(t *testing.T) {
-	a, _ := shard.NewRendezvous(names(5), shard.RendezvousOptions{})
-	b, _ := shard.NewRendezvous(names(5), shard.RendezvousOptions{Weights: []float64{3, 3, 3, 3, 3}})
-	c, _ := shard.NewMaglev(names(5), shard.MaglevOptions{})
-	d, _ := shard.NewMaglev(names(5), shard.MaglevOptions{Weights: []float64{2, 2, 2, 2, 2}})
+	a, _ := shard.NewRendezvous(dbNames(5), shard.RendezvousOptions{})
+	b, _ := shard.NewRendezvous(dbNames(5), shard.RendezvousOptions{Weights: []float64{3, 3, 3, 3, 3}})
+	c, _ := shard.NewMaglev(dbNames(5), shard.MaglevOptions{})
+	d, _ := shard.NewMaglev(dbNames(5), shard.MaglevOptions{Weights: []float64{2, 2, 2, 2, 2}})
 	for i := range 10000 {
 		h := shard.KeyUint64(uint64(i))
 		if a.Shard(h) != b.Shard(h) || c.Shard(h) != d.Shard(h) {

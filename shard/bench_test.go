@@ -40,7 +40,7 @@ func BenchmarkLookup(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := shard.NewMap(1, names(n), s)
+			m, err := shard.NewMap(1, dbNames(n), s)
 			if err != nil {
 				b.Fatal(err)
 			}

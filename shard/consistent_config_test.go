@@ -18,7 +18,7 @@ func libraryPanics(n int, cfg consistent.Config) (msg string) {
 		}
 	}()
 	ms := make([]consistent.Member, n)
-	for i, s := range names(n) {
+	for i, s := range dbNames(n) {
 		ms[i] = member(s)
 	}
 	cfg.Hasher = shard.Hasher{}
@@ -44,7 +44,7 @@ func TestConsistentRejectsWhatTheLibraryPanicsOn(t *testing.T) {
 			if msg := libraryPanics(c.n, c.cfg); !strings.Contains(msg, "not enough room") {
 				t.Errorf("the library did not panic as documented (got %q): revisit the check", msg)
 			}
-			_, err := shard.NewConsistent(names(c.n), shard.ConsistentOptions{
+			_, err := shard.NewConsistent(dbNames(c.n), shard.ConsistentOptions{
 				PartitionCount: c.cfg.PartitionCount, ReplicationFactor: c.cfg.ReplicationFactor, Load: c.cfg.Load,
 			})
 			if !errors.Is(err, shard.ErrInvalidOptions) || !strings.Contains(err.Error(), c.field) {
@@ -66,7 +66,7 @@ func TestConsistentAcceptsWorkingConfigurations(t *testing.T) {
 		{3, shard.ConsistentOptions{PartitionCount: 3, Load: 1.01}},
 		{64, shard.ConsistentOptions{PartitionCount: 7919, ReplicationFactor: 50, Load: 1.02}},
 	} {
-		if _, err := shard.NewConsistent(names(c.n), c.opts); err != nil {
+		if _, err := shard.NewConsistent(dbNames(c.n), c.opts); err != nil {
 			t.Errorf("%d shards, %+v: %v", c.n, c.opts, err)
 		}
 	}

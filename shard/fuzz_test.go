@@ -60,7 +60,7 @@ func FuzzStrategyOptions(f *testing.F) {
 	f.Add(uint8(0), []byte{}, -1, -1, -1, -1.0, uint64(0), false)
 	f.Add(uint8(9), []byte{5, 5, 5, 5, 5, 5, 5, 5, 5}, 1009, 7, 2, 1.01, uint64(1<<63), true)
 	f.Fuzz(func(t *testing.T, n uint8, weights []byte, table, parts, rf int, load float64, h uint64, dup bool) {
-		ns := names(int(n % 40))
+		ns := dbNames(int(n % 40))
 		if dup && len(ns) > 1 {
 			ns[len(ns)-1] = ns[0]
 		}

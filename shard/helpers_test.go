@@ -8,7 +8,7 @@ import (
 )
 
 // names returns "db0" … "db<n-1>".
-func names(n int) []string {
+func dbNames(n int) []string {
 	s := make([]string, n)
 	for i := range s {
 		s[i] = fmt.Sprintf("db%d", i)
@@ -16,7 +16,7 @@ func names(n int) []string {
 	return s
 }
 
-// builders build each strategy over n shards named by names(n).
+// builders build each strategy over n shards named by dbNames(n).
 var builders = []struct {
 	name string
 	new  func(n int) (shard.Strategy, error)
@@ -24,14 +24,14 @@ var builders = []struct {
 	{"modulo", func(n int) (shard.Strategy, error) { return shard.NewModulo(n) }},
 	{"jump", func(n int) (shard.Strategy, error) { return shard.NewJump(n) }},
 	{"rendezvous", func(n int) (shard.Strategy, error) {
-		return shard.NewRendezvous(names(n), shard.RendezvousOptions{})
+		return shard.NewRendezvous(dbNames(n), shard.RendezvousOptions{})
 	}},
-	{"maglev", func(n int) (shard.Strategy, error) { return shard.NewMaglev(names(n), shard.MaglevOptions{}) }},
+	{"maglev", func(n int) (shard.Strategy, error) { return shard.NewMaglev(dbNames(n), shard.MaglevOptions{}) }},
 	{"consistent", func(n int) (shard.Strategy, error) {
-		return shard.NewConsistent(names(n), shard.ConsistentOptions{})
+		return shard.NewConsistent(dbNames(n), shard.ConsistentOptions{})
 	}},
 	{"consistent-7919-1.05", func(n int) (shard.Strategy, error) {
-		return shard.NewConsistent(names(n), shard.ConsistentOptions{PartitionCount: 7919, Load: 1.05})
+		return shard.NewConsistent(dbNames(n), shard.ConsistentOptions{PartitionCount: 7919, Load: 1.05})
 	}},
 }
 

@@ -51,7 +51,7 @@ func TestModuloMovesAlmostEveryKey(t *testing.T) {
 // Removing a shard in the middle: with rendezvous only its keys move; with
 // Maglev almost only; the other keys stay where they were.
 func TestRemovingANamedShardMovesOnlyItsKeys(t *testing.T) {
-	all := names(8)
+	all := dbNames(8)
 	rest := append(append([]string{}, all[:3]...), all[4:]...) // without db3
 	k := keyCount(200_000)
 	for _, c := range []struct {

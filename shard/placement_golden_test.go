@@ -45,7 +45,7 @@ func (m member) String() string { return string(m) }
 // does when given shard.Hasher: it is that library, with its table read
 // without a lock.
 func TestConsistentMatchesLocateKey(t *testing.T) {
-	ns := names(6)
+	ns := dbNames(6)
 	ms := make([]consistent.Member, len(ns))
 	for i, n := range ns {
 		ms[i] = member(n)

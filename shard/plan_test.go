@@ -115,7 +115,7 @@ func TestPlanJumpAddSampled(t *testing.T) {
 	}
 	sum := 0
 	for i, f := range p.Flows {
-		if f.From != names(4)[i] || f.To != "db4" || math.Abs(f.Fraction-0.05) > 0.003 {
+		if f.From != dbNames(4)[i] || f.To != "db4" || math.Abs(f.Fraction-0.05) > 0.003 {
 			t.Errorf("flow %+v, want db%d → db4 ≈ 0.05", f, i)
 		}
 		sum += f.Keys
@@ -156,7 +156,7 @@ func TestPlanOverKeysIsExact(t *testing.T) {
 func TestPlanSeesDirectoryOverrides(t *testing.T) {
 	m1 := jumpMap(t, 1, 4)
 	hot := shard.KeyString("tenant:acme")
-	to := names(4)[(m1.Shard(hot)+1)%4]
+	to := dbNames(4)[(m1.Shard(hot)+1)%4]
 	m2, err := m1.WithOverride(2, hot, to)
 	if err != nil {
 		t.Fatal(err)

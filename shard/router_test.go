@@ -15,7 +15,7 @@ func jumpMap(t testing.TB, version uint64, n int) *shard.Map {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := shard.NewMap(version, names(n), j)
+	m, err := shard.NewMap(version, dbNames(n), j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestConcurrentReadersSeeWholeMaps(t *testing.T) {
 				last = m.Version()
 				h := shard.KeyUint64(i)
 				// Map v has v shards (jumpMap(v, v)).
-				if s := m.Shard(h); s >= int(m.Version()) || m.Name(h) != names(m.Len())[s] || m.Len() != int(m.Version()) {
+				if s := m.Shard(h); s >= int(m.Version()) || m.Name(h) != dbNames(m.Len())[s] || m.Len() != int(m.Version()) {
 					t.Errorf("map v%d: shard %d of %d", m.Version(), s, m.Len())
 					return
 				}
@@ -145,7 +145,7 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 // A user's strategy that returns a shard out of range does not panic the
 // router: the map falls back to jump hashing over its shards.
 func TestMapSurvivesABrokenStrategy(t *testing.T) {
-	m, err := shard.NewMap(1, names(3), broken{})
+	m, err := shard.NewMap(1, dbNames(3), broken{})
 	if err != nil {
 		t.Fatal(err)
 	}
