@@ -76,7 +76,9 @@ func FuzzStrategyOptions(f *testing.F) {
 			"modulo":     func() (shard.Strategy, error) { return shard.NewModulo(len(ns)) },
 			"jump":       func() (shard.Strategy, error) { return shard.NewJump(len(ns)) },
 			"rendezvous": func() (shard.Strategy, error) { return shard.NewRendezvous(ns, shard.RendezvousOptions{Weights: w}) },
-			"maglev":     func() (shard.Strategy, error) { return shard.NewMaglev(ns, shard.MaglevOptions{TableSize: table, Weights: w}) },
+			"maglev": func() (shard.Strategy, error) {
+				return shard.NewMaglev(ns, shard.MaglevOptions{TableSize: table, Weights: w})
+			},
 			"consistent": func() (shard.Strategy, error) {
 				return shard.NewConsistent(ns, shard.ConsistentOptions{PartitionCount: parts % 20000, ReplicationFactor: rf % 100, Load: load})
 			},
