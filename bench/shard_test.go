@@ -146,3 +146,53 @@ func TestShardKeyHashIsXXH64(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkShardLookupParallel routes from every core at 16 shards: the
+// Router is one atomic load of an immutable map, while LocateKey takes the
+// library's RWMutex on every call.
+func BenchmarkShardLookupParallel(b *testing.B) {
+	keys := make([][]byte, 1024)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user:%d", 1_000_000+i*7919)
+	}
+	names := shardNames(16)
+	par := func(b *testing.B, route func([]byte)) {
+		b.ReportAllocs()
+		parallel(b, func(seed uint64, n int) {
+			i := int(seed & 1023)
+			for range n {
+				route(keys[i&1023])
+				i++
+			}
+		})
+	}
+	for _, v := range []struct {
+		name  string
+		build func() (shard.Strategy, error)
+	}{
+		{"jump", func() (shard.Strategy, error) { return shard.NewJump(16) }},
+		{"maglev", func() (shard.Strategy, error) { return shard.NewMaglev(names, shard.MaglevOptions{}) }},
+		{"consistent", func() (shard.Strategy, error) { return shard.NewConsistent(names, shard.ConsistentOptions{}) }},
+	} {
+		s, err := v.build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := shard.NewMap(1, names, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := shard.NewRouter(m)
+		b.Run("ladder-"+v.name, func(b *testing.B) {
+			par(b, func(k []byte) { r.Map().Shard(shard.KeyBytes(k)) })
+		})
+	}
+	ms := make([]consistent.Member, len(names))
+	for i, s := range names {
+		ms[i] = shardMember(s)
+	}
+	c := consistent.New(ms, consistent.Config{Hasher: shard.Hasher{}, PartitionCount: 271, ReplicationFactor: 20, Load: 1.25})
+	b.Run("buraksezer-consistent", func(b *testing.B) {
+		par(b, func(k []byte) { c.LocateKey(k) })
+	})
+}

@@ -134,11 +134,13 @@ func Plan(old, next *Map, opts PlanOptions) (*Reshard, error) {
 		if n == 0 {
 			n = 1 << 20
 		}
-		// Evenly spread, not random: h = i·⌊2⁶⁴/n⌋ + a half step, which
-		// also covers range maps' high bits evenly.
+		// Stratified: one pseudo-random hash in each of n equal slices of
+		// the space, so range boundaries are sampled evenly and arithmetic
+		// strategies (modulo) see no pattern. Deterministic: the same maps
+		// give the same plan.
 		step := ^uint64(0) / uint64(n)
 		for i := range uint64(n) {
-			visit(i*step + step/2)
+			visit(i*step + KeyUint64(i)%step)
 		}
 		for _, m := range []*Map{old, next} {
 			if d, ok := m.s.(*Directory); ok {

@@ -181,3 +181,41 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The sample estimates every strategy's true movement (measured over real
+// keys): modulo's 4/5, Maglev's and consistent's extra, ranges behind a
+// directory (which leaves the exact range diff).
+func TestPlanSampleMatchesMeasuredMovement(t *testing.T) {
+	k := keyCount(200_000)
+	for _, name := range []string{"modulo", "maglev", "consistent"} {
+		a, b := mustStrategy(t, name, 4), mustStrategy(t, name, 5)
+		ma, err := shard.NewMap(1, dbNames(4), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, err := shard.NewMap(2, dbNames(5), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := shard.Plan(ma, mb, shard.PlanOptions{Samples: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved, _ := movement(a, b, k)
+		if math.Abs(p.Moved-moved) > 0.01 {
+			t.Errorf("%s 4→5: plan says %.4f moves, keys show %.4f", name, p.Moved, moved)
+		}
+	}
+	r1 := rangeMap(t, 1, "-80,80-")
+	d, err := r1.WithOverride(2, shard.KeyString("x"), "80-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := shard.Plan(d, rangeMap(t, 3, "-40,40-"), shard.PlanOptions{Samples: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Basis != shard.BasisSample || math.Abs(p.Moved-1) > 0.01 {
+		t.Errorf("directory over ranges: basis %v moved %.4f, want a sample with every key moving (all renamed)", p.Basis, p.Moved)
+	}
+}
