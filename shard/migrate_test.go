@@ -22,11 +22,24 @@ import (
 // and rows placed by the 4-shard map.
 type migEnv struct {
 	dbs      map[string]*sql.DB
+	dsns     map[string]string // shard name (and "ctl") → DSN
 	ctl      *sql.DB
 	from, to *shard.Map
 	r        *shard.Router
 	model    map[int64]item // what the rows must be
 	nextID   int64
+	ops      atomic.Int64 // operations done by the writer
+}
+
+// waitOps waits until the writer has done n more operations.
+func (e *migEnv) waitOps(t *testing.T, n int64) {
+	t.Helper()
+	want := e.ops.Load() + n
+	for deadline := time.Now().Add(time.Minute); e.ops.Load() < want; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer did %d operations in a minute, want %d", e.ops.Load(), want)
+		}
+	}
 }
 
 type item struct {
@@ -46,9 +59,11 @@ func migRows() int {
 func newMigEnv(t *testing.T, rows int) *migEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &migEnv{dbs: map[string]*sql.DB{}, model: map[int64]item{}}
+	e := &migEnv{dbs: map[string]*sql.DB{}, dsns: map[string]string{}, model: map[int64]item{}}
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
-		db := testenv.Postgres(t).DB(t)
+		pg := testenv.Postgres(t)
+		e.dsns[n] = pg.DSN
+		db := pg.DB(t)
 		db.SetMaxOpenConns(8)
 		if _, err := db.ExecContext(ctx, `CREATE TABLE items (id bigint PRIMARY KEY, tenant text NOT NULL,
 			val bigint NOT NULL, note text, data bytea)`); err != nil {
@@ -56,7 +71,9 @@ func newMigEnv(t *testing.T, rows int) *migEnv {
 		}
 		e.dbs[n] = db
 	}
-	e.ctl = testenv.Postgres(t).DB(t)
+	ctl := testenv.Postgres(t)
+	e.dsns["ctl"] = ctl.DSN
+	e.ctl = ctl.DB(t)
 	j4, _ := shard.NewJump(4)
 	j5, _ := shard.NewJump(5)
 	var err error
@@ -153,6 +170,7 @@ func (w *writer) exec(ctx context.Context, tenant, q string, args ...any) (int64
 
 func (w *writer) step(ctx context.Context) error {
 	w.ops++
+	defer w.e.ops.Add(1)
 	switch op := w.rnd.IntN(10); {
 	case op < 3: // insert
 		w.e.nextID++
@@ -285,6 +303,7 @@ func (e *migEnv) checkPlaced(t *testing.T, live *shard.Map) {
 // Migration with the same ID resumes, cuts over, and every row ends on the
 // shard the new map names, none lost or duplicated.
 func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
+	t.Parallel()
 	e := newMigEnv(t, migRows())
 	stop := runWriter(t, e, 1)
 	ctx, crash := context.WithCancel(context.Background())
@@ -317,7 +336,7 @@ func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
 	if e.r.Map() != e.to {
 		t.Fatalf("router holds %v after cutover", e.r.Map())
 	}
-	time.Sleep(50 * time.Millisecond) // let the writer work on the new map
+	e.waitOps(t, 50) // the writer works on the new map
 	stop()
 	if p, _ := m2.Phase(context.Background()); p != shard.PhaseCutOver {
 		t.Fatalf("phase %q", p)
@@ -346,6 +365,7 @@ func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
 // verify: the cutover is refused, the old map stays, writes go on, and
 // Rollback removes the copies.
 func TestMigrationVerifyFailureBlocksCutover(t *testing.T) {
+	t.Parallel()
 	e := newMigEnv(t, 600)
 	ctx := context.Background()
 	m := e.migration(t, shard.MigrateOptions{})
@@ -370,7 +390,7 @@ func TestMigrationVerifyFailureBlocksCutover(t *testing.T) {
 		t.Fatal("the map changed after a failed verify")
 	}
 	stop := runWriter(t, e, 2) // the fence is lifted: writes go on
-	time.Sleep(20 * time.Millisecond)
+	e.waitOps(t, 50)
 	stop()
 	if back, err := m.Rollback(ctx); err != nil || back != e.from {
 		t.Fatalf("Rollback: %v %v", back, err)
@@ -388,6 +408,7 @@ func TestMigrationVerifyFailureBlocksCutover(t *testing.T) {
 // After cutover, writes on the new shards, then Rollback: the old topology
 // comes back (version 3), holding every row as written.
 func TestMigrationRollbackAfterCutover(t *testing.T) {
+	t.Parallel()
 	e := newMigEnv(t, 800)
 	ctx := context.Background()
 	m := e.migration(t, shard.MigrateOptions{})
@@ -395,7 +416,7 @@ func TestMigrationRollbackAfterCutover(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runWriter(t, e, 3)
-	time.Sleep(100 * time.Millisecond)
+	e.waitOps(t, 100)
 	back, err := m.Rollback(ctx)
 	if err != nil {
 		stop()
@@ -404,7 +425,7 @@ func TestMigrationRollbackAfterCutover(t *testing.T) {
 	if back.Version() != 3 || e.r.Map() != back || back.Len() != 4 {
 		t.Fatalf("after rollback the router holds %v", e.r.Map())
 	}
-	time.Sleep(50 * time.Millisecond)
+	e.waitOps(t, 50)
 	stop()
 	if err := m.Cleanup(ctx); err != nil {
 		t.Fatal(err)
