@@ -59,10 +59,11 @@ type MigrateOptions struct {
 
 // Progress reports one step of a migration.
 type Progress struct {
-	Phase  string // "copy" or "replay"
-	Shard  string // the shard read from
-	Rows   int    // rows (or changes) in the batch
-	Copied int64  // rows copied so far by this process
+	Phase  string        // "copy", "replay" or "cutover" (once, after the swap)
+	Shard  string        // the shard read from
+	Rows   int           // rows (or changes) in the batch
+	Copied int64         // rows copied so far by this process
+	Fence  time.Duration // cutover: how long writes were fenced
 }
 
 // Migration phases, persisted in the control database.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Cutover switches to the next map: it catches up, takes the write fence
@@ -30,6 +31,7 @@ func (m *Migration) Cutover(ctx context.Context) error {
 	if _, err := m.CatchUp(ctx); err != nil { // shrink what the fence must wait for
 		return err
 	}
+	fenced := time.Now()
 	txs, err := m.fence(ctx)
 	if err != nil {
 		return err
@@ -71,7 +73,11 @@ func (m *Migration) Cutover(ctx context.Context) error {
 		m.undoMinVersion(committed)
 		return err
 	}
-	m.log.Info("shard migration cut over", "version", m.to.Version())
+	held := time.Since(fenced)
+	m.log.Info("shard migration cut over", "version", m.to.Version(), "fence", held)
+	if m.o.OnProgress != nil {
+		m.o.OnProgress(Progress{Phase: "cutover", Copied: m.copied, Fence: held})
+	}
 	if err := m.setPhase(ctx, PhaseCutOver); err != nil {
 		return fmt.Errorf("shard: migration: cut over to version %d, but: %w", m.to.Version(), err)
 	}
@@ -85,7 +91,7 @@ func (m *Migration) fence(ctx context.Context) (map[string]*sql.Tx, error) {
 	for _, name := range m.shardNames() {
 		tx, err := applyTx(ctx, m.dbs[name])
 		if err == nil {
-			_, err = tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", m.o.FenceTimeout.Milliseconds()))
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", max(1, m.o.FenceTimeout.Milliseconds())))
 			if err == nil {
 				_, err = tx.ExecContext(ctx, "LOCK TABLE "+m.q.tbl+" IN EXCLUSIVE MODE")
 			}
