@@ -33,6 +33,15 @@ type ConsistentOptions struct {
 // Shard(KeyBytes(k)) names the same member as the library's LocateKey(k)
 // with [Hasher] as its hasher.
 //
+// Bounded loads trade movement for balance: to keep every shard under its
+// cap, adding or removing a shard also moves partitions between shards
+// that stay. Measured over 1M keys with the defaults (271 partitions, Load
+// 1.25): adding a 17th shard moves 1.13× the ideal 1/17, removing one of 16
+// moves 1.9× the ideal 1/16, and the busiest shard holds 1.19× the mean
+// (1.24× at 4 shards); 7919 partitions at Load 1.05 hold it to 1.06× but
+// move 1.6× the ideal. Prefer [Jump], [Rendezvous] or [Maglev] unless you
+// need this library's placement.
+//
 // Its configuration is checked up front, because the library panics ("not
 // enough room to distribute partitions") for ReplicationFactor 1, for
 // fewer partitions than members, and for Load 1 with two or more members;

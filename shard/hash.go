@@ -8,12 +8,16 @@ import (
 // Keys are routed by a 64-bit hash of the user's key, computed with XXH64
 // (seed 0), written out here so that the value never depends on a module
 // version, the architecture or the process: a key goes to the same shard
-// on every machine and after every upgrade. Golden-value tests pin it
-// against the XXH64 reference. XXH64 was preferred to FNV-1a 64 with a
-// final mixer for its speed on keys longer than a few bytes (8 bytes per
-// step instead of 1) and its published quality (SMHasher clean); FNV-1a
-// without a mixer also leaves the high bits, which range maps use, poorly
-// mixed for short keys.
+// on every machine and after every upgrade. Golden-value tests pin it, and
+// bench/ checks it against github.com/cespare/xxhash/v2 on every length up
+// to 300 bytes.
+//
+// XXH64 was chosen over FNV-1a 64 with a final mixer on measurement (same
+// run, 2 shared cores): as fast for a 10-byte key, 3× faster at 36 bytes
+// and 10× at 256 (8 bytes per step instead of 1); both spread sequential
+// keys "user:0".."user:1048575" evenly over the top 8 bits (max/mean of 256
+// buckets 1.04 and 1.05), which range maps rely on, where FNV-1a without a
+// mixer gives 1.40.
 //
 // Never use hash/maphash for placement: it is seeded per process.
 

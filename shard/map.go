@@ -8,7 +8,8 @@ import (
 
 // Map is one version of the shard topology: the shard names and the
 // strategy that places keys on them. It is immutable; a change is a new Map
-// with a higher version, put in place with [Router.Swap].
+// with a higher version, put in place with [Router.Swap]. Build one with
+// [NewMap]; the zero Map routes nothing.
 type Map struct {
 	version uint64
 	names   []string
@@ -121,7 +122,9 @@ func NewRouter(m *Map) *Router {
 // version the decision was made under.
 func (r *Router) Map() *Map { return r.cur.Load() }
 
-// Shard returns the shard number for h under the current map.
+// Shard returns the shard number for h under the current map. A Router
+// that holds no map (a zero Router before its first Swap) has no answer:
+// Shard panics there, as a nil map would.
 func (r *Router) Shard(h uint64) int { return r.cur.Load().Shard(h) }
 
 // Swap replaces the current map with next if the current map is old
@@ -136,16 +139,12 @@ func (r *Router) Swap(old, next *Map) error {
 		return fmt.Errorf("%w: %d after %d", ErrVersion, next.version, old.version)
 	}
 	if !r.cur.CompareAndSwap(old, next) {
-		cur := r.cur.Load()
-		var v any = "none"
-		if cur != nil {
-			v = cur.version
-		}
-		return fmt.Errorf("%w: expected version %v, current is %v", ErrConflict, versionOf(old), v)
+		return fmt.Errorf("%w: expected version %v, current is %v", ErrConflict, versionOf(old), versionOf(r.cur.Load()))
 	}
 	return nil
 }
 
+// versionOf describes m's version for an error message.
 func versionOf(m *Map) any {
 	if m == nil {
 		return "none"

@@ -45,10 +45,11 @@ func NewRendezvous(shards []string, opts RendezvousOptions) (*Rendezvous, error)
 
 // Shard returns the shard with the highest score for h.
 func (r *Rendezvous) Shard(h uint64) int {
-	best, bi := uint64(0), 0
+	bi := 0
 	if r.weights == nil {
-		for i, s := range r.seeds {
-			if v := mix(h, s); v > best || i == 0 {
+		best := mix(h, r.seeds[0])
+		for i := 1; i < len(r.seeds); i++ {
+			if v := mix(h, r.seeds[i]); v > best {
 				best, bi = v, i
 			}
 		}

@@ -71,7 +71,9 @@ func (j *Jump) Shard(h uint64) int {
 	for k < j.n {
 		b = k
 		h = h*2862933555777941757 + 1
-		k = int64(float64(b+1) * (float64(int64(1)<<31) / float64((h>>33)+1)))
+		// int64(h>>33) fits 31 bits: a signed conversion, cheaper than
+		// uint64's, with the same value as the paper's.
+		k = int64(float64(b+1) * (float64(int64(1)<<31) / float64(int64(h>>33)+1)))
 	}
 	return int(b)
 }
