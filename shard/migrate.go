@@ -149,6 +149,7 @@ type Migration struct {
 	o        MigrateOptions
 	log      *slog.Logger
 	copied   int64
+	plan     *Reshard
 }
 
 // NewMigration prepares the move of table's rows from map from to map to,
@@ -200,10 +201,35 @@ func NewMigration(control *sql.DB, shards map[string]*sql.DB, table Table, r *Ro
 	if log == nil {
 		log = slog.Default()
 	}
+	plan, err := Plan(from, to, PlanOptions{Samples: 1 << 16})
+	if err != nil {
+		return nil, err
+	}
 	return &Migration{
-		ctl: control, dbs: shards, t: table, r: r, from: from, to: to, o: opts,
+		ctl: control, dbs: shards, t: table, r: r, from: from, to: to, o: opts, plan: plan,
 		log: log.With("migration", opts.ID),
 	}, nil
+}
+
+// Plan returns the plan of the move ([Plan] over a sample of the hash
+// space, exact for two range maps): which shards send keys where, and the
+// fraction that moves.
+func (m *Migration) Plan() *Reshard { return m.plan }
+
+// sends reports whether shard s may hold rows that move: for two range
+// maps the plan is exact and a shard with no outgoing range is skipped;
+// otherwise every shard is read (a sample cannot prove a shard sends
+// nothing).
+func (m *Migration) sends(s string) bool {
+	if m.plan.Basis != BasisRanges {
+		return true
+	}
+	for _, f := range m.plan.Flows {
+		if f.From == s {
+			return true
+		}
+	}
+	return false
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {

@@ -31,6 +31,9 @@ func (m *Migration) Copy(ctx context.Context) error {
 		return fmt.Errorf("%w: Copy in phase %q (run Setup first)", ErrPhase, phase)
 	}
 	for _, s := range m.from.Shards() {
+		if !m.sends(s) {
+			continue
+		}
 		if err := m.copyShard(ctx, s); err != nil {
 			return err
 		}

@@ -56,11 +56,27 @@ func migRows() int {
 	return 2_000
 }
 
+// newMigEnv is the 4 → 5 jump reshard over shards a…e.
 func newMigEnv(t *testing.T, rows int) *migEnv {
 	t.Helper()
+	j4, _ := shard.NewJump(4)
+	j5, _ := shard.NewJump(5)
+	from, err := shard.NewMap(1, []string{"a", "b", "c", "d"}, j4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := shard.NewMap(2, []string{"a", "b", "c", "d", "e"}, j5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newMigEnvMaps(t, rows, from, to)
+}
+
+func newMigEnvMaps(t *testing.T, rows int, from, to *shard.Map) *migEnv {
+	t.Helper()
 	ctx := context.Background()
-	e := &migEnv{dbs: map[string]*sql.DB{}, dsns: map[string]string{}, model: map[int64]item{}}
-	for _, n := range []string{"a", "b", "c", "d", "e"} {
+	e := &migEnv{dbs: map[string]*sql.DB{}, dsns: map[string]string{}, model: map[int64]item{}, from: from, to: to}
+	for _, n := range e.names() {
 		pg := testenv.Postgres(t)
 		e.dsns[n] = pg.DSN
 		db := pg.DB(t)
@@ -74,15 +90,6 @@ func newMigEnv(t *testing.T, rows int) *migEnv {
 	ctl := testenv.Postgres(t)
 	e.dsns["ctl"] = ctl.DSN
 	e.ctl = ctl.DB(t)
-	j4, _ := shard.NewJump(4)
-	j5, _ := shard.NewJump(5)
-	var err error
-	if e.from, err = shard.NewMap(1, []string{"a", "b", "c", "d"}, j4); err != nil {
-		t.Fatal(err)
-	}
-	if e.to, err = shard.NewMap(2, []string{"a", "b", "c", "d", "e"}, j5); err != nil {
-		t.Fatal(err)
-	}
 	e.r = shard.NewRouter(e.from)
 	byShard := map[string][]string{}
 	for range rows {
@@ -100,6 +107,13 @@ func newMigEnv(t *testing.T, rows int) *migEnv {
 		}
 	}
 	return e
+}
+
+// names lists the shards of both maps.
+func (e *migEnv) names() []string {
+	n := append(e.from.Shards(), e.to.Shards()...)
+	slices.Sort(n)
+	return slices.Compact(n)
 }
 
 func (e *migEnv) migration(t *testing.T, o shard.MigrateOptions) *shard.Migration {
@@ -259,7 +273,7 @@ func (e *migEnv) checkPlaced(t *testing.T, live *shard.Map) {
 	t.Helper()
 	ctx := context.Background()
 	seen := map[int64]string{}
-	for _, name := range []string{"a", "b", "c", "d", "e"} {
+	for _, name := range e.names() {
 		rows, err := e.dbs[name].QueryContext(ctx, `SELECT id, tenant, val FROM items`)
 		if err != nil {
 			t.Fatal(err)
@@ -459,4 +473,38 @@ func TestMigrationRejectsBadOptions(t *testing.T) {
 		}
 		onePrefix(t, "NewMigration", err)
 	}
+}
+
+// A range split (Vitess style, "80-" into "80-c0" and "c0-") reads only the
+// shard that sends rows: the plan is exact for range maps.
+func TestMigrationRangeSplitCopiesOnlyTheSplitShard(t *testing.T) {
+	t.Parallel()
+	r1, _ := shard.ParseRanges("-80,80-")
+	r2, _ := shard.ParseRanges("-80,80-c0,c0-")
+	from, _ := shard.NewMap(1, r1.Names(), r1)
+	to, _ := shard.NewMap(2, r2.Names(), r2)
+	e := newMigEnvMaps(t, 1000, from, to)
+	read := map[string]int{}
+	m := e.migration(t, shard.MigrateOptions{OnProgress: func(p shard.Progress) {
+		if p.Phase == "copy" {
+			read[p.Shard] += p.Rows
+		}
+	}})
+	if f := m.Plan().Moved; f != 0.5 {
+		t.Fatalf("plan moves %v", f)
+	}
+	stop := runWriter(t, e, 5)
+	if err := m.Run(context.Background()); err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	e.waitOps(t, 30)
+	stop()
+	if read["-80"] != 0 || read["80-"] == 0 {
+		t.Fatalf("rows read per shard: %v", read)
+	}
+	if err := m.Cleanup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPlaced(t, to)
 }

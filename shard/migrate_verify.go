@@ -53,6 +53,9 @@ type agg struct {
 func (m *Migration) verify(ctx context.Context, txs map[string]*sql.Tx) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	for _, s := range m.from.Shards() {
+		if !m.sends(s) {
+			continue
+		}
 		var lo sql.NullString
 		for {
 			var rs *sql.Rows
