@@ -163,8 +163,8 @@ func (h *Hot) Record(s int, key uint64) {
 	if uint(s) >= uint(n) {
 		return
 	}
-	if g := h.opts.Now().UnixNano() / h.half; g != h.gen.Load() {
-		h.rotate(g)
+	if g := h.opts.Now().UnixNano() / h.half; g > h.gen.Load() {
+		h.rotate(g) // a clock stepped back waits for the current half to end
 	}
 	salt := h.salt.Load()
 	st := int(stripe.Of(salt, hotStripeBits))
@@ -234,7 +234,7 @@ type ShardStats struct {
 // Stats returns per-shard counts, rates and skew over the window.
 func (h *Hot) Stats() ShardStats {
 	now := h.opts.Now().UnixNano()
-	if g := now / h.half; g != h.gen.Load() {
+	if g := now / h.half; g > h.gen.Load() {
 		h.rotate(g)
 	}
 	h.rot.Lock()
@@ -248,7 +248,7 @@ func (h *Hot) Stats() ShardStats {
 	if prevOK {
 		start -= h.half
 	}
-	span := time.Duration(now - start)
+	span := time.Duration(max(0, now-start))
 	st := ShardStats{Shards: slices.Clone(h.names), Counts: t, Rates: make([]float64, len(t)), Span: span}
 	var sum, maxc int64
 	for i := range t {

@@ -333,3 +333,19 @@ func BenchmarkHotRecord(b *testing.B) {
 		})
 	}
 }
+
+// A wall clock stepped back does not drop the window or stall Record.
+func TestHotClockSteppedBack(t *testing.T) {
+	c := newClock()
+	h, err := shard.NewHot(names(2), shard.HotOptions{Window: 10 * time.Second, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	h.Record(0, 1)
+	c.add(-time.Minute)
+	h.Record(0, 1)
+	if st := h.Stats(); st.Counts[0] != 2 || st.Span < 0 {
+		t.Fatalf("after the clock stepped back: %+v", st)
+	}
+}

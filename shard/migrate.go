@@ -115,7 +115,10 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // recognises, so the writer reloads the map and retries on the right
 // shard. A writer that does not tag its transactions is refused on every
 // shard of the migration from cutover until Cleanup: tag, or stop such
-// writers until Cleanup.
+// writers until Cleanup. Tags live in a transaction (set_config local), so
+// write in transactions. In a fleet, each instance has its own Router:
+// publish the new map to all of them; the refusal keeps an instance that has
+// not loaded it yet from writing to the wrong shard.
 //
 // # What a migration guarantees
 //
@@ -125,7 +128,10 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // and checksums equal before the swap). A failed verify leaves the old map
 // in place and the fence lifted. A crash of the migrating process at any
 // point before Cutover's commit is resumed by running the same migration
-// (same ID) again. Rollback after cutover replays what was written on the
+// (same ID) again. A crash inside Cutover, after some shards committed the
+// new minimum version but before the swap, leaves those shards refusing
+// writes routed by the old map until the migration is run again (Run
+// completes the cutover) or rolled back (which removes the capture). Rollback after cutover replays what was written on the
 // new shards back to the old ones and cuts back over (its own fence and
 // verify), restoring the old topology under a new version.
 //
