@@ -156,6 +156,7 @@ type Migration struct {
 	log      *slog.Logger
 	copied   int64
 	plan     *Reshard
+	touched  map[string]map[string]bool // shard → keys replayed since Cutover's unfenced verify began
 }
 
 // NewMigration prepares the move of table's rows from map from to map to,

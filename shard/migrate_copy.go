@@ -195,6 +195,14 @@ func (m *Migration) replayShard(ctx context.Context, txs map[string]*sql.Tx, s s
 		if err := m.resync(ctx, txs, s, pks); err != nil {
 			return total, err
 		}
+		if m.touched != nil {
+			if m.touched[s] == nil {
+				m.touched[s] = map[string]bool{}
+			}
+			for _, pk := range pks {
+				m.touched[s][pk] = true
+			}
+		}
 		js, _ := json.Marshal(seqs)
 		if _, err := m.via(txs, s).ExecContext(ctx, `DELETE FROM ladder_shard_changes
 			WHERE seq IN (SELECT json_array_elements_text($1::json)::bigint)`, string(js)); err != nil {

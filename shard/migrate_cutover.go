@@ -31,6 +31,14 @@ func (m *Migration) Cutover(ctx context.Context) error {
 	if _, err := m.CatchUp(ctx); err != nil { // shrink what the fence must wait for
 		return err
 	}
+	// Verify everything before the fence; under it, recheck only what
+	// differed and what changed meanwhile.
+	m.touched = map[string]map[string]bool{}
+	defer func() { m.touched = nil }()
+	pre, err := m.verify(ctx, nil)
+	if err != nil && !errors.Is(err, ErrVerify) {
+		return err
+	}
 	fenced := time.Now()
 	txs, err := m.fence(ctx)
 	if err != nil {
@@ -47,7 +55,7 @@ func (m *Migration) Cutover(ctx context.Context) error {
 			return err
 		}
 	}
-	if rep, err := m.verify(ctx, txs); err != nil {
+	if rep, err := m.recheck(ctx, txs, pre.Diffs, m.touched); err != nil {
 		rollback()
 		if rep != nil {
 			m.log.Warn("shard migration verify failed: cutover refused", "diffs", len(rep.Diffs), "err", err)

@@ -18,6 +18,7 @@ type tableSQL struct {
 	selectRange           string // rows with lo < pk ≤ hi
 	selectOpen            string // rows with pk > lo
 	selectTo              string // rows with pk ≤ hi
+	selectAll             string
 	selectPKs             string // rows whose pk is in a JSON array
 	upsert, deletePKs     string
 }
@@ -83,6 +84,7 @@ func (m *Migration) prepare(ctx context.Context) error {
 	q.selFirst = fmt.Sprintf("%s ORDER BY t.%s LIMIT $1", sel, q.pk)
 	q.selectAfter = fmt.Sprintf("%s WHERE t.%s > %s ORDER BY t.%s LIMIT $2", sel, q.pk, pkArg(1), q.pk)
 	q.selectRange = fmt.Sprintf("%s WHERE %s > %s AND %s <= %s", sel, q.pk, pkArg(1), q.pk, pkArg(2))
+	q.selectAll = sel
 	q.selectTo = fmt.Sprintf("%s WHERE %s <= %s", sel, q.pk, pkArg(1))
 	q.selectOpen = fmt.Sprintf("%s WHERE %s > %s", sel, q.pk, pkArg(1))
 	inPKs := fmt.Sprintf("%s IN (SELECT json_array_elements_text($1::json)::%s)", q.pk, q.pkType)

@@ -339,9 +339,13 @@ func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
 		t.Fatal("the map changed before cutover")
 	}
 	var resumedCopies int
+	var fence time.Duration
 	m2 := e.migration(t, shard.MigrateOptions{OnProgress: func(p shard.Progress) {
-		if p.Phase == "copy" {
+		switch p.Phase {
+		case "copy":
 			resumedCopies++
+		case "cutover":
+			fence = p.Fence
 		}
 	}})
 	if err := m2.Run(context.Background()); err != nil {
@@ -372,7 +376,8 @@ func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.checkPlaced(t, e.to)
-	t.Logf("resumed copy: %d batches after the crash's %d", resumedCopies, batches)
+	t.Logf("%d rows; resumed copy: %d batches after the crash's %d; writes fenced for %v at cutover",
+		migRows(), resumedCopies, batches, fence.Round(time.Millisecond))
 }
 
 // A row changed on the destination behind the migration's back fails the
@@ -380,6 +385,19 @@ func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
 // Rollback removes the copies.
 func TestMigrationVerifyFailureBlocksCutover(t *testing.T) {
 	t.Parallel()
+	for name, tamper := range map[string]string{
+		"changed": `UPDATE items SET val = val + 1 WHERE id = (SELECT min(id) FROM items)`,
+		"lost":    `DELETE FROM items WHERE id = (SELECT max(id) FROM items)`,
+		"extra":   `INSERT INTO items (id, tenant, val) SELECT id + 1000000, tenant, val FROM items ORDER BY id LIMIT 1`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testVerifyFailure(t, tamper)
+		})
+	}
+}
+
+func testVerifyFailure(t *testing.T, tamper string) {
 	e := newMigEnv(t, 600)
 	ctx := context.Background()
 	m := e.migration(t, shard.MigrateOptions{})
@@ -392,7 +410,7 @@ func TestMigrationVerifyFailureBlocksCutover(t *testing.T) {
 	if rep, err := m.Verify(ctx); err != nil || rep.Rows == 0 {
 		t.Fatalf("verify before tampering: %+v %v", rep, err)
 	}
-	if _, err := e.dbs["e"].ExecContext(ctx, `UPDATE items SET val = val + 1 WHERE id = (SELECT min(id) FROM items)`); err != nil {
+	if _, err := e.dbs["e"].ExecContext(ctx, tamper); err != nil {
 		t.Fatal(err)
 	}
 	err := m.Cutover(ctx)
