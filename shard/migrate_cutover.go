@@ -31,11 +31,20 @@ func (m *Migration) Cutover(ctx context.Context) error {
 	if _, err := m.CatchUp(ctx); err != nil { // shrink what the fence must wait for
 		return err
 	}
-	// Verify everything before the fence; under it, recheck only what
-	// differed and what changed meanwhile.
+	// Verify everything before the fence; then recheck, still unfenced,
+	// what differed and what was replayed meanwhile, a few times, so that
+	// under the fence only the last writes remain to recheck.
 	m.touched = map[string]map[string]bool{}
 	defer func() { m.touched = nil }()
 	pre, err := m.verify(ctx, nil)
+	for i := 0; i < 3 && (err == nil || errors.Is(err, ErrVerify)) && len(pre.Diffs)+m.touchedKeys() > m.o.Batch; i++ {
+		if _, err := m.CatchUp(ctx); err != nil {
+			return err
+		}
+		t := m.touched
+		m.touched = map[string]map[string]bool{}
+		pre, err = m.recheck(ctx, nil, pre.Diffs, t)
+	}
 	if err != nil && !errors.Is(err, ErrVerify) {
 		return err
 	}
@@ -289,4 +298,12 @@ func (m *Migration) uninstall(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (m *Migration) touchedKeys() int {
+	n := 0
+	for _, ks := range m.touched {
+		n += len(ks)
+	}
+	return n
 }
