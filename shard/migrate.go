@@ -102,13 +102,17 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 //
 // # Cutover and the write fence
 //
-// Cutover opens a transaction on every shard and takes the table in
-// EXCLUSIVE mode (reads go on; writes wait, at most FenceTimeout for the
-// lock itself), which also waits for every write already in flight. Under
-// that fence it replays the last changes, verifies every moved row (row
+// Cutover first verifies every moved row without fencing anything (row
 // counts and checksums per primary-key range, per source and destination
-// shard), sets the table's minimum map version to the next map's version,
-// commits, and swaps the router to the next map. Writes that waited behind
+// shard, as VDiff), then rechecks what differed or was replayed meanwhile
+// until little is left. It then opens a transaction on every shard and
+// takes the table in EXCLUSIVE mode (reads go on; writes wait, at most
+// FenceTimeout for the lock itself), which also waits for every write
+// already in flight. Under that fence it replays the last changes,
+// rechecks the ranges still different and every key replayed since the
+// unfenced pass (so the fence lasts as long as the last writes take to
+// check, not the table), sets the table's minimum map version to the next
+// map's version, commits, and swaps the router to the next map. Writes that waited behind
 // the fence then run against the new rule: a write must be tagged with the
 // version of the map it was routed by ([TagTx]) and a write tagged with an
 // older version (or untagged) is refused with an error [IsStaleRoute]
