@@ -14,7 +14,9 @@ import (
 // its position in the control database after each batch: after a crash it
 // resumes where it stopped (rows copied twice are simply written again).
 // Writes made meanwhile are caught by the change capture and replayed by
-// CatchUp.
+// CatchUp. The key hash is computed here, not in SQL, so Copy reads every
+// row of the old shards (for two range maps, only of the shards the plan
+// says send rows) and writes only the moving ones.
 func (m *Migration) Copy(ctx context.Context) error {
 	if err := m.prepare(ctx); err != nil {
 		return err
