@@ -60,3 +60,32 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlan is the cost of planning 4→5 shards over the default 2²⁰
+// samples (jump) and of an exact range diff.
+func BenchmarkPlan(b *testing.B) {
+	j4, _ := shard.NewJump(4)
+	j5, _ := shard.NewJump(5)
+	m4, _ := shard.NewMap(1, dbNames(4), j4)
+	m5, _ := shard.NewMap(2, dbNames(5), j5)
+	b.Run("jump-sample", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := shard.Plan(m4, m5, shard.PlanOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	r1, _ := shard.ParseRanges("-40,40-80,80-c0,c0-")
+	r2, _ := shard.ParseRanges("-20,20-40,40-80,80-c0,c0-")
+	a, _ := shard.NewMap(1, r1.Names(), r1)
+	c, _ := shard.NewMap(2, r2.Names(), r2)
+	b.Run("ranges-exact", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := shard.Plan(a, c, shard.PlanOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

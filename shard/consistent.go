@@ -142,6 +142,9 @@ func (o ConsistentOptions) config(n int) (consistent.Config, error) {
 	case cfg.Load == 1 && n >= 2:
 		return cfg, invalid("Consistent Load 1: must be > 1 with %d shards", n)
 	}
+	if cfg.ReplicationFactor*n > 1<<22 {
+		return cfg, invalid("Consistent ReplicationFactor %d: %d ring points for %d shards: must be ≤ 2²²", cfg.ReplicationFactor, cfg.ReplicationFactor*n, n)
+	}
 	// The library caps every member at ⌈⌊P/n⌋ × Load⌉ partitions; the caps
 	// must hold all P partitions, or it panics part way.
 	if capacity := math.Ceil(float64(cfg.PartitionCount/n)*cfg.Load) * float64(n); capacity < float64(cfg.PartitionCount) {

@@ -16,7 +16,7 @@ type PlanOptions struct {
 	// Keys is nil and the maps are not both plain [Ranges] (whose plan is
 	// computed exactly from the ranges). Zero means 2²⁰, which puts the
 	// moved fraction within ±0.1% (3 standard errors) for keys whose hashes
-	// are uniform, as XXH64's are.
+	// are uniform, as XXH64's are. At most 2²⁸.
 	Samples int
 }
 
@@ -98,8 +98,8 @@ func Plan(old, next *Map, opts PlanOptions) (*Reshard, error) {
 		return nil, invalid("Plan old: nil")
 	case next == nil:
 		return nil, invalid("Plan next: nil")
-	case opts.Samples < 0:
-		return nil, invalid("Plan Samples %d: must be ≥ 0", opts.Samples)
+	case opts.Samples < 0 || opts.Samples > 1<<28:
+		return nil, invalid("Plan Samples %d: must be from 0 to 2²⁸", opts.Samples)
 	}
 	p := &Reshard{From: old.version, To: next.version}
 	// to[i] is the number in next of old's shard i, or -1.

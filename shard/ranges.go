@@ -89,7 +89,8 @@ func NewRanges(ranges []Range) (*Ranges, error) {
 // ParseRanges parses Vitess-style shard names separated by commas, each
 // "start-end" in hex keyspace-id bytes with an empty start or end for the
 // edge of the space: "-80,80-" is two shards, "-40,40-80,80-c0,c0-" four,
-// "-" one. Each name becomes the shard's name, as typed (spaces around a
+// "-" (or "0", Vitess's name for an unsharded keyspace's shard) one. Each
+// name becomes the shard's name, as typed (spaces around a
 // name are trimmed). Bounds are 1 to 8 bytes (2 to 16 hex digits), read as
 // the high bytes of the key hash. The ranges must cover the space exactly.
 func ParseRanges(spec string) (*Ranges, error) {
@@ -97,6 +98,10 @@ func ParseRanges(spec string) (*Ranges, error) {
 	rs := make([]Range, 0, len(parts))
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
+		if p == "0" { // Vitess's name for the one shard of an unsharded keyspace
+			rs = append(rs, Range{Name: p})
+			continue
+		}
 		lo, hi, ok := strings.Cut(p, "-")
 		if !ok {
 			return nil, invalid("ParseRanges: shard %d %q: want start-end, e.g. \"-80\" or \"40-80\"", i, p)

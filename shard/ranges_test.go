@@ -14,6 +14,7 @@ func TestParseRangesVitessNames(t *testing.T) {
 		ranges []shard.Range
 	}{
 		{"-", []shard.Range{{Name: "-"}}},
+		{"0", []shard.Range{{Name: "0"}}},
 		{"-80,80-", []shard.Range{{Name: "-80", End: 0x80 << 56}, {Name: "80-", Start: 0x80 << 56}}},
 		{"80-,-80", []shard.Range{{Name: "-80", End: 0x80 << 56}, {Name: "80-", Start: 0x80 << 56}}},
 		{" -40 , 40-80,80-C0,c0-", []shard.Range{
@@ -49,6 +50,7 @@ func TestParseRangesVitessNames(t *testing.T) {
 func TestParseRangesRejects(t *testing.T) {
 	for spec, want := range map[string]string{
 		"":              "want start-end",
+		"0,80-":         "overlaps",
 		"80":            "want start-end",
 		"-80":           "gap after",
 		"80-":           "gap before",
