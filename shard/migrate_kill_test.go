@@ -17,12 +17,12 @@ import (
 )
 
 // migrateChildEnv switches this test binary into the migrating process of
-// TestMigrationSurvivesSIGKILL: it holds "name=dsn;…" for shards a…e and
+// TestDrillMigrationSurvivesSIGKILL: it holds "name=dsn;…" for shards a…e and
 // ctl.
 const migrateChildEnv = "LADDER_SHARD_MIGRATE_CHILD"
 
 // TestMigrationChildProcess is not a test: re-executed by
-// TestMigrationSurvivesSIGKILL with migrateChildEnv set, it runs the
+// TestDrillMigrationSurvivesSIGKILL with migrateChildEnv set, it runs the
 // migration, printing "batch" after each copied batch, until it is killed.
 // Run directly, it returns at once.
 func TestMigrationChildProcess(t *testing.T) {
@@ -72,7 +72,7 @@ func TestMigrationChildProcess(t *testing.T) {
 // writer keeps writing; a new Migration in this process with the same ID
 // resumes from the saved position, cuts over, and every row ends on the
 // shard the new map names, none lost or duplicated.
-func TestMigrationSurvivesSIGKILL(t *testing.T) {
+func TestDrillMigrationSurvivesSIGKILL(t *testing.T) {
 	t.Parallel()
 	e := newMigEnv(t, migRows())
 	var spec []string

@@ -316,7 +316,7 @@ func (e *migEnv) checkPlaced(t *testing.T, live *shard.Map) {
 // process "crashing" (its ctx cancelled) part way through the copy: a new
 // Migration with the same ID resumes, cuts over, and every row ends on the
 // shard the new map names, none lost or duplicated.
-func TestMigrationReshardWithWritersAndCrash(t *testing.T) {
+func TestDrillMigrationReshardWithWritersAndCrash(t *testing.T) {
 	t.Parallel()
 	e := newMigEnv(t, migRows())
 	stop := runWriter(t, e, 1)
