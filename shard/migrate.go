@@ -146,8 +146,9 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // until the first write after cutover. The old shards keep their copies of
 // moved rows (for Rollback) until Cleanup; a reader that bypasses the map
 // sees them. A shard key changed by an UPDATE moves its row at the next
-// replay, not at once. Foreign keys, sequences, and tables other than the
-// one named are not moved. The trigger costs every write a row in the
+// replay, not at once. TRUNCATE and schema changes are not captured: make
+// none during a migration. Foreign keys, sequences, and tables other than
+// the one named are not moved. The trigger costs every write a row in the
 // change table until Cleanup. The primary key must be unique across shards.
 type Migration struct {
 	ctl      *sql.DB
