@@ -48,7 +48,7 @@ var coreSiblings = map[string][]string{
 // only the standard library. internal/ as a whole is not allowed (testenv is
 // for tests only).
 var coreInternal = []string{
-	Module + "/internal/stripe", // the striped-counter stripe choice (cache, lb)
+	Module + "/internal/stripe", // the striped-counter stripe choice (cache, lb, shard)
 }
 
 // Third-party modules a core package may import directly, beyond the

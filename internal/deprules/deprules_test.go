@@ -76,6 +76,8 @@ func TestCheckNamesTheRule(t *testing.T) {
 		{"peer in an adapter", Package{ImportPath: m + "session/redisstore", Deps: []string{"github.com/alexedwards/scs/v2"}}, rulePeers},
 		{"core uses testenv", Package{ImportPath: m + "cache", Deps: []string{m + "internal/testenv"}}, ruleTestenv},
 		{"cache imports internal/stripe", Package{ImportPath: m + "cache", Imports: []string{m + "internal/stripe"}}, ""},
+		{"shard imports internal/stripe and x/sync", Package{ImportPath: m + "shard", Imports: []string{m + "internal/stripe", "golang.org/x/sync/errgroup", "database/sql"}}, ""},
+		{"shard must not import pgx", Package{ImportPath: m + "shard", Imports: []string{"github.com/jackc/pgx/v5/stdlib"}}, ruleLibs},
 		{"lb imports internal/stripe", Package{ImportPath: m + "lb", Imports: []string{m + "internal/stripe", m + "health"}}, ""},
 		{"core imports another internal package", Package{ImportPath: m + "cache", Imports: []string{m + "internal/other"}}, ruleHelper},
 		{"core imports testenv", Package{ImportPath: m + "lb", Imports: []string{m + "internal/testenv"}}, ruleHelper},
