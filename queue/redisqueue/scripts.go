@@ -48,9 +48,14 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function token(now)
-  local seq = redis.call('HINCRBY', K, 'seq', 1)
-  return string.format('%011x%05x', now, seq % 1048576)
+-- tokens reserves n IDs or lease tokens and returns a function that makes
+-- the next one: the time, then a per-queue sequence.
+local function tokens(now, n)
+  local seq = redis.call('HINCRBY', K, 'seq', n) - n
+  return function()
+    seq = seq + 1
+    return string.format('%011x%05x', now, seq % 1048576)
+  end
 end
 
 local function wake()
@@ -131,9 +136,11 @@ if prev then return cjson.decode(prev) end
 local now = now_ms()
 local out = {}
 local woke = false
+local zadd = {{}, {}, {}, {}}
+local token = tokens(now, (#ARGV - 4) / 7)
 for i = 5, #ARGV, 7 do
   local p, runat, uk, uu = ARGV[i + 1], tonumber(ARGV[i + 3]), ARGV[i + 5], tonumber(ARGV[i + 6])
-  local id = token(now) .. ARGV[4]
+  local id = token() .. ARGV[4]
   local holder = nil
   if uk ~= '' and uu > now then
     local u = K .. ':u:' .. uk
@@ -144,11 +151,16 @@ for i = 5, #ARGV, 7 do
     out[#out + 1] = 1
   else
     redis.call('HSET', J(id), 'd', ARGV[i], 'p', p, 'm', ARGV[i + 2], 'a', 0, 'r', runat, 'rn', ARGV[i + 4], 'l', '')
-    redis.call('ZADD', Q(p), runat, id)
+    local z = zadd[p + 1]
+    z[#z + 1] = runat
+    z[#z + 1] = id
     if runat <= now then woke = true end
     out[#out + 1] = id
     out[#out + 1] = 0
   end
+end
+for p = 0, 3 do
+  if #zadd[p + 1] > 0 then redis.call('ZADD', Q(p), unpack(zadd[p + 1])) end
 end
 if woke then wake() end
 redis.call('SET', ek, cjson.encode(out), 'PX', 120000)
@@ -165,15 +177,17 @@ local now = now_ms()
 if reap(now, 1000) > 0 then wake() end
 if redis.call('HEXISTS', K, 'paused') == 1 then return {} end
 if limit > 0 then n = math.min(n, limit - redis.call('ZCARD', L)) end
-local tokens = 0
+local bucket = 0
 if rn > 0 then
   local b = redis.call('HMGET', K, 'tk', 'tt')
-  tokens = tonumber(b[1]) or burst
+  bucket = tonumber(b[1]) or burst
   local last = tonumber(b[2]) or now
-  if now > last then tokens = math.min(burst, tokens + (now - last) * rn / rper) end
-  n = math.min(n, math.floor(tokens))
+  if now > last then bucket = math.min(burst, bucket + (now - last) * rn / rper) end
+  n = math.min(n, math.floor(bucket))
 end
 local out, got = {}, 0
+local leased = {}
+local token = nil
 for p = 0, 3 do
   local key = Q(p)
   local tries = 0
@@ -191,9 +205,11 @@ for p = 0, 3 do
         elseif a >= m then
           dead(id, 'attempts exhausted (' .. a .. ' of ' .. m .. '): ' .. (h[4] or ''), now)
         else
-          local tok = token(now)
+          if not token then token = tokens(now, n) end
+          local tok = token()
           redis.call('HSET', J(id), 'a', a + 1, 'l', tok)
-          redis.call('ZADD', L, now + lease, id)
+          leased[#leased + 1] = now + lease
+          leased[#leased + 1] = id
           got = got + 1
           local o = #out
           out[o + 1], out[o + 2], out[o + 3], out[o + 4] = id, h[1], a + 1, h[3]
@@ -207,7 +223,8 @@ for p = 0, 3 do
     end
   end
 end
-if rn > 0 then redis.call('HSET', K, 'tk', tokens - got, 'tt', now) end
+if #leased > 0 then redis.call('ZADD', L, unpack(leased)) end
+if rn > 0 then redis.call('HSET', K, 'tk', bucket - got, 'tt', now) end
 return out
 `)
 
@@ -233,7 +250,8 @@ return out
 var settleScript = script(`
 local now = now_ms()
 local out = {}
-local done, woke = false, false
+local woke = false
+local unlease, dels, dones = {}, {}, {}
 for i = 3, #ARGV, 6 do
   local id, tok, kind, at, atns, err = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
   local j = J(id)
@@ -242,11 +260,11 @@ for i = 3, #ARGV, 6 do
   local ok = 0
   if h[1] and h[1] ~= '' and h[1] == tok then
     ok = 1
-    redis.call('ZREM', L, id)
+    unlease[#unlease + 1] = id
     if kind == 1 then
-      redis.call('DEL', j)
-      redis.call('ZADD', D, now, tok)
-      done = true
+      dels[#dels + 1] = j
+      dones[#dones + 1] = now
+      dones[#dones + 1] = tok
     elseif kind == 4 then
       redis.call('HSET', j, 'e', err, 'k', mark)
       dead(id, err, now)
@@ -276,7 +294,12 @@ for i = 3, #ARGV, 6 do
   end
   out[#out + 1] = ok
 end
-if done then redis.call('ZREMRANGEBYRANK', D, 0, -10001) end
+if #unlease > 0 then redis.call('ZREM', L, unpack(unlease)) end
+if #dels > 0 then
+  redis.call('DEL', unpack(dels))
+  redis.call('ZADD', D, unpack(dones))
+  redis.call('ZREMRANGEBYRANK', D, 0, -10001)
+end
 if woke then wake() end
 return out
 `)
