@@ -167,13 +167,13 @@ func TestServerDownClearErrorsThenRecovers(t *testing.T) {
 			_, err := b.Fetch(ctx, queue.FetchRequest{Queue: "q", Max: 1, Lease: time.Second})
 			return err
 		},
-		"extend": func() error { _, err := b.Extend(ctx, got, time.Minute); return err },
-		"settle": func() error { _, err := b.Settle(ctx, []queue.Outcome{{Job: got[0], Kind: queue.Done}}); return err },
-		"cancel": func() error { return b.Cancel(ctx, "q", "x") },
-		"pause":  func() error { return b.Pause(ctx, "q", true) },
-		"stats":  func() error { _, err := b.Stats(ctx, "q"); return err },
-		"wait":   func() error { return b.Wait(ctx, "q", time.Second) },
-		"dead":   func() error { _, err := b.Dead(ctx, "q", queue.Page{}); return err },
+		"extend":     func() error { _, err := b.Extend(ctx, got, time.Minute); return err },
+		"settle":     func() error { _, err := b.Settle(ctx, []queue.Outcome{{Job: got[0], Kind: queue.Done}}); return err },
+		"cancel":     func() error { return b.Cancel(ctx, "q", "x") },
+		"pause":      func() error { return b.Pause(ctx, "q", true) },
+		"stats":      func() error { _, err := b.Stats(ctx, "q"); return err },
+		"wait":       func() error { return b.Wait(ctx, "q", time.Second) },
+		"dead":       func() error { _, err := b.Dead(ctx, "q", queue.Page{}); return err },
 		"retry dead": func() error { _, err := b.RetryDead(ctx, "q", nil); return err },
 		"purge dead": func() error { _, err := b.PurgeDead(ctx, "q", nil); return err },
 	}
