@@ -3,6 +3,7 @@ package redisqueue_test
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -46,10 +47,13 @@ func failoverRun(t *testing.T, opts redisqueue.Options) (acked, lost int) {
 				for i := range batch {
 					batch[i] = job("failover")
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				res, err := b.Enqueue(ctx, batch)
 				cancel()
 				if err != nil {
+					if testing.Verbose() && os.Getenv("DEBUGQ") != "" {
+						t.Log(err)
+					}
 					if !errors.Is(err, redisqueue.ErrNotReplicated) {
 						time.Sleep(10 * time.Millisecond) // the master is down
 					}
@@ -63,7 +67,15 @@ func failoverRun(t *testing.T, opts redisqueue.Options) (acked, lost int) {
 			}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Load first: some enqueues acknowledged before the crash (bounded wait).
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		n := len(ids)
+		mu.Unlock()
+		if n >= 200 {
+			break
+		}
+	}
 	s.Failover()
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
@@ -95,7 +107,7 @@ func failoverRun(t *testing.T, opts redisqueue.Options) (acked, lost int) {
 // failover under load loses none of them.
 func TestFailoverLosesNoEnqueueConfirmedByReplica(t *testing.T) {
 	t.Parallel()
-	acked, lost := failoverRun(t, redisqueue.Options{Prefix: "failover-wait", WaitReplicas: 1, WaitTimeout: 200 * time.Millisecond})
+	acked, lost := failoverRun(t, redisqueue.Options{Prefix: "failover-wait", WaitReplicas: 1, WaitTimeout: 2 * time.Second})
 	t.Logf("WaitReplicas 1: %d enqueues acknowledged, %d lost in the failover", acked, lost)
 	if acked == 0 {
 		t.Fatal("no enqueue was acknowledged")
