@@ -314,9 +314,9 @@ func (b *Backend) Fetch(ctx context.Context, req queue.FetchRequest) ([]*queue.J
 		burst = req.Rate.N
 	}
 	per := float64(req.Rate.Per) / float64(time.Millisecond)
-	leaseMs := max(1, (req.Lease+time.Millisecond-1)/time.Millisecond)
+	lease := max(1, (req.Lease+time.Millisecond-1)/time.Millisecond)
 	v, err := fetchScript.Run(ctx, b.c, []string{b.key(req.Queue)}, b.ret[0], b.ret[1], consumer,
-		min(req.Max, b.opts.MaxBatch), int64(leaseMs), req.Limit, req.Rate.N, per, burst).Slice()
+		min(req.Max, b.opts.MaxBatch), int64(lease), req.Limit, req.Rate.N, per, burst).Slice()
 	if err != nil {
 		return nil, wrap("fetch", err)
 	}
