@@ -355,12 +355,11 @@ func parseFetched(q string, f []any) (*queue.Job, error) {
 	if err := decodeJob([]byte(s(1)), j); err != nil {
 		return j, err
 	}
-	p, err1 := strconv.Atoi(s(6))
-	m, err2 := strconv.Atoi(s(7))
-	if err := errors.Join(err1, err2); err != nil || p < 0 || p > 3 || m < 1 {
-		return j, fmt.Errorf("%w: priority %q, max attempts %q", errMalformed, s(6), s(7))
+	p, m := n(6), n(7)
+	if p < 0 || p > 3 || m < 1 {
+		return j, fmt.Errorf("%w: priority %d, max attempts %d", errMalformed, p, m)
 	}
-	j.Priority, j.MaxAttempts = p, m
+	j.Priority, j.MaxAttempts = int(p), int(m)
 	if ns, err := strconv.ParseInt(s(8), 10, 64); err == nil && s(8) != "" {
 		j.RunAt = time.Unix(0, ns)
 	} else {

@@ -86,15 +86,15 @@ func failoverRun(t *testing.T, opts redisqueue.Options) (acked, lost int) {
 	defer m.Close()
 	ctx := context.Background()
 	pipe := m.Pipeline()
-	cmds := make([]*redis.IntCmd, len(ids))
+	cmds := make([]*redis.BoolCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.Exists(ctx, "{"+opts.Prefix+":q}:j:"+id)
+		cmds[i] = pipe.HExists(ctx, "{"+opts.Prefix+":q}:jd", id)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatalf("checking the new master: %v", err)
 	}
 	for _, cmd := range cmds {
-		if cmd.Val() != 1 {
+		if !cmd.Val() {
 			lost++
 		}
 	}

@@ -20,12 +20,13 @@ func TestMalformedJobsAreDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := enqueue(t, b, job("good"), job("bad-encoding"), job("bad-attempt"), job("bad-priority"), job("no-encoding"))
-	jk := func(i int) string { return "{" + prefix + ":q}:j:" + res[i].ID }
+	base := "{" + prefix + ":q}"
 	ctx := ctxT(t)
-	c.HSet(ctx, jk(1), "d", "\x01\xff\xff\xff garbage")
-	c.HSet(ctx, jk(2), "a", "two")
-	c.HSet(ctx, jk(3), "p", "9")
-	c.HDel(ctx, jk(4), "d")
+	state := func(i int) string { return c.HGet(ctx, base+":js", res[i].ID).Val() }
+	c.HSet(ctx, base+":jd", res[1].ID, "\x01\xff\xff\xff garbage")
+	c.HSet(ctx, base+":js", res[2].ID, "two"+state(2)[1:])
+	c.HSet(ctx, base+":js", res[3].ID, strings.Replace(state(3), "|0|", "|9|", 1))
+	c.HDel(ctx, base+":jd", res[4].ID)
 
 	got := fetch(t, b, 10, time.Minute)
 	if len(got) != 1 || got[0].Kind != "good" {
