@@ -3,7 +3,6 @@ package redisqueue_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -51,9 +50,6 @@ func failoverRun(t *testing.T, opts redisqueue.Options) (acked, lost int) {
 				res, err := b.Enqueue(ctx, batch)
 				cancel()
 				if err != nil {
-					if testing.Verbose() && os.Getenv("DEBUGQ") != "" {
-						t.Log(err)
-					}
 					if !errors.Is(err, redisqueue.ErrNotReplicated) {
 						time.Sleep(10 * time.Millisecond) // the master is down
 					}
