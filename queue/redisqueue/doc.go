@@ -53,8 +53,9 @@
 // # Resent calls
 //
 // go-redis resends a command whose reply timed out, so a script may run twice.
-// Enqueue keeps its reply for two minutes under a random nonce of the call,
-// and a resent call returns the same IDs instead of storing the jobs twice.
+// Enqueue keeps a record of what it did (a few bytes) for a minute under a
+// random nonce of the call, and a resent call returns the same IDs instead of
+// storing the jobs twice.
 // Settle recognises its own earlier run: the job keeps the token and kind of
 // its last outcome, a dead letter keeps them too, and the lease tokens of the
 // queue's last 10,000 Done outcomes are kept, so a resent or repeated Settle

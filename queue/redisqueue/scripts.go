@@ -25,7 +25,8 @@ import "github.com/redis/go-redis/v9"
 //	base:u:<k>  unique key k: the holder's ID, expiring at UniqueUntil
 //	base:d      ZSET of the lease tokens of the last 10,000 Done outcomes (a
 //	            resent Settle finds its first run's work there)
-//	base:e:<n>  an Enqueue call's reply, kept 2 minutes under its nonce n, so that a
+//	base:e:<n>  what an Enqueue call did (its time and first sequence number,
+//	            and its duplicates), kept a minute under its nonce n, so that a
 //	            resent call (go-redis resends a command whose reply timed out)
 //	            returns the same IDs instead of storing the jobs twice
 //
@@ -167,17 +168,32 @@ func script(body string) *redis.Script { return redis.NewScript(lib + body) }
 // Returns per job {id, duplicate 0/1}, flattened.
 var enqueueScript = script(`
 local ek = K .. ':e:' .. ARGV[3]
+local njobs = (#ARGV - 4) / 7
 local prev = redis.call('GET', ek)
-if prev then return cjson.decode(prev) end
+if prev then
+  -- a resent call: the same IDs again, rebuilt from the first run's record
+  local r = cjson.decode(prev)
+  local out = {}
+  for k = 1, njobs do
+    out[2 * k - 1] = string.format('%011x%05x', r[1], (r[2] + k) % 1048576) .. ARGV[4]
+    out[2 * k] = 0
+  end
+  for j = 3, #r, 2 do
+    out[2 * r[j] - 1], out[2 * r[j]] = r[j + 1], 1
+  end
+  return out
+end
 local now = now_ms()
+local seq0 = redis.call('HINCRBY', K, 'seq', njobs) - njobs
 local out = {}
+local record = {now, seq0}
 local woke = false
 local zadd = {{}, {}, {}, {}}
 local jd, js = {}, {}
-local token = tokens(now, (#ARGV - 4) / 7)
 for i = 5, #ARGV, 7 do
+  local k = (i - 5) / 7 + 1
   local p, runat, uk, uu = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 3]), ARGV[i + 5], tonumber(ARGV[i + 6])
-  local id = token() .. ARGV[4]
+  local id = string.format('%011x%05x', now, (seq0 + k) % 1048576) .. ARGV[4]
   local holder = nil
   if uk ~= '' and uu > now then
     local u = K .. ':u:' .. uk
@@ -186,6 +202,8 @@ for i = 5, #ARGV, 7 do
   if holder then
     out[#out + 1] = holder
     out[#out + 1] = 1
+    record[#record + 1] = k
+    record[#record + 1] = holder
   else
     jd[#jd + 1] = id
     jd[#jd + 1] = ARGV[i]
@@ -207,7 +225,7 @@ for p = 0, 3 do
   if #zadd[p + 1] > 0 then redis.call('ZADD', Q(p), unpack(zadd[p + 1])) end
 end
 if woke then wake() end
-redis.call('SET', ek, cjson.encode(out), 'PX', 120000)
+redis.call('SET', ek, cjson.encode(record), 'PX', 60000)
 return out
 `)
 
