@@ -202,6 +202,12 @@ func testStats(t *testing.T, e *env) {
 		t.Fatalf("Stats = %+v; want ready 2, scheduled 1, running 1, dead 1, not paused", s)
 	}
 	e.sameTime(t, "Stats.Oldest", s.Oldest, old.RunAt)
+	only := job(e.other("later"))
+	only.RunAt = now.Add(time.Hour)
+	enqueueIDs(t, e.a, only)
+	if s := stats(t, e.b, e.other("later")); s.Scheduled != 1 || s.Ready != 0 || !s.Oldest.IsZero() {
+		t.Fatalf("Stats with only a delayed job = %+v; want 1 scheduled and a zero Oldest", s)
+	}
 	var empty queue.BackendStats
 	if s := stats(t, e.b, e.other("unused")); s != empty {
 		t.Fatalf("Stats of an unused queue = %+v, want zero", s)

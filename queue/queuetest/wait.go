@@ -46,6 +46,23 @@ func testWaitEnqueue(t *testing.T, e *env) {
 	}
 }
 
+// Wait returns after a running job is released (at once for a backend with
+// push, within max for one that polls).
+func testWaitRelease(t *testing.T, e *env) {
+	enqueueIDs(t, e.a, job(e.queue))
+	got := e.fetchOne(t, e.a)
+	max := 4 * e.opts.Lease
+	ch := waitAsync(t.Context(), e.b, e.queue, max)
+	time.Sleep(e.opts.Lease / 5)
+	settleOK(t, e.a, queue.Outcome{Job: got, Kind: queue.Release})
+	if err := waitResult(t, ch, max+30*time.Second); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if len(e.fetch(t, e.b, 1, time.Minute)) != 1 {
+		t.Fatal("Wait returned but Fetch found no job")
+	}
+}
+
 // Wait returns once a delayed job is due (within max).
 func testWaitDue(t *testing.T, e *env) {
 	j := job(e.queue)
