@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -146,7 +145,7 @@ func (w *Worker) sweep(now int64) (next int64) {
 			return
 		}
 		err := &timeoutError{d: r.timeout}
-		w.abandon(r, outcomeOf(r.job, r.hd, err, w.now(), w.rnd), "timeout")
+		w.abandon(r, outcomeOf(r.job, r.hd, err, w.now, w.rnd), "timeout")
 	})
 	return next
 }
@@ -164,5 +163,3 @@ func (e *timeoutError) Error() string {
 }
 
 func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
-
-var _ = errors.Is
