@@ -283,8 +283,9 @@ func checkJob(i int, j *queue.Job) error {
 // Fetch implements queue.Backend. It claims at most MaxBatch jobs per call.
 // Each job's lease runs on the Redis server's clock. Before claiming, it
 // makes up to 1,000 due scheduled jobs ready and ends up to 1,000 leases that
-// ran out (those jobs are ready again, at the end of their priority's line,
-// or dead-lettered once their attempts are used).
+// ran out (those jobs are ready again at once, or dead-lettered once their
+// attempts are used). req.Worker is not stored (a lease is a token, not a
+// consumer).
 func (b *Backend) Fetch(ctx context.Context, req queue.FetchRequest) ([]*queue.Job, error) {
 	switch {
 	case req.Queue == "":

@@ -43,7 +43,7 @@ type Options struct {
 	// MaxBatch caps the jobs one script call enqueues, fetches, extends or
 	// settles; larger calls are split (so an Enqueue of more jobs than this is
 	// atomic per batch, not as a whole). Each call holds Redis's single
-	// thread while it runs: about 3 µs per job. Default 500.
+	// thread while it runs, a few microseconds per job. Default 500.
 	MaxBatch int
 
 	// WaitReplicas, when > 0, makes Enqueue wait (Redis WAIT) until this many
