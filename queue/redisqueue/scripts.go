@@ -333,9 +333,22 @@ for n, id in ipairs(ids) do
   local i = 3 + 6 * (n - 1)
   local tok, kind, at, atns, err = ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
   local mark = tok .. ':' .. kind
-  local s = parse(ss[n])
   local ok = 0
-  if s and s.l ~= '' and s.l == tok then
+  local s = nil
+  -- Done, the common case, needs no parse: the state holds '|<token>|' only
+  -- while that lease is current (a mark follows its token with ':').
+  if kind == 1 and tok ~= '' and ss[n] and string.find(ss[n], '|' .. tok .. '|', 1, true) then
+    ok = 1
+    unlease[#unlease + 1] = id
+    dels[#dels + 1] = id
+    dones[#dones + 1] = now
+    dones[#dones + 1] = tok
+  else
+    s = parse(ss[n])
+  end
+  if ok == 1 then
+    -- applied above
+  elseif s and s.l ~= '' and s.l == tok then
     ok = 1
     unlease[#unlease + 1] = id
     if kind == 1 then
