@@ -79,10 +79,12 @@ local function prio(p)
   return p
 end
 
+local STATE = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$'
+
 -- parse splits a state; it returns nil for a malformed one. Numbers are numbers.
 local function parse(s)
   if not s then return nil end
-  local a, m, p, r, rn, l, k = string.match(s, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  local a, m, p, r, rn, l, k = string.match(s, STATE)
   a, m, p, r = tonumber(a), tonumber(m), prio(p), tonumber(r)
   if a == nil or m == nil or p == nil or r == nil then return nil end
   return {a = a, m = m, p = p, r = r, rn = rn, l = l, k = k}
@@ -262,23 +264,24 @@ for p = 0, 3 do
     local ds = redis.call('HMGET', JD, unpack(ids))
     local es = redis.call('HMGET', JE, unpack(ids))
     for i, id in ipairs(ids) do
-      local s = parse(ss[i])
-      if s and ds[i] and s.l == '' and s.p == p then
-        if s.a >= s.m then
-          dead(id, 'attempts exhausted (' .. s.a .. ' of ' .. s.m .. '): ' .. (es[i] or ''), now, '')
+      -- parse's work inline, without its table: this loop runs per job
+      local as, ms, ps, rs, ns, l, k = string.match(ss[i] or '', STATE)
+      local a, m, r = tonumber(as), tonumber(ms), tonumber(rs)
+      if a and m and r and l == '' and ds[i] and tonumber(ps) == p then
+        if a >= m then
+          dead(id, 'attempts exhausted (' .. a .. ' of ' .. m .. '): ' .. (es[i] or ''), now, '')
         else
           if not token then token = tokens(now, n) end
           local tok = token()
-          s.a, s.l = s.a + 1, tok
           states[#states + 1] = id
-          states[#states + 1] = state(s)
+          states[#states + 1] = (a + 1) .. '|' .. ms .. '|' .. ps .. '|' .. rs .. '|' .. ns .. '|' .. tok .. '|' .. k
           leased[#leased + 1] = now + lease
           leased[#leased + 1] = id
           got = got + 1
           local o = #out
-          out[o + 1], out[o + 2], out[o + 3], out[o + 4] = id, ds[i], s.a, s.r
-          out[o + 5], out[o + 6], out[o + 7], out[o + 8] = es[i] or '', tok, s.p, s.m
-          out[o + 9] = s.rn
+          out[o + 1], out[o + 2], out[o + 3], out[o + 4] = id, ds[i], a + 1, r
+          out[o + 5], out[o + 6], out[o + 7], out[o + 8] = es[i] or '', tok, p, m
+          out[o + 9] = ns
         end
       elseif ss[i] or ds[i] then
         dead(id, 'malformed job: state ' .. (ss[i] or 'missing') .. (ds[i] and '' or ', encoded job missing'), now, '')
