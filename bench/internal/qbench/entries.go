@@ -1,0 +1,51 @@
+package qbench
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Config is what the systems of one run share.
+type Config struct {
+	RedisAddr string // one redis-server for ladder's redisqueue and asynq
+	PGDSN     string // one PostgreSQL for ladder's pgqueue and river
+	PGConns   int32  // pgxpool size for both; 0: pgxpool's default
+}
+
+// Entry is one system to measure.
+type Entry struct {
+	Name    string // sub-benchmark name: ladder-<backend> or <peer>-<backend>
+	Backend string // "memory", "redis" or "pg"
+	Ladder  bool
+	// Slow: the system is known to be far slower (river on its defaults);
+	// drivers may give it fewer jobs.
+	Slow bool
+	New  func() System // a fresh system with its own queue, schema or key prefix
+}
+
+var seq atomic.Int64
+
+// unique names a run's queue, key prefix or schema.
+func unique(what string) string {
+	return fmt.Sprintf("qbench_%s_%d_%d", what, os.Getpid(), seq.Add(1))
+}
+
+// Entries lists every system, ladder's and its peers', backend by backend.
+func Entries(c Config) []Entry {
+	es := []Entry{
+		{Name: "chan-handoff-memory", Backend: "memory", New: func() System { return NewChan(4096) }},
+		{Name: "asynq-redis", Backend: "redis", New: func() System { return &Asynq{Addr: c.RedisAddr, Queue: unique("asynq")} }},
+		{Name: "asynq-tuned-redis", Backend: "redis", New: func() System {
+			return &Asynq{Addr: c.RedisAddr, Queue: unique("asynq"), Check: 2 * time.Millisecond}
+		}},
+		{Name: "river-tuned-pg", Backend: "pg", New: func() System {
+			return &River{DSN: c.PGDSN, Schema: unique("river"), MaxConns: c.PGConns, FetchCooldown: 2 * time.Millisecond}
+		}},
+		{Name: "river-default-pg", Backend: "pg", Slow: true, New: func() System {
+			return &River{DSN: c.PGDSN, Schema: unique("river"), MaxConns: c.PGConns}
+		}},
+	}
+	return append(ladderEntries(c), es...)
+}
