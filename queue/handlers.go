@@ -1,0 +1,185 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Kinded is implemented by a job's argument type: the kind names its handler.
+// Kind must work on the zero value (Handle calls it to learn the kind).
+type Kinded interface{ Kind() string }
+
+// Typed is a job with its arguments decoded.
+type Typed[A any] struct {
+	*Job
+	Args A
+}
+
+// Handlers maps job kinds to their handlers. The zero value is ready to use;
+// it is safe for concurrent use, and a kind registered while a Worker runs
+// is picked up by its next job.
+type Handlers struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]*handler] // copy on write: the hot path only loads
+}
+
+type handler struct {
+	kind    string
+	timeout time.Duration
+	backoff func(int) time.Duration
+	// run decodes the job's args and calls the user's function. A decoding
+	// failure is returned as a *malformedError.
+	run func(ctx context.Context, j *Job) error
+}
+
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return "malformed args: " + e.err.Error() }
+
+// Handle registers fn as the handler of A's kind. A kind can be registered
+// once; fn must not be nil.
+func Handle[A Kinded](h *Handlers, fn func(ctx context.Context, job *Typed[A]) error, opts HandlerOptions) error {
+	if h == nil {
+		return invalid("Handle: nil Handlers")
+	}
+	if fn == nil {
+		return invalid("Handle: nil handler func")
+	}
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	kind, err := kindOf[A]()
+	if err != nil {
+		return err
+	}
+	hd := &handler{kind: kind, timeout: opts.Timeout, backoff: opts.Backoff}
+	hd.run = func(ctx context.Context, j *Job) error {
+		t := &Typed[A]{Job: j}
+		if err := json.Unmarshal(j.Args, &t.Args); err != nil {
+			return &malformedError{err}
+		}
+		return fn(ctx, t)
+	}
+	return h.add(hd)
+}
+
+// kindOf asks the zero A for its kind, surviving a Kind method that panics
+// on a nil pointer.
+func kindOf[A Kinded]() (kind string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = invalid("Handle: %T.Kind() panicked on the zero value: %v", *new(A), v)
+		}
+	}()
+	var a A
+	kind = a.Kind()
+	return kind, checkKind(kind)
+}
+
+func checkKind(kind string) error {
+	switch {
+	case kind == "":
+		return invalid("kind: empty")
+	case len(kind) > MaxKindLen:
+		return invalid("kind %q: longer than %d bytes", trunc(kind), MaxKindLen)
+	}
+	return nil
+}
+
+func (h *Handlers) add(hd *handler) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := h.m.Load()
+	var n map[string]*handler
+	if old == nil {
+		n = make(map[string]*handler, 1)
+	} else {
+		if _, dup := (*old)[hd.kind]; dup {
+			return invalid("Handle: kind %q registered twice", hd.kind)
+		}
+		n = make(map[string]*handler, len(*old)+1)
+		for k, v := range *old {
+			n[k] = v
+		}
+	}
+	n[hd.kind] = hd
+	h.m.Store(&n)
+	return nil
+}
+
+func (h *Handlers) get(kind string) *handler {
+	if h == nil {
+		return nil
+	}
+	m := h.m.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[kind]
+}
+
+// Kinds returns the registered kinds, in no particular order.
+func (h *Handlers) Kinds() []string {
+	if h == nil {
+		return nil
+	}
+	m := h.m.Load()
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, len(*m))
+	for k := range *m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// call runs the handler, turning a panic into an error wrapping ErrPanic
+// with the value and the stack.
+func (hd *handler) call(ctx context.Context, j *Job) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return hd.run(ctx, j)
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("%v: %v\n%s", ErrPanic, e.value, e.stack)
+}
+func (e *panicError) Unwrap() error { return ErrPanic }
+
+// SnoozeFor, returned by a handler, runs the job again after d without
+// using an attempt (Outcome Snooze). d ≤ 0 runs it again at once. (Named
+// SnoozeFor because the Backend contract's OutcomeKind already names
+// Snooze.)
+func SnoozeFor(d time.Duration) error { return &snoozeError{d: max(d, 0)} }
+
+type snoozeError struct{ d time.Duration }
+
+func (e *snoozeError) Error() string { return fmt.Sprintf("queue: snooze %v", e.d) }
+
+// Cancel, returned by a handler, ends the job without a retry: it is
+// dead-lettered with the reason "cancelled: <reason>".
+func Cancel(reason error) error { return &cancelError{reason: reason} }
+
+type cancelError struct{ reason error }
+
+func (e *cancelError) Error() string {
+	if e.reason == nil {
+		return "cancelled"
+	}
+	return "cancelled: " + e.reason.Error()
+}
+func (e *cancelError) Unwrap() error { return e.reason }
