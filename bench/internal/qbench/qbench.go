@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -37,7 +38,14 @@ type System interface {
 type Throughput struct {
 	Jobs    int
 	Elapsed time.Duration // first enqueue → last acknowledgement observed
+	// CPU is the CPU time (user + system) this process spent meanwhile, on
+	// every core: on a shared machine a steadier figure than Elapsed. It
+	// leaves out the servers' CPU (redis-server, postgres).
+	CPU time.Duration
 }
+
+// CPUPerJob is the process's CPU time per job.
+func (t Throughput) CPUPerJob() time.Duration { return t.CPU / time.Duration(max(t.Jobs, 1)) }
 
 // PerSec is jobs per second.
 func (t Throughput) PerSec() float64 { return float64(t.Jobs) / t.Elapsed.Seconds() }
@@ -54,6 +62,7 @@ func MeasureThroughput(ctx context.Context, s System, n, batch int) (Throughput,
 		return Throughput{}, errors.New("qbench: n and batch must be > 0")
 	}
 	stamps := make([]int64, min(batch, n))
+	cpu0 := cpuTime()
 	start := time.Now()
 	for sent := 0; sent < n; {
 		k := min(batch, n-sent)
@@ -68,7 +77,7 @@ func MeasureThroughput(ctx context.Context, s System, n, batch int) (Throughput,
 			return Throughput{}, fmt.Errorf("settled: %w", err)
 		}
 		if ok {
-			return Throughput{Jobs: n, Elapsed: time.Since(start)}, nil
+			return Throughput{Jobs: n, Elapsed: time.Since(start), CPU: cpuTime() - cpu0}, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -76,6 +85,15 @@ func MeasureThroughput(ctx context.Context, s System, n, batch int) (Throughput,
 		case <-time.After(settlePoll):
 		}
 	}
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Warm runs n jobs through a started system and waits for them to settle,
