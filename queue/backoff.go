@@ -33,7 +33,7 @@ func jitter(d time.Duration, r uint64) time.Duration {
 
 // outcomeOf turns a handler's result into the Outcome a Worker settles.
 // hd is nil for an unknown kind.
-func outcomeOf(j *Job, hd *handler, err error, now time.Time, rnd func() uint64) Outcome {
+func outcomeOf(j *Job, hd *handler, err error, now func() time.Time, rnd func() uint64) Outcome {
 	if hd == nil {
 		return Outcome{Job: j, Kind: Dead, Err: unknownKind(j.Kind)}
 	}
@@ -47,7 +47,7 @@ func outcomeOf(j *Job, hd *handler, err error, now time.Time, rnd func() uint64)
 	)
 	switch {
 	case errors.As(err, &sn):
-		return Outcome{Job: j, Kind: Snooze, At: now.Add(sn.d)}
+		return Outcome{Job: j, Kind: Snooze, At: now().Add(sn.d)}
 	case errors.As(err, &cn):
 		return Outcome{Job: j, Kind: Dead, Err: cn.Error()}
 	case errors.As(err, &ml):
@@ -60,7 +60,7 @@ func outcomeOf(j *Job, hd *handler, err error, now time.Time, rnd func() uint64)
 	if j.Attempt >= j.MaxAttempts {
 		return Outcome{Job: j, Kind: Dead, Err: msg}
 	}
-	return Outcome{Job: j, Kind: Retry, At: now.Add(hd.retryDelay(j.Attempt, rnd)), Err: msg}
+	return Outcome{Job: j, Kind: Retry, At: now().Add(hd.retryDelay(j.Attempt, rnd)), Err: msg}
 }
 
 func unknownKind(kind string) string {
@@ -107,11 +107,12 @@ func timeoutOf(j *Job, hd *handler) time.Duration {
 // times counted from now. It is for tests (queuetest) and custom runners;
 // it touches no backend.
 func (h *Handlers) Run(ctx context.Context, job *Job, now time.Time) Outcome {
+	clock := func() time.Time { return now }
 	hd := h.get(job.Kind)
 	if hd == nil {
-		return outcomeOf(job, nil, nil, now, rand.Uint64)
+		return outcomeOf(job, nil, nil, clock, rand.Uint64)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeoutOf(job, hd))
 	defer cancel()
-	return outcomeOf(job, hd, hd.call(ctx, job), now, rand.Uint64)
+	return outcomeOf(job, hd, hd.call(ctx, job), clock, rand.Uint64)
 }

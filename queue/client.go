@@ -71,14 +71,14 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []Request) ([]EnqueueResu
 		return nil, nil
 	}
 	jobs := make([]*Job, len(reqs))
+	slab := make([]Job, len(reqs)) // one allocation for the batch's jobs
 	now := c.now()
 	tp := traceparent(ctx)
 	for i, r := range reqs {
-		j, err := c.newJob(r.Args, r.Options, now, tp)
-		if err != nil {
+		if err := c.fillJob(&slab[i], r.Args, r.Options, now, tp); err != nil {
 			return nil, withPrefix("request "+strconv.Itoa(i), err)
 		}
-		jobs[i] = j
+		jobs[i] = &slab[i]
 	}
 	res, err := c.b.Enqueue(ctx, jobs)
 	if err != nil {
@@ -128,28 +128,36 @@ func (c *Client) NewJob(ctx context.Context, args Kinded, opts EnqueueOptions) (
 }
 
 func (c *Client) newJob(args Kinded, opts EnqueueOptions, now time.Time, tp string) (*Job, error) {
+	j := new(Job)
+	if err := c.fillJob(j, args, opts, now, tp); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time, tp string) error {
 	if args == nil {
-		return nil, invalid("Args: nil")
+		return invalid("Args: nil")
 	}
 	kind, err := safeKind(args)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkKind(kind); err != nil {
-		return nil, err
+		return err
 	}
 	o := opts.merge(c.opts.Defaults)
 	if err := o.validate(""); err != nil {
-		return nil, err
+		return err
 	}
 	enc, err := encode(args)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(enc) > c.maxArgs {
-		return nil, fmt.Errorf("%w: kind %q: args are %d bytes, the limit is %d", ErrTooLarge, kind, len(enc), c.maxArgs)
+		return fmt.Errorf("%w: kind %q: args are %d bytes, the limit is %d", ErrTooLarge, kind, len(enc), c.maxArgs)
 	}
-	j := &Job{
+	*j = Job{
 		Kind:        kind,
 		Queue:       o.Queue,
 		Args:        enc,
@@ -194,7 +202,7 @@ func (c *Client) newJob(args Kinded, opts EnqueueOptions, now time.Time, tp stri
 		}
 		j.Meta = m
 	}
-	return j, nil
+	return nil
 }
 
 func safeKind(args Kinded) (kind string, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -58,15 +59,28 @@ func Handle[A Kinded](h *Handlers, fn func(ctx context.Context, job *Typed[A]) e
 		return err
 	}
 	hd := &handler{kind: kind, timeout: opts.Timeout, backoff: opts.Backoff}
+	skipEmpty := emptyIsZero[A]()
 	hd.run = func(ctx context.Context, j *Job) error {
 		t := &Typed[A]{Job: j}
-		if err := json.Unmarshal(j.Args, &t.Args); err != nil {
-			return &malformedError{err}
+		if !skipEmpty || len(j.Args) != 2 || string(j.Args) != "{}" {
+			if err := json.Unmarshal(j.Args, &t.Args); err != nil {
+				return &malformedError{err}
+			}
 		}
 		return fn(ctx, t)
 	}
 	return h.add(hd)
 }
+
+// emptyIsZero reports whether decoding "{}" into an A leaves the zero A: a
+// struct without its own UnmarshalJSON. Jobs without arguments then skip
+// the decoder.
+func emptyIsZero[A any]() bool {
+	t := reflect.TypeFor[A]()
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshaler) && !t.Implements(unmarshaler)
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // kindOf asks the zero A for its kind, surviving a Kind method that panics
 // on a nil pointer.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,4 +99,20 @@ func (r *recorder) get() ([]string, []time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.seen...), append([]time.Time(nil), r.times...)
+}
+
+var prefixRE = regexp.MustCompile(`\bqueue: `)
+
+// assertPrefixOnce fails unless err's message starts with "queue: " and
+// never repeats it.
+func assertPrefixOnce(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error", what)
+		return
+	}
+	msg := err.Error()
+	if n := len(prefixRE.FindAllStringIndex(msg, -1)); n != 1 || !strings.HasPrefix(msg, "queue: ") {
+		t.Errorf("%s: %q: want the prefix \"queue: \" once, at the start (found %d)", what, msg, n)
+	}
 }

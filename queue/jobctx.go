@@ -16,6 +16,9 @@ type run struct {
 	job *Job
 	hd  *handler
 	q   *wqueue
+	// traced: start a span (a tracer provider that records is installed);
+	// metered: likewise for metrics (measure the handler's duration).
+	traced, metered bool
 
 	values     context.Context // Value lookups (the span, the caller's values)
 	deadline   time.Time       // the attempt's Timeout from its start, for Deadline

@@ -146,7 +146,7 @@ func (w *Worker) sweep(now int64) (next int64) {
 			return
 		}
 		err := &timeoutError{d: r.timeout}
-		w.abandon(r, outcomeOf(r.job, r.hd, err, w.now(), w.rnd), "timeout")
+		w.abandon(r, outcomeOf(r.job, r.hd, err, w.now, w.rnd), "timeout")
 	})
 	return next
 }

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -318,4 +320,30 @@ func (t *workerTel) close() {
 	if t.reg != nil {
 		otelHandle(t.reg.Unregister())
 	}
+}
+
+// metering reports whether metrics go anywhere: false for a noop meter
+// provider and for OTel's global one while no SDK is installed. Checked
+// once per fetched batch; when false the worker skips the clock read that
+// only the duration histogram needs.
+func (w *Worker) metering() bool {
+	mp := w.opts.MeterProvider
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	switch mp.(type) {
+	case noopmetric.MeterProvider, *noopmetric.MeterProvider:
+		return false
+	}
+	return !isGlobalDelegate(mp)
+}
+
+// isGlobalDelegate reports whether p is OTel's global provider before an
+// SDK was installed (after, otel.Get*Provider returns the SDK's).
+func isGlobalDelegate(p any) bool {
+	t := reflect.TypeOf(p)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == "go.opentelemetry.io/otel/internal/global"
 }

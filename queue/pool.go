@@ -5,17 +5,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
-// wqueue is one queue as a Worker works it: a fetch loop feeding a channel
-// read by a fixed pool of long-lived handler goroutines (no goroutine per
-// job), each with its slot (what it runs now, its counters).
+// wqueue is one queue as a Worker works it: a fetch loop feeding a
+// dispatcher read by a fixed pool of long-lived handler goroutines (no
+// goroutine per job), each with its slot (what it runs now, its counters).
 type wqueue struct {
 	w           *Worker
 	name        string
 	opts        QueueOptions
 	conc, batch int
-	jobs        chan *run
+	disp        dispatcher
 
 	inflight atomic.Int64 // fetched and not finished: queued in jobs or running
 	waiting  atomic.Bool  // the fetch loop waits for a free slot
@@ -48,7 +50,6 @@ func newWQueue(w *Worker, name string, o QueueOptions) *wqueue {
 		q.batch = min(q.conc, 100)
 	}
 	q.batch = min(q.batch, q.conc)
-	q.jobs = make(chan *run, q.conc)
 	empty := []*slot{}
 	q.slots.Store(&empty)
 	q.tel = newQueueTel(name)
@@ -67,10 +68,12 @@ func (q *wqueue) newSlot() *slot {
 	return s
 }
 
-// finished frees the slot of one job, waking the fetch loop if it waits.
+// finished frees the slot of one job, waking the fetch loop if it waits
+// and this makes a slot free (it fetches at once if nothing else is
+// running) or enough of them for a half batch.
 func (q *wqueue) finished() {
-	q.inflight.Add(-1)
-	if q.waiting.Load() {
+	free := q.conc - int(q.inflight.Add(-1))
+	if (free == 1 || free == q.want()) && q.waiting.Load() {
 		select {
 		case q.wake <- struct{}{}:
 		default:
@@ -89,20 +92,24 @@ func (q *wqueue) countOutcome(k OutcomeKind) {
 // fetching a partial batch, so that a busy queue fetches in batches.
 const fillDelay = time.Millisecond
 
+// want is how many free slots the fetch loop waits for (at most fillDelay)
+// before it fetches.
+func (q *wqueue) want() int { return max(1, q.batch/2) }
+
 // fetchLoop leases jobs for free slots until ctx is done, then closes the
-// queue's channel.
+// dispatcher.
 func (q *wqueue) fetchLoop(ctx context.Context) {
-	defer close(q.jobs)
+	defer q.disp.close()
 	w := q.w
 	fill := time.NewTimer(time.Hour)
 	fill.Stop()
 	defer fill.Stop()
 	req := FetchRequest{Queue: q.name, Lease: w.lease, Worker: w.id, Limit: q.opts.Limit, Rate: q.opts.Rate}
 	var fails, empties int
+	runs := make([]*run, 0, q.batch)
 	for ctx.Err() == nil {
 		free := q.conc - int(q.inflight.Load())
-		want := max(1, q.batch/2)
-		if free < want {
+		if want := q.want(); free < want {
 			// Wait for a slot: at once when one is free and the rest
 			// are not coming soon, else until enough are free.
 			q.waiting.Store(true)
@@ -165,11 +172,19 @@ func (q *wqueue) fetchLoop(ctx context.Context) {
 		q.inflight.Add(int64(len(jobs)))
 		q.w.tel.consumed(ctx, q, len(jobs))
 		until := start + int64(w.lease)
-		for _, j := range jobs {
-			r := &run{job: j, q: q}
+		traced, metered := w.tracing(), w.metering()
+		runs = runs[:0]
+		// One allocation per batch, not per job. A handler that keeps its
+		// ctx keeps the batch's slab alive: bounded, and rare.
+		slab := make([]run, len(jobs))
+		for i, j := range jobs {
+			r := &slab[i]
+			r.job, r.q, r.traced, r.metered = j, q, traced, metered
 			r.leaseUntil.Store(until)
-			q.jobs <- r // never blocks: at most conc in flight, cap conc
+			runs = append(runs, r)
 		}
+		q.disp.push(runs)
+		clear(runs)
 	}
 }
 
@@ -197,10 +212,15 @@ func (w *Worker) fetchRecovered(q *wqueue) {
 	w.fetchOut.ok(w.log, "queue: backend answering again", "worker", w.id, "queue", q.name)
 }
 
-// serve is one handler goroutine: it runs jobs from the queue's channel
-// until the channel closes (shutdown) or its run is abandoned.
+// serve is one handler goroutine: it runs jobs from the dispatcher until
+// it closes (shutdown) or its run is abandoned.
 func (q *wqueue) serve(s *slot) {
-	for r := range q.jobs {
+	me := make(chan struct{}, 1)
+	for {
+		r, ok := q.disp.take(me, nil)
+		if !ok {
+			break
+		}
 		if q.w.stopping.Load() {
 			// Fetched but not started when shutdown began: back at once.
 			q.w.send(Outcome{Job: r.job, Kind: Release}, r.leaseUntil.Load())
@@ -220,7 +240,7 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	j := r.job
 	hd := w.h.get(j.Kind)
 	if hd == nil {
-		oc := outcomeOf(j, nil, nil, w.now(), w.rnd)
+		oc := outcomeOf(j, nil, nil, w.now, w.rnd)
 		w.send(oc, r.leaseUntil.Load())
 		q.finished()
 		s.counts[Dead].Add(1)
@@ -232,8 +252,11 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	r.timeout = timeoutOf(j, hd)
 	r.deadlineNs = start + int64(r.timeout)
 	r.deadline = w.epoch.Add(time.Duration(r.deadlineNs))
-	ctx, span := w.startSpan(base, q, j)
-	r.values = ctx
+	r.values = base
+	var span trace.Span
+	if r.traced {
+		r.values, span = w.startSpan(base, q, j)
+	}
 	r.state.Store(runRunning)
 	s.cur.Store(r)
 	w.armSweep(r.deadlineNs)
@@ -244,7 +267,10 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 		return false
 	}
 	r.cancel(whyFinished) // like the defer cancel() of context.WithTimeout
-	elapsed := time.Duration(w.mono() - start)
+	var elapsed time.Duration
+	if r.metered {
+		elapsed = time.Duration(w.mono() - start)
+	}
 	var oc Outcome
 	switch r.why.Load() {
 	case whyLeaseLost:
@@ -257,7 +283,7 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 		}
 		fallthrough
 	default:
-		oc = outcomeOf(j, hd, err, w.now(), w.rnd)
+		oc = outcomeOf(j, hd, err, w.now, w.rnd)
 	}
 	if oc.Kind != 0 {
 		w.send(oc, r.leaseUntil.Load())

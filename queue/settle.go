@@ -4,36 +4,102 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
-// settleBatch bounds the outcomes of one Settle call.
-const settleBatch = 256
+// settleBatch bounds the outcomes of one Settle call; outboxMax bounds the
+// outcomes waiting for the settler (handlers wait beyond it: backpressure
+// while the backend is down).
+const (
+	settleBatch = 256
+	outboxMax   = 8 * settleBatch
+)
 
-// settleLoop applies outcomes in batches: it blocks for the first one, then
-// takes whatever else is already waiting (up to settleBatch) and settles at
-// once, so a lone outcome is never held back for company and a busy worker
-// settles hundreds per call. It returns when the channel is closed and
-// drained.
-func (w *Worker) settleLoop(bg context.Context) {
-	batch := make([]pending, 0, settleBatch)
-	ocs := make([]Outcome, 0, settleBatch)
-	for p := range w.outcomes {
-		batch = append(batch[:0], p)
-	more:
-		for len(batch) < settleBatch {
-			select {
-			case p, ok := <-w.outcomes:
-				if !ok {
-					break more
-				}
-				batch = append(batch, p)
-			default:
-				break more
-			}
+// outbox collects outcomes for the settler: appending costs a handler one
+// uncontended-most-of-the-time lock, and wakes the settler only when it is
+// idle. The settler takes everything waiting at once, so a lone outcome is
+// settled at once (no added latency) and a busy worker settles hundreds per
+// call.
+type outbox struct {
+	mu      sync.Mutex
+	buf     []pending
+	idle    bool          // the settler waits on wake
+	wake    chan struct{} // cap 1
+	room    chan struct{} // closed when the settler takes a full buffer
+	waiters int
+	closed  bool
+}
+
+// send hands an outcome to the settler.
+func (w *Worker) send(oc Outcome, leaseUntil int64) {
+	o := &w.out
+	o.mu.Lock()
+	for len(o.buf) >= outboxMax && !o.closed {
+		if o.room == nil {
+			o.room = make(chan struct{})
 		}
-		w.flush(bg, batch, ocs)
+		room := o.room
+		o.waiters++
+		o.mu.Unlock()
+		<-room
+		o.mu.Lock()
+		o.waiters--
+	}
+	o.buf = append(o.buf, pending{oc: oc, leaseUntil: leaseUntil})
+	wake := o.idle
+	o.idle = false
+	o.mu.Unlock()
+	if wake {
+		select {
+		case o.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// closeOutbox lets the settler return once it has applied what is left.
+func (w *Worker) closeOutbox() {
+	o := &w.out
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// settleLoop applies outcomes in batches until the outbox is closed and
+// empty.
+func (w *Worker) settleLoop(bg context.Context) {
+	o := &w.out
+	var spare []pending
+	ocs := make([]Outcome, 0, settleBatch)
+	for {
+		o.mu.Lock()
+		for len(o.buf) == 0 {
+			if o.closed {
+				o.mu.Unlock()
+				return
+			}
+			o.idle = true
+			o.mu.Unlock()
+			<-o.wake
+			o.mu.Lock()
+		}
+		batch := o.buf
+		o.buf = spare[:0]
+		if o.room != nil {
+			close(o.room)
+			o.room = nil
+		}
+		o.mu.Unlock()
+		for i := 0; i < len(batch); i += settleBatch {
+			w.flush(bg, batch[i:min(i+settleBatch, len(batch))], ocs)
+		}
 		clear(batch)
+		spare = batch
 	}
 }
 

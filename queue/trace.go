@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // metaTraceparent is the Job.Meta key carrying the W3C traceparent of the
@@ -82,7 +84,7 @@ func (w *Worker) startSpan(base context.Context, q *wqueue, j *Job) (context.Con
 }
 
 func endSpan(span trace.Span, err error, outcome string) {
-	if !span.IsRecording() {
+	if span == nil || !span.IsRecording() {
 		return
 	}
 	span.SetAttributes(attrOutcome.String(outcome))
@@ -90,4 +92,21 @@ func endSpan(span trace.Span, err error, outcome string) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
+}
+
+// tracing reports whether spans would go anywhere: false for a noop
+// provider and for OTel's global provider while no SDK is installed (it
+// hands out non-recording spans, at a cost per job of about a fifth of a
+// no-op job's). Checked once per fetched batch, so installing an SDK later
+// is picked up.
+func (w *Worker) tracing() bool {
+	tp := w.opts.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	switch tp.(type) {
+	case noop.TracerProvider, *noop.TracerProvider:
+		return false
+	}
+	return !isGlobalDelegate(tp)
 }

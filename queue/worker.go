@@ -39,7 +39,7 @@ type Worker struct {
 	tel                        *workerTel
 	tracer                     trace.Tracer
 	started, stopping          atomic.Bool
-	outcomes                   chan pending
+	out                        outbox
 	handlers                   sync.WaitGroup // handler goroutines not abandoned
 	sweepPoke                  chan struct{}
 	nextSweep                  atomic.Int64 // UnixNano the sweeper wakes at; MaxInt64 when idle
@@ -103,14 +103,12 @@ func NewWorker(b Backend, h *Handlers, opts WorkerOptions) (*Worker, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	total := 0
 	for _, n := range names {
 		q := newWQueue(w, n, qs[n])
 		w.queues = append(w.queues, q)
 		w.byName[n] = q
-		total += q.conc
 	}
-	w.outcomes = make(chan pending, max(2*total, 256))
+	w.out.wake = make(chan struct{}, 1)
 	w.nextSweep.Store(maxInt64)
 	var err error
 	w.client, err = NewClient(b, ClientOptions{Now: w.now, MeterProvider: opts.MeterProvider, TracerProvider: opts.TracerProvider})
@@ -185,7 +183,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.drain()
 	close(stopAux)
 	aux.Wait()
-	close(w.outcomes) // every non-abandoned sender has exited; abandoned ones never send
+	w.closeOutbox() // every non-abandoned sender has exited; abandoned ones never send
 	<-settled
 	w.tel.close()
 	return nil
@@ -253,11 +251,6 @@ func (w *Worker) eachRunning(f func(*run)) {
 			}
 		}
 	}
-}
-
-// send hands an outcome to the settler.
-func (w *Worker) send(oc Outcome, leaseUntil int64) {
-	w.outcomes <- pending{oc: oc, leaseUntil: leaseUntil}
 }
 
 // outage logs a dependency's failure once per outage and its recovery.
