@@ -17,7 +17,7 @@ type deadEntry struct {
 	seq     uint64 // order of death within the queue; the listing cursor
 	fetches uint32 // carried over when the job is retried, so old leases stay stale
 
-	lastLease string      // the lease of the attempt settled Dead, for an idempotent re-settle
+	lastFetch uint32      // the fetch settled Dead, for an idempotent re-settle
 	lastKind  OutcomeKind // Dead when settled Dead; 0 when cancelled or expired
 }
 
@@ -188,7 +188,7 @@ func (m *Memory) RetryDead(ctx context.Context, queue string, ids []string) (int
 		q.seq++
 		e.seq = q.seq
 		e.at = now.ns
-		q.jobs[e.job.ID] = e
+		q.jobs[jobID(e.job.ID)] = e
 		q.place(e, now.ns)
 	}
 	m.live.Add(int64(len(moved)))

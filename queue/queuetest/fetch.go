@@ -8,6 +8,24 @@ import (
 	"github.com/ladder-go/ladder/queue"
 )
 
+// Fetch hands out the lowest Priority first, whatever the enqueue order.
+func testFetchOrderPriority(t *testing.T, e *env) {
+	var id []string
+	for _, p := range []int{2, 0, 3, 1, 0} {
+		j := job(e.queue)
+		j.Priority = p
+		id = append(id, enqueueIDs(t, e.a, j)[0])
+	}
+	want := []string{id[1], id[4], id[3], id[0], id[2]}
+	var got []string
+	for range want {
+		got = append(got, e.fetchOne(t, e.b).ID)
+	}
+	if !equalOrder(got, want) {
+		t.Fatalf("fetch order %q, want by priority %q (enqueued with priorities 2, 0, 3, 1, 0: %q)", got, want, id)
+	}
+}
+
 // Fetch hands out the lowest Priority first, then the earliest RunAt, then
 // the earliest enqueued.
 func testFetchOrder(t *testing.T, e *env) {

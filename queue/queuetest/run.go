@@ -27,23 +27,34 @@ type Options struct {
 	// EnqueuedAt, UniqueUntil) may come back; 0 means 1 ms.
 	TimePrecision time.Duration
 
-	// Serial runs the subtests one at a time; by default they run in
-	// parallel (each on queues of its own), which keeps the suite's sleeps
-	// from adding up.
-	Serial bool
+	// Parallel is how many subtests run at once (each on queues of its
+	// own, so that the suite's sleeps overlap); 0 means 8, 1 runs them one
+	// at a time. Each running subtest holds the two Backends NewBackends
+	// gave it (for a server backend: two clients and their connections).
+	Parallel int
 }
 
 // NewBackends returns two handles on one store, as two processes sharing it
 // would have them: a limit, a pause or a lease taken through one holds for
 // the other. An in-process backend returns the same value twice; a Redis
 // or PostgreSQL backend returns two Backends on separate clients with the
-// same namespace. The store may be shared by every subtest (each uses queues
-// of its own, named with a random suffix) or fresh for each.
+// same namespace, closed by t.Cleanup. The store may be shared by every
+// subtest (each uses queues of its own, named with a random suffix) or
+// fresh for each.
 type NewBackends func(t *testing.T) (a, b queue.Backend)
 
 // Run runs the conformance suite: one subtest per promise of queue.Backend's
 // documentation. Time runs for real (a backend measures leases on its own
-// clock), in short steps; Options.Lease sets their length.
+// clock), in short steps; Options.Lease sets their length. A backend over a
+// server passes two clients on one namespace:
+//
+//	queuetest.Run(t, func(t *testing.T) (a, b queue.Backend) {
+//		return newBackend(t, prefix), newBackend(t, prefix) // each closed by t.Cleanup
+//	}, queuetest.Options{})
+//
+// Every subtest works on queues of its own, so prefix may be shared by the
+// whole run. A failing subtest names the promise it checks (see its doc
+// comment in this package's source).
 func Run(t *testing.T, newBackends NewBackends, opts Options) {
 	if opts.Lease <= 0 {
 		opts.Lease = 500 * time.Millisecond
@@ -51,6 +62,10 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 	if opts.TimePrecision <= 0 {
 		opts.TimePrecision = time.Millisecond
 	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 8
+	}
+	slots := make(chan struct{}, opts.Parallel)
 	tests := []struct {
 		name string
 		fn   func(*testing.T, *env)
@@ -66,7 +81,8 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"UniqueKeyWindowEnds", testUniqueWindowEnds},
 		{"UniqueKeyHeldAfterDone", testUniqueHeldAfterDone},
 		{"UniqueKeyHeldAfterDead", testUniqueHeldAfterDead},
-		{"FetchOrderPriorityRunAtEnqueue", testFetchOrder},
+		{"FetchOrderPriorityFirst", testFetchOrderPriority},
+		{"FetchOrderRunAtThenEnqueue", testFetchOrder},
 		{"FetchDelayedNotBeforeRunAt", testFetchDelayed},
 		{"FetchMax", testFetchMax},
 		{"FetchEmptyReturnsAtOnce", testFetchEmpty},
@@ -110,9 +126,11 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if !opts.Serial {
+			if opts.Parallel > 1 {
 				t.Parallel()
 			}
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			a, b := newBackends(t)
 			if a == nil || b == nil {
 				t.Fatal("queuetest: NewBackends returned a nil Backend")
