@@ -20,7 +20,8 @@ import (
 
 // RedisProcess is a private redis-server owned by one test, for fault tests
 // that stop and restart the server. It listens on 127.0.0.1 and keeps no data
-// across a restart (no persistence), as a crashed cache server would.
+// across a restart (no persistence), as a crashed cache server would, unless
+// StartRedisWith turned persistence on.
 type RedisProcess struct {
 	Addr string // 127.0.0.1:port, the same across Stop and Start
 
@@ -42,6 +43,16 @@ type RedisProcess struct {
 func StartRedis(t testing.TB) *RedisProcess {
 	t.Helper()
 	return startRedis(t)
+}
+
+// StartRedisWith starts a private redis-server as StartRedis does, with
+// extra redis-server arguments after the defaults, which they override: with
+// "--appendonly", "yes", "--appendfsync", "always" the server keeps every
+// acknowledged write across Stop (a crash) and Start, as a durable Redis
+// does.
+func StartRedisWith(t testing.TB, args ...string) *RedisProcess {
+	t.Helper()
+	return startRedis(t, args...)
 }
 
 // startRedis starts a private redis-server with extra arguments.

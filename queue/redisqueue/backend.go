@@ -314,9 +314,9 @@ func (b *Backend) Fetch(ctx context.Context, req queue.FetchRequest) ([]*queue.J
 		burst = req.Rate.N
 	}
 	per := float64(req.Rate.Per) / float64(time.Millisecond)
-	leaseMs := max(1, (req.Lease+time.Millisecond-1)/time.Millisecond)
+	lease := max(1, (req.Lease+time.Millisecond-1)/time.Millisecond)
 	v, err := fetchScript.Run(ctx, b.c, []string{b.key(req.Queue)}, b.ret[0], b.ret[1], consumer,
-		min(req.Max, b.opts.MaxBatch), int64(leaseMs), req.Limit, req.Rate.N, per, burst).Slice()
+		min(req.Max, b.opts.MaxBatch), int64(lease), req.Limit, req.Rate.N, per, burst).Slice()
 	if err != nil {
 		return nil, wrap("fetch", err)
 	}
@@ -355,12 +355,11 @@ func parseFetched(q string, f []any) (*queue.Job, error) {
 	if err := decodeJob([]byte(s(1)), j); err != nil {
 		return j, err
 	}
-	p, err1 := strconv.Atoi(s(6))
-	m, err2 := strconv.Atoi(s(7))
-	if err := errors.Join(err1, err2); err != nil || p < 0 || p > 3 || m < 1 {
-		return j, fmt.Errorf("%w: priority %q, max attempts %q", errMalformed, s(6), s(7))
+	p, m := n(6), n(7)
+	if p < 0 || p > 3 || m < 1 {
+		return j, fmt.Errorf("%w: priority %d, max attempts %d", errMalformed, p, m)
 	}
-	j.Priority, j.MaxAttempts = p, m
+	j.Priority, j.MaxAttempts = int(p), int(m)
 	if ns, err := strconv.ParseInt(s(8), 10, 64); err == nil && s(8) != "" {
 		j.RunAt = time.Unix(0, ns)
 	} else {

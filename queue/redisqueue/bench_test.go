@@ -1,6 +1,9 @@
 package redisqueue_test
 
 import (
+	"context"
+	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,4 +44,53 @@ func BenchmarkEnqueueFetchSettle(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "jobs/s")
+}
+
+type noopJob struct{}
+
+func (noopJob) Kind() string { return "noop" }
+
+// BenchmarkWorkerEndToEnd measures jobs/s through a queue.Worker with a
+// no-op handler: b.N jobs are enqueued (batches of 100) while one Worker
+// (200 handlers, fetch batches of 100) works them; the clock stops when the
+// last is settled.
+func BenchmarkWorkerEndToEnd(b *testing.B) {
+	be := newBackend(b, redisqueue.Options{})
+	var done atomic.Int64
+	all := make(chan struct{})
+	var h queue.Handlers
+	n := int64(b.N)
+	if err := queue.Handle(&h, func(ctx context.Context, j *queue.Typed[noopJob]) error {
+		if done.Add(1) == n {
+			close(all)
+		}
+		return nil
+	}, queue.HandlerOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	w, err := queue.NewWorker(be, &h, queue.WorkerOptions{Queues: map[string]queue.QueueOptions{"q": {Concurrency: 200, FetchBatch: 100}},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	qc, _ := queue.NewClient(be, queue.ClientOptions{Defaults: queue.EnqueueOptions{Queue: "q"}})
+	ctx, cancel := context.WithCancel(b.Context())
+	ran := make(chan error, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() { ran <- w.Run(ctx) }()
+	reqs := make([]queue.Request, 100)
+	for i := range reqs {
+		reqs[i] = queue.Request{Args: noopJob{}}
+	}
+	for left := b.N; left > 0; left -= 100 {
+		if _, err := qc.EnqueueMany(ctx, reqs[:min(left, 100)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-all
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	cancel()
+	<-ran
 }

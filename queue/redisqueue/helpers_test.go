@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -109,3 +110,5 @@ func settle(t testing.TB, b queue.Backend, os ...queue.Outcome) []error {
 	}
 	return errs
 }
+
+var quietLog = slog.New(slog.DiscardHandler)

@@ -11,15 +11,17 @@ import "github.com/redis/go-redis/v9"
 //	            priority, scored by RunAt in ms; equal scores sort by ID, which
 //	            begins with the enqueue time and a per-queue sequence
 //	base:l      ZSET of leased job IDs by lease deadline (ms, the server's clock)
+//	base:jd     hash: job ID → the encoded job (its immutable part, codec.go)
+//	base:js     hash: job ID → its state "a|m|p|r|rn|l|k": Attempt, MaxAttempts,
+//	            priority, RunAt (ms), RunAt (ns, exact; "" when the server set
+//	            it), lease token while leased, "<token>:<kind>" of the last Settle
+//	base:je     hash: job ID → LastError (absent when none)
 //	base:w      stream of wake-ups (capped at ~100 entries): an entry whenever
 //	            a job becomes ready now, which Wait blocks on (XREAD BLOCK)
-//	base:j:<id> hash of one job: d (encoded Job), p priority, m MaxAttempts,
-//	            a Attempt, r RunAt (ms), rn RunAt (ns, exact; "" when set by
-//	            the server), e LastError, l lease token while leased, k
-//	            "<token>|<kind>" of the last Settle
 //	base:x      dead letters: a ZSET of "<died ms, 13 digits>:<id>", all score 0,
 //	            so that ZREVRANGEBYLEX lists newest first with stable cursors
-//	base:x:<id> hash of a dead job: the job hash plus "why" and "t" (died, ms)
+//	base:x:<id> hash of a dead job: d, a, m, p, r, rn, e as above, "why", "t"
+//	            (died, ms) and "k"
 //	base:u:<k>  unique key k: the holder's ID, expiring at UniqueUntil
 //	base:d      ZSET of the lease tokens of the last 10,000 Done outcomes (a
 //	            resent Settle finds its first run's work there)
@@ -27,11 +29,15 @@ import "github.com/redis/go-redis/v9"
 //	            resent call (go-redis resends a command whose reply timed out)
 //	            returns the same IDs instead of storing the jobs twice
 //
-// A job is in exactly one state: waiting (in its priority's ZSET, l empty),
-// leased (l set, in base:l) or dead (renamed to base:x:<id>).
+// Jobs live in per-queue hashes rather than a hash each so that a script
+// reads and writes a whole batch's jobs in one command (HMGET, HSET, HDEL of
+// many fields): the per-job work is Lua string handling, not Redis commands.
+//
+// A job is in exactly one state: waiting (in its priority's ZSET, no lease
+// token), leased (a token, in base:l) or dead (moved to base:x:<id>).
 // Redis runs a script atomically, but an error half-way does not roll back what
-// it wrote before: the scripts check what they read (tonumber of a hand-edited
-// field) before they write, and dead-letter what they cannot read.
+// it wrote before: the scripts check what they read (a hand-edited state)
+// before they write, and dead-letter what they cannot read.
 //
 // Every script's ARGV starts with the retention bounds (MaxAge ms, MaxCount;
 // ≤ 0: none) that dead-lettering trims to; the rest is per script.
@@ -39,9 +45,13 @@ const lib = `
 local K = KEYS[1]
 local maxAge, maxCount = tonumber(ARGV[1]), tonumber(ARGV[2])
 local L, X, D, W = K .. ':l', K .. ':x', K .. ':d', K .. ':w'
-local function J(id) return K .. ':j:' .. id end
+local JD, JS, JE = K .. ':jd', K .. ':js', K .. ':je'
 local function XJ(id) return K .. ':x:' .. id end
 local function Q(p) return K .. ':q' .. p end
+-- PAD, a value past hash-max-listpack-value (64 bytes), stored under the
+-- field '~' of the job hashes by every batch write, keeps them in Redis's
+-- hashtable encoding: a small listpack would make each batch O(n²).
+local PAD = string.rep('~', 80)
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -68,6 +78,19 @@ local function prio(p)
   return p
 end
 
+-- parse splits a state; it returns nil for a malformed one. Numbers are numbers.
+local function parse(s)
+  if not s then return nil end
+  local a, m, p, r, rn, l, k = string.match(s, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  a, m, p, r = tonumber(a), tonumber(m), prio(p), tonumber(r)
+  if a == nil or m == nil or p == nil or r == nil then return nil end
+  return {a = a, m = m, p = p, r = r, rn = rn, l = l, k = k}
+end
+
+local function state(s)
+  return s.a .. '|' .. s.m .. '|' .. s.p .. '|' .. s.r .. '|' .. s.rn .. '|' .. s.l .. '|' .. s.k
+end
+
 local function trim(now)
   if maxAge > 0 then
     local old = redis.call('ZRANGEBYLEX', X, '-', '(' .. string.format('%013d', now - maxAge), 'LIMIT', 0, 100)
@@ -88,12 +111,24 @@ local function trim(now)
   end
 end
 
--- dead moves job id (in no other state any more) to the dead letters.
-local function dead(id, why, now)
+-- dead moves job id (out of its ZSETs already) to the dead letters, with
+-- mark as the last Settle's mark ('' none). A malformed state is kept raw.
+local function dead(id, why, now, mark)
   local x = XJ(id)
+  local raw = redis.call('HGET', JS, id)
+  local d = redis.call('HGET', JD, id) or ''
+  local e = redis.call('HGET', JE, id) or ''
+  local s = parse(raw)
   redis.call('DEL', x)
-  redis.call('RENAME', J(id), x)
-  redis.call('HSET', x, 'why', why, 't', now, 'l', '')
+  if s then
+    redis.call('HSET', x, 'd', d, 'a', s.a, 'm', s.m, 'p', s.p, 'r', s.r, 'rn', s.rn, 'e', e,
+      'why', why, 't', now, 'k', mark)
+  else
+    redis.call('HSET', x, 'd', d, 'st', raw or '', 'e', e, 'why', why, 't', now, 'k', mark)
+  end
+  redis.call('HDEL', JD, id)
+  redis.call('HDEL', JS, id)
+  redis.call('HDEL', JE, id)
   redis.call('ZADD', X, 0, string.format('%013d', now) .. ':' .. id)
   trim(now)
 end
@@ -106,16 +141,17 @@ local function reap(now, n)
   local ready = 0
   for _, id in ipairs(gone) do
     redis.call('ZREM', L, id)
-    local h = redis.call('HMGET', J(id), 'a', 'm', 'p', 'r')
-    if h[1] or h[2] or h[3] then
-      local a, m, p, r = tonumber(h[1]), tonumber(h[2]), prio(h[3]), tonumber(h[4])
-      if a == nil or m == nil or p == nil or r == nil then
-        dead(id, 'malformed job: attempt, max attempts, priority or run-at', now)
-      elseif a >= m then
-        dead(id, 'lease expired on attempt ' .. a, now)
+    local raw = redis.call('HGET', JS, id)
+    if raw then
+      local s = parse(raw)
+      if s == nil then
+        dead(id, 'malformed job: state ' .. raw, now, '')
+      elseif s.a >= s.m then
+        dead(id, 'lease expired on attempt ' .. s.a, now, '')
       else
-        redis.call('HSET', J(id), 'l', '')
-        redis.call('ZADD', Q(p), r, id)
+        s.l = ''
+        redis.call('HSET', JS, id, state(s))
+        redis.call('ZADD', Q(s.p), s.r, id)
         ready = ready + 1
       end
     end
@@ -137,9 +173,10 @@ local now = now_ms()
 local out = {}
 local woke = false
 local zadd = {{}, {}, {}, {}}
+local jd, js = {}, {}
 local token = tokens(now, (#ARGV - 4) / 7)
 for i = 5, #ARGV, 7 do
-  local p, runat, uk, uu = ARGV[i + 1], tonumber(ARGV[i + 3]), ARGV[i + 5], tonumber(ARGV[i + 6])
+  local p, runat, uk, uu = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 3]), ARGV[i + 5], tonumber(ARGV[i + 6])
   local id = token() .. ARGV[4]
   local holder = nil
   if uk ~= '' and uu > now then
@@ -150,7 +187,10 @@ for i = 5, #ARGV, 7 do
     out[#out + 1] = holder
     out[#out + 1] = 1
   else
-    redis.call('HSET', J(id), 'd', ARGV[i], 'p', p, 'm', ARGV[i + 2], 'a', 0, 'r', runat, 'rn', ARGV[i + 4], 'l', '')
+    jd[#jd + 1] = id
+    jd[#jd + 1] = ARGV[i]
+    js[#js + 1] = id
+    js[#js + 1] = '0|' .. ARGV[i + 2] .. '|' .. p .. '|' .. ARGV[i + 3] .. '|' .. ARGV[i + 4] .. '||'
     local z = zadd[p + 1]
     z[#z + 1] = runat
     z[#z + 1] = id
@@ -158,6 +198,10 @@ for i = 5, #ARGV, 7 do
     out[#out + 1] = id
     out[#out + 1] = 0
   end
+end
+if #jd > 0 then
+  redis.call('HSET', JD, '~', PAD, unpack(jd))
+  redis.call('HSET', JS, '~', PAD, unpack(js))
 end
 for p = 0, 3 do
   if #zadd[p + 1] > 0 then redis.call('ZADD', Q(p), unpack(zadd[p + 1])) end
@@ -171,7 +215,7 @@ return out
 // per ms, rate burst. Returns per job {id, encoded, attempt, runAt ms,
 // last error, lease token, priority, max attempts, runAt ns}, flattened.
 var fetchScript = script(`
-local consumer, n, lease = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local n, lease = tonumber(ARGV[4]), tonumber(ARGV[5])
 local limit, rn, rper, burst = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local now = now_ms()
 if reap(now, 1000) > 0 then wake() end
@@ -186,7 +230,7 @@ if rn > 0 then
   n = math.min(n, math.floor(bucket))
 end
 local out, got = {}, 0
-local leased = {}
+local leased, states = {}, {}
 local token = nil
 for p = 0, 3 do
   local key = Q(p)
@@ -196,34 +240,38 @@ for p = 0, 3 do
     local ids = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, n - got)
     if #ids == 0 then break end
     redis.call('ZREM', key, unpack(ids))
-    for _, id in ipairs(ids) do
-      local h = redis.call('HMGET', J(id), 'd', 'a', 'r', 'e', 'p', 'm', 'rn', 'l')
-      if h[1] and (h[8] == '' or not h[8]) then
-        local a, m = tonumber(h[2]), tonumber(h[6])
-        if a == nil or m == nil or tonumber(h[3]) == nil or prio(h[5]) ~= p then
-          dead(id, 'malformed job: attempt, max attempts, run-at or priority', now)
-        elseif a >= m then
-          dead(id, 'attempts exhausted (' .. a .. ' of ' .. m .. '): ' .. (h[4] or ''), now)
+    local ss = redis.call('HMGET', JS, unpack(ids))
+    local ds = redis.call('HMGET', JD, unpack(ids))
+    local es = redis.call('HMGET', JE, unpack(ids))
+    for i, id in ipairs(ids) do
+      local s = parse(ss[i])
+      if s and ds[i] and s.l == '' and s.p == p then
+        if s.a >= s.m then
+          dead(id, 'attempts exhausted (' .. s.a .. ' of ' .. s.m .. '): ' .. (es[i] or ''), now, '')
         else
           if not token then token = tokens(now, n) end
           local tok = token()
-          redis.call('HSET', J(id), 'a', a + 1, 'l', tok)
+          s.a, s.l = s.a + 1, tok
+          states[#states + 1] = id
+          states[#states + 1] = state(s)
           leased[#leased + 1] = now + lease
           leased[#leased + 1] = id
           got = got + 1
           local o = #out
-          out[o + 1], out[o + 2], out[o + 3], out[o + 4] = id, h[1], a + 1, h[3]
-          out[o + 5], out[o + 6], out[o + 7], out[o + 8] = h[4] or '', tok, h[5], h[6]
-          out[o + 9] = h[7] or ''
+          out[o + 1], out[o + 2], out[o + 3], out[o + 4] = id, ds[i], s.a, s.r
+          out[o + 5], out[o + 6], out[o + 7], out[o + 8] = es[i] or '', tok, s.p, s.m
+          out[o + 9] = s.rn
         end
-      elseif h[2] or h[5] then
-        -- a job hash without its encoded job, or marked leased while waiting
-        dead(id, 'malformed job: no encoded job, or leased while waiting', now)
+      elseif ss[i] or ds[i] then
+        dead(id, 'malformed job: state ' .. (ss[i] or 'missing') .. (ds[i] and '' or ', encoded job missing'), now, '')
       end
     end
   end
 end
-if #leased > 0 then redis.call('ZADD', L, unpack(leased)) end
+if #states > 0 then
+  redis.call('HSET', JS, '~', PAD, unpack(states))
+  redis.call('ZADD', L, unpack(leased))
+end
 if rn > 0 then redis.call('HSET', K, 'tk', bucket - got, 'tt', now) end
 return out
 `)
@@ -232,71 +280,86 @@ return out
 var extendScript = script(`
 local lease = tonumber(ARGV[3])
 local now = now_ms()
-local out = {}
-for i = 4, #ARGV, 2 do
-  local l = redis.call('HGET', J(ARGV[i]), 'l')
-  if l and l ~= '' and l == ARGV[i + 1] then
-    redis.call('ZADD', L, now + lease, ARGV[i])
-    out[#out + 1] = 1
+local ids = {}
+for i = 4, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local ss = redis.call('HMGET', JS, unpack(ids))
+local out, zadd = {}, {}
+for i, id in ipairs(ids) do
+  local s = parse(ss[i])
+  local tok = ARGV[3 + 2 * i]
+  if s and s.l ~= '' and s.l == tok then
+    zadd[#zadd + 1] = now + lease
+    zadd[#zadd + 1] = id
+    out[i] = 1
   else
-    out[#out + 1] = 0
+    out[i] = 0
   end
 end
+if #zadd > 0 then redis.call('ZADD', L, unpack(zadd)) end
 return out
 `)
 
 // settleScript: then per outcome: id, token, kind (1 Done, 2 Retry, 3 Snooze,
-// 4 Dead, 5 Release), at ms, at ns, error. Returns 1 (applied) or 0 (lease lost) per outcome.
+// 4 Dead, 5 Release), at ms, at ns, error. Returns 1 (applied) or 0 (lease
+// lost) per outcome.
 var settleScript = script(`
 local now = now_ms()
+local ids = {}
+for i = 3, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+local ss = redis.call('HMGET', JS, unpack(ids))
 local out = {}
 local woke = false
-local unlease, dels, dones = {}, {}, {}
-for i = 3, #ARGV, 6 do
-  local id, tok, kind, at, atns, err = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
-  local j = J(id)
-  local mark = tok .. '|' .. kind
-  local h = redis.call('HMGET', j, 'l', 'k', 'a', 'p', 'r')
+local unlease, dels, dones, states, errs = {}, {}, {}, {}, {}
+local zadd = {{}, {}, {}, {}}
+for n, id in ipairs(ids) do
+  local i = 3 + 6 * (n - 1)
+  local tok, kind, at, atns, err = ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
+  local mark = tok .. ':' .. kind
+  local s = parse(ss[n])
   local ok = 0
-  if h[1] and h[1] ~= '' and h[1] == tok then
+  if s and s.l ~= '' and s.l == tok then
     ok = 1
     unlease[#unlease + 1] = id
     if kind == 1 then
-      dels[#dels + 1] = j
+      dels[#dels + 1] = id
       dones[#dones + 1] = now
       dones[#dones + 1] = tok
     elseif kind == 4 then
-      redis.call('HSET', j, 'e', err, 'k', mark)
-      dead(id, err, now)
+      redis.call('HSET', JE, id, err)
+      dead(id, err, now, mark)
     else
-      local a = tonumber(h[3]) or 1
-      if kind ~= 2 then a = math.max(a - 1, 0) end
-      if kind == 2 then redis.call('HSET', j, 'e', err) end
-      if kind == 5 then
-        at = tonumber(h[5]) or now -- released: waits at its RunAt, ready at once
-        redis.call('HSET', j, 'a', a, 'k', mark, 'l', '')
-      else
-        redis.call('HSET', j, 'a', a, 'k', mark, 'l', '', 'r', at, 'rn', atns)
+      if kind ~= 2 then s.a = math.max(s.a - 1, 0) end
+      if kind == 2 then
+        errs[#errs + 1] = id
+        errs[#errs + 1] = err
       end
-      local p = prio(h[4])
-      if p == nil then
-        dead(id, 'malformed job: priority', now)
-      else
-        redis.call('ZADD', Q(p), at, id)
-        if at <= now then woke = true end
-      end
+      if kind ~= 5 then s.r, s.rn = at, atns end -- a release waits at its RunAt: ready at once
+      s.l, s.k = '', mark
+      states[#states + 1] = id
+      states[#states + 1] = state(s)
+      local z = zadd[s.p + 1]
+      z[#z + 1] = s.r
+      z[#z + 1] = id
+      if s.r <= now then woke = true end
     end
-  elseif h[2] == mark then
+  elseif s and s.k == mark then
     ok = 1 -- settled before with this lease and kind (a resent call)
-  elseif not h[1] then
+  elseif not ss[n] then
     if kind == 1 and redis.call('ZSCORE', D, tok) then ok = 1 end
     if kind == 4 and redis.call('HGET', XJ(id), 'k') == mark then ok = 1 end
   end
-  out[#out + 1] = ok
+  out[n] = ok
 end
 if #unlease > 0 then redis.call('ZREM', L, unpack(unlease)) end
+if #states > 0 then redis.call('HSET', JS, '~', PAD, unpack(states)) end
+if #errs > 0 then redis.call('HSET', JE, '~', PAD, unpack(errs)) end
+for p = 0, 3 do
+  if #zadd[p + 1] > 0 then redis.call('ZADD', Q(p), unpack(zadd[p + 1])) end
+end
 if #dels > 0 then
-  redis.call('DEL', unpack(dels))
+  redis.call('HDEL', JD, unpack(dels))
+  redis.call('HDEL', JS, unpack(dels))
+  redis.call('HDEL', JE, unpack(dels))
   redis.call('ZADD', D, unpack(dones))
   redis.call('ZREMRANGEBYRANK', D, 0, -10001)
 end
@@ -307,15 +370,12 @@ return out
 // cancelScript: ARGV[3] id. Returns 1 when cancelled, 0 when not found.
 var cancelScript = script(`
 local id = ARGV[3]
-local h = redis.call('HMGET', J(id), 'l', 'p', 'd')
-if not h[1] and not h[2] and not h[3] then return 0 end
+local raw = redis.call('HGET', JS, id)
+if not raw then return 0 end
 local now = now_ms()
-if h[1] and h[1] ~= '' then
-  redis.call('ZREM', L, id)
-else
-  for p = 0, 3 do redis.call('ZREM', Q(p), id) end
-end
-dead(id, 'cancelled', now)
+redis.call('ZREM', L, id)
+for p = 0, 3 do redis.call('ZREM', Q(p), id) end
+dead(id, 'cancelled', now, '')
 return 1
 `)
 
@@ -342,7 +402,10 @@ for p = 0, 3 do
   end
 end
 local ns = ''
-if oldestID then ns = redis.call('HGET', J(oldestID), 'rn') or '' end
+if oldestID then
+  local s = parse(redis.call('HGET', JS, oldestID))
+  if s then ns = s.rn end
+end
 local paused = redis.call('HEXISTS', K, 'paused')
 return {ready, total - ready, redis.call('ZCARD', L), redis.call('ZCARD', X), oldest, paused, ns}
 `)
@@ -395,22 +458,20 @@ end
 local moved, woke = 0, false
 for _, id in ipairs(ids) do
   local x = XJ(id)
-  local h = redis.call('HMGET', x, 't', 'p')
-  local p = prio(h[2])
-  -- a job with a malformed priority cannot run again: RetryDead skips it
-  if h[1] and not (retry and p == nil) then
+  local h = redis.call('HMGET', x, 't', 'p', 'm', 'd', 'e')
+  local p, m = prio(h[2]), tonumber(h[3])
+  -- a job whose stored state was malformed cannot run again: RetryDead skips it
+  if h[1] and not (retry and (p == nil or m == nil or not h[4] or h[4] == '')) then
     redis.call('ZREM', X, string.format('%013d', tonumber(h[1]) or 0) .. ':' .. id)
     moved = moved + 1
     if retry then
-      redis.call('DEL', J(id))
-      redis.call('RENAME', x, J(id))
-      redis.call('HDEL', J(id), 'why', 't', 'k')
-      redis.call('HSET', J(id), 'a', 0, 'r', now, 'rn', '')
+      redis.call('HSET', JD, id, h[4])
+      redis.call('HSET', JS, id, '0|' .. m .. '|' .. p .. '|' .. now .. '|||')
+      if h[5] and h[5] ~= '' then redis.call('HSET', JE, id, h[5]) end
       redis.call('ZADD', Q(p), now, id)
       woke = true
-    else
-      redis.call('DEL', x)
     end
+    redis.call('DEL', x)
   end
 end
 if woke then wake() end
