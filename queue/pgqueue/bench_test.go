@@ -118,3 +118,61 @@ func BenchmarkEnqueueFetchSettle(b *testing.B) {
 		b.ReportMetric(float64(done)/time.Since(start).Seconds(), "jobs/s")
 	})
 }
+
+// BenchmarkFetchContention: 4 loops of Enqueue 100, Fetch 100, Settle 100
+// on one queue at once, the fetches plain or with a Limit (and a Rate),
+// which serialise on the queue's row: the cost of a shared limit. One op
+// is one job.
+func BenchmarkFetchContention(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		req  queue.FetchRequest
+	}{
+		{"plain", queue.FetchRequest{}},
+		{"limit", queue.FetchRequest{Limit: 1_000_000}},
+		{"limit+rate", queue.FetchRequest{Limit: 1_000_000, Rate: queue.Rate{N: 1_000_000_000, Per: time.Second}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			be, _ := newBackend(b, pgqueue.Options{})
+			ctx := context.Background()
+			req := tc.req
+			req.Queue, req.Max, req.Lease = "bench", benchBatch, time.Minute
+			const loops = 4
+			b.ReportAllocs()
+			start := time.Now()
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			total := 0
+			for range loops {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						mu.Lock()
+						if total >= b.N {
+							mu.Unlock()
+							return
+						}
+						total += benchBatch
+						mu.Unlock()
+						if _, err := be.Enqueue(ctx, benchJobs()); err != nil {
+							b.Error(err)
+							return
+						}
+						jobs, err := be.Fetch(ctx, req)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if err := settleDone(ctx, be, jobs); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(total)/time.Since(start).Seconds(), "jobs/s")
+		})
+	}
+}

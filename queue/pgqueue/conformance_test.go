@@ -1,10 +1,7 @@
 package pgqueue_test
 
 import (
-	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ladder-go/ladder/internal/testenv"
 	"github.com/ladder-go/ladder/queue"
@@ -15,16 +12,12 @@ import (
 // conformance runs queuetest.Run on one database reached at dsn (each
 // subtest on queues of its own), with two instances on separate pools.
 func conformance(t *testing.T, dsn string, opts pgqueue.Options) {
-	var once sync.Once
-	var pools [2]*pgxpool.Pool
+	a, b := openPool(t, dsn, 0), openPool(t, dsn, 0)
+	if err := pgqueue.Migrate(ctxT(t), a, opts); err != nil {
+		t.Fatal(err)
+	}
 	queuetest.Run(t, func(st *testing.T) (queue.Backend, queue.Backend) {
-		once.Do(func() {
-			pools[0], pools[1] = openPool(t, dsn, 0), openPool(t, dsn, 0)
-			if err := pgqueue.Migrate(ctxT(t), pools[0], opts); err != nil {
-				t.Fatal(err)
-			}
-		})
-		return backendOn(st, pools[0], opts), backendOn(st, pools[1], opts)
+		return backendOn(st, a, opts), backendOn(st, b, opts)
 	}, queuetest.Options{})
 }
 

@@ -23,6 +23,21 @@
 // default_query_exec_mode=exec (or simple_protocol): the backend prepares no
 // statement of its own.
 //
+// Give the pool room for the Worker's own calls beside its handlers'
+// transactions (CompleteTx holds a connection for the handler's
+// transaction): MaxConns ≥ the handlers that open transactions at once
+// plus 3 (fetch, settle, heartbeat). Wait's listener uses a connection of
+// its own, outside the pool.
+//
+// A Done outcome settled after the job's row is gone (CompleteTx deleted
+// it, or an earlier Done) succeeds without changing anything: the backend
+// keeps no record of finished jobs, so it cannot tell those cases from a
+// stale lease whose job another worker has since finished.
+//
 // The tables are logged (durable): an unlogged table would be emptied by a
-// crash of the server, which loses acknowledged jobs.
+// crash of the server, which loses acknowledged jobs. Claims and
+// settlements change a job's state, which its partial indexes key on, so
+// they are not HOT updates and the table keeps the default fillfactor;
+// autovacuum keeps the ready index's head short (on a busy queue lower
+// the table's autovacuum_vacuum_scale_factor).
 package pgqueue

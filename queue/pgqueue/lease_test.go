@@ -11,6 +11,7 @@ import (
 )
 
 func TestExpiredLeaseIsReclaimedThenDeadLettered(t *testing.T) {
+	t.Parallel()
 	b, _ := newBackend(t, pgqueue.Options{})
 	j := job("q")
 	j.MaxAttempts = 2
@@ -50,6 +51,7 @@ func TestExpiredLeaseIsReclaimedThenDeadLettered(t *testing.T) {
 }
 
 func TestExtendKeepsLeaseAndCancelRevokesIt(t *testing.T) {
+	t.Parallel()
 	b, _ := newBackend(t, pgqueue.Options{})
 	enqueue(t, b, job("q"), job("q"))
 	jobs := fetch(t, b, "q", 2, 300*time.Millisecond)
@@ -87,6 +89,7 @@ func TestExtendKeepsLeaseAndCancelRevokesIt(t *testing.T) {
 }
 
 func TestSettleIsIdempotentPerKind(t *testing.T) {
+	t.Parallel()
 	b, _ := newBackend(t, pgqueue.Options{})
 	enqueue(t, b, job("q"), job("q"), job("q"), job("q"))
 	jobs := fetch(t, b, "q", 4, time.Minute)

@@ -21,6 +21,7 @@ func twoBackends(t *testing.T) (*pgqueue.Backend, *pgqueue.Backend) {
 }
 
 func TestLimitHoldsAcrossInstancesUnderConcurrentFetches(t *testing.T) {
+	t.Parallel()
 	a, b := twoBackends(t)
 	jobs := make([]*queue.Job, 60)
 	for i := range jobs {
@@ -66,6 +67,7 @@ func TestLimitHoldsAcrossInstancesUnderConcurrentFetches(t *testing.T) {
 }
 
 func TestRateIsSharedAcrossInstances(t *testing.T) {
+	t.Parallel()
 	a, b := twoBackends(t)
 	jobs := make([]*queue.Job, 100)
 	for i := range jobs {
@@ -106,6 +108,7 @@ func TestRateIsSharedAcrossInstances(t *testing.T) {
 }
 
 func TestPausedQueueHandsOutNothing(t *testing.T) {
+	t.Parallel()
 	a, b := twoBackends(t)
 	enqueue(t, a, job("q"), job("q"))
 	if err := a.Pause(ctxT(t), "q", true); err != nil {

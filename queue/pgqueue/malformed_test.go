@@ -10,6 +10,7 @@ import (
 )
 
 func TestMalformedRowIsDeadLetteredNotRetried(t *testing.T) {
+	t.Parallel()
 	b, pool := newBackend(t, pgqueue.Options{})
 	ids := enqueue(t, b, job("q"), job("q"), job("q"), job("q"), job("q"))
 	edits := []struct{ sql, reason string }{

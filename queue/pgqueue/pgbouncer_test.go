@@ -16,6 +16,7 @@ import (
 // session: the backend finds out with its probe and Wait polls, so a
 // worker still wakes on an enqueue long before its max.
 func TestWaitWakesThroughPgBouncer(t *testing.T) {
+	t.Parallel()
 	pg := testenv.Postgres(t)
 	through := testenv.PgBouncer(t, pg)
 	for _, listen := range []pgqueue.Listen{pgqueue.ListenAuto, pgqueue.ListenOff} {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestEnqueueTxExistsIffCommitted(t *testing.T) {
+	t.Parallel()
 	b, pool := newBackend(t, pgqueue.Options{})
 	ctx := ctxT(t)
 	for _, commit := range []bool{false, true} {
@@ -43,6 +44,7 @@ func TestEnqueueTxExistsIffCommitted(t *testing.T) {
 }
 
 func TestEnqueueTxNotifiesAtCommit(t *testing.T) {
+	t.Parallel()
 	b, pool := newBackend(t, pgqueue.Options{})
 	ctx := ctxT(t)
 	// Let the listener start and prove itself first.
@@ -76,6 +78,7 @@ func TestEnqueueTxNotifiesAtCommit(t *testing.T) {
 // effects: they commit together, and a handler whose lease is lost cannot
 // commit them.
 func TestCompleteTxCommitsWithTheHandlersEffects(t *testing.T) {
+	t.Parallel()
 	b, pool := newBackend(t, pgqueue.Options{})
 	ctx := ctxT(t)
 	if _, err := pool.Exec(ctx, `CREATE TABLE effects (job text PRIMARY KEY)`); err != nil {

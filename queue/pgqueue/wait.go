@@ -211,32 +211,53 @@ func (b *Backend) startListener() {
 	}()
 }
 
+// reprobe is how long the listener waits before it tries again after a
+// probe that did not come back.
+const reprobe = time.Minute
+
 // probeTimeout bounds how long the listener waits for its own probe
 // notification before it concludes that notifications do not arrive.
 const probeTimeout = 2 * time.Second
 
 // listen keeps a dedicated connection LISTENing and dispatches
 // notifications to waiters. After connecting it sends itself a probe
-// through the pool; if the probe does not come back (PgBouncer in
-// transaction mode hands LISTEN's server session to others) it gives up
-// and Wait polls for good.
+// through the pool; while the probe does not come back (PgBouncer in
+// transaction mode hands LISTEN's server session to others) Wait polls,
+// and the listener tries again every reprobe.
 func (b *Backend) listen(ctx context.Context) {
 	log := b.opts.Logger.With("schema", b.opts.Schema)
 	backoff := 100 * time.Millisecond
-	everHeard := false
+	everHeard, down, quiet := false, false, false
 	for ctx.Err() == nil {
-		heard, err := b.listenOnceConn(ctx, func() { everHeard = true; backoff = 100 * time.Millisecond })
+		heard, err := b.listenOnceConn(ctx, func() {
+			if down {
+				log.Info("pgqueue: listening again")
+			}
+			everHeard, down, backoff = true, false, 100*time.Millisecond
+		})
 		if b.wake.listening.Load() {
 			b.wake.setListening(false)
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if !heard && !everHeard && err == nil {
-			log.Warn("pgqueue: notifications do not arrive (PgBouncer in transaction mode?): Wait polls", "poll", b.opts.PollInterval)
-			return
+		if !heard && err == nil {
+			// The probe did not come back: PgBouncer in transaction mode, or
+			// a server too slow to answer in time. Poll, and look again now
+			// and then (a slow server recovers; PgBouncer stays).
+			if !everHeard && !quiet {
+				log.Warn("pgqueue: notifications do not arrive (PgBouncer in transaction mode?): Wait polls", "poll", b.opts.PollInterval)
+			}
+			quiet = true
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(reprobe):
+			}
+			continue
 		}
-		if err != nil {
+		if err != nil && !down { // once per outage
+			down = true
 			log.Warn("pgqueue: listener connection lost: Wait polls until it is back", "err", err)
 		}
 		select {
