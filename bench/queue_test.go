@@ -18,7 +18,8 @@ import (
 // at a time at 1,000 jobs/s give enqueue→start p50-µs and p99-µs (small
 // samples: cmd/queuebench measures more). Each peer shares the server of the
 // ladder backend its name ends with: ladder-memory ↔ chan-handoff-memory (a
-// buffered channel feeding the goroutines, the physical limit); ladder-redis
+// buffered channel feeding the goroutines, the physical limit; both hold at
+// most qbench.MemoryBound jobs, the producer blocking when full); ladder-redis
 // ↔ asynq-redis and asynq-tuned-redis (TaskCheckInterval 2 ms); ladder-pg ↔
 // river-tuned-pg (FetchCooldown 2 ms) and river-default-pg.
 func BenchmarkQueue(b *testing.B) {

@@ -87,10 +87,10 @@ func run() error {
 		}
 		results = append(results, r)
 	}
-	fmt.Printf("%d handler goroutines per system, no-op handler; throughput: jobs enqueued in batches of %d by one producer while the workers run, "+
+	fmt.Printf("%d handler goroutines per system, no-op handler; in memory both queues hold at most %d jobs (channel buffer; MaxJobs with FullBlock); throughput: jobs enqueued in batches of %d by one producer while the workers run, "+
 		"first enqueue → last acknowledgement; latency: %d jobs enqueued one at a time at %.0f jobs/s, enqueue → handler start. "+
 		"Redis: %s shared by ladder and asynq; PostgreSQL: the server of scripts/bench, a pgxpool of %d connections per system.\n\n",
-		*workers, *batch, *latJobs, *rate, redisNote, *pgConns)
+		*workers, qbench.MemoryBound, *batch, *latJobs, *rate, redisNote, *pgConns)
 	headline(results)
 	details(results)
 	return nil

@@ -25,6 +25,11 @@ type Entry struct {
 	New  func() System // a fresh system with its own queue, schema or key prefix
 }
 
+// MemoryBound is the capacity of both in-memory systems: the channel's
+// buffer and ladder's MemoryOptions.MaxJobs (with FullBlock), so that the
+// producer of a throughput run blocks on the same backlog in both.
+const MemoryBound = 10_000
+
 var seq atomic.Int64
 
 // unique names a run's queue, key prefix or schema.
@@ -35,7 +40,7 @@ func unique(what string) string {
 // Entries lists every system, ladder's and its peers', backend by backend.
 func Entries(c Config) []Entry {
 	es := []Entry{
-		{Name: "chan-handoff-memory", Backend: "memory", New: func() System { return NewChan(4096) }},
+		{Name: "chan-handoff-memory", Backend: "memory", New: func() System { return NewChan(MemoryBound) }},
 		{Name: "asynq-redis", Backend: "redis", New: func() System { return &Asynq{Addr: c.RedisAddr, Queue: unique("asynq")} }},
 		{Name: "asynq-tuned-redis", Backend: "redis", New: func() System {
 			return &Asynq{Addr: c.RedisAddr, Queue: unique("asynq"), Check: 2 * time.Millisecond}

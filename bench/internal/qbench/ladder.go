@@ -21,8 +21,8 @@ func ladderEntries(c Config) []Entry {
 	return []Entry{
 		{Name: "ladder-memory", Backend: "memory", Ladder: true, New: func() System {
 			return &Ladder{Open: func(context.Context) (queue.Backend, func() error, error) {
-				// Bounded (the default 1,000,000 jobs), blocking the producer when full.
-				m, err := queue.NewMemory(queue.MemoryOptions{Full: queue.FullBlock})
+				// Bounded like the channel it is measured against, blocking the producer when full.
+				m, err := queue.NewMemory(queue.MemoryOptions{MaxJobs: MemoryBound, Full: queue.FullBlock})
 				return m, func() error { return nil }, err
 			}}
 		}},
