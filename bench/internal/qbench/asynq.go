@@ -75,6 +75,9 @@ func (a *Asynq) Enqueue(ctx context.Context, stamps []int64) error {
 	return errors.Join(errs...)
 }
 
+// ServerCPU reads the redis-server's CPU time.
+func (a *Asynq) ServerCPU(ctx context.Context) (time.Duration, error) { return redisCPU(ctx, a.rdb) }
+
 // Settled: asynq deletes a task (no Retention) when its handler returns
 // nil, removing it from the active list; dequeue moves pending → active.
 func (a *Asynq) Settled(ctx context.Context) (bool, error) {

@@ -28,15 +28,15 @@ func ladderEntries(c Config) []Entry {
 		}},
 		{Name: "ladder-redis", Backend: "redis", Ladder: true, New: func() System {
 			prefix := unique("ladder")
+			rdb := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true})
 			return &Ladder{Open: func(ctx context.Context) (queue.Backend, func() error, error) {
-				rdb := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true})
 				b, err := redisqueue.New(rdb, redisqueue.Options{Prefix: prefix, Logger: quiet})
 				if err != nil {
 					rdb.Close()
 					return nil, nil, err
 				}
 				return b, func() error { return errors.Join(deleteKeys(rdb, "{"+prefix+":*"), rdb.Close()) }, nil
-			}}
+			}, serverCPU: func(ctx context.Context) (time.Duration, error) { return redisCPU(ctx, rdb) }}
 		}},
 		{Name: "ladder-pg", Backend: "pg", Ladder: true, New: func() System {
 			schema := unique("ladder")
@@ -98,6 +98,9 @@ type Ladder struct {
 	// Open returns the backend and what removes its state when done.
 	Open func(ctx context.Context) (queue.Backend, func() error, error)
 
+	// serverCPU, when set, reads the server's CPU time.
+	serverCPU func(ctx context.Context) (time.Duration, error)
+
 	b       queue.Backend
 	cleanup func() error
 	client  *queue.Client
@@ -142,6 +145,14 @@ func (l *Ladder) Enqueue(ctx context.Context, stamps []int64) error {
 	}
 	_, err := l.client.EnqueueMany(ctx, l.reqs)
 	return err
+}
+
+// ServerCPU reads the server's CPU time, or reports 0 without a server.
+func (l *Ladder) ServerCPU(ctx context.Context) (time.Duration, error) {
+	if l.serverCPU == nil {
+		return 0, nil
+	}
+	return l.serverCPU(ctx)
 }
 
 // Settled: the Worker settles Done after the handler returns; the backend

@@ -42,6 +42,19 @@ type Throughput struct {
 	// every core: on a shared machine a steadier figure than Elapsed. It
 	// leaves out the servers' CPU (redis-server, postgres).
 	CPU time.Duration
+	// ServerCPU is the CPU time the server spent meanwhile, where the
+	// system can tell (redis-server's INFO cpu); 0 otherwise.
+	ServerCPU time.Duration
+}
+
+// ServerCPUer is a System that can read its server's CPU time.
+type ServerCPUer interface {
+	ServerCPU(ctx context.Context) (time.Duration, error)
+}
+
+// ServerCPUPerJob is the server's CPU time per job (0 when unknown).
+func (t Throughput) ServerCPUPerJob() time.Duration {
+	return t.ServerCPU / time.Duration(max(t.Jobs, 1))
 }
 
 // CPUPerJob is the process's CPU time per job.
@@ -62,6 +75,14 @@ func MeasureThroughput(ctx context.Context, s System, n, batch int) (Throughput,
 		return Throughput{}, errors.New("qbench: n and batch must be > 0")
 	}
 	stamps := make([]int64, min(batch, n))
+	srv, _ := s.(ServerCPUer)
+	var srv0 time.Duration
+	if srv != nil {
+		var err error
+		if srv0, err = srv.ServerCPU(ctx); err != nil {
+			return Throughput{}, fmt.Errorf("server cpu: %w", err)
+		}
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	for sent := 0; sent < n; {
@@ -77,7 +98,15 @@ func MeasureThroughput(ctx context.Context, s System, n, batch int) (Throughput,
 			return Throughput{}, fmt.Errorf("settled: %w", err)
 		}
 		if ok {
-			return Throughput{Jobs: n, Elapsed: time.Since(start), CPU: cpuTime() - cpu0}, nil
+			t := Throughput{Jobs: n, Elapsed: time.Since(start), CPU: cpuTime() - cpu0}
+			if srv != nil {
+				srv1, err := srv.ServerCPU(ctx)
+				if err != nil {
+					return Throughput{}, fmt.Errorf("server cpu: %w", err)
+				}
+				t.ServerCPU = srv1 - srv0
+			}
+			return t, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -1,13 +1,19 @@
 package qbench
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // StartRedis starts a private redis-server (no persistence) on a free
@@ -59,4 +65,30 @@ func StartRedis() (addr string, stop func(), err error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// redisCPU reads redis-server's CPU time (used_cpu_user + used_cpu_sys).
+func redisCPU(ctx context.Context, rdb *redis.Client) (time.Duration, error) {
+	info, err := rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	found := 0
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0, fmt.Errorf("INFO cpu %s: %w", k, err)
+			}
+			sum += f
+			found++
+		}
+	}
+	if found != 2 {
+		return 0, errors.New("INFO cpu: no used_cpu_user/used_cpu_sys")
+	}
+	return time.Duration(sum * float64(time.Second)), nil
 }
