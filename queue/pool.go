@@ -36,6 +36,7 @@ type wqueue struct {
 type slot struct {
 	cur    atomic.Pointer[run]
 	counts [numOutcomes]atomic.Int64
+	ta     typedAlloc // the goroutine's own: its *Typed values
 	_      [64]byte
 }
 
@@ -260,7 +261,7 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	r.state.Store(runRunning)
 	s.cur.Store(r)
 	w.armSweep(r.deadlineNs)
-	err := hd.call(r, j)
+	err := hd.call(r, j, &s.ta)
 	s.cur.Store(nil)
 	if !r.state.CompareAndSwap(runRunning, runFinished) {
 		endSpan(span, err, "abandoned")
