@@ -268,9 +268,12 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 		return false
 	}
 	r.cancel(whyFinished) // like the defer cancel() of context.WithTimeout
-	var elapsed time.Duration
-	if r.metered {
-		elapsed = time.Duration(w.mono() - start)
+	// Failed attempts are always timed; done ones when sampled (by start
+	// time: unbiased by duration, and no second clock read for the rest).
+	rec := r.metered && (err != nil || q.tel.sample(start))
+	var end int64
+	if rec {
+		end = w.mono()
 	}
 	var oc Outcome
 	switch r.why.Load() {
@@ -291,8 +294,11 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	}
 	q.finished()
 	s.counts[oc.Kind].Add(1) // counts[0]: lease lost
-	if r.metered {
-		w.tel.recordOutcome(q, j.Kind, oc.Kind, elapsed)
+	if r.metered && !rec && oc.Kind != Done { // lease lost or shut down without an error
+		rec, end = true, w.mono()
+	}
+	if rec {
+		w.tel.recordOutcome(q, j.Kind, oc.Kind, time.Duration(end-start))
 	}
 	endSpan(span, err, outcomeName(oc.Kind))
 	return true
