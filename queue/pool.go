@@ -294,7 +294,8 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	}
 	q.finished()
 	s.counts[oc.Kind].Add(1) // counts[0]: lease lost
-	if r.metered && !rec && oc.Kind != Done { // lease lost or shut down without an error
+	// Not sampled, yet not done: lease lost, or shut down without an error.
+	if r.metered && !rec && oc.Kind != Done {
 		rec, end = true, w.mono()
 	}
 	if rec {
