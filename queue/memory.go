@@ -153,6 +153,32 @@ type entry struct {
 	idbuf [20]byte // the ID's bytes; job.ID points here
 }
 
+// entrySlab allocates the entries of one Enqueue call that are ready at
+// once and hold no unique key a chunk at a time (one allocation per
+// entrySlabMax jobs, not one per job). Such jobs leave the store about
+// together (FIFO within a priority; a retried or released job is stored
+// afresh), and a job that stays keeps at most its chunk alive. Delayed and
+// unique jobs, whose lifetimes differ, get entries of their own.
+type entrySlab struct {
+	buf  []entry
+	left int // jobs of the call not yet inserted
+}
+
+const entrySlabMax = 32
+
+func (s *entrySlab) get(shared bool) *entry {
+	s.left--
+	if !shared {
+		return new(entry)
+	}
+	if len(s.buf) == 0 {
+		s.buf = make([]entry, min(entrySlabMax, s.left+1))
+	}
+	e := &s.buf[0]
+	s.buf = s.buf[1:]
+	return e
+}
+
 const (
 	stateReady uint8 = iota + 1
 	stateScheduled
@@ -247,12 +273,13 @@ func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, err
 	now := m.clock()
 	id := m.ids.Add(uint64(len(jobs))) - uint64(len(jobs))
 	stored := 0
+	sl := entrySlab{left: len(jobs)}
 	if single {
 		q := m.queue(queueName(jobs[0]), true)
 		q.mu.Lock()
 		for i, j := range jobs {
 			id++
-			if q.insert(j, id, now, &res[i]) {
+			if q.insert(j, id, now, &res[i], &sl) {
 				stored++
 			}
 		}
@@ -262,7 +289,7 @@ func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, err
 		qs := m.lockAll(jobs)
 		for i, j := range jobs {
 			id++
-			if qs[queueName(j)].insert(j, id, now, &res[i]) {
+			if qs[queueName(j)].insert(j, id, now, &res[i], &sl) {
 				stored++
 			}
 		}
