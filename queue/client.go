@@ -70,18 +70,34 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []Request) ([]EnqueueResu
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	jobs := make([]*Job, len(reqs))
-	slab := make([]Job, len(reqs)) // one allocation for the batch's jobs
+	// The batch's jobs are built in place: in a few allocations (not one
+	// per job), and with a Memory inside the entries it stores (no copy).
+	m, mem := c.b.(*Memory)
+	var jobs []*Job
+	if mem {
+		jobs = batchJobs(len(reqs))
+	} else {
+		jobs = make([]*Job, len(reqs))
+		slab := make([]Job, len(reqs))
+		for i := range jobs {
+			jobs[i] = &slab[i]
+		}
+	}
 	now := c.now()
 	tp := traceparent(ctx)
 	ar := newArgsArena()
 	for i, r := range reqs {
-		if err := c.fillJob(&slab[i], r.Args, r.Options, now, tp, ar); err != nil {
+		if err := c.fillJob(jobs[i], r.Args, r.Options, now, tp, ar); err != nil {
 			return nil, withPrefix("request "+strconv.Itoa(i), err)
 		}
-		jobs[i] = &slab[i]
 	}
-	res, err := c.b.Enqueue(ctx, jobs)
+	var res []EnqueueResult
+	var err error
+	if mem {
+		res, err = m.enqueue(ctx, jobs, true)
+	} else {
+		res, err = c.b.Enqueue(ctx, jobs)
+	}
 	if err != nil {
 		return nil, wrapBackend("enqueue", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // DefaultMaxJobs is the number of jobs a Memory holds when MemoryOptions.MaxJobs is 0.
@@ -160,14 +161,19 @@ type entry struct {
 // afresh), and a job that stays keeps at most its chunk alive. Delayed and
 // unique jobs, whose lifetimes differ, get entries of their own.
 type entrySlab struct {
-	buf  []entry
-	left int // jobs of the call not yet inserted
+	buf   []entry
+	left  int  // jobs of the call not yet inserted
+	adopt bool // the jobs are inside entries of batchJobs: store those in place
 }
 
 const entrySlabMax = 32
 
-func (s *entrySlab) get(shared bool) *entry {
+// get returns the entry to store j in: j's own when adopted.
+func (s *entrySlab) get(j *Job, shared bool) *entry {
 	s.left--
+	if s.adopt && shared {
+		return (*entry)(unsafe.Pointer(j))
+	}
 	if !shared {
 		return new(entry)
 	}
@@ -251,6 +257,31 @@ func validateJob(i int, j *Job) error {
 // FullBlock it waits for room. A batch larger than MaxJobs never fits and
 // fails with ErrQueueFull under either policy.
 func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, error) {
+	return m.enqueue(ctx, jobs, false)
+}
+
+// batchJobs returns n Jobs for a Client to build a batch in, inside
+// entries (chunks of entrySlabMax) that enqueue with adopt set stores in
+// place instead of copying.
+func batchJobs(n int) []*Job {
+	jobs := make([]*Job, n)
+	var chunk []entry
+	for i := range jobs {
+		if len(chunk) == 0 {
+			chunk = make([]entry, min(entrySlabMax, n-i))
+		}
+		jobs[i] = &chunk[0].job
+		chunk = chunk[1:]
+	}
+	return jobs
+}
+
+// An entry's Job is its first field: a *Job from batchJobs is its entry.
+var _ [0]struct{} = [unsafe.Offsetof(entry{}.job)]struct{}{}
+
+// enqueue is Enqueue; with adopt, every job comes from batchJobs and is
+// owned by the call (a Client's EnqueueMany).
+func (m *Memory) enqueue(ctx context.Context, jobs []*Job, adopt bool) ([]EnqueueResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -273,7 +304,7 @@ func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, err
 	now := m.clock()
 	id := m.ids.Add(uint64(len(jobs))) - uint64(len(jobs))
 	stored := 0
-	sl := entrySlab{left: len(jobs)}
+	sl := entrySlab{left: len(jobs), adopt: adopt}
 	if single {
 		q := m.queue(queueName(jobs[0]), true)
 		q.mu.Lock()

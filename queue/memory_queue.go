@@ -53,8 +53,10 @@ func (q *memQueue) insert(j *Job, id uint64, now clock, res *EnqueueResult, sl *
 			return false
 		}
 	}
-	e := sl.get(j.UniqueKey == "" && (j.RunAt.IsZero() || j.RunAt.UnixNano() <= now.ns))
-	e.job = *j
+	e := sl.get(j, j.UniqueKey == "" && (j.RunAt.IsZero() || j.RunAt.UnixNano() <= now.ns))
+	if &e.job != j {
+		e.job = *j
+	}
 	b := strconv.AppendUint(e.idbuf[:0], id, 10)
 	// The ID's bytes live in the entry and are never written again.
 	e.job.ID = unsafe.String(&e.idbuf[0], len(b))
