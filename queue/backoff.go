@@ -114,5 +114,5 @@ func (h *Handlers) Run(ctx context.Context, job *Job, now time.Time) Outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeoutOf(job, hd))
 	defer cancel()
-	return outcomeOf(job, hd, hd.call(ctx, job), clock, rand.Uint64)
+	return outcomeOf(job, hd, hd.call(ctx, job, nil), clock, rand.Uint64)
 }

@@ -70,17 +70,34 @@ func (c *Client) EnqueueMany(ctx context.Context, reqs []Request) ([]EnqueueResu
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	jobs := make([]*Job, len(reqs))
-	slab := make([]Job, len(reqs)) // one allocation for the batch's jobs
+	// The batch's jobs are built in place: in a few allocations (not one
+	// per job), and with a Memory inside the entries it stores (no copy).
+	m, mem := c.b.(*Memory)
+	var jobs []*Job
+	if mem {
+		jobs = batchJobs(len(reqs))
+	} else {
+		jobs = make([]*Job, len(reqs))
+		slab := make([]Job, len(reqs))
+		for i := range jobs {
+			jobs[i] = &slab[i]
+		}
+	}
 	now := c.now()
 	tp := traceparent(ctx)
+	ar := newArgsArena()
 	for i, r := range reqs {
-		if err := c.fillJob(&slab[i], r.Args, r.Options, now, tp); err != nil {
+		if err := c.fillJob(jobs[i], r.Args, r.Options, now, tp, ar); err != nil {
 			return nil, withPrefix("request "+strconv.Itoa(i), err)
 		}
-		jobs[i] = &slab[i]
 	}
-	res, err := c.b.Enqueue(ctx, jobs)
+	var res []EnqueueResult
+	var err error
+	if mem {
+		res, err = m.enqueue(ctx, jobs, true)
+	} else {
+		res, err = c.b.Enqueue(ctx, jobs)
+	}
 	if err != nil {
 		return nil, wrapBackend("enqueue", err)
 	}
@@ -129,13 +146,14 @@ func (c *Client) NewJob(ctx context.Context, args Kinded, opts EnqueueOptions) (
 
 func (c *Client) newJob(args Kinded, opts EnqueueOptions, now time.Time, tp string) (*Job, error) {
 	j := new(Job)
-	if err := c.fillJob(j, args, opts, now, tp); err != nil {
+	if err := c.fillJob(j, args, opts, now, tp, nil); err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time, tp string) error {
+// fillJob builds j; ar (nil allowed) is the batch's arena for encoded args.
+func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time, tp string, ar *argsArena) error {
 	if args == nil {
 		return invalid("Args: nil")
 	}
@@ -150,7 +168,7 @@ func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time
 	if err := o.validate(""); err != nil {
 		return err
 	}
-	enc, err := encode(args)
+	enc, err := encode(args, ar)
 	if err != nil {
 		return err
 	}
@@ -214,18 +232,99 @@ func safeKind(args Kinded) (kind string, err error) {
 	return args.Kind(), nil
 }
 
-// encode is JSON, surviving a MarshalJSON that panics.
-func encode(args Kinded) (b []byte, err error) {
+// encode is JSON (json.Marshal's bytes), surviving a MarshalJSON that
+// panics. With ar the bytes are written into the batch's arena instead of
+// an allocation of their own.
+func encode(args Kinded, ar *argsArena) (b []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("queue: encode %T: panicked: %v", args, v)
+			if ar != nil {
+				ar.abort()
+			}
 		}
 	}()
-	b, err = json.Marshal(args)
+	if ar == nil {
+		b, err = json.Marshal(args)
+	} else {
+		b, err = ar.encode(args)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: encode %T as JSON: %w", args, err)
 	}
 	return b, nil
+}
+
+// argsArena holds the encoded args of one EnqueueMany batch: small args
+// share chunks of argsChunk bytes (one allocation per chunk, not one per
+// job; chunks grow from 256 bytes), each job's Args a full slice expression of its own bytes (so an
+// append to it copies, never writes into a neighbour's). A job kept long
+// after its batch keeps its chunk alive: ≤ argsChunk bytes. Args larger
+// than argsChunk/4 get an allocation of their own.
+type argsArena struct {
+	enc   *json.Encoder // writes into the arena through Write
+	chunk []byte        // len: bytes handed out or pending
+	start int           // where the pending item starts in chunk
+	own   []byte        // a large pending item, outside the chunk
+	big   bool          // the pending item went to own
+}
+
+const argsChunk = 4096
+
+func newArgsArena() *argsArena {
+	ar := &argsArena{}
+	ar.enc = json.NewEncoder(ar)
+	return ar
+}
+
+// Write appends encoder output to the pending item.
+func (ar *argsArena) Write(p []byte) (int, error) {
+	if ar.big {
+		ar.own = append(ar.own, p...)
+		return len(p), nil
+	}
+	pending := len(ar.chunk) - ar.start
+	if len(ar.chunk)+len(p) > cap(ar.chunk) {
+		need := pending + len(p)
+		if need > argsChunk/4 {
+			ar.own = append(make([]byte, 0, need), ar.chunk[ar.start:]...)
+			ar.own = append(ar.own, p...)
+			ar.chunk, ar.big = ar.chunk[:ar.start], true
+			return len(p), nil
+		}
+		// Chunks grow from 256 bytes to argsChunk: a batch of small args
+		// allocates about what it uses.
+		size := min(argsChunk, max(256, 2*cap(ar.chunk), 2*need))
+		c := append(make([]byte, 0, size), ar.chunk[ar.start:]...)
+		ar.chunk, ar.start = c, 0
+	}
+	ar.chunk = append(ar.chunk, p...)
+	return len(p), nil
+}
+
+// encode encodes v as json.Marshal does and returns its bytes.
+func (ar *argsArena) encode(v any) ([]byte, error) {
+	if err := ar.enc.Encode(v); err != nil {
+		ar.abort()
+		return nil, err
+	}
+	var b []byte
+	if ar.big {
+		b, ar.own, ar.big = ar.own, nil, false
+	} else {
+		b = ar.chunk[ar.start:len(ar.chunk):len(ar.chunk)]
+		ar.start = len(ar.chunk)
+	}
+	if n := len(b); n > 0 && b[n-1] == '\n' { // Encode ends each value with a newline
+		b = b[: n-1 : n-1]
+	}
+	return b, nil
+}
+
+// abort drops a pending item.
+func (ar *argsArena) abort() {
+	ar.chunk = ar.chunk[:ar.start]
+	ar.own, ar.big = nil, false
 }
 
 // Stats reports queue's depth as the backend sees it.

@@ -43,7 +43,9 @@
 //
 // Telemetry (OTel API): messaging.client.sent.messages,
 // messaging.client.consumed.messages, messaging.process.duration (by
-// ladder.queue.kind and ladder.queue.outcome), ladder.queue.outcomes,
+// ladder.queue.kind and ladder.queue.outcome; done attempts sampled above
+// 10,000 a second per queue of a Worker, so count attempts with the exact
+// ladder.queue.outcomes), ladder.queue.outcomes,
 // ladder.queue.worker.running and .abandoned, and from a Stats sample
 // refreshed every 15 s ladder.queue.depth (by ladder.queue.state),
 // ladder.queue.dead and ladder.queue.oldest_age. The Client puts the

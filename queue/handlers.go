@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Kinded is implemented by a job's argument type: the kind names its handler.
@@ -34,8 +35,45 @@ type handler struct {
 	timeout time.Duration
 	backoff func(int) time.Duration
 	// run decodes the job's args and calls the user's function. A decoding
-	// failure is returned as a *malformedError.
-	run func(ctx context.Context, j *Job) error
+	// failure is returned as a *malformedError. ta (nil allowed) is the
+	// calling goroutine's allocator for the *Typed[A] handed to fn.
+	run func(ctx context.Context, j *Job, ta *typedAlloc) error
+}
+
+// typedAlloc hands out a handler goroutine's *Typed[A] values a chunk at a
+// time (one allocation per typedChunkBytes, not one per job). Each value is
+// handed out once and never reused, so a handler may keep its *Typed after
+// it returns; doing so keeps its chunk (≤ typedChunkBytes, and the jobs the
+// chunk points to) alive: bounded, and rare, like the Worker's run slabs.
+type typedAlloc struct {
+	hd    *handler
+	chunk any // []Typed[A] of hd's A
+	next  int
+}
+
+const (
+	typedChunkBytes = 2048
+	typedChunkMax   = 32
+)
+
+// typedOf returns a fresh *Typed[A] for j, from ta's chunk when ta is set.
+func typedOf[A any](hd *handler, ta *typedAlloc, j *Job) *Typed[A] {
+	if ta == nil {
+		return &Typed[A]{Job: j}
+	}
+	if ta.hd == hd {
+		if c, ok := ta.chunk.([]Typed[A]); ok && ta.next < len(c) {
+			t := &c[ta.next]
+			ta.next++
+			t.Job = j
+			return t
+		}
+	}
+	n := max(1, min(typedChunkMax, typedChunkBytes/int(unsafe.Sizeof(Typed[A]{}))))
+	c := make([]Typed[A], n)
+	ta.hd, ta.chunk, ta.next = hd, c, 1
+	c[0].Job = j
+	return &c[0]
 }
 
 type malformedError struct{ err error }
@@ -60,8 +98,8 @@ func Handle[A Kinded](h *Handlers, fn func(ctx context.Context, job *Typed[A]) e
 	}
 	hd := &handler{kind: kind, timeout: opts.Timeout, backoff: opts.Backoff}
 	skipEmpty := emptyIsZero[A]()
-	hd.run = func(ctx context.Context, j *Job) error {
-		t := &Typed[A]{Job: j}
+	hd.run = func(ctx context.Context, j *Job, ta *typedAlloc) error {
+		t := typedOf[A](hd, ta, j)
 		if !skipEmpty || len(j.Args) != 2 || string(j.Args) != "{}" {
 			if err := json.Unmarshal(j.Args, &t.Args); err != nil {
 				return &malformedError{err}
@@ -155,13 +193,13 @@ func (h *Handlers) Kinds() []string {
 
 // call runs the handler, turning a panic into an error wrapping ErrPanic
 // with the value and the stack.
-func (hd *handler) call(ctx context.Context, j *Job) (err error) {
+func (hd *handler) call(ctx context.Context, j *Job, ta *typedAlloc) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicError{value: v, stack: debug.Stack()}
 		}
 	}()
-	return hd.run(ctx, j)
+	return hd.run(ctx, j, ta)
 }
 
 type panicError struct {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // DefaultMaxJobs is the number of jobs a Memory holds when MemoryOptions.MaxJobs is 0.
@@ -153,6 +154,37 @@ type entry struct {
 	idbuf [20]byte // the ID's bytes; job.ID points here
 }
 
+// entrySlab allocates the entries of one Enqueue call that are ready at
+// once and hold no unique key a chunk at a time (one allocation per
+// entrySlabMax jobs, not one per job). Such jobs leave the store about
+// together (FIFO within a priority; a retried or released job is stored
+// afresh), and a job that stays keeps at most its chunk alive. Delayed and
+// unique jobs, whose lifetimes differ, get entries of their own.
+type entrySlab struct {
+	buf   []entry
+	left  int  // jobs of the call not yet inserted
+	adopt bool // the jobs are inside entries of batchJobs: store those in place
+}
+
+const entrySlabMax = 32
+
+// get returns the entry to store j in: j's own when adopted.
+func (s *entrySlab) get(j *Job, shared bool) *entry {
+	s.left--
+	if s.adopt && shared {
+		return (*entry)(unsafe.Pointer(j))
+	}
+	if !shared {
+		return new(entry)
+	}
+	if len(s.buf) == 0 {
+		s.buf = make([]entry, min(entrySlabMax, s.left+1))
+	}
+	e := &s.buf[0]
+	s.buf = s.buf[1:]
+	return e
+}
+
 const (
 	stateReady uint8 = iota + 1
 	stateScheduled
@@ -225,6 +257,31 @@ func validateJob(i int, j *Job) error {
 // FullBlock it waits for room. A batch larger than MaxJobs never fits and
 // fails with ErrQueueFull under either policy.
 func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, error) {
+	return m.enqueue(ctx, jobs, false)
+}
+
+// batchJobs returns n Jobs for a Client to build a batch in, inside
+// entries (chunks of entrySlabMax) that enqueue with adopt set stores in
+// place instead of copying.
+func batchJobs(n int) []*Job {
+	jobs := make([]*Job, n)
+	var chunk []entry
+	for i := range jobs {
+		if len(chunk) == 0 {
+			chunk = make([]entry, min(entrySlabMax, n-i))
+		}
+		jobs[i] = &chunk[0].job
+		chunk = chunk[1:]
+	}
+	return jobs
+}
+
+// An entry's Job is its first field: a *Job from batchJobs is its entry.
+var _ [0]struct{} = [unsafe.Offsetof(entry{}.job)]struct{}{}
+
+// enqueue is Enqueue; with adopt, every job comes from batchJobs and is
+// owned by the call (a Client's EnqueueMany).
+func (m *Memory) enqueue(ctx context.Context, jobs []*Job, adopt bool) ([]EnqueueResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -247,12 +304,13 @@ func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, err
 	now := m.clock()
 	id := m.ids.Add(uint64(len(jobs))) - uint64(len(jobs))
 	stored := 0
+	sl := entrySlab{left: len(jobs), adopt: adopt}
 	if single {
 		q := m.queue(queueName(jobs[0]), true)
 		q.mu.Lock()
 		for i, j := range jobs {
 			id++
-			if q.insert(j, id, now, &res[i]) {
+			if q.insert(j, id, now, &res[i], &sl) {
 				stored++
 			}
 		}
@@ -262,7 +320,7 @@ func (m *Memory) Enqueue(ctx context.Context, jobs []*Job) ([]EnqueueResult, err
 		qs := m.lockAll(jobs)
 		for i, j := range jobs {
 			id++
-			if qs[queueName(j)].insert(j, id, now, &res[i]) {
+			if qs[queueName(j)].insert(j, id, now, &res[i], &sl) {
 				stored++
 			}
 		}

@@ -44,15 +44,19 @@ type settled struct{ id, lease string }
 const doneRing = 512
 
 // insert stores one job (or finds it a duplicate) and reports whether it was stored.
-func (q *memQueue) insert(j *Job, id uint64, now clock, res *EnqueueResult) bool {
+func (q *memQueue) insert(j *Job, id uint64, now clock, res *EnqueueResult, sl *entrySlab) bool {
 	if j.UniqueKey != "" {
 		q.pruneHolds(now.ns)
 		if h := q.unique[j.UniqueKey]; h != nil {
+			sl.left--
 			res.ID, res.Duplicate = h.id, true
 			return false
 		}
 	}
-	e := &entry{job: *j}
+	e := sl.get(j, j.UniqueKey == "" && (j.RunAt.IsZero() || j.RunAt.UnixNano() <= now.ns))
+	if &e.job != j {
+		e.job = *j
+	}
 	b := strconv.AppendUint(e.idbuf[:0], id, 10)
 	// The ID's bytes live in the entry and are never written again.
 	e.job.ID = unsafe.String(&e.idbuf[0], len(b))

@@ -200,7 +200,7 @@ func TestPanicIsAFailureWithStack(t *testing.T) {
 func TestPanicErrorWrapsErrPanic(t *testing.T) {
 	h := &Handlers{}
 	mustHandle(t, h, func(ctx context.Context, j *Typed[argsA]) error { panic(42) }, HandlerOptions{})
-	err := h.get("a").call(context.Background(), &Job{Kind: "a", Args: []byte(`{}`)})
+	err := h.get("a").call(context.Background(), &Job{Kind: "a", Args: []byte(`{}`)}, nil)
 	if !errors.Is(err, ErrPanic) || !strings.Contains(err.Error(), "42") {
 		t.Fatalf("err %v: want ErrPanic with the value", err)
 	}

@@ -36,6 +36,7 @@ type wqueue struct {
 type slot struct {
 	cur    atomic.Pointer[run]
 	counts [numOutcomes]atomic.Int64
+	ta     typedAlloc // the goroutine's own: its *Typed values
 	_      [64]byte
 }
 
@@ -260,16 +261,19 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	r.state.Store(runRunning)
 	s.cur.Store(r)
 	w.armSweep(r.deadlineNs)
-	err := hd.call(r, j)
+	err := hd.call(r, j, &s.ta)
 	s.cur.Store(nil)
 	if !r.state.CompareAndSwap(runRunning, runFinished) {
 		endSpan(span, err, "abandoned")
 		return false
 	}
 	r.cancel(whyFinished) // like the defer cancel() of context.WithTimeout
-	var elapsed time.Duration
-	if r.metered {
-		elapsed = time.Duration(w.mono() - start)
+	// Failed attempts are always timed; done ones when sampled (by start
+	// time: unbiased by duration, and no second clock read for the rest).
+	rec := r.metered && (err != nil || q.tel.sample(start))
+	var end int64
+	if rec {
+		end = w.mono()
 	}
 	var oc Outcome
 	switch r.why.Load() {
@@ -290,8 +294,12 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	}
 	q.finished()
 	s.counts[oc.Kind].Add(1) // counts[0]: lease lost
-	if r.metered {
-		w.tel.recordOutcome(q, j.Kind, oc.Kind, elapsed)
+	// Not sampled, yet not done: lease lost, or shut down without an error.
+	if r.metered && !rec && oc.Kind != Done {
+		rec, end = true, w.mono()
+	}
+	if rec {
+		w.tel.recordOutcome(q, j.Kind, oc.Kind, time.Duration(end-start))
 	}
 	endSpan(span, err, outcomeName(oc.Kind))
 	return true
