@@ -45,6 +45,9 @@ func NewRendezvous(shards []string, opts RendezvousOptions) (*Rendezvous, error)
 
 // Shard returns the shard with the highest score for h.
 func (r *Rendezvous) Shard(h uint64) int {
+	if r == nil || len(r.seeds) == 0 {
+		return -1
+	}
 	bi := 0
 	if r.weights == nil {
 		best := mix(h, r.seeds[0])
@@ -68,10 +71,20 @@ func (r *Rendezvous) Shard(h uint64) int {
 }
 
 // Len returns the number of shards.
-func (r *Rendezvous) Len() int { return len(r.seeds) }
+func (r *Rendezvous) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.seeds)
+}
 
 // Names returns the shard names, index = shard number.
-func (r *Rendezvous) Names() []string { return slices.Clone(r.names) }
+func (r *Rendezvous) Names() []string {
+	if r == nil {
+		return nil
+	}
+	return slices.Clone(r.names)
+}
 
 // checkNames rejects an empty list, empty names and duplicates.
 func checkNames(what string, names []string) error {
