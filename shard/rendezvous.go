@@ -123,5 +123,14 @@ func checkWeights(what string, n int, w []float64) ([]float64, error) {
 	if equal {
 		return nil, nil
 	}
-	return slices.Clone(w), nil
+	// Weights are relative: scale them by a power of two (exact, so a key's
+	// placement is unchanged) to put the largest in [1, 2), so that neither
+	// a rendezvous score w / -ln(u) nor Maglev's accumulated credit
+	// overflows (weights near 1e308) or loses precision (subnormal ones).
+	_, e := math.Frexp(slices.Max(w))
+	out := make([]float64, n)
+	for i, x := range w {
+		out[i] = math.Ldexp(x, 1-e)
+	}
+	return out, nil
 }
