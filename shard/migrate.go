@@ -25,9 +25,13 @@ var (
 // the shard key (the value the application hashes to route the row) and
 // its primary key column. The primary key must identify a row across all
 // shards (a UUID, a global sequence, or the shard key itself), because the
-// migration finds a row's copies on other shards by it. Names are plain
-// SQL identifiers ([A-Za-z_][A-Za-z0-9_]*), optionally schema-qualified for
-// the table.
+// migration finds a row's copies on other shards by it, so it must be
+// unique by itself (the primary key or a unique index on that column
+// alone; a column of a composite key is refused). Names are plain SQL
+// identifiers ([A-Za-z_][A-Za-z0-9_]*), optionally schema-qualified for
+// the table, and are used quoted: case matters, "Orders" is not orders.
+// Identity columns (GENERATED ALWAYS too) are copied with their values;
+// generated columns are computed again on the destination.
 type Table struct {
 	Name, KeyColumn, PKColumn string
 }
