@@ -257,9 +257,14 @@ func scanRows(rs *sql.Rows) ([]row, error) {
 	var out []row
 	for rs.Next() {
 		var r row
-		if err := rs.Scan(&r.pk, &r.key, &r.js); err != nil {
+		var key sql.NullString
+		if err := rs.Scan(&r.pk, &key, &r.js); err != nil {
 			return nil, err
 		}
+		if !key.Valid {
+			return nil, fmt.Errorf("the row with primary key %s has a NULL shard key, which no map can route: give it a key (or delete it) and run the migration again", r.pk)
+		}
+		r.key = key.String
 		out = append(out, r)
 	}
 	return out, rs.Err()

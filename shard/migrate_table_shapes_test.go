@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/ladder-go/ladder/internal/testenv"
@@ -187,5 +188,26 @@ func TestMigrationRejectsNonUniquePKColumn(t *testing.T) {
 				t.Errorf("change capture installed on shard a before the table was refused")
 			}
 		})
+	}
+}
+
+// A row whose shard key is NULL cannot be routed by any map: the
+// migration stops with an error naming the row and the column, not a
+// driver's scan error, and nothing is cut over.
+func TestMigrationNullShardKeyIsNamed(t *testing.T) {
+	t.Parallel()
+	e := newShapeEnv(t, `CREATE TABLE orders (id bigint PRIMARY KEY, tenant text)`)
+	e.insert(t, `INSERT INTO orders (tenant, id) VALUES ($1, $2)`, keyRows(20, func(i int) []any { return []any{i} }))
+	if _, err := e.dbs["a"].Exec(`INSERT INTO orders (id, tenant) VALUES (4242, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	m := e.migration(t, shard.Table{Name: "orders", KeyColumn: "tenant", PKColumn: "id"})
+	err := m.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "4242") || !strings.Contains(err.Error(), "NULL") {
+		t.Fatalf("Run with a NULL shard key: %v, want an error naming row 4242 and NULL", err)
+	}
+	t.Log(err)
+	if e.r.Map() != e.from {
+		t.Errorf("router holds %v", e.r.Map())
 	}
 }
