@@ -95,8 +95,12 @@ func (m *Migration) prepare(ctx context.Context) error {
 	if len(set) > 0 {
 		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
 	}
+	// One capture function per table: named by a hash of the qualified
+	// name, so that tables of one name in two schemas, or long names that
+	// PostgreSQL would truncate to one identifier, never share (and
+	// overwrite) each other's function.
 	_, base, _ := cutLast(m.t.Name, ".")
-	q.trigFn = quote("ladder_shard_capture_" + base)
+	q.trigFn = quote(fmt.Sprintf("ladder_shard_capture_%.24s_%016x", base, KeyString(m.t.Name)))
 	sel := fmt.Sprintf("SELECT %s::text, %s::text, row_to_json(t)::text FROM %s t", q.pk, q.key, q.tbl)
 	pkArg := func(n int) string { return fmt.Sprintf("$%d::text::%s", n, q.pkType) }
 	q.selFirst = fmt.Sprintf("%s ORDER BY t.%s LIMIT $1", sel, q.pk)
