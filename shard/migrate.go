@@ -159,7 +159,10 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // until the first write after cutover. The old shards keep their copies of
 // moved rows (for Rollback) until Cleanup; a reader that bypasses the map
 // sees them. A shard key changed by an UPDATE moves its row at the next
-// replay, not at once. TRUNCATE and schema changes are not captured: make
+// replay, not at once; an application that moves a row itself when its key
+// changes (a delete on one shard, an insert under the same primary key on
+// the one its new key routes to) is followed: the row where the old map
+// places it is the one replayed, and is never removed by the replay. TRUNCATE and schema changes are not captured: make
 // none during a migration. Foreign keys, sequences, and tables other than
 // the one named are not moved. The trigger costs every write a row in the
 // change table until Cleanup. The primary key must be unique across shards.
