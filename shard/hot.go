@@ -40,7 +40,8 @@ type HotOptions struct {
 	// random) to spare the hot path the key summary's lock; shard rates
 	// still count every call. Key counts are scaled back up, so they carry
 	// sampling noise of about √(count·SampleEvery). Zero or 1: every call.
-	// Negative: an error.
+	// Negative or above 2²⁰ (where scaled counts would be noise and, far
+	// above, overflow): an error.
 	SampleEvery int
 	// Threshold is the share of its shard's load above which Suggest names
 	// a key to isolate, in (0, 1]. Zero: 0.2.
@@ -61,8 +62,8 @@ func (o HotOptions) withDefaults() (HotOptions, error) {
 		return o, invalid("HotOptions.Window %v: must be ≥ 0", o.Window)
 	case o.Capacity < 0 || o.Capacity > maxHotCapacity:
 		return o, invalid("HotOptions.Capacity %d: must be from 0 to %d", o.Capacity, maxHotCapacity)
-	case o.SampleEvery < 0:
-		return o, invalid("HotOptions.SampleEvery %d: must be ≥ 0", o.SampleEvery)
+	case o.SampleEvery < 0 || o.SampleEvery > maxSampleEvery:
+		return o, invalid("HotOptions.SampleEvery %d: must be from 0 to %d", o.SampleEvery, maxSampleEvery)
 	case o.Threshold < 0 || o.Threshold > 1 || o.Threshold != o.Threshold:
 		return o, invalid("HotOptions.Threshold %v: must be in (0, 1]", o.Threshold)
 	}
@@ -92,6 +93,7 @@ func (o HotOptions) withDefaults() (HotOptions, error) {
 
 const (
 	maxHotCapacity = 1 << 16
+	maxSampleEvery = 1 << 20
 	hotStripeBits  = 3
 	hotStripes     = 1 << hotStripeBits
 )

@@ -103,3 +103,24 @@ func TestHotHugeCapacityIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// A huge SampleEvery (sampling one call in 2⁶²) is a configuration error:
+// scaling the sampled counts back up overflowed int64 and TopKeys reported
+// negative counts.
+func TestHotHugeSampleEveryIsAnError(t *testing.T) {
+	for _, n := range []int{math.MaxInt, 1 << 40} {
+		h, err := shard.NewHot([]string{"a"}, shard.HotOptions{SampleEvery: n, Rand: func() uint64 { return 0 }})
+		if err == nil {
+			for range 3 {
+				h.Record(0, 42)
+			}
+			top := h.TopKeys(1)
+			_ = h.Close()
+			t.Errorf("NewHot SampleEvery %d accepted; TopKeys %+v", n, top)
+			continue
+		}
+		if !errors.Is(err, shard.ErrInvalidOptions) {
+			t.Errorf("NewHot SampleEvery %d: %v", n, err)
+		}
+	}
+}
