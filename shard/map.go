@@ -172,8 +172,8 @@ func (r *Router) Shard(h uint64) int { return r.cur.Load().Shard(h) }
 // first (the current map is not old) and [ErrVersion] if next's version is
 // not greater than old's; the current map is then unchanged.
 func (r *Router) Swap(old, next *Map) error {
-	if next == nil {
-		return invalid("Swap next: nil")
+	if next.Len() == 0 {
+		return invalid("Swap next %v: no shards (build maps with NewMap)", next)
 	}
 	if old != nil && next.version <= old.version {
 		return fmt.Errorf("%w: %d after %d", ErrVersion, next.version, old.version)

@@ -124,3 +124,15 @@ func TestHotHugeSampleEveryIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// Swap refuses a map with no shards (a zero Map): the router would route
+// nothing.
+func TestSwapRefusesAnEmptyMap(t *testing.T) {
+	var r shard.Router
+	if err := r.Swap(nil, &shard.Map{}); !errors.Is(err, shard.ErrInvalidOptions) {
+		t.Fatalf("Swap to a zero Map: %v", err)
+	}
+	if r.Map() != nil {
+		t.Fatalf("router holds %v", r.Map())
+	}
+}
