@@ -73,7 +73,7 @@ func (m *Migration) Cutover(ctx context.Context) error {
 			_ = tx.Rollback()
 		}
 		if fctx.Err() != nil && ctx.Err() == nil {
-			return fmt.Errorf("shard: migration: cutover abandoned: writes fenced for FenceHold %v: %w", m.o.FenceHold, err)
+			return fmt.Errorf("%w; cutover abandoned: writes were fenced for FenceHold %v", err, m.o.FenceHold)
 		}
 		return err
 	}

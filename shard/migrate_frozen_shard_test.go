@@ -3,6 +3,7 @@ package shard_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,7 @@ func TestMigrationCutoverFenceOnFrozenShardIsBounded(t *testing.T) {
 		t.Fatal("Cutover succeeded with shard e frozen")
 	}
 	t.Logf("Cutover with e frozen: %v", err)
+	onePrefix(t, "Cutover with e frozen", err)
 	if e.r.Map() != e.from {
 		t.Errorf("router holds %v after a failed cutover", e.r.Map())
 	}
@@ -122,4 +124,37 @@ func waitFenceWaiting(t *testing.T, db *sql.DB) {
 			t.Fatal("the cutover never waited for the fence on e")
 		}
 	}
+}
+
+// Once taken, the fence is held at most FenceHold: past it the cutover is
+// abandoned, every shard's fence lifted and the old map kept, and a later
+// Cutover completes with nothing lost or duplicated.
+func TestMigrationCutoverAbandonedPastFenceHold(t *testing.T) {
+	t.Parallel()
+	e := newMigEnv(t, 300)
+	ctx := context.Background()
+	stop := runWriter(t, e, 9)
+	m := e.migration(t, shard.MigrateOptions{FenceHold: time.Nanosecond})
+	err := m.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "FenceHold") {
+		stop()
+		t.Fatalf("Run with a 1ns FenceHold: %v, want the cutover abandoned", err)
+	}
+	t.Log(err)
+	onePrefix(t, "Cutover past FenceHold", err)
+	if e.r.Map() != e.from {
+		stop()
+		t.Fatalf("router holds %v after an abandoned cutover", e.r.Map())
+	}
+	e.waitOps(t, 20) // writes go on
+	if err := e.migration(t, shard.MigrateOptions{}).Run(ctx); err != nil {
+		stop()
+		t.Fatalf("Run again: %v", err)
+	}
+	e.waitOps(t, 20)
+	stop()
+	if err := m.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPlaced(t, e.to)
 }
