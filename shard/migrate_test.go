@@ -494,6 +494,7 @@ func TestMigrationRejectsBadOptions(t *testing.T) {
 	}{
 		{migTable, m1, dbs, shard.MigrateOptions{Batch: -1}},
 		{migTable, m1, dbs, shard.MigrateOptions{FenceTimeout: -1}},
+		{migTable, m1, dbs, shard.MigrateOptions{FenceHold: -1}},
 		{shard.Table{Name: "x; drop", KeyColumn: "k", PKColumn: "id"}, m1, dbs, shard.MigrateOptions{}},
 		{shard.Table{Name: "x", KeyColumn: "k\"", PKColumn: "id"}, m1, dbs, shard.MigrateOptions{}},
 		{migTable, m2, dbs, shard.MigrateOptions{}},
