@@ -155,10 +155,25 @@ func (o ConsistentOptions) config(n int) (consistent.Config, error) {
 }
 
 // Shard returns the owner of h's partition.
-func (c *Consistent) Shard(h uint64) int { return int(c.owners[h%c.parts]) }
+func (c *Consistent) Shard(h uint64) int {
+	if c == nil || c.parts == 0 {
+		return -1
+	}
+	return int(c.owners[h%c.parts])
+}
 
 // Len returns the number of shards.
-func (c *Consistent) Len() int { return len(c.names) }
+func (c *Consistent) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.names)
+}
 
 // Names returns the shard names, index = shard number.
-func (c *Consistent) Names() []string { return slices.Clone(c.names) }
+func (c *Consistent) Names() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.Clone(c.names)
+}

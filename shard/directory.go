@@ -31,6 +31,9 @@ func NewDirectory(fallback Strategy, overrides map[uint64]int, opts DirectoryOpt
 	if fallback == nil {
 		return nil, invalid("Directory fallback: nil")
 	}
+	if fallback.Len() < 1 {
+		return nil, invalid("Directory fallback %T: no shards (built without its constructor?)", fallback)
+	}
 	d := &Directory{fallback: fallback, max: opts.MaxEntries, over: make(map[uint64]int32, len(overrides))}
 	switch {
 	case d.max < 0:
@@ -51,8 +54,8 @@ func NewDirectory(fallback Strategy, overrides map[uint64]int, opts DirectoryOpt
 }
 
 func (d *Directory) check(h uint64, s int) error {
-	if s < 0 || s >= d.fallback.Len() {
-		return invalid("Directory override %#x → shard %d: no such shard (have %d)", h, s, d.fallback.Len())
+	if s < 0 || s >= d.Len() {
+		return invalid("Directory override %#x → shard %d: no such shard (have %d)", h, s, d.Len())
 	}
 	return nil
 }
@@ -76,6 +79,9 @@ func (d *Directory) With(h uint64, s int) (*Directory, error) {
 
 // Without returns a copy of d without an override for h.
 func (d *Directory) Without(h uint64) *Directory {
+	if d == nil {
+		return nil
+	}
 	c := *d
 	c.over = maps.Clone(d.over)
 	delete(c.over, h)
@@ -84,12 +90,18 @@ func (d *Directory) Without(h uint64) *Directory {
 
 // Lookup returns the override for h, if any.
 func (d *Directory) Lookup(h uint64) (shard int, ok bool) {
+	if d == nil {
+		return 0, false
+	}
 	s, ok := d.over[h]
 	return int(s), ok
 }
 
 // Overrides returns a copy of the overrides.
 func (d *Directory) Overrides() map[uint64]int {
+	if d == nil {
+		return map[uint64]int{}
+	}
 	out := make(map[uint64]int, len(d.over))
 	for h, s := range d.over {
 		out[h] = int(s)
@@ -98,10 +110,18 @@ func (d *Directory) Overrides() map[uint64]int {
 }
 
 // Fallback returns the strategy for keys without an override.
-func (d *Directory) Fallback() Strategy { return d.fallback }
+func (d *Directory) Fallback() Strategy {
+	if d == nil {
+		return nil
+	}
+	return d.fallback
+}
 
 // Shard returns h's override, or the fallback's choice.
 func (d *Directory) Shard(h uint64) int {
+	if d == nil || d.fallback == nil {
+		return -1
+	}
 	if len(d.over) != 0 {
 		if s, ok := d.over[h]; ok {
 			return int(s)
@@ -111,4 +131,9 @@ func (d *Directory) Shard(h uint64) int {
 }
 
 // Len returns the number of shards.
-func (d *Directory) Len() int { return d.fallback.Len() }
+func (d *Directory) Len() int {
+	if d == nil || d.fallback == nil {
+		return 0
+	}
+	return d.fallback.Len()
+}

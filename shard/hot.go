@@ -33,13 +33,15 @@ type HotOptions struct {
 	// of the top-K summary: about 48 bytes each, 2 generations × 8 stripes).
 	// A key's count is overestimated by at most N/Capacity, N the keys
 	// recorded in the window; every key above that share is found. Zero:
-	// 256. Negative: an error.
+	// 256. Negative or above 65536 (3 MB a stripe, allocated up front): an
+	// error.
 	Capacity int
 	// SampleEvery records the key of one call in SampleEvery (chosen at
 	// random) to spare the hot path the key summary's lock; shard rates
 	// still count every call. Key counts are scaled back up, so they carry
 	// sampling noise of about √(count·SampleEvery). Zero or 1: every call.
-	// Negative: an error.
+	// Negative or above 2²⁰ (where scaled counts would be noise and, far
+	// above, overflow): an error.
 	SampleEvery int
 	// Threshold is the share of its shard's load above which Suggest names
 	// a key to isolate, in (0, 1]. Zero: 0.2.
@@ -58,10 +60,10 @@ func (o HotOptions) withDefaults() (HotOptions, error) {
 	switch {
 	case o.Window < 0:
 		return o, invalid("HotOptions.Window %v: must be ≥ 0", o.Window)
-	case o.Capacity < 0:
-		return o, invalid("HotOptions.Capacity %d: must be ≥ 0", o.Capacity)
-	case o.SampleEvery < 0:
-		return o, invalid("HotOptions.SampleEvery %d: must be ≥ 0", o.SampleEvery)
+	case o.Capacity < 0 || o.Capacity > maxHotCapacity:
+		return o, invalid("HotOptions.Capacity %d: must be from 0 to %d", o.Capacity, maxHotCapacity)
+	case o.SampleEvery < 0 || o.SampleEvery > maxSampleEvery:
+		return o, invalid("HotOptions.SampleEvery %d: must be from 0 to %d", o.SampleEvery, maxSampleEvery)
 	case o.Threshold < 0 || o.Threshold > 1 || o.Threshold != o.Threshold:
 		return o, invalid("HotOptions.Threshold %v: must be in (0, 1]", o.Threshold)
 	}
@@ -90,8 +92,10 @@ func (o HotOptions) withDefaults() (HotOptions, error) {
 }
 
 const (
-	hotStripeBits = 3
-	hotStripes    = 1 << hotStripeBits
+	maxHotCapacity = 1 << 16
+	maxSampleEvery = 1 << 20
+	hotStripeBits  = 3
+	hotStripes     = 1 << hotStripeBits
 )
 
 // Hot measures the load on each shard and finds the hot keys: per-shard

@@ -121,16 +121,36 @@ func populate(shards []string, w []float64, m int) []uint16 {
 }
 
 // Shard returns the owner of h's table entry.
-func (g *Maglev) Shard(h uint64) int { return int(g.table[fastrange(h, g.m)]) }
+func (g *Maglev) Shard(h uint64) int {
+	if g == nil || len(g.table) == 0 {
+		return -1
+	}
+	return int(g.table[fastrange(h, g.m)])
+}
 
 // Len returns the number of shards.
-func (g *Maglev) Len() int { return len(g.names) }
+func (g *Maglev) Len() int {
+	if g == nil {
+		return 0
+	}
+	return len(g.names)
+}
 
 // Names returns the shard names, index = shard number.
-func (g *Maglev) Names() []string { return slices.Clone(g.names) }
+func (g *Maglev) Names() []string {
+	if g == nil {
+		return nil
+	}
+	return slices.Clone(g.names)
+}
 
 // TableSize returns M, the table's size.
-func (g *Maglev) TableSize() int { return int(g.m) }
+func (g *Maglev) TableSize() int {
+	if g == nil {
+		return 0
+	}
+	return int(g.m)
+}
 
 func isPrime(n int) bool {
 	if n < 2 {

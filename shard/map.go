@@ -48,21 +48,45 @@ func NewMap(version uint64, shards []string, s Strategy) (*Map, error) {
 }
 
 // Version returns the map's version.
-func (m *Map) Version() uint64 { return m.version }
+func (m *Map) Version() uint64 {
+	if m == nil {
+		return 0
+	}
+	return m.version
+}
 
 // Shards returns a copy of the shard names, index = shard number.
-func (m *Map) Shards() []string { return slices.Clone(m.names) }
+func (m *Map) Shards() []string {
+	if m == nil {
+		return nil
+	}
+	return slices.Clone(m.names)
+}
 
 // Len returns the number of shards.
-func (m *Map) Len() int { return len(m.names) }
+func (m *Map) Len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.names)
+}
 
 // Strategy returns the map's strategy.
-func (m *Map) Strategy() Strategy { return m.s }
+func (m *Map) Strategy() Strategy {
+	if m == nil {
+		return nil
+	}
+	return m.s
+}
 
 // Shard returns the shard number for key hash h. A strategy that returns a
 // number out of range (a user's strategy with a bug) is overridden by jump
-// hashing over the map's shards, so routing never panics.
+// hashing over the map's shards, so routing never panics. A map with no
+// shards (the zero Map, or nil: a zero [Router]'s) returns -1.
 func (m *Map) Shard(h uint64) int {
+	if m == nil || len(m.names) == 0 || m.s == nil {
+		return -1
+	}
 	s := m.s.Shard(h)
 	if uint(s) >= uint(len(m.names)) {
 		return (&Jump{n: int64(len(m.names))}).Shard(h)
@@ -70,11 +94,23 @@ func (m *Map) Shard(h uint64) int {
 	return s
 }
 
-// Name returns the name of the shard for key hash h.
-func (m *Map) Name(h uint64) string { return m.names[m.Shard(h)] }
+// Name returns the name of the shard for key hash h ("" for a map with no
+// shards).
+func (m *Map) Name(h uint64) string {
+	s := m.Shard(h)
+	if s < 0 {
+		return ""
+	}
+	return m.names[s]
+}
 
 // Index returns the shard number of the named shard, or -1.
-func (m *Map) Index(name string) int { return slices.Index(m.names, name) }
+func (m *Map) Index(name string) int {
+	if m == nil {
+		return -1
+	}
+	return slices.Index(m.names, name)
+}
 
 // WithOverride returns version version of m where key hash h goes to the
 // named shard, whatever the strategy says: the tenant-isolation move. The
@@ -99,13 +135,17 @@ func (m *Map) WithOverride(version uint64, h uint64, shard string) (*Map, error)
 
 // String describes the map: "shard map v3: 4 shards (*shard.Jump)".
 func (m *Map) String() string {
+	if m == nil {
+		return "shard map <nil>"
+	}
 	return fmt.Sprintf("shard map v%d: %d shards (%T)", m.version, len(m.names), m.s)
 }
 
 // Router holds the current [Map] and replaces it atomically, so a lookup
 // sees either the old map or the new one, never half a change. A lookup is
 // one atomic load plus the strategy, without allocation. The zero Router
-// holds no map until the first Swap(nil, m).
+// holds no map until the first Swap(nil, m): its Map is nil and its Shard
+// -1.
 type Router struct {
 	cur atomic.Pointer[Map]
 }
@@ -124,7 +164,7 @@ func (r *Router) Map() *Map { return r.cur.Load() }
 
 // Shard returns the shard number for h under the current map. A Router
 // that holds no map (a zero Router before its first Swap) has no answer:
-// Shard panics there, as a nil map would.
+// Shard returns -1 there.
 func (r *Router) Shard(h uint64) int { return r.cur.Load().Shard(h) }
 
 // Swap replaces the current map with next if the current map is old
@@ -132,8 +172,8 @@ func (r *Router) Shard(h uint64) int { return r.cur.Load().Shard(h) }
 // first (the current map is not old) and [ErrVersion] if next's version is
 // not greater than old's; the current map is then unchanged.
 func (r *Router) Swap(old, next *Map) error {
-	if next == nil {
-		return invalid("Swap next: nil")
+	if next.Len() == 0 {
+		return invalid("Swap next %v: no shards (build maps with NewMap)", next)
 	}
 	if old != nil && next.version <= old.version {
 		return fmt.Errorf("%w: %d after %d", ErrVersion, next.version, old.version)

@@ -25,9 +25,13 @@ var (
 // the shard key (the value the application hashes to route the row) and
 // its primary key column. The primary key must identify a row across all
 // shards (a UUID, a global sequence, or the shard key itself), because the
-// migration finds a row's copies on other shards by it. Names are plain
-// SQL identifiers ([A-Za-z_][A-Za-z0-9_]*), optionally schema-qualified for
-// the table.
+// migration finds a row's copies on other shards by it, so it must be
+// unique by itself (the primary key or a unique index on that column
+// alone; a column of a composite key is refused). Names are plain SQL
+// identifiers ([A-Za-z_][A-Za-z0-9_]*), optionally schema-qualified for
+// the table, and are used quoted: case matters, "Orders" is not orders.
+// Identity columns (GENERATED ALWAYS too) are copied with their values;
+// generated columns are computed again on the destination.
 type Table struct {
 	Name, KeyColumn, PKColumn string
 }
@@ -46,9 +50,18 @@ type MigrateOptions struct {
 	// statement. Zero: 500. Negative: an error.
 	Batch int
 	// FenceTimeout bounds the wait for the write fence (the table locks on
-	// every shard) at cutover; past it the cutover fails and can be tried
-	// again. Zero: 5s. Negative: an error.
+	// every shard, all of them together) at cutover; past it the cutover
+	// fails, the locks taken are released, and it can be tried again.
+	// Zero: 5s. Negative: an error.
 	FenceTimeout time.Duration
+	// FenceHold bounds how long the fence may hold writes once taken (the
+	// last replay, the recheck and the commit on every shard): past it the
+	// cutover is abandoned, the fence lifted on every shard that answers,
+	// and Cutover can be run again. Both bounds are kept by this process,
+	// not by the servers, so that a shard that hangs (a frozen host, a
+	// network that drops packets) cannot hold the other shards' writes.
+	// Zero: 30s. Negative: an error.
+	FenceHold time.Duration
 	// OnProgress, if set, is called after each copied or replayed batch.
 	OnProgress func(Progress)
 	// Logger logs phase changes. Nil: slog.Default().
@@ -107,7 +120,7 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // shard, as VDiff), then rechecks what differed or was replayed meanwhile
 // until little is left. It then opens a transaction on every shard and
 // takes the table in EXCLUSIVE mode (reads go on; writes wait, at most
-// FenceTimeout for the lock itself), which also waits for every write
+// FenceTimeout for the locks on all shards and FenceHold once taken), which also waits for every write
 // already in flight. Under that fence it replays the last changes,
 // rechecks the ranges still different and every key replayed since the
 // unfenced pass (so the fence lasts as long as the last writes take to
@@ -146,7 +159,10 @@ var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // until the first write after cutover. The old shards keep their copies of
 // moved rows (for Rollback) until Cleanup; a reader that bypasses the map
 // sees them. A shard key changed by an UPDATE moves its row at the next
-// replay, not at once. TRUNCATE and schema changes are not captured: make
+// replay, not at once; an application that moves a row itself when its key
+// changes (a delete on one shard, an insert under the same primary key on
+// the one its new key routes to) is followed: the row where the old map
+// places it is the one replayed, and is never removed by the replay. TRUNCATE and schema changes are not captured: make
 // none during a migration. Foreign keys, sequences, and tables other than
 // the one named are not moved. The trigger costs every write a row in the
 // change table until Cleanup. The primary key must be unique across shards.
@@ -181,6 +197,8 @@ func NewMigration(control *sql.DB, shards map[string]*sql.DB, table Table, r *Ro
 		return nil, invalid("MigrateOptions.Batch %d: must be ≥ 0", opts.Batch)
 	case opts.FenceTimeout < 0:
 		return nil, invalid("MigrateOptions.FenceTimeout %v: must be ≥ 0", opts.FenceTimeout)
+	case opts.FenceHold < 0:
+		return nil, invalid("MigrateOptions.FenceHold %v: must be ≥ 0", opts.FenceHold)
 	}
 	schema, name, qualified := cutLast(table.Name, ".")
 	if !ident.MatchString(name) || qualified && !ident.MatchString(schema) {
@@ -202,6 +220,9 @@ func NewMigration(control *sql.DB, shards map[string]*sql.DB, table Table, r *Ro
 	}
 	if opts.FenceTimeout == 0 {
 		opts.FenceTimeout = 5 * time.Second
+	}
+	if opts.FenceHold == 0 {
+		opts.FenceHold = 30 * time.Second
 	}
 	if opts.Hash == nil {
 		opts.Hash = KeyString

@@ -220,43 +220,100 @@ func (m *Migration) replayShard(ctx context.Context, txs map[string]*sql.Tx, s s
 	}
 }
 
-// resync makes the rows with primary keys pks, as shard s holds them now,
-// hold where the next map puts them: a row s holds that moves is written
-// at its new shard and removed from every other; a row s does not hold (or
-// that stays) is removed from every other shard. Primary keys are unique
-// across shards, so no other shard holds a row of its own under them.
-func (m *Migration) resync(ctx context.Context, txs map[string]*sql.Tx, s string, pks []string) error {
-	rows, err := m.rowsByKeys(ctx, m.via(txs, s), pks)
-	if err != nil {
-		return fmt.Errorf("shard: migration: reading changed rows of shard %s: %w", s, err)
-	}
-	homeOf := make(map[string]string, len(rows))
-	up := map[string][]row{}
-	for _, r := range rows {
-		home := m.to.Name(m.o.Hash(r.key))
-		homeOf[r.pk] = home
-		if home != s {
-			up[home] = append(up[home], r)
+// keyState is where the rows of one primary key must be: the row holding
+// its current state (ok false: deleted) and the shards that must hold it.
+type keyState struct {
+	r        row
+	ok       bool
+	from, to string // the shards the old and the next map name for its key
+}
+
+// placement reads the rows with primary keys pks (changed on shard s) on
+// every shard and decides, for each, which row holds its current state:
+// the row on the shard of the old map that the old map names for its key
+// (the application's row: it may have moved the row there itself, a
+// delete on one shard and an insert on another, when its key changed);
+// failing that, the row s holds (a key changed in place by an UPDATE, the
+// row not yet on the shard its new key routes to); failing that, none:
+// the row was deleted. Rows elsewhere are copies.
+func (m *Migration) placement(ctx context.Context, txs map[string]*sql.Tx, s string, pks []string) (map[string]keyState, map[string]map[string]row, error) {
+	held := map[string]map[string]row{} // shard → pk → row
+	for _, d := range m.shardNames() {
+		rows, err := m.rowsByKeys(ctx, m.via(txs, d), pks)
+		if err != nil {
+			return nil, nil, fmt.Errorf("shard: migration: reading changed rows of shard %s: %w", d, err)
 		}
+		held[d] = make(map[string]row, len(rows))
+		for _, r := range rows {
+			held[d][r.pk] = r
+		}
+	}
+	out := make(map[string]keyState, len(pks))
+	for _, pk := range pks {
+		var st keyState
+		// s first: of two rows the old map places, the one whose change is
+		// being replayed.
+		for _, d := range append([]string{s}, m.from.Shards()...) {
+			if r, ok := held[d][pk]; ok && m.placed(d, r) {
+				st = keyState{r: r, ok: true}
+				break
+			}
+		}
+		if !st.ok {
+			st.r, st.ok = held[s][pk]
+		}
+		if st.ok {
+			h := m.o.Hash(st.r.key)
+			st.from, st.to = m.from.Name(h), m.to.Name(h)
+		}
+		out[pk] = st
+	}
+	return out, held, nil
+}
+
+// placed reports whether shard d holds r where the old map places it (an
+// application's row, not a copy).
+func (m *Migration) placed(d string, r row) bool {
+	return m.from.Index(d) >= 0 && m.from.Name(m.o.Hash(r.key)) == d
+}
+
+// resync makes the rows with primary keys pks (changed on shard s) hold
+// where the maps put them: the row holding a key's current state (see
+// placement) is written on the shard the old map names for its key (where
+// it normally is already) and on the one the next map names, and removed
+// from every other shard; a deleted row is removed from every shard. A row
+// the old map places where it is is never removed (see placed).
+func (m *Migration) resync(ctx context.Context, txs map[string]*sql.Tx, s string, pks []string) error {
+	states, held, err := m.placement(ctx, txs, s, pks)
+	if err != nil {
+		return err
 	}
 	for _, d := range m.shardNames() {
-		if d == s {
-			continue
-		}
 		var del []string
+		var up []row
 		for _, pk := range pks {
-			if homeOf[pk] != d {
+			st := states[pk]
+			r, has := held[d][pk]
+			switch {
+			case st.ok && (d == st.from || d == st.to):
+				if !has || r.js != st.r.js {
+					up = append(up, st.r)
+				}
+			case has && !m.placed(d, r):
+				// A copy. A row the old map places where it is (the
+				// application's, half way through moving it itself) is
+				// left to the application: its own change replays it.
 				del = append(del, pk)
 			}
 		}
-		if len(del) == 0 && len(up[d]) == 0 {
+		if len(del) == 0 && len(up) == 0 {
 			continue
 		}
 		err := m.apply(ctx, txs, d, func(tx queryer) error {
 			if err := m.deleteKeys(ctx, tx, del); err != nil {
 				return err
 			}
-			return m.upsertRows(ctx, tx, up[d])
+			return m.upsertRows(ctx, tx, up)
 		})
 		if err != nil {
 			return fmt.Errorf("shard: migration: replaying changes of shard %s on %s: %w", s, d, err)

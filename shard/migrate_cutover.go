@@ -48,52 +48,68 @@ func (m *Migration) Cutover(ctx context.Context) error {
 	if err != nil && !errors.Is(err, ErrVerify) {
 		return err
 	}
+	// The fence's bounds are kept here, by cancelling the fence's context:
+	// lock_timeout is enforced by the server, and a shard that hangs (a
+	// frozen host) enforces nothing, while the shards already fenced would
+	// refuse writes for as long as it hangs.
+	fctx, lift := context.WithCancel(ctx)
+	defer lift()
 	fenced := time.Now()
-	txs, err := m.fence(ctx)
-	if err != nil {
-		return err
-	}
-	rollback := func() {
+	expired := time.AfterFunc(m.o.FenceTimeout, lift)
+	txs, err := m.fence(fctx)
+	if !expired.Stop() && ctx.Err() == nil {
 		for _, tx := range txs {
 			_ = tx.Rollback()
 		}
+		return fmt.Errorf("shard: migration: cutover: the write fence was not taken within FenceTimeout %v: %w", m.o.FenceTimeout, context.DeadlineExceeded)
+	}
+	if err != nil {
+		return err
+	}
+	held := time.AfterFunc(m.o.FenceHold, lift)
+	defer held.Stop()
+	rollback := func(err error) error {
+		for _, tx := range txs {
+			_ = tx.Rollback()
+		}
+		if fctx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w; cutover abandoned: writes were fenced for FenceHold %v", err, m.o.FenceHold)
+		}
+		return err
 	}
 	for _, s := range m.from.Shards() {
-		if _, err := m.replayShard(ctx, txs, s); err != nil {
-			rollback()
-			return err
+		if _, err := m.replayShard(fctx, txs, s); err != nil {
+			return rollback(err)
 		}
 	}
-	if rep, err := m.recheck(ctx, txs, pre.Diffs, m.touched); err != nil {
-		rollback()
+	if rep, err := m.recheck(fctx, txs, pre.Diffs, m.touched); err != nil {
 		if rep != nil {
 			m.log.Warn("shard migration verify failed: cutover refused", "diffs", len(rep.Diffs), "err", err)
 		}
-		return err
+		return rollback(err)
 	}
-	if err := m.setMinVersion(ctx, txs, m.to.Version()); err != nil {
-		rollback()
-		return err
+	if err := m.setMinVersion(fctx, txs, m.to.Version()); err != nil {
+		return rollback(err)
 	}
 	var committed []string
 	for _, name := range m.shardNames() {
 		if err := txs[name].Commit(); err != nil {
-			for _, n := range m.shardNames() {
-				_ = txs[n].Rollback()
-			}
-			m.undoMinVersion(committed)
-			return fmt.Errorf("shard: migration: cutover: committing on shard %s: %w", name, err)
+			// The commit's outcome on name is unknown (it may have been
+			// applied before its answer was lost): undo it there too.
+			m.undoMinVersion(ctx, append(committed, name))
+			return rollback(fmt.Errorf("shard: migration: cutover: committing on shard %s: %w", name, err))
 		}
 		committed = append(committed, name)
 	}
+	held.Stop()
 	if err := m.r.Swap(m.from, m.to); err != nil {
-		m.undoMinVersion(committed)
+		m.undoMinVersion(ctx, committed)
 		return err
 	}
-	held := time.Since(fenced)
-	m.log.Info("shard migration cut over", "version", m.to.Version(), "fence", held)
+	fence := time.Since(fenced)
+	m.log.Info("shard migration cut over", "version", m.to.Version(), "fence", fence)
 	if m.o.OnProgress != nil {
-		m.o.OnProgress(Progress{Phase: "cutover", Copied: m.copied, Fence: held})
+		m.o.OnProgress(Progress{Phase: "cutover", Copied: m.copied, Fence: fence})
 	}
 	if err := m.setPhase(ctx, PhaseCutOver); err != nil {
 		return fmt.Errorf("shard: migration: cut over to version %d, but: %w", m.to.Version(), err)
@@ -138,9 +154,12 @@ func (m *Migration) setMinVersion(ctx context.Context, txs map[string]*sql.Tx, v
 }
 
 // undoMinVersion puts back the old map's minimum version on the shards
-// where a failed cutover had committed the new one.
-func (m *Migration) undoMinVersion(names []string) {
-	ctx := context.Background()
+// where a failed cutover had (or may have) committed the new one. It runs
+// even when ctx is done, bounded by FenceHold per shard, so that a shard
+// that hangs cannot hang it.
+func (m *Migration) undoMinVersion(ctx context.Context, names []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.o.FenceHold)
+	defer cancel()
 	prev := int64(0)
 	if m.o.prevMin > 0 {
 		prev = int64(m.o.prevMin)

@@ -40,23 +40,35 @@ func (m *Migration) prepare(ctx context.Context) error {
 		return nil
 	}
 	db := m.dbs[m.from.Shards()[0]]
-	rows, err := db.QueryContext(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-		WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, m.t.Name)
+	// The name is looked up as quoted, as every statement uses it: a
+	// mixed-case name ("Orders") is not folded to another table (orders).
+	rows, err := db.QueryContext(ctx, `SELECT attname, format_type(atttypid, atttypmod), attgenerated <> '', attidentity = 'a'
+		FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, quote(m.t.Name))
 	if err != nil {
 		return fmt.Errorf("shard: migration: reading the columns of %s: %w", m.t.Name, err)
 	}
 	defer rows.Close()
-	var cols []string
+	var cols, ins, set []string
 	q := tableSQL{tbl: quote(m.t.Name), pk: quote(m.t.PKColumn), key: quote(m.t.KeyColumn)}
 	for rows.Next() {
 		var c, typ string
-		if err := rows.Scan(&c, &typ); err != nil {
+		var generated, always bool
+		if err := rows.Scan(&c, &typ, &generated, &always); err != nil {
 			return fmt.Errorf("shard: migration: %w", err)
 		}
 		if c == m.t.PKColumn {
 			q.pkType = typ
 		}
 		cols = append(cols, c)
+		// A generated column is computed again where the row is written;
+		// an identity column GENERATED ALWAYS is written with OVERRIDING
+		// SYSTEM VALUE and, as UPDATE cannot set it, never updated.
+		if !generated {
+			ins = append(ins, quote(c))
+			if c != m.t.PKColumn && !always {
+				set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", quote(c), quote(c)))
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("shard: migration: %w", err)
@@ -67,18 +79,28 @@ func (m *Migration) prepare(ctx context.Context) error {
 	if !containsStr(cols, m.t.KeyColumn) {
 		return invalid("Table.KeyColumn %q: not a column of %s", m.t.KeyColumn, m.t.Name)
 	}
-	var set []string
-	for _, c := range cols {
-		if c != m.t.PKColumn {
-			set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", quote(c), quote(c)))
-		}
+	// Rows are found and upserted by the primary key column alone: it must
+	// be unique by itself (the primary key, or a unique index on it alone).
+	var unique bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+		WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indnkeyatts = 1
+			AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2)`, quote(m.t.Name), m.t.PKColumn).Scan(&unique); err != nil {
+		return fmt.Errorf("shard: migration: reading the indexes of %s: %w", m.t.Name, err)
+	}
+	if !unique {
+		return invalid("Table.PKColumn %q: not unique by itself in %s (a composite primary key, or no unique index on it): the migration finds rows by it", m.t.PKColumn, m.t.Name)
 	}
 	conflict := "DO NOTHING"
 	if len(set) > 0 {
 		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
 	}
+	// One capture function per table: named by a hash of the qualified
+	// name, so that tables of one name in two schemas, or long names that
+	// PostgreSQL would truncate to one identifier, never share (and
+	// overwrite) each other's function.
 	_, base, _ := cutLast(m.t.Name, ".")
-	q.trigFn = quote("ladder_shard_capture_" + base)
+	q.trigFn = quote(fmt.Sprintf("ladder_shard_capture_%.24s_%016x", base, KeyString(m.t.Name)))
 	sel := fmt.Sprintf("SELECT %s::text, %s::text, row_to_json(t)::text FROM %s t", q.pk, q.key, q.tbl)
 	pkArg := func(n int) string { return fmt.Sprintf("$%d::text::%s", n, q.pkType) }
 	q.selFirst = fmt.Sprintf("%s ORDER BY t.%s LIMIT $1", sel, q.pk)
@@ -89,8 +111,9 @@ func (m *Migration) prepare(ctx context.Context) error {
 	q.selectOpen = fmt.Sprintf("%s WHERE %s > %s", sel, q.pk, pkArg(1))
 	inPKs := fmt.Sprintf("%s IN (SELECT json_array_elements_text($1::json)::%s)", q.pk, q.pkType)
 	q.selectPKs = fmt.Sprintf("%s WHERE %s", sel, inPKs)
-	q.upsert = fmt.Sprintf("INSERT INTO %s SELECT * FROM json_populate_recordset(NULL::%s, $1::json) ON CONFLICT (%s) %s",
-		q.tbl, q.tbl, q.pk, conflict)
+	colList := strings.Join(ins, ", ")
+	q.upsert = fmt.Sprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM json_populate_recordset(NULL::%s, $1::json) ON CONFLICT (%s) %s",
+		q.tbl, colList, colList, q.tbl, q.pk, conflict)
 	q.deletePKs = fmt.Sprintf("DELETE FROM %s WHERE %s", q.tbl, inPKs)
 	q.ready = true
 	m.q = q
@@ -238,9 +261,14 @@ func scanRows(rs *sql.Rows) ([]row, error) {
 	var out []row
 	for rs.Next() {
 		var r row
-		if err := rs.Scan(&r.pk, &r.key, &r.js); err != nil {
+		var key sql.NullString
+		if err := rs.Scan(&r.pk, &key, &r.js); err != nil {
 			return nil, err
 		}
+		if !key.Valid {
+			return nil, fmt.Errorf("the row with primary key %s has a NULL shard key, which no map can route: give it a key (or delete it) and run the migration again", r.pk)
+		}
+		r.key = key.String
 		out = append(out, r)
 	}
 	return out, rs.Err()

@@ -74,10 +74,24 @@ func newMigEnv(t *testing.T, rows int) *migEnv {
 
 func newMigEnvMaps(t *testing.T, rows int, from, to *shard.Map) *migEnv {
 	t.Helper()
+	return newMigEnvOn(t, rows, from, to, nil)
+}
+
+// newMigEnvOn is newMigEnvMaps with the database of some shards chosen by
+// on (a private server a test may freeze); nil, or a zero PG from it, is a
+// fresh database on the shared primary.
+func newMigEnvOn(t *testing.T, rows int, from, to *shard.Map, on func(name string) testenv.PG) *migEnv {
+	t.Helper()
 	ctx := context.Background()
 	e := &migEnv{dbs: map[string]*sql.DB{}, dsns: map[string]string{}, model: map[int64]item{}, from: from, to: to}
 	for _, n := range e.names() {
-		pg := testenv.Postgres(t)
+		var pg testenv.PG
+		if on != nil {
+			pg = on(n)
+		}
+		if pg.DSN == "" {
+			pg = testenv.Postgres(t)
+		}
 		e.dsns[n] = pg.DSN
 		db := pg.DB(t)
 		db.SetMaxOpenConns(8)
@@ -480,6 +494,7 @@ func TestMigrationRejectsBadOptions(t *testing.T) {
 	}{
 		{migTable, m1, dbs, shard.MigrateOptions{Batch: -1}},
 		{migTable, m1, dbs, shard.MigrateOptions{FenceTimeout: -1}},
+		{migTable, m1, dbs, shard.MigrateOptions{FenceHold: -1}},
 		{shard.Table{Name: "x; drop", KeyColumn: "k", PKColumn: "id"}, m1, dbs, shard.MigrateOptions{}},
 		{shard.Table{Name: "x", KeyColumn: "k\"", PKColumn: "id"}, m1, dbs, shard.MigrateOptions{}},
 		{migTable, m2, dbs, shard.MigrateOptions{}},

@@ -219,44 +219,39 @@ func (m *Migration) recheck(ctx context.Context, txs map[string]*sql.Tx, diffs [
 	return rep, rep.err()
 }
 
-// compareKeys checks, for primary keys changed on shard s, that each row s
-// holds that moves is on its destination with the same content and on no
-// other shard, and that a row s does not hold (or that stays) is on no
-// other shard.
+// compareKeys checks, for primary keys changed on shard s, that the row
+// holding each key's current state (see placement) is, with the same
+// content, on the shards the old and the next map name for its key and on
+// no other, and that a deleted row is on no shard.
 func (m *Migration) compareKeys(ctx context.Context, txs map[string]*sql.Tx, rep *VerifyReport, s string, pks []string) error {
-	src, err := m.rowsByKeys(ctx, m.via(txs, s), pks)
+	states, held, err := m.placement(ctx, txs, s, pks)
 	if err != nil {
-		return fmt.Errorf("shard: migration: verify: reading shard %s: %w", s, err)
-	}
-	want := map[string]map[string]string{} // shard → pk → row JSON
-	for _, r := range src {
-		h := m.o.Hash(r.key)
-		if d := m.to.Name(h); d != s && m.from.Name(h) == s {
-			if want[d] == nil {
-				want[d] = map[string]string{}
-			}
-			want[d][r.pk] = r.js
-		}
+		return fmt.Errorf("shard: migration: verify: %w", err)
 	}
 	for _, d := range m.shardNames() {
-		if d == s {
-			continue
-		}
-		got, err := m.rowsByKeys(ctx, m.via(txs, d), pks)
-		if err != nil {
-			return fmt.Errorf("shard: migration: verify: reading shard %s: %w", d, err)
-		}
-		rep.Ranges++
-		rep.Rows += int64(len(want[d]))
-		bad := len(got) != len(want[d])
-		for _, r := range got {
-			if js, ok := want[d][r.pk]; !ok || js != r.js {
+		var want, got int64
+		bad := false
+		for _, pk := range pks {
+			st := states[pk]
+			r, has := held[d][pk]
+			should := st.ok && (d == st.from || d == st.to)
+			if should {
+				want++
+			}
+			if has {
+				got++
+			}
+			if has != should || has && r.js != st.r.js {
 				bad = true
 			}
 		}
+		rep.Ranges++
+		if d != s {
+			rep.Rows += want
+		}
 		if bad {
 			rep.Diffs = append(rep.Diffs, RangeDiff{Source: s, Dest: d, After: pks[0], Upto: pks[len(pks)-1], Keys: len(pks),
-				SourceRows: int64(len(want[d])), DestRows: int64(len(got))})
+				SourceRows: want, DestRows: got})
 		}
 	}
 	return nil

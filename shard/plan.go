@@ -98,6 +98,8 @@ func Plan(old, next *Map, opts PlanOptions) (*Reshard, error) {
 		return nil, invalid("Plan old: nil")
 	case next == nil:
 		return nil, invalid("Plan next: nil")
+	case old.Len() == 0 || next.Len() == 0:
+		return nil, invalid("Plan: a map with no shards (%v, %v): build maps with NewMap", old, next)
 	case opts.Samples < 0 || opts.Samples > 1<<28:
 		return nil, invalid("Plan Samples %d: must be from 0 to 2²⁸", opts.Samples)
 	}

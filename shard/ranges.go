@@ -168,6 +168,9 @@ func hexBound(v uint64) string {
 
 // Shard returns the number of the range holding h.
 func (g *Ranges) Shard(h uint64) int {
+	if g == nil || len(g.starts) == 0 {
+		return -1
+	}
 	// The last start ≤ h; starts[0] is 0, so there is one.
 	lo, hi := 0, len(g.starts)
 	for hi-lo > 1 {
@@ -182,10 +185,18 @@ func (g *Ranges) Shard(h uint64) int {
 }
 
 // Len returns the number of shards.
-func (g *Ranges) Len() int { return len(g.ranges) }
+func (g *Ranges) Len() int {
+	if g == nil {
+		return 0
+	}
+	return len(g.ranges)
+}
 
 // Names returns the shard names in Start order, index = shard number.
 func (g *Ranges) Names() []string {
+	if g == nil {
+		return nil
+	}
 	out := make([]string, len(g.ranges))
 	for i, r := range g.ranges {
 		out[i] = r.Name
@@ -194,4 +205,9 @@ func (g *Ranges) Names() []string {
 }
 
 // Ranges returns the ranges in Start order, index = shard number.
-func (g *Ranges) Ranges() []Range { return slices.Clone(g.ranges) }
+func (g *Ranges) Ranges() []Range {
+	if g == nil {
+		return nil
+	}
+	return slices.Clone(g.ranges)
+}

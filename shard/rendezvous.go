@@ -45,6 +45,9 @@ func NewRendezvous(shards []string, opts RendezvousOptions) (*Rendezvous, error)
 
 // Shard returns the shard with the highest score for h.
 func (r *Rendezvous) Shard(h uint64) int {
+	if r == nil || len(r.seeds) == 0 {
+		return -1
+	}
 	bi := 0
 	if r.weights == nil {
 		best := mix(h, r.seeds[0])
@@ -68,10 +71,20 @@ func (r *Rendezvous) Shard(h uint64) int {
 }
 
 // Len returns the number of shards.
-func (r *Rendezvous) Len() int { return len(r.seeds) }
+func (r *Rendezvous) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.seeds)
+}
 
 // Names returns the shard names, index = shard number.
-func (r *Rendezvous) Names() []string { return slices.Clone(r.names) }
+func (r *Rendezvous) Names() []string {
+	if r == nil {
+		return nil
+	}
+	return slices.Clone(r.names)
+}
 
 // checkNames rejects an empty list, empty names and duplicates.
 func checkNames(what string, names []string) error {
@@ -110,5 +123,14 @@ func checkWeights(what string, n int, w []float64) ([]float64, error) {
 	if equal {
 		return nil, nil
 	}
-	return slices.Clone(w), nil
+	// Weights are relative: scale them by a power of two (exact, so a key's
+	// placement is unchanged) to put the largest in [1, 2), so that neither
+	// a rendezvous score w / -ln(u) nor Maglev's accumulated credit
+	// overflows (weights near 1e308) or loses precision (subnormal ones).
+	_, e := math.Frexp(slices.Max(w))
+	out := make([]float64, n)
+	for i, x := range w {
+		out[i] = math.Ldexp(x, 1-e)
+	}
+	return out, nil
 }

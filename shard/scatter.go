@@ -21,7 +21,9 @@ var (
 )
 
 // Query asks one shard (by number) for its rows. It must return when ctx is
-// done: Scatter waits for every query it started.
+// done: Scatter waits for every query it started, but for at most a second
+// after its ctx ended; a query still running then is abandoned (its shard
+// fails, it is left to finish in its goroutine and its result is dropped).
 type Query[T any] func(ctx context.Context, shard int) ([]T, error)
 
 // ScatterOptions configures Scatter. The zero value runs every shard at
@@ -118,7 +120,9 @@ func AllShards(m *Map) []int {
 // Scatter returns its *ShardError (with the results gathered so far).
 // Partial: Scatter returns every answer with the failures in Results.Errs
 // and a nil error. Either way, when ctx ends first Scatter returns
-// ctx.Err(). Scatter returns only once every query it started has returned.
+// ctx.Err(). Scatter returns once every query it started has returned or
+// been abandoned (a second after its ctx ended: see [Query]), so a shard
+// that hangs costs at most Timeout (or ctx's deadline) plus a second.
 func Scatter[T any](ctx context.Context, shards []int, q Query[T], opts ScatterOptions) (*Results[T], error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -185,8 +189,21 @@ func Scatter[T any](ctx context.Context, shards []int, q Query[T], opts ScatterO
 	return res, nil
 }
 
+// abandonAfter is how long Scatter waits for a query to return once its
+// ctx has ended before it gives up on it.
+const abandonAfter = time.Second
+
+type queryResult[T any] struct {
+	rows []T
+	err  error
+}
+
 // runOne runs q for one shard under its timeout, turning a panic into
-// ErrPanic and an expired per-shard deadline into ErrShardTimeout.
+// ErrPanic and an expired per-shard deadline into ErrShardTimeout. A query
+// that has not returned abandonAfter after its ctx ended (it ignores ctx)
+// is abandoned: it fails with its ctx's error and is left to finish in its
+// own goroutine, its result dropped, so that one hung shard cannot hang
+// the scatter.
 func runOne[T any](ctx context.Context, s int, q Query[T], timeout time.Duration) (rows []T, err error) {
 	sctx := ctx
 	if timeout > 0 {
@@ -194,12 +211,30 @@ func runOne[T any](ctx context.Context, s int, q Query[T], timeout time.Duration
 		sctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			rows, err = nil, fmt.Errorf("%w: %v\n%s", ErrPanic, p, debug.Stack())
-		}
+	done := make(chan queryResult[T], 1)
+	go func() {
+		var r queryResult[T]
+		defer func() {
+			if p := recover(); p != nil {
+				r = queryResult[T]{err: fmt.Errorf("%w: %v\n%s", ErrPanic, p, debug.Stack())}
+			}
+			done <- r
+		}()
+		r.rows, r.err = q(sctx, s)
 	}()
-	rows, err = q(sctx, s)
+	var r queryResult[T]
+	select {
+	case r = <-done:
+	case <-sctx.Done():
+		t := time.NewTimer(abandonAfter)
+		select {
+		case r = <-done:
+		case <-t.C:
+			r = queryResult[T]{err: fmt.Errorf("query did not return %v after its ctx ended (abandoned): %w", abandonAfter, sctx.Err())}
+		}
+		t.Stop()
+	}
+	rows, err = r.rows, r.err
 	if err != nil && timeout > 0 && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("%w after %v: %w", ErrShardTimeout, timeout, err)
 	}

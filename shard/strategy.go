@@ -4,7 +4,9 @@ import "math/bits"
 
 // Strategy places a key hash on one of Len() shards. Implementations are
 // immutable and safe for concurrent use; Shard must not allocate and must
-// return a value in [0, Len()).
+// return a value in [0, Len()). The package's strategies declared without
+// their constructor (a zero value, or a nil pointer) have no shards: Len
+// returns 0 and Shard -1, and [NewMap] and [NewDirectory] reject them.
 //
 // The package's strategies, from the naive baseline to the most flexible:
 // [Modulo], [Jump], [Rendezvous], [Maglev], [Consistent] (bounded loads),
@@ -41,10 +43,20 @@ func NewModulo(n int) (*Modulo, error) {
 }
 
 // Shard returns h mod n.
-func (m *Modulo) Shard(h uint64) int { return int(h % m.n) }
+func (m *Modulo) Shard(h uint64) int {
+	if m == nil || m.n == 0 {
+		return -1
+	}
+	return int(h % m.n)
+}
 
 // Len returns the number of shards.
-func (m *Modulo) Len() int { return int(m.n) }
+func (m *Modulo) Len() int {
+	if m == nil {
+		return 0
+	}
+	return int(m.n)
+}
 
 // Jump is jump consistent hashing (Lamping and Veach, 2014): no memory, a
 // lookup in O(ln n), perfect balance in expectation, and when shards go from
@@ -67,7 +79,10 @@ func NewJump(n int) (*Jump, error) {
 
 // Shard returns the jump hash bucket of h.
 func (j *Jump) Shard(h uint64) int {
-	var b, k int64 = -1, 0
+	if j == nil {
+		return -1
+	}
+	var b, k int64 = -1, 0 // n = 0 (a zero Jump): -1
 	for k < j.n {
 		b = k
 		h = h*2862933555777941757 + 1
@@ -79,7 +94,12 @@ func (j *Jump) Shard(h uint64) int {
 }
 
 // Len returns the number of shards.
-func (j *Jump) Len() int { return int(j.n) }
+func (j *Jump) Len() int {
+	if j == nil {
+		return 0
+	}
+	return int(j.n)
+}
 
 // fastrange maps h uniformly onto [0, n) with a multiply instead of a
 // division (Lemire), using h's high bits.
