@@ -30,8 +30,12 @@ func Concat[T any](parts [][]T, limit int) []T {
 // heap of the parts' heads: O(limit · log k) comparisons, no sort of the
 // whole, and it stops at the limit. Rows that compare equal keep the order
 // of their parts (a stable merge). It allocates the result and one small
-// heap, nothing per row.
+// heap, nothing per row. A nil cmp gives no order to merge by: Merge then
+// returns Concat(parts, limit).
 func Merge[T any](parts [][]T, cmp func(a, b T) int, limit int) []T {
+	if cmp == nil {
+		return Concat(parts, limit)
+	}
 	n := 0
 	h := &mergeHeap[T]{cmp: cmp, heads: make([]cursor, 0, len(parts))}
 	h.parts = parts

@@ -305,3 +305,10 @@ func onePrefix(t *testing.T, what string, err error) {
 		t.Errorf("%s: %q: want the prefix \"shard: \" once, first", what, msg)
 	}
 }
+
+func TestMergeWithoutComparisonConcatenates(t *testing.T) {
+	got := shard.Merge([][]int{{3, 1}, {2}}, nil, 2)
+	if !slices.Equal(got, []int{3, 1}) {
+		t.Fatalf("Merge with a nil cmp = %v, want the parts concatenated up to the limit", got)
+	}
+}
