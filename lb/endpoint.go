@@ -26,12 +26,15 @@ type Endpoint struct {
 	weight float64
 	hash   uint64 // of name, for hashing policies
 
-	inflight  atomic.Int64
+	flow      flow          // in flight and started, one word
 	ewma      atomic.Uint64 // float64 bits, nanoseconds
 	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
 	fails     atomic.Int32  // consecutive failures
-	requests  atomic.Int64  // completed, for metrics
 	errors    atomic.Int64  // failed, for metrics
+	// reqBase is the requests completed by the endpoint this one replaced
+	// (same name): the counter's series goes on. reqSeen and reqTotal widen
+	// flow's wrapping started count at each collection (poolMetrics.mu).
+	reqBase, reqSeen, reqTotal uint64
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
 	// nanoseconds: when the backend last answered (updated at most once a
@@ -78,7 +81,7 @@ func (e *Endpoint) Weight() float64 { return e.weight }
 // ([LeastRequest], [PeakEWMA] and custom policies), PoolOptions.MaxInFlight
 // or enabled telemetry; otherwise it stays zero, sparing round robin,
 // random and hashing two atomic operations per request.
-func (e *Endpoint) InFlight() int64 { return e.inflight.Load() }
+func (e *Endpoint) InFlight() int64 { return e.flow.inflight() }
 
 // Latency is the peak-sensitive moving average of reported latencies, zero
 // until one is reported or when the pool's policy does not track latency.
@@ -138,4 +141,32 @@ func expNeg(x float64) float64 {
 		return 1
 	}
 	return 1 / (1 + x*(1+x*(0.5+x*(1.0/6+x/24))))
+}
+
+// flow packs a backend's requests in flight (the low flowBits bits) and the
+// requests started on it (the high bits, wrapping) into one word, so that a
+// pick counts both, for the policy and for telemetry, with one atomic add and
+// its done uncounts the in-flight one with another: telemetry costs a pick
+// nothing more than a policy weighing load already pays. Completed requests
+// are started minus in flight, read from one load. In flight stays below
+// 1<<flowBits (16.7M requests on one backend, each holding a goroutine).
+type flow struct{ w atomic.Uint64 }
+
+const (
+	flowBits    = 24
+	flowMask    = 1<<flowBits - 1
+	flowStarted = 1<<(64-flowBits) - 1 // mask of the started count, once shifted down
+	flowBegin   = 1<<flowBits + 1      // one more started, one more in flight
+)
+
+func (f *flow) begin() { f.w.Add(flowBegin) }
+
+func (f *flow) end() { f.w.Add(^uint64(0)) } // one fewer in flight
+
+func (f *flow) inflight() int64 { return int64(f.w.Load() & flowMask) }
+
+// completed returns the requests started and done, modulo 1<<(64-flowBits).
+func (f *flow) completed() uint64 {
+	w := f.w.Load()
+	return (w>>flowBits - w&flowMask) & flowStarted
 }

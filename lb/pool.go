@@ -350,7 +350,7 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
-		e.requests.Store(prev.requests.Load()) // the counters' series go on
+		e.reqBase = p.met.completed(prev) // the counters' series go on
 		e.errors.Store(prev.errors.Load())
 		e.fails.Store(prev.fails.Load())
 		e.down, e.ejections = prev.down, prev.ejections
@@ -367,20 +367,22 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 		e.dones[m] = func(o Outcome) { p.finish(e, o, m) }
 	}
 	if p.opts.IsFailure == nil && p.invDecay == 0 {
-		// Without latency tracking or telemetry, a success after a success
-		// only undoes what its pick counted: the common case skips finish.
+		// Without latency tracking, a success after a success only undoes
+		// what its pick counted: the common case skips finish.
 		e.dones[modeBare] = func(o Outcome) {
 			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
 				return
 			}
 			p.finish(e, o, modeBare)
 		}
-		e.dones[modeTracked] = func(o Outcome) {
-			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
-				e.inflight.Add(-1)
-				return
+		for _, m := range []int{modeTracked, modeCounted} {
+			e.dones[m] = func(o Outcome) {
+				if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
+					e.flow.end()
+					return
+				}
+				p.finish(e, o, m)
 			}
-			p.finish(e, o, modeTracked)
 		}
 	}
 	return e
