@@ -387,4 +387,3 @@ func (r *oneRow) Next(dest []driver.Value) error {
 	dest[0] = int64(1)
 	return nil
 }
-
