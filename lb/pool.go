@@ -66,6 +66,10 @@ type PoolOptions struct {
 	// Picks feed the metrics once the provider is seen recording: from
 	// NewPool when it already does, otherwise from its first collection (a
 	// global provider set later loses at most that first interval).
+	// Requests, errors and in flight per backend are counted by atomics and
+	// observed at collection; the latency histogram
+	// (ladder.lb.request.duration) is recorded by Proxy and Transport per
+	// try, not by done, whose callers get [Endpoint.Latency] instead.
 	MeterProvider metric.MeterProvider
 	// Logger logs ejections and re-admissions; nil means slog.Default().
 	Logger *slog.Logger
