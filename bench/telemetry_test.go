@@ -48,13 +48,23 @@ func BenchmarkTelemetry(b *testing.B) {
 					mp = sdk
 				}
 				op := p.setup(b, mp)
-				op() // warm: first session, first pick, connections
+				op(0) // warm: first session, first pick, connections
 				if reader != nil {
 					collect(b, reader)
 				}
 				b.ReportAllocs()
-				for b.Loop() {
-					op()
+				if p.parallel {
+					parallel(b, func(seed uint64, n int) {
+						for i := range n {
+							op(int(seed) + i)
+						}
+					})
+				} else {
+					i := 0
+					for b.Loop() {
+						op(i)
+						i++
+					}
 				}
 				if reader != nil && p.metric != "" {
 					if rm := collect(b, reader); !hasMetric(rm, p.metric) {
@@ -86,40 +96,48 @@ func hasMetric(rm *metricdata.ResourceMetrics, name string) bool {
 }
 
 // A telemetryPath builds one hot path on a provider and returns one
-// operation of it; metric names an instrument the path feeds (checked with
-// the SDK on), "" for a path with no telemetry of its own.
+// operation of it, the i-th (i picks a key); metric names an instrument the
+// path feeds (checked with the SDK on), "" for a path with no telemetry of
+// its own. A parallel path runs its operations on every core at once.
 type telemetryPath struct {
-	name   string
-	metric string
-	setup  func(b *testing.B, mp metric.MeterProvider) func()
+	name     string
+	metric   string
+	setup    func(b *testing.B, mp metric.MeterProvider) func(i int)
+	parallel bool
 }
 
 var telemetryPaths = []telemetryPath{
-	{"lb-pick-rr", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func() {
+	{"lb-pick-rr", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return lbPickDone(b, mp, lb.RoundRobin())
-	}},
-	{"lb-pick-p2c", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"lb-pick-p2c", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return lbPickDone(b, mp, lb.LeastRequest())
-	}},
-	{"lb-pick-ewma", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"lb-pick-ewma", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return lbPickDone(b, mp, lb.PeakEWMA(lb.PeakEWMAOptions{}))
-	}},
-	{"lb-proxy", "ladder.lb.request.duration", telemetryProxy},
-	{"health-breaker", "ladder.health.breaker.state", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"lb-pick-rr-parallel", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
+		return lbPickDone(b, mp, lb.RoundRobin())
+	}, true},
+	{"lb-pick-p2c-parallel", "ladder.lb.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
+		return lbPickDone(b, mp, lb.LeastRequest())
+	}, true},
+	{"lb-proxy", "ladder.lb.request.duration", telemetryProxy, false},
+	{"health-breaker", "ladder.health.breaker.state", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		br, err := health.NewGoBreaker("bench", health.GoBreakerOptions{Logger: quiet, MeterProvider: mp})
 		if err != nil {
 			b.Fatal(err)
 		}
 		return breakerOp(b, br)
-	}},
-	{"health-throttle", "", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"health-throttle", "", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		th, err := health.NewThrottle("bench", health.ThrottleOptions{Logger: quiet, MeterProvider: mp})
 		if err != nil {
 			b.Fatal(err)
 		}
 		return breakerOp(b, th)
-	}},
-	{"health-check", "ladder.health.check.duration", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"health-check", "ladder.health.check.duration", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		c, err := health.NewChecker(health.CheckerOptions{Logger: quiet, MeterProvider: mp, CacheTTL: -1})
 		if err != nil {
 			b.Fatal(err)
@@ -129,41 +147,37 @@ var telemetryPaths = []telemetryPath{
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		return func() {
+		return func(int) {
 			if r := c.Report(ctx); r.Status != health.StatusUp {
 				b.Fatalf("status %v", r.Status)
 			}
 		}
-	}},
-	{"cache-hit", "ladder.cache.hits", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"cache-hit", "ladder.cache.hits", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		a := telemetryCache(b, mp)
 		ctx := context.Background()
 		for i := range 1024 {
 			a.Get(ctx, i, loadInt)
 		}
-		i := 0
-		return func() {
+		return func(i int) {
 			a.Get(ctx, i&1023, loadInt)
-			i++
 		}
-	}},
-	{"cache-load", "ladder.cache.loads", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"cache-load", "ladder.cache.loads", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		a := telemetryCache(b, mp)
 		ctx := context.Background()
-		i := 0
-		return func() { // every Get misses: one load through singleflight
+		return func(i int) { // every Get misses: one load through singleflight
 			a.Get(ctx, i, loadInt)
-			i++
 		}
-	}},
-	{"replica-select", "ladder.replica.queries", telemetryReplica},
-	{"session-read", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"replica-select", "ladder.replica.queries", telemetryReplica, false},
+	{"session-read", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return telemetrySession(b, mp, false)
-	}},
-	{"session-write", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"session-write", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return telemetrySession(b, mp, true)
-	}},
-	{"shard-lookup", "", func(b *testing.B, _ metric.MeterProvider) func() {
+	}, false},
+	{"shard-lookup", "", func(b *testing.B, _ metric.MeterProvider) func(int) {
 		// The Router has no telemetry of its own: the row shows the path
 		// costs nothing more with the SDK installed.
 		m, err := shard.NewMap(1, shardNames(16), mustStrategy(shard.NewJump(16)))
@@ -172,26 +186,22 @@ var telemetryPaths = []telemetryPath{
 		}
 		r := shard.NewRouter(m)
 		keys := telemetryKeys()
-		i := 0
-		return func() {
+		return func(i int) {
 			r.Map().Shard(shard.KeyBytes(keys[i&1023]))
-			i++
 		}
-	}},
-	{"shard-hot", "ladder.shard.request.rate", func(b *testing.B, mp metric.MeterProvider) func() {
+	}, false},
+	{"shard-hot", "ladder.shard.request.rate", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		h, err := shard.NewHot(shardNames(16), shard.HotOptions{MeterProvider: mp})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { h.Close() })
 		keys := telemetryKeys()
-		i := 0
-		return func() {
+		return func(i int) {
 			k := shard.KeyBytes(keys[i&1023])
 			h.Record(i&15, k)
-			i++
 		}
-	}},
+	}, false},
 }
 
 func mustStrategy(s shard.Strategy, err error) shard.Strategy {
@@ -211,7 +221,7 @@ func telemetryKeys() [][]byte {
 
 // lbPickDone is one pick and its done with a latency, as lb.Proxy and
 // lb.Transport report it.
-func lbPickDone(b *testing.B, mp metric.MeterProvider, policy lb.Policy) func() {
+func lbPickDone(b *testing.B, mp metric.MeterProvider, policy lb.Policy) func(int) {
 	var bs []lb.Backend[string]
 	for i := range lbBackends {
 		name := fmt.Sprintf("10.0.0.%d:8080", i+1)
@@ -222,19 +232,17 @@ func lbPickDone(b *testing.B, mp metric.MeterProvider, policy lb.Policy) func() 
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.Close() })
-	i := 0
-	return func() {
+	return func(i int) {
 		_, done, err := p.Pick()
 		if err != nil {
 			b.Fatal(err)
 		}
 		done(lb.Outcome{Status: 200, Latency: lbLatency(i) + time.Microsecond})
-		i++
 	}
 }
 
 // telemetryProxy is one GET through lb.Proxy to a loopback backend.
-func telemetryProxy(b *testing.B, mp metric.MeterProvider) func() {
+func telemetryProxy(b *testing.B, mp metric.MeterProvider) func(int) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
@@ -250,7 +258,7 @@ func telemetryProxy(b *testing.B, mp metric.MeterProvider) func() {
 	front := httptest.NewServer(&lb.Proxy{Pool: pool, Transport: tr, Logger: quiet})
 	b.Cleanup(front.Close)
 	client := front.Client()
-	return func() {
+	return func(int) {
 		resp, err := client.Get(front.URL)
 		if err != nil {
 			b.Fatal(err)
@@ -260,9 +268,9 @@ func telemetryProxy(b *testing.B, mp metric.MeterProvider) func() {
 	}
 }
 
-func breakerOp(b *testing.B, br health.Breaker) func() {
+func breakerOp(b *testing.B, br health.Breaker) func(int) {
 	ctx := context.Background()
-	return func() {
+	return func(int) {
 		done, err := br.Allow(ctx)
 		if err != nil {
 			b.Fatal(err)
@@ -286,7 +294,7 @@ func telemetryCache(b *testing.B, mp metric.MeterProvider) *cache.Aside[int, int
 
 // telemetrySession serves one request carrying a session cookie through the
 // middleware over a MemoryStore; write puts a value on every request.
-func telemetrySession(b *testing.B, mp metric.MeterProvider, write bool) func() {
+func telemetrySession(b *testing.B, mp metric.MeterProvider, write bool) func(int) {
 	store, err := session.NewMemoryStore(session.MemoryOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -327,14 +335,14 @@ func telemetrySession(b *testing.B, mp metric.MeterProvider, write bool) func() 
 	if cookie == nil {
 		b.Fatal("no session cookie")
 	}
-	return func() { serve(cookie) }
+	return func(int) { serve(cookie) }
 }
 
 // telemetryReplica is one point select routed to a replica. The databases
 // are an in-process driver answering one row without I/O, so the figure is
 // the router's own cost (a real select over loopback is ~50 µs, which would
 // hide any telemetry cost: BenchmarkReplicaPointSelect measures that).
-func telemetryReplica(b *testing.B, mp metric.MeterProvider) func() {
+func telemetryReplica(b *testing.B, mp metric.MeterProvider) func(int) {
 	primary, standby := sql.OpenDB(oneRowConnector{}), sql.OpenDB(oneRowConnector{})
 	b.Cleanup(func() { primary.Close(); standby.Close() })
 	r, err := replica.New(primary, []replica.Replica{{Name: "standby", DB: standby}},
@@ -344,7 +352,7 @@ func telemetryReplica(b *testing.B, mp metric.MeterProvider) func() {
 	}
 	b.Cleanup(func() { r.Close() })
 	ctx := context.Background()
-	return func() {
+	return func(int) {
 		var v int64
 		if err := r.QueryRowContext(ctx, "SELECT v FROM t WHERE k = $1", 1).Scan(&v); err != nil {
 			b.Fatal(err)
