@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/stripe"
 )
 
 // Outcome is what the caller of [Pool.Pick] reports through the done callback.
@@ -27,6 +29,7 @@ type Endpoint struct {
 	hash   uint64 // of name, for hashing policies
 
 	flow      flow          // in flight and started, one word
+	cells     *flowCells    // telemetry's flow in a bare pool; nil otherwise
 	ewma      atomic.Uint64 // float64 bits, nanoseconds
 	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
 	fails     atomic.Int32  // consecutive failures
@@ -81,7 +84,7 @@ func (e *Endpoint) Weight() float64 { return e.weight }
 // ([LeastRequest], [PeakEWMA] and custom policies), PoolOptions.MaxInFlight
 // or enabled telemetry; otherwise it stays zero, sparing round robin,
 // random and hashing two atomic operations per request.
-func (e *Endpoint) InFlight() int64 { return e.flow.inflight() }
+func (e *Endpoint) InFlight() int64 { return e.counts().inflight }
 
 // Latency is the peak-sensitive moving average of reported latencies, zero
 // until one is reported or when the pool's policy does not track latency.
@@ -143,30 +146,96 @@ func expNeg(x float64) float64 {
 	return 1 / (1 + x*(1+x*(0.5+x*(1.0/6+x/24))))
 }
 
-// flow packs a backend's requests in flight (the low flowBits bits) and the
-// requests started on it (the high bits, wrapping) into one word, so that a
-// pick counts both, for the policy and for telemetry, with one atomic add and
-// its done uncounts the in-flight one with another: telemetry costs a pick
-// nothing more than a policy weighing load already pays. Completed requests
-// are started minus in flight, read from one load. In flight stays below
-// 1<<flowBits (16.7M requests on one backend, each holding a goroutine).
+// flow packs a backend's requests in flight (the low flowBits bits, signed)
+// and the requests started on it (the high bits, wrapping) into one word, so
+// that a pick counts both, for the policy and for telemetry, with one atomic
+// add and its done uncounts the in-flight one with another: telemetry costs a
+// pick nothing more than a policy weighing load already pays. The packing is
+// linear (started<<flowBits + in flight), so words add up: a pool whose
+// policy reads no in-flight counts (round robin, random, hashing) counts
+// telemetry in per-goroutine cells instead (flowCells), so that cores picking
+// one backend at once do not trade its line, and readers sum the cells.
+// In flight stays below 1<<(flowBits-1) (8M requests on one backend, each
+// holding a goroutine).
 type flow struct{ w atomic.Uint64 }
 
 const (
 	flowBits    = 24
-	flowMask    = 1<<flowBits - 1
 	flowStarted = 1<<(64-flowBits) - 1 // mask of the started count, once shifted down
 	flowBegin   = 1<<flowBits + 1      // one more started, one more in flight
+	flowEnd     = ^uint64(0)           // one fewer in flight
 )
 
-func (f *flow) begin() { f.w.Add(flowBegin) }
+// inflight is what the policies read on every pick (never with cells).
+func (f *flow) inflight() int64 { return int64(f.w.Load()<<(64-flowBits)) >> (64 - flowBits) }
 
-func (f *flow) end() { f.w.Add(^uint64(0)) } // one fewer in flight
+// begin counts a pick of e; end counts its done.
+func (e *Endpoint) begin() {
+	if e.cells != nil {
+		e.cells.add(flowBegin)
+		return
+	}
+	e.flow.w.Add(flowBegin)
+}
 
-func (f *flow) inflight() int64 { return int64(f.w.Load() & flowMask) }
+func (e *Endpoint) end() {
+	if e.cells != nil {
+		e.cells.add(flowEnd)
+		return
+	}
+	e.flow.w.Add(flowEnd)
+}
 
-// completed returns the requests started and done, modulo 1<<(64-flowBits).
-func (f *flow) completed() uint64 {
-	w := f.w.Load()
-	return (w>>flowBits - w&flowMask) & flowStarted
+type flowCounts struct {
+	inflight  int64
+	completed uint64 // modulo 1<<(64-flowBits)
+}
+
+// decodeFlow splits a (summed) flow word. A sum of cells read one after
+// another may catch a done before its pick (in flight −1): in flight is
+// signed, and readers clamp it.
+func decodeFlow(w uint64) flowCounts {
+	in := int64(w<<(64-flowBits)) >> (64 - flowBits) // sign-extended low bits
+	started := (w - uint64(in)) >> flowBits
+	return flowCounts{inflight: in, completed: (started - uint64(in)) & flowStarted}
+}
+
+// flowCells spreads a bare pool's telemetry counts over cache lines, one
+// cell per calling goroutine (internal/stripe); a done may land on another
+// cell than its pick: only the sum means anything.
+type flowCells struct {
+	salt atomic.Uint64
+	_    [56]byte
+	c    [flowCellCount]struct {
+		w atomic.Uint64
+		_ [56]byte
+	}
+}
+
+const (
+	flowCellBits  = 3
+	flowCellCount = 1 << flowCellBits
+)
+
+func (f *flowCells) add(d uint64) {
+	salt := f.salt.Load()
+	c := &f.c[stripe.Of(salt, flowCellBits)].w
+	if x := c.Load(); c.CompareAndSwap(x, x+d) {
+		return
+	}
+	f.salt.CompareAndSwap(salt, salt+1) // contended: remap every goroutine
+	c.Add(d)
+}
+
+// counts reads e's flow word and cells.
+func (e *Endpoint) counts() flowCounts {
+	w := e.flow.w.Load()
+	if e.cells != nil {
+		for i := range e.cells.c {
+			w += e.cells.c[i].w.Load()
+		}
+	}
+	fc := decodeFlow(w)
+	fc.inflight = max(fc.inflight, 0)
+	return fc
 }

@@ -2,6 +2,8 @@ package lb_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,5 +207,54 @@ func TestTelemetryFoundRecordingMidRequest(t *testing.T) {
 	during(lb.Outcome{})
 	if got := p.Endpoints()[0].InFlight(); got != 0 {
 		t.Errorf("InFlight = %d after both finished, want 0", got)
+	}
+}
+
+// Picks on every core, with their dones called from other goroutines (as a
+// proxied response body is closed), count every request once and leave
+// nothing in flight, whichever policy (round robin counts telemetry in
+// per-goroutine cells, least request in the word it reads).
+func TestMetricsCountConcurrentPicks(t *testing.T) {
+	for _, policy := range []lb.Policy{lb.RoundRobin(), lb.LeastRequest()} {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		p := newPool(t, backends("a,b,c"), lb.PoolOptions{Policy: policy, MeterProvider: mp, Rand: rand.Uint64})
+		const workers, each = 8, 500
+		dones := make(chan func(lb.Outcome), 64)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for range each {
+					_, done, err := p.Pick()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					dones <- done
+				}
+			})
+		}
+		finished := make(chan struct{})
+		go func() {
+			for d := range dones {
+				d(lb.Outcome{Status: 200})
+			}
+			close(finished)
+		}()
+		wg.Wait()
+		close(dones)
+		<-finished
+		got := sums(t, reader)
+		var n int64
+		for _, e := range p.Endpoints() {
+			n += got["ladder.lb.requests"][e.Name()]
+			if got["ladder.lb.inflight"][e.Name()] != 0 || e.InFlight() != 0 {
+				t.Errorf("%T: %s: %d in flight after every done", policy, e.Name(), e.InFlight())
+			}
+		}
+		if n != workers*each {
+			t.Errorf("%T: requests = %d, want %d", policy, n, workers*each)
+		}
+		mp.Shutdown(context.Background())
 	}
 }

@@ -15,7 +15,7 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 // finish is every endpoint's done callback; mode is what its pick counted.
 func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 	if mode != modeBare {
-		e.flow.end()
+		e.end()
 	}
 	failed := p.isFailure(o)
 	if p.invDecay > 0 && o.Latency > 0 {

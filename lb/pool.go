@@ -351,6 +351,9 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 // (down, ejected and for how long); p.mu is held.
 func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now time.Time) *Endpoint {
 	e := &Endpoint{name: name, zone: zone, weight: w, hash: fnv64(name)}
+	if p.mode == modeBare {
+		e.cells = new(flowCells) // only telemetry counts: per core
+	}
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
@@ -382,7 +385,7 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 		for _, m := range []int{modeTracked, modeCounted} {
 			e.dones[m] = func(o Outcome) {
 				if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
-					e.flow.end()
+					e.end()
 					return
 				}
 				p.finish(e, o, m)

@@ -38,7 +38,7 @@ func (s *snapshot[T]) begin(e *Endpoint) func(Outcome) {
 		m = modeCounted
 	}
 	if m != modeBare {
-		e.flow.begin()
+		e.begin()
 	}
 	return e.dones[m]
 }
