@@ -72,7 +72,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 				t.resp.Body.Close()
 			}
 			t.cancel()
-			done(o)
+			a.done(e, done, o)
 			if a.pool != nil {
 				e.met.retried(a.pool.met)
 			}
@@ -82,7 +82,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		t.guard.release() // the last try: its transport owns the body
 		if o.Err != nil {
 			t.cancel()
-			done(o)
+			a.done(e, done, o)
 			return nil, o.Err
 		}
 		st.served = i
@@ -92,10 +92,20 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			if err != nil && err != io.EOF && o.Err == nil {
 				o.Err = err
 			}
-			done(o)
+			a.done(e, done, o)
 		})
 		return resp, nil
 	}
+}
+
+// done ends a try: it records the try's latency (a histogram record costs
+// about as much as a whole pick, so done itself records none; here a request
+// costs microseconds) and calls the pick's done.
+func (a *attempts) done(e *Endpoint, done func(Outcome), o Outcome) {
+	if a.pool != nil && a.pool.met.on() {
+		e.met.latency(a.pool.met, o)
+	}
+	done(o)
 }
 
 // tried is the result of one try.

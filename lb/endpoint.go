@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/stripe"
 )
 
 // Outcome is what the caller of [Pool.Pick] reports through the done callback.
@@ -26,12 +28,16 @@ type Endpoint struct {
 	weight float64
 	hash   uint64 // of name, for hashing policies
 
-	inflight  atomic.Int64
+	flow      flow          // in flight and started, one word
+	cells     *flowCells    // telemetry's flow in a bare pool; nil otherwise
 	ewma      atomic.Uint64 // float64 bits, nanoseconds
 	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
 	fails     atomic.Int32  // consecutive failures
-	requests  atomic.Int64  // completed, for metrics
 	errors    atomic.Int64  // failed, for metrics
+	// reqBase is the requests completed by the endpoint this one replaced
+	// (same name): the counter's series goes on. reqSeen and reqTotal widen
+	// flow's wrapping started count at each collection (poolMetrics.mu).
+	reqBase, reqSeen, reqTotal uint64
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
 	// nanoseconds: when the backend last answered (updated at most once a
@@ -78,7 +84,7 @@ func (e *Endpoint) Weight() float64 { return e.weight }
 // ([LeastRequest], [PeakEWMA] and custom policies), PoolOptions.MaxInFlight
 // or enabled telemetry; otherwise it stays zero, sparing round robin,
 // random and hashing two atomic operations per request.
-func (e *Endpoint) InFlight() int64 { return e.inflight.Load() }
+func (e *Endpoint) InFlight() int64 { return e.counts().inflight }
 
 // Latency is the peak-sensitive moving average of reported latencies, zero
 // until one is reported or when the pool's policy does not track latency.
@@ -138,4 +144,98 @@ func expNeg(x float64) float64 {
 		return 1
 	}
 	return 1 / (1 + x*(1+x*(0.5+x*(1.0/6+x/24))))
+}
+
+// flow packs a backend's requests in flight (the low flowBits bits, signed)
+// and the requests started on it (the high bits, wrapping) into one word, so
+// that a pick counts both, for the policy and for telemetry, with one atomic
+// add and its done uncounts the in-flight one with another: telemetry costs a
+// pick nothing more than a policy weighing load already pays. The packing is
+// linear (started<<flowBits + in flight), so words add up: a pool whose
+// policy reads no in-flight counts (round robin, random, hashing) counts
+// telemetry in per-goroutine cells instead (flowCells), so that cores picking
+// one backend at once do not trade its line, and readers sum the cells.
+// In flight stays below 1<<(flowBits-1) (8M requests on one backend, each
+// holding a goroutine).
+type flow struct{ w atomic.Uint64 }
+
+const (
+	flowBits    = 24
+	flowStarted = 1<<(64-flowBits) - 1 // mask of the started count, once shifted down
+	flowBegin   = 1<<flowBits + 1      // one more started, one more in flight
+	flowEnd     = ^uint64(0)           // one fewer in flight
+)
+
+// inflight is what the policies read on every pick (never with cells).
+func (f *flow) inflight() int64 { return int64(f.w.Load()<<(64-flowBits)) >> (64 - flowBits) }
+
+// begin counts a pick of e; end counts its done.
+func (e *Endpoint) begin() {
+	if e.cells != nil {
+		e.cells.add(flowBegin)
+		return
+	}
+	e.flow.w.Add(flowBegin)
+}
+
+func (e *Endpoint) end() {
+	if e.cells != nil {
+		e.cells.add(flowEnd)
+		return
+	}
+	e.flow.w.Add(flowEnd)
+}
+
+type flowCounts struct {
+	inflight  int64
+	completed uint64 // modulo 1<<(64-flowBits)
+}
+
+// decodeFlow splits a (summed) flow word. A sum of cells read one after
+// another may catch a done before its pick (in flight −1): in flight is
+// signed, and readers clamp it.
+func decodeFlow(w uint64) flowCounts {
+	in := int64(w<<(64-flowBits)) >> (64 - flowBits) // sign-extended low bits
+	started := (w - uint64(in)) >> flowBits
+	return flowCounts{inflight: in, completed: (started - uint64(in)) & flowStarted}
+}
+
+// flowCells spreads a bare pool's telemetry counts over cache lines, one
+// cell per calling goroutine (internal/stripe); a done may land on another
+// cell than its pick: only the sum means anything.
+type flowCells struct {
+	salt atomic.Uint64
+	_    [56]byte
+	c    [flowCellCount]struct {
+		w atomic.Uint64
+		_ [56]byte
+	}
+}
+
+const (
+	flowCellBits  = 3
+	flowCellCount = 1 << flowCellBits
+)
+
+func (f *flowCells) add(d uint64) {
+	salt := f.salt.Load()
+	c := &f.c[stripe.Of(salt, flowCellBits)].w
+	if x := c.Load(); c.CompareAndSwap(x, x+d) {
+		return
+	}
+	f.salt.CompareAndSwap(salt, salt+1) // contended: remap every goroutine
+	c.Add(d)
+}
+
+// counts reads e's flow word and cells.
+func (e *Endpoint) counts() flowCounts {
+	w := e.flow.w.Load()
+	if e.cells != nil {
+		for i := range e.cells.c {
+			w += e.cells.c[i].w.Load()
+		}
+	}
+	fc := decodeFlow(w)
+	fc.inflight = max(fc.inflight, 0)
+	return fc
 }

@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -28,6 +29,9 @@ type poolMetrics struct {
 	// instead of asking the provider, one atomic load rather than calls
 	// through the global delegate.
 	live atomic.Bool
+	// mu serialises collections' widening of the endpoints' wrapping
+	// started counts (Endpoint.reqSeen, reqTotal).
+	mu sync.Mutex
 }
 
 // endpointMetrics holds one backend's precomputed attribute options.
@@ -51,15 +55,18 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 			err = fmt.Errorf("lb: metrics: %w", e)
 		}
 	}
-	// Requests and errors are counted by atomics on the endpoint and
-	// observed at collection: telemetry costs the hot path nothing for them.
+	// Requests, errors and in flight are counted by atomics on the endpoint
+	// (requests and in flight in one word a policy weighing load updates
+	// anyway) and observed at collection. Latency is recorded by Proxy and
+	// Transport, whose requests cost microseconds, not by done: a histogram
+	// record costs more than a whole pick (docs/CONVENTIONS.md, Telemetry).
 	reqs, err := m.Int64ObservableCounter("ladder.lb.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests completed per backend."))
 	errs, e := m.Int64ObservableCounter("ladder.lb.errors", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests that failed per backend (errors and 5xx)."))
 	must(e)
 	pm.duration, e = m.Float64Histogram("ladder.lb.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Latency reported per backend."))
+		metric.WithDescription("Time to response headers of each try through Proxy or Transport, per backend."))
 	must(e)
 	pm.ejections, e = m.Int64Counter("ladder.lb.backend.ejections", metric.WithUnit("{ejection}"),
 		metric.WithDescription("Outlier ejections per backend."))
@@ -80,8 +87,8 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 		}
 		inflight(func(ep *Endpoint) {
 			set := metric.WithAttributeSet(ep.met.attrs)
-			o.ObserveInt64(g, ep.inflight.Load(), set)
-			o.ObserveInt64(reqs, ep.requests.Load(), set)
+			o.ObserveInt64(g, ep.InFlight(), set)
+			o.ObserveInt64(reqs, int64(pm.completed(ep)), set)
 			o.ObserveInt64(errs, ep.errors.Load(), set)
 		})
 		return nil
@@ -113,15 +120,31 @@ func (pm *poolMetrics) endpoint(name, zone string) *endpointMetrics {
 
 var bg = context.Background()
 
-func (em *endpointMetrics) record(pm *poolMetrics, o Outcome) {
+// completed returns the requests e completed, widening its wrapping count:
+// collections come far more often than the count wraps (1<<40 requests).
+func (pm *poolMetrics) completed(e *Endpoint) uint64 {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	c := e.counts().completed
+	// A sum of cells read one by one may run a few ahead of the truth
+	// (a done seen, its pick not): a step back is skipped, never wrapped.
+	if d := (c - e.reqSeen) & flowStarted; d < flowStarted/2 {
+		e.reqTotal += d
+		e.reqSeen = c
+	}
+	return e.reqBase + e.reqTotal
+}
+
+// latency records one try's latency; Proxy and Transport call it, not done.
+func (em *endpointMetrics) latency(pm *poolMetrics, o Outcome) {
 	if o.Latency > 0 && pm.duration.Enabled(bg) {
 		pm.duration.Record(bg, o.Latency.Seconds(), em.rec...)
 	}
 }
 
 // on reports whether the provider records telemetry; only then do picks
-// keep the per-backend counters, the in-flight gauge and the latency
-// histogram. With telemetry off it is the only cost telemetry adds to a pick.
+// keep the per-backend counters and the in-flight gauge (and Proxy the
+// latency histogram). With telemetry off it is the only cost telemetry adds to a pick.
 func (pm *poolMetrics) on() bool { return pm.live.Load() }
 
 func (em *endpointMetrics) ejected(pm *poolMetrics) { pm.ejections.Add(bg, 1, em.add...) }

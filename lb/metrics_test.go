@@ -2,6 +2,8 @@ package lb_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/ladder-go/ladder/lb"
+	"github.com/ladder-go/ladder/lb/lbtest"
 )
 
 // sums returns, per instrument, the int64 values by backend.
@@ -57,8 +60,13 @@ func TestMetrics(t *testing.T) {
 	if got["ladder.lb.errors"]["a"] != 5 || got["ladder.lb.backend.ejections"]["a"] != 1 {
 		t.Errorf("errors %v, ejections %v", got["ladder.lb.errors"], got["ladder.lb.backend.ejections"])
 	}
-	if got["ladder.lb.requests"]["a"] != 5 || got["ladder.lb.request.duration"]["a"] != 5 {
-		t.Errorf("requests %v, durations %v", got["ladder.lb.requests"], got["ladder.lb.request.duration"])
+	if got["ladder.lb.requests"]["a"] != 5 {
+		t.Errorf("requests %v", got["ladder.lb.requests"])
+	}
+	// done records no latency histogram: Proxy and Transport do (see
+	// TestProxyRecordsLatency), where a request costs microseconds.
+	if len(got["ladder.lb.request.duration"]) != 0 {
+		t.Errorf("durations %v recorded by done", got["ladder.lb.request.duration"])
 	}
 	if got["ladder.lb.inflight"]["b"] != 1 || got["ladder.lb.inflight"]["a"] != 0 {
 		t.Errorf("inflight %v", got["ladder.lb.inflight"])
@@ -66,6 +74,58 @@ func TestMetrics(t *testing.T) {
 	held(lb.Outcome{})
 	if _, ok := got["ladder.lb.requests"]["b"]; !ok {
 		t.Error("no requests recorded for b")
+	}
+	// The held request counts once done, and in flight no more.
+	before := got["ladder.lb.requests"]["b"]
+	got = sums(t, reader)
+	if got["ladder.lb.requests"]["b"] != before+1 || got["ladder.lb.inflight"]["b"] != 0 {
+		t.Errorf("after done: requests %v, inflight %v", got["ladder.lb.requests"], got["ladder.lb.inflight"])
+	}
+}
+
+// A pool whose backend is replaced (its weight changes) keeps its
+// requests counter going.
+func TestMetricsRequestsSurviveUpdate(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	p := newPool(t, backends("a"), lb.PoolOptions{MeterProvider: mp})
+	sums(t, reader) // a first collection: picks count from now on
+	for range 3 {
+		_, done, _ := p.Pick()
+		done(lb.Outcome{})
+	}
+	if err := p.Update(backends("a", 2)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		_, done, _ := p.Pick()
+		done(lb.Outcome{})
+	}
+	if got := sums(t, reader)["ladder.lb.requests"]["a"]; got != 5 {
+		t.Errorf("requests = %d after an update, want 5", got)
+	}
+}
+
+func TestProxyRecordsLatency(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	bs := lbtest.Start(t, 2)
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, MeterProvider: mp})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet})
+	for range 4 {
+		if code, _, _ := get(t, front.Client(), mustReq(t, "GET", front.URL+"/x")); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+	}
+	got := sums(t, reader)
+	var n int64
+	for _, c := range got["ladder.lb.request.duration"] {
+		n += c
+	}
+	if n != 4 || len(got["ladder.lb.request.duration"]) != 2 {
+		t.Errorf("durations %v, want 4 over 2 backends", got["ladder.lb.request.duration"])
 	}
 }
 
@@ -147,5 +207,54 @@ func TestTelemetryFoundRecordingMidRequest(t *testing.T) {
 	during(lb.Outcome{})
 	if got := p.Endpoints()[0].InFlight(); got != 0 {
 		t.Errorf("InFlight = %d after both finished, want 0", got)
+	}
+}
+
+// Picks on every core, with their dones called from other goroutines (as a
+// proxied response body is closed), count every request once and leave
+// nothing in flight, whichever policy (round robin counts telemetry in
+// per-goroutine cells, least request in the word it reads).
+func TestMetricsCountConcurrentPicks(t *testing.T) {
+	for _, policy := range []lb.Policy{lb.RoundRobin(), lb.LeastRequest()} {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		p := newPool(t, backends("a,b,c"), lb.PoolOptions{Policy: policy, MeterProvider: mp, Rand: rand.Uint64})
+		const workers, each = 8, 500
+		dones := make(chan func(lb.Outcome), 64)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for range each {
+					_, done, err := p.Pick()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					dones <- done
+				}
+			})
+		}
+		finished := make(chan struct{})
+		go func() {
+			for d := range dones {
+				d(lb.Outcome{Status: 200})
+			}
+			close(finished)
+		}()
+		wg.Wait()
+		close(dones)
+		<-finished
+		got := sums(t, reader)
+		var n int64
+		for _, e := range p.Endpoints() {
+			n += got["ladder.lb.requests"][e.Name()]
+			if got["ladder.lb.inflight"][e.Name()] != 0 || e.InFlight() != 0 {
+				t.Errorf("%T: %s: %d in flight after every done", policy, e.Name(), e.InFlight())
+			}
+		}
+		if n != workers*each {
+			t.Errorf("%T: requests = %d, want %d", policy, n, workers*each)
+		}
+		mp.Shutdown(context.Background())
 	}
 }

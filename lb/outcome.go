@@ -15,7 +15,7 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 // finish is every endpoint's done callback; mode is what its pick counted.
 func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 	if mode != modeBare {
-		e.inflight.Add(-1)
+		e.end()
 	}
 	failed := p.isFailure(o)
 	if p.invDecay > 0 && o.Latency > 0 {
@@ -36,12 +36,8 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 	} else if e.fails.Load() != 0 {
 		e.fails.Store(0)
 	}
-	if mode == modeCounted {
-		e.requests.Add(1)
-		if failed {
-			e.errors.Add(1)
-		}
-		e.met.record(p.met, o)
+	if mode == modeCounted && failed {
+		e.errors.Add(1)
 	}
 }
 

@@ -43,7 +43,7 @@ func two(r uint64, n int) (int, int) {
 
 func (p *p2cPicker) Pick(uint64, bool) int {
 	i, j := two(p.rand(), len(p.eps))
-	if p.eps[j].inflight.Load() < p.eps[i].inflight.Load() {
+	if p.eps[j].flow.inflight() < p.eps[i].flow.inflight() {
 		return j
 	}
 	return i
@@ -58,7 +58,7 @@ type weightedP2C struct {
 func (p *weightedP2C) Pick(uint64, bool) int {
 	r := p.wr.rand()
 	i, j := p.wr.sampleFrom(r), p.wr.sampleFrom(mix64(r)) // one draw, two independent samples
-	if float64(p.eps[j].inflight.Load())*p.w[i] < float64(p.eps[i].inflight.Load())*p.w[j] {
+	if float64(p.eps[j].flow.inflight())*p.w[i] < float64(p.eps[i].flow.inflight())*p.w[j] {
 		return j
 	}
 	return i
@@ -150,7 +150,7 @@ func (p *ewmaPicker) cost(i int, now int64) float64 {
 	if idle := now - e.ewmaStamp.Load(); idle > 0 && lat != 0 {
 		lat *= expNeg(float64(idle) * p.invDecay)
 	}
-	n := float64(e.inflight.Load())
+	n := float64(e.flow.inflight())
 	if lat == 0 && n != 0 {
 		return (p.penalty + n) * p.inv[i]
 	}

@@ -66,6 +66,10 @@ type PoolOptions struct {
 	// Picks feed the metrics once the provider is seen recording: from
 	// NewPool when it already does, otherwise from its first collection (a
 	// global provider set later loses at most that first interval).
+	// Requests, errors and in flight per backend are counted by atomics and
+	// observed at collection; the latency histogram
+	// (ladder.lb.request.duration) is recorded by Proxy and Transport per
+	// try, not by done, whose callers get [Endpoint.Latency] instead.
 	MeterProvider metric.MeterProvider
 	// Logger logs ejections and re-admissions; nil means slog.Default().
 	Logger *slog.Logger
@@ -347,10 +351,13 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 // (down, ejected and for how long); p.mu is held.
 func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now time.Time) *Endpoint {
 	e := &Endpoint{name: name, zone: zone, weight: w, hash: fnv64(name)}
+	if p.mode == modeBare {
+		e.cells = new(flowCells) // only telemetry counts: per core
+	}
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
-		e.requests.Store(prev.requests.Load()) // the counters' series go on
+		e.reqBase = p.met.completed(prev) // the counters' series go on
 		e.errors.Store(prev.errors.Load())
 		e.fails.Store(prev.fails.Load())
 		e.down, e.ejections = prev.down, prev.ejections
@@ -367,20 +374,22 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 		e.dones[m] = func(o Outcome) { p.finish(e, o, m) }
 	}
 	if p.opts.IsFailure == nil && p.invDecay == 0 {
-		// Without latency tracking or telemetry, a success after a success
-		// only undoes what its pick counted: the common case skips finish.
+		// Without latency tracking, a success after a success only undoes
+		// what its pick counted: the common case skips finish.
 		e.dones[modeBare] = func(o Outcome) {
 			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
 				return
 			}
 			p.finish(e, o, modeBare)
 		}
-		e.dones[modeTracked] = func(o Outcome) {
-			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
-				e.inflight.Add(-1)
-				return
+		for _, m := range []int{modeTracked, modeCounted} {
+			e.dones[m] = func(o Outcome) {
+				if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
+					e.end()
+					return
+				}
+				p.finish(e, o, m)
 			}
-			p.finish(e, o, modeTracked)
 		}
 	}
 	return e

@@ -27,8 +27,8 @@ type snapshot[T any] struct {
 // Count modes of a pick: what begin counted and its done undoes.
 const (
 	modeBare    = iota // nothing: done feeds passive health only
-	modeTracked        // requests in flight, for the policy or MaxInFlight
-	modeCounted        // in flight and per-backend counters, for telemetry
+	modeTracked        // requests in flight and started, for the policy or MaxInFlight
+	modeCounted        // the same, and errors, for telemetry
 )
 
 // begin counts a pick of e and returns the done callback undoing just that.
@@ -38,7 +38,7 @@ func (s *snapshot[T]) begin(e *Endpoint) func(Outcome) {
 		m = modeCounted
 	}
 	if m != modeBare {
-		e.inflight.Add(1)
+		e.begin()
 	}
 	return e.dones[m]
 }
@@ -67,11 +67,11 @@ func (s *snapshot[T]) choose(key uint64, keyed bool) int {
 		}
 	}
 	i := s.tiers[t].pos[s.tiers[t].picker.Pick(key, keyed)]
-	if s.maxInFlight > 0 && s.all[i].inflight.Load() >= s.maxInFlight {
+	if s.maxInFlight > 0 && s.all[i].flow.inflight() >= s.maxInFlight {
 		// Saturated: spill to the next zone whose pick has room.
 		for u := t + 1; u < len(s.tiers); u++ {
 			j := s.tiers[u].pos[s.tiers[u].picker.Pick(key, keyed)]
-			if s.all[j].inflight.Load() < s.maxInFlight {
+			if s.all[j].flow.inflight() < s.maxInFlight {
 				return j
 			}
 		}

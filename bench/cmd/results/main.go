@@ -164,7 +164,18 @@ func write(w io.Writer, rows []*row, count int) {
 				cells = append(cells, num(r.values[u]))
 			}
 			ratio := ""
-			if !strings.HasPrefix(r.sub, "ladder-") {
+			if path, ok := strings.CutSuffix(r.sub, "/sdk"); ok {
+				// BenchmarkTelemetry: the SDK recording against telemetry off,
+				// same path, same run (the bar: ≤ 1.10×).
+				for _, l := range g {
+					if l.sub != path+"/off" {
+						continue
+					}
+					if sn, on := median(r.values["ns/op"]), median(l.values["ns/op"]); sn > 0 && on > 0 {
+						ratio = fmt.Sprintf("%.2f× sdk ÷ off", sn/on)
+					}
+				}
+			} else if !strings.HasPrefix(r.sub, "ladder-") && !strings.HasSuffix(r.sub, "/off") {
 				if l := pair(r, g); l != nil {
 					if pn, ln := median(r.values["ns/op"]), median(l.values["ns/op"]); pn > 0 && ln > 0 {
 						ratio = fmt.Sprintf("%.2f× (%s)", ln/pn, l.sub)

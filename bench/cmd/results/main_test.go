@@ -16,6 +16,8 @@ BenchmarkHitRatio/ladder-lru-zipf-1000-2  	 1	  5.0 ns/op	  41.5 hit%
 BenchmarkHitRatio/otter-zipf-1000-2  	 1	  5.0 ns/op	  43.0 hit%
 BenchmarkHit/golang-lru-lru-2     	 1	  10.0 ns/op
 BenchmarkHit/ladder-lru-2     	 1	  11.0 ns/op
+BenchmarkTelemetry/lb-pick-rr/off-2     	 1	  10.0 ns/op
+BenchmarkTelemetry/lb-pick-rr/sdk-2     	 1	  10.5 ns/op
 --- SKIP: BenchmarkStampede
 PASS
 `
@@ -35,6 +37,8 @@ func TestResultsTable(t *testing.T) {
 		"| ladder-lru-zipf-1000 | 5 | – | – | 41.5 |",
 		"| golang-lru-lru | 10 | – | – | 1.10× (ladder-lru) |",
 		"-bench '^BenchmarkPick$' -count 6 ./",
+		"| lb-pick-rr/off | 10 | – | – |  |",
+		"| lb-pick-rr/sdk | 10.5 | – | – | 1.05× sdk ÷ off |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
