@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"math"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"io"
@@ -17,3 +18,5 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 type nopCollector struct{}
 
 func (nopCollector) Collect(context.Context, *metricdata.ResourceMetrics) error { return nil }
+
+func nan() float64 { return math.NaN() }

@@ -155,6 +155,10 @@ servers_start() {
 	install_if_missing "pg_bindir" postgresql
 	# testenv.PgBouncer: adapters prove they work through transaction pooling.
 	install_if_missing "command -v pgbouncer || test -x /usr/sbin/pgbouncer" pgbouncer
+	# observe: promtool checks the generated SLO rules; headless Chromium loads the
+	# status page (no recommended packages: no fonts beyond what chromium needs).
+	install_if_missing "command -v promtool" prometheus
+	install_if_missing "command -v chromium" chromium
 	PGBIN=$(pg_bindir)
 
 	SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ladder-servers.XXXXXX")
