@@ -2,7 +2,9 @@ package observe
 
 import (
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 )
 
 // Op compares a signal with a threshold.
@@ -52,7 +54,25 @@ func (e Evidence) String() string {
 	return fmt.Sprintf("%s %s %s %s", e.Signal, fmtNum(e.Value), e.Op, fmtNum(e.Threshold))
 }
 
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+// fmtNum formats a number for people: whole digits grouped from 1000 up,
+// four significant digits below.
+func fmtNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e15 || math.Abs(v) < 1000 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	digits := strconv.FormatInt(int64(math.Abs(math.Round(v))), 10)
+	var b strings.Builder
+	if v < 0 {
+		b.WriteByte('-')
+	}
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
 
 // Rule names a bottleneck and the next move when all of its conditions hold.
 // Rules are data: copy DefaultRules and change thresholds, or add your own.

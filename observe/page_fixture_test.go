@@ -52,14 +52,17 @@ func newFakeService(t *testing.T) *fakeService {
 	backends := []string{"web-1:8080", "web-2:8080", `web-<3>:8080`}
 	f := &fakeService{t: t, reader: rd, mp: mp}
 	f.tick = func(i int) {
-		for j := range 200 + 40*(i%5) {
+		for j := range 200 + []int{0, 30, 50, 40, 20, 10}[i%6] {
 			code := 200
 			if j%50 == 0 {
 				code = 503
 			}
 			dur.Record(ctx, 0.004+float64(j%20)*0.004+float64(i%3)*0.01, at(keyStatusCode.Int(code)))
 		}
-		active.Add(ctx, int64(3-i%4))
+		if i == 0 {
+			active.Add(ctx, 24)
+		}
+		active.Add(ctx, []int64{3, 2, -1, -4}[i%4])
 		for k, b := range backends {
 			lbReq.Add(ctx, int64(70+10*k), at(keyLBBackend.String(b)))
 			lbErr.Add(ctx, int64(k*k), at(keyLBBackend.String(b)))

@@ -87,7 +87,7 @@ func TestPageShowsAdviceSLOsAndHotKeys(t *testing.T) {
 	_, body = get(t, p, "/")
 	for _, want := range []string{
 		"replicas lag behind the primary", "replica.lag 6.5 ≥ 5", "one shard is hot", "shard.skew 2.6 ≥ 2",
-		`id="slos"`, "checkout &lt;api&gt;", "page 14.4× over 1h0m0s", `<span class="bad">page</span>`,
+		`id="slos"`, "checkout &lt;api&gt;", "page 14.4× · 1h / 5m", `<span class="bad">page</span>`,
 		`id="hotkeys"`, "user:&lt;script&gt;alert(1)&lt;/script&gt;",
 	} {
 		if !strings.Contains(body, want) {

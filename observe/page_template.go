@@ -12,6 +12,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"num":   fmtNum,
 	"burn":  func(v float64) string { return fmtNum(v) + "×" },
 	"pct":   func(v float64) string { return fmtNum(v*100) + " %" },
+	"dur":   promDuration,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -24,13 +25,15 @@ body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-ap
 header{display:flex;align-items:baseline;gap:16px;padding:14px 24px;background:#1d2330;color:#fff}
 header h1{margin:0;font-size:18px;font-weight:600}
 header .at{color:#b8c0cc;font-size:13px}
-main{padding:18px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:16px}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px}
+main{padding:18px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px;overflow-x:auto}
 section.wide{grid-column:1/-1}
 h2{margin:0 0 8px;font-size:14px;text-transform:uppercase;letter-spacing:.04em;color:var(--mute)}
 table{width:100%;border-collapse:collapse}
-th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:middle}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:middle;white-space:nowrap}
 th{font-weight:600;color:var(--mute);font-size:12px}
+th:not(:first-child),td:not(:first-child){text-align:right}
+td.act{text-align:right;width:1%}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:var(--ok);font-weight:600}.warn{color:var(--warn);font-weight:600}.bad{color:var(--bad);font-weight:600}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
@@ -73,14 +76,14 @@ button{font:inherit;font-size:12px;padding:3px 10px;border:1px solid var(--acc);
 </section>{{end}}
 
 {{if .SLOs}}<section class="wide" id="slos"><h2>SLOs (burn rate: long / short window)</h2><table>
-<tr><th>SLO</th><th>objective</th>{{range (index .SLOs 0).Windows}}<th>{{.Severity}} {{.Factor}}× over {{.Long}} / {{.Short}}</th>{{end}}<th>state</th></tr>
+<tr><th>SLO</th><th>objective</th>{{range (index .SLOs 0).Windows}}<th class="num">{{.Severity}} {{.Factor}}× · {{dur .Long}} / {{dur .Short}}</th>{{end}}<th>state</th></tr>
 {{range .SLOs}}<tr><td>{{.Name}}</td><td class="num">{{pct .Objective}}</td>
 {{range .Windows}}<td class="num{{if .Firing}} bad{{else if .Guarded}} warn{{end}}">{{burn .LongBurn}} / {{burn .ShortBurn}}{{if .Guarded}} (low traffic){{end}}</td>{{end}}
 <td>{{if .Firing}}<span class="bad">{{.Firing}}</span>{{else}}<span class="ok">ok</span>{{end}}</td></tr>{{end}}
 </table></section>{{end}}
 
-{{define "table"}}<table><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .Cells}}<td{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</td>{{end}}{{if .Action}}<td>{{template "button" .Action}}</td>{{end}}</tr>{{end}}
+{{define "table"}}{{$ := .}}<table><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .Cells}}<td{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</td>{{end}}{{if .Action}}<td class="act">{{template "button" .Action}}</td>{{else if $.ActCol}}<td class="act"></td>{{end}}</tr>{{end}}
 </table>{{end}}
 {{define "button"}}<form method="post"><input type="hidden" name="csrf" value="{{.Token}}"><input type="hidden" name="action" value="{{.Name}}"><input type="hidden" name="target" value="{{.Target}}"><button type="submit">{{.Label}}</button></form>{{end}}
 

@@ -34,8 +34,9 @@ type pageView struct {
 }
 
 type tableView struct {
-	Head []string
-	Rows []rowView
+	Head   []string
+	Rows   []rowView
+	ActCol bool // the last column holds action buttons
 }
 
 type rowView struct {
@@ -96,7 +97,7 @@ func (p *Page) backends(s *Snapshot) *tableView {
 	names := union(s.Keys(instLBInflight, keyLBBackend), s.Keys(instLBRequests, keyLBBackend))
 	infl, reqs := s.By(instLBInflight, keyLBBackend), s.By(instLBRequests, keyLBBackend)
 	errs, ej := s.By(instLBErrors, keyLBBackend), s.By(instLBEjections, keyLBBackend)
-	t := &tableView{Head: []string{"backend", "in flight", "requests", "errors", "error %", "ejections", ""}}
+	t := &tableView{Head: []string{"backend", "in flight", "requests", "errors", "error %", "ejections", ""}, ActCol: true}
 	for _, n := range names {
 		ratio := 0.0
 		if reqs[n] > 0 {
@@ -120,11 +121,11 @@ func (p *Page) health(s *Snapshot) *tableView {
 	if !s.Has(instProbeStatus) && !s.Has("ladder.health.check.status") {
 		return nil
 	}
-	t := &tableView{Head: []string{"kind", "name", "status"}}
+	t := &tableView{Head: []string{"name", "kind", "status"}}
 	add := func(kind, inst string, key attribute.Key) {
 		st := s.By(inst, key)
 		for _, n := range sortedKeys(st) {
-			t.Rows = append(t.Rows, rowView{Cells: []cellView{{Text: kind}, {Text: n}, healthCell(st[n])}})
+			t.Rows = append(t.Rows, rowView{Cells: []cellView{{Text: n}, {Text: kind}, healthCell(st[n])}})
 		}
 	}
 	add("probe", instProbeStatus, keyProbe)
@@ -198,7 +199,7 @@ func (p *Page) queues(s *Snapshot) *tableView {
 		return nil
 	}
 	names := union(s.Keys(instQueueDepth, keyQueueName), s.Keys(instQueueDead, keyQueueName), s.Keys(instQueueAge, keyQueueName))
-	t := &tableView{Head: []string{"queue", "ready", "scheduled", "running", "oldest ready", "dead letters", ""}}
+	t := &tableView{Head: []string{"queue", "ready", "scheduled", "running", "oldest ready", "dead letters", ""}, ActCol: true}
 	for _, n := range names {
 		q := keyQueueName.String(n)
 		age := 0.0
@@ -306,7 +307,7 @@ func fmtDur(sec float64) string {
 	case d >= time.Second:
 		return d.Round(10 * time.Millisecond).String()
 	}
-	return d.Round(time.Microsecond).String()
+	return d.Round(100 * time.Microsecond).String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {
