@@ -42,8 +42,8 @@ func (o AdvisorOptions) Validate() error {
 		}
 	}
 	for i, s := range o.Scalers {
-		if err := s.validate(); err != nil {
-			return fmt.Errorf("%w: Scalers[%d]: %s", ErrInvalidOptions, i, err)
+		if p := s.problem(); p != "" {
+			return fmt.Errorf("%w: Scalers[%d] %s", ErrInvalidOptions, i, p)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package observe
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -33,22 +32,23 @@ type Scaler struct {
 	Up, Down func(ctx context.Context) error
 }
 
-func (s Scaler) validate() error {
+// problem names what is wrong with s ("" when nothing is).
+func (s Scaler) problem() string {
 	switch {
 	case s.Name == "":
-		return errors.New("Name empty")
+		return "Name empty"
 	case s.Rule == "":
-		return fmt.Errorf("%q: Rule empty", s.Name)
+		return fmt.Sprintf("%q: Rule empty", s.Name)
 	case s.Up == nil:
-		return fmt.Errorf("%q: Up nil", s.Name)
+		return fmt.Sprintf("%q: Up nil", s.Name)
 	case s.Down != nil && s.Signal == "":
-		return fmt.Errorf("%q: Down set without Signal", s.Name)
+		return fmt.Sprintf("%q: Down set without Signal", s.Name)
 	case s.Sustain < 0:
-		return fmt.Errorf("%q: Sustain %d: must be ≥ 0", s.Name, s.Sustain)
+		return fmt.Sprintf("%q: Sustain %d: must be ≥ 0", s.Name, s.Sustain)
 	case s.Cooldown < 0:
-		return fmt.Errorf("%q: Cooldown %v: must be ≥ 0", s.Name, s.Cooldown)
+		return fmt.Sprintf("%q: Cooldown %v: must be ≥ 0", s.Name, s.Cooldown)
 	}
-	return nil
+	return ""
 }
 
 // ActionEvent is one action a scaler took.

@@ -130,7 +130,7 @@ func (s *Snapshot) By(name string, key attribute.Key) map[string]float64 {
 	out := map[string]float64{}
 	for _, p := range s.Points(name) {
 		v, _ := p.Attrs.Value(key)
-		out[v.Emit()] += p.Value
+		out[v.String()] += p.Value
 	}
 	return out
 }

@@ -52,16 +52,21 @@ func (o SLOOptions) validate() error {
 	if o.Resolution < 0 {
 		return fmt.Errorf("%w: Resolution %v: must be ≥ 0", ErrInvalidOptions, o.Resolution)
 	}
-	for i, w := range o.Windows {
+	return validateWindows("Windows", o.Windows, o.Resolution)
+}
+
+// validateWindows checks a burn-window table; path names it in errors.
+func validateWindows(path string, ws []BurnWindow, res time.Duration) error {
+	for i, w := range ws {
 		switch {
 		case w.Short <= 0 || w.Long <= w.Short:
-			return fmt.Errorf("%w: Windows[%d]: Long %v, Short %v: need 0 < Short < Long", ErrInvalidOptions, i, w.Long, w.Short)
+			return fmt.Errorf("%w: %s[%d]: Long %v, Short %v: need 0 < Short < Long", ErrInvalidOptions, path, i, w.Long, w.Short)
 		case !(w.Factor > 0) || math.IsInf(w.Factor, 0):
-			return fmt.Errorf("%w: Windows[%d].Factor %v: must be > 0", ErrInvalidOptions, i, w.Factor)
+			return fmt.Errorf("%w: %s[%d].Factor %v: must be > 0", ErrInvalidOptions, path, i, w.Factor)
 		case w.Severity == "":
-			return fmt.Errorf("%w: Windows[%d].Severity empty", ErrInvalidOptions, i)
-		case o.Resolution > w.Short:
-			return fmt.Errorf("%w: Resolution %v: longer than Windows[%d].Short %v", ErrInvalidOptions, o.Resolution, i, w.Short)
+			return fmt.Errorf("%w: %s[%d].Severity empty", ErrInvalidOptions, path, i)
+		case res > w.Short:
+			return fmt.Errorf("%w: Resolution %v: longer than %s[%d].Short %v", ErrInvalidOptions, res, path, i, w.Short)
 		}
 	}
 	return nil

@@ -46,11 +46,11 @@ func PrometheusRules(slos ...PromSLO) ([]byte, error) {
 	b.WriteString("groups:\n")
 	names := map[string]bool{}
 	for i, s := range slos {
-		if err := s.validate(); err != nil {
-			return nil, fmt.Errorf("%w: PromSLO[%d]: %s", ErrInvalidOptions, i, err)
+		if err := s.validate(i); err != nil {
+			return nil, err
 		}
 		if names[s.Name] {
-			return nil, fmt.Errorf("%w: PromSLO[%d]: Name %q: duplicate", ErrInvalidOptions, i, s.Name)
+			return nil, fmt.Errorf("%w: PromSLO[%d].Name %q: duplicate", ErrInvalidOptions, i, s.Name)
 		}
 		names[s.Name] = true
 		if s.Windows == nil {
@@ -65,23 +65,26 @@ func PrometheusRules(slos ...PromSLO) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func (s PromSLO) validate() error {
+func (s PromSLO) validate(i int) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: PromSLO[%d].%s", ErrInvalidOptions, i, fmt.Sprintf(format, a...))
+	}
 	switch {
 	case s.Name == "":
-		return fmt.Errorf("Name empty")
+		return bad("Name empty")
 	case !(s.Objective > 0 && s.Objective < 1):
-		return fmt.Errorf("Objective %v: must be in (0, 1)", s.Objective)
+		return bad("Objective %v: must be in (0, 1)", s.Objective)
 	case !strings.Contains(s.ErrorsQuery, "$window"):
-		return fmt.Errorf("ErrorsQuery %q: has no $window", s.ErrorsQuery)
+		return bad("ErrorsQuery %q: has no $window", s.ErrorsQuery)
 	case !strings.Contains(s.TotalQuery, "$window"):
-		return fmt.Errorf("TotalQuery %q: has no $window", s.TotalQuery)
+		return bad("TotalQuery %q: has no $window", s.TotalQuery)
 	}
 	for k := range s.Labels {
 		if !promLabelName.MatchString(k) || k == "slo" || k == "severity" || strings.HasPrefix(k, "__") {
-			return fmt.Errorf("Labels key %q: not a free Prometheus label name", k)
+			return bad("Labels key %q: not a free Prometheus label name", k)
 		}
 	}
-	return SLOOptions{Objective: s.Objective, Windows: s.Windows}.validate()
+	return validateWindows(fmt.Sprintf("PromSLO[%d].Windows", i), s.Windows, 0)
 }
 
 // promDuration writes d in Prometheus's duration syntax with its largest
