@@ -114,12 +114,12 @@ func NewAdvisor(c Collector, opts AdvisorOptions) (*Advisor, error) {
 // every rule and then the scalers. A collection error is returned and
 // nothing else happens.
 func (a *Advisor) Evaluate(ctx context.Context) (Report, error) {
+	a.mu.Lock() // collect under the lock too: snapshots must reach prev in order
+	defer a.mu.Unlock()
 	snap, err := Collect(ctx, a.src)
 	if err != nil {
 		return Report{}, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	now := a.opts.Now()
 	var dt time.Duration
 	if a.prev != nil {

@@ -138,3 +138,28 @@ func TestAdvisorOptionsInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvisorRunEvaluatesUntilCancelled(t *testing.T) {
+	testenv.Bubble(t, func(t *testing.T) {
+		rd := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(rd))
+		defer mp.Shutdown(context.Background())
+		a, _ := NewAdvisor(rd, AdvisorOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- a.Run(ctx, time.Second) }()
+		time.Sleep(2500 * time.Millisecond)
+		first := a.Last().At
+		time.Sleep(time.Second)
+		if !a.Last().At.After(first) {
+			t.Error("Run did not evaluate every interval")
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run returned %v", err)
+		}
+		if err := a.Run(context.Background(), 0); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("interval 0: %v", err)
+		}
+	})
+}

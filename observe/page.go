@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -154,10 +155,10 @@ func (p *Page) Sample(ctx context.Context) (*Snapshot, Signals, error) {
 	now := p.opts.Now()
 	if p.prev == nil {
 		p.prev, p.prevAt = snap, now
-		return snap, deriveSignals(nil, snap, 0, 0), nil
+		return snap, deriveSignals(nil, snap, 0, runtime.NumCPU()), nil
 	}
 	dt := now.Sub(p.prevAt)
-	sig := deriveSignals(p.prev, snap, dt, 0)
+	sig := deriveSignals(p.prev, snap, dt, runtime.NumCPU())
 	if dt >= p.opts.Interval {
 		p.hist.add(sample{At: now, Signals: sig})
 		p.prev, p.prevAt = snap, now
@@ -273,12 +274,16 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 	v.Charts = charts(p.hist.all())
 	v.Backends, v.Health, v.Breakers = p.backends(snap), p.health(snap), p.breakers(snap)
 	v.Cache, v.Queues, v.Replicas, v.Shards = p.cache(snap, sig), p.queues(snap), p.replicas(snap), p.shards(snap)
+	hot := p.opts.HotKeys
 	for _, n := range sortedKeys(p.actions) {
 		if n != ActionRetryDead && n != ActionDrainBackend {
 			v.Actions = append(v.Actions, actionView{Name: n, Label: p.actions[n].label, Token: v.Token})
 		}
 	}
 	p.mu.Unlock()
+	if v.Shards != nil && hot != nil {
+		v.Shards.HotKeys = p.hotKeys(r.Context(), hot)
+	}
 	if !v.CanAct {
 		v.Actions = nil
 		stripActions(v.Backends, v.Queues)
@@ -299,6 +304,18 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 	if err := pageTemplate.Execute(w, v); err != nil {
 		p.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "observe: status page render failed", slog.Any("error", err))
 	}
+}
+
+// hotKeys calls the user's HotKeys outside the page's lock; a panic there
+// is logged and the section shows no keys.
+func (p *Page) hotKeys(ctx context.Context, fn func() []HotKey) (keys []HotKey) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.opts.Logger.LogAttrs(ctx, slog.LevelError, "observe: status page HotKeys panicked", slog.Any("panic", r))
+			keys = nil
+		}
+	}()
+	return fn()
 }
 
 func stripActions(ts ...*tableView) {

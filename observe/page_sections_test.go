@@ -140,3 +140,13 @@ func TestPageRunSamplesUntilCancelled(t *testing.T) {
 		t.Fatalf("Run returned %v", err)
 	}
 }
+
+func TestPageSurvivesPanickingHotKeys(t *testing.T) {
+	f := newFakeService(t)
+	f.step()
+	p, _ := NewPage(f.reader, PageOptions{Logger: discardLogger(), HotKeys: func() []HotKey { panic("hot keys bug") }})
+	code, body := get(t, p, "/")
+	if code != 200 || !strings.Contains(body, `id="shards"`) || strings.Contains(body, `id="hotkeys"`) {
+		t.Fatalf("status %d, shards shown %v", code, strings.Contains(body, `id="shards"`))
+	}
+}

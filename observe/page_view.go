@@ -275,9 +275,6 @@ func (p *Page) shards(s *Snapshot) *shardView {
 		}
 		v.Bars = append(v.Bars, barView{Label: n, Value: fmtNum(rates[n]) + "/s", Width: w})
 	}
-	if p.opts.HotKeys != nil {
-		v.HotKeys = p.opts.HotKeys()
-	}
 	return v
 }
 

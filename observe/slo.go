@@ -226,3 +226,10 @@ func (s *SLO) sum(cur int64, d time.Duration) (total, bad int64) {
 	}
 	return total, bad
 }
+
+// ObserveHTTP feeds the SLO from a collection of the HTTP server's golden
+// signals: every request counted by http.server.request.duration, those
+// answered 5xx bad (an availability SLO). Call it with each collection.
+func (s *SLO) ObserveHTTP(snap *Snapshot) {
+	s.Observe(int64(snap.Sum(instHTTPDuration)), int64(serverErrors(snap)))
+}

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -139,5 +140,19 @@ func TestSLOOptionsInvalid(t *testing.T) {
 	}
 	if _, err := NewSLO("", SLOOptions{Objective: 0.9}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("empty name: %v", err)
+	}
+}
+
+func TestSLOObservesHTTPServerSignals(t *testing.T) {
+	f := newFakeService(t)
+	s, _ := NewSLO("api", SLOOptions{Objective: 0.99, MinEvents: -1})
+	f.step()
+	snap, _ := Collect(context.Background(), f.reader)
+	s.ObserveHTTP(snap) // baseline
+	f.step()            // 230 requests, 5 of them 503
+	snap, _ = Collect(context.Background(), f.reader)
+	s.ObserveHTTP(snap)
+	if w := s.Status().Windows[0]; w.LongEvents != 230 || w.LongBurn < 2.17 || w.LongBurn > 2.18 {
+		t.Errorf("%+v, want 230 events, 5 bad: burn 5/230/0.01 ≈ 2.17", w)
 	}
 }
