@@ -76,5 +76,5 @@ func ExampleNewPage() {
 	admin := http.NewServeMux()
 	admin.Handle("/status", page)
 	srv := &http.Server{Addr: "127.0.0.1:9090", Handler: admin} // loopback or an internal port
-	_ = srv                                                      // go srv.ListenAndServe(); go page.Run(ctx)
+	_ = srv                                                     // go srv.ListenAndServe(); go page.Run(ctx)
 }
