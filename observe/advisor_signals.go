@@ -22,7 +22,7 @@ const (
 	SigHTTPErrors     = "http.errors.ratio"        // … share with http.response.status_code ≥ 500
 	SigHTTPP99        = "http.latency.p99"         // … 99th percentile, seconds
 	SigHTTPActive     = "http.active_requests"     // http.server.active_requests
-	SigCPU            = "web.cpu"                  // process.cpu.time per second per CPU (or process.cpu.utilization)
+	SigCPU            = "web.cpu"                  // process.cpu.time per second per go.processor.limit (or process.cpu.utilization)
 	SigWebInstances   = "web.instances"            // lb backends seen, else 1 when the HTTP server reports
 	SigLBRate         = "lb.requests.rate"         // ladder.lb.requests, per second
 	SigLBErrors       = "lb.errors.ratio"          // ladder.lb.errors over ladder.lb.requests
@@ -48,6 +48,7 @@ const (
 	instHTTPActive   = "http.server.active_requests"
 	instCPUTime      = "process.cpu.time"
 	instCPUUtil      = "process.cpu.utilization"
+	instProcLimit    = "go.processor.limit"
 	instLBRequests   = "ladder.lb.requests"
 	instLBErrors     = "ladder.lb.errors"
 	instLBInflight   = "ladder.lb.inflight"
@@ -127,6 +128,9 @@ func deriveSignals(prev, cur *Snapshot, dt time.Duration, cpus int) Signals {
 	case cur.Has(instCPUUtil):
 		s[SigCPU] = cur.Max(instCPUUtil)
 	case cur.Has(instCPUTime) && rated && cpus > 0:
+		if n := cur.Max(instProcLimit); n > 0 {
+			cpus = int(n) // GOMAXPROCS, as the runtime metrics report it
+		}
 		s[SigCPU] = delta(instCPUTime) / sec / float64(cpus)
 	}
 
