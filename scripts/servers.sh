@@ -5,7 +5,8 @@
 # one streaming replica made by pg_basebackup -R. Exports LADDER_REDIS_ADDR,
 # LADDER_REDIS_CLUSTER (comma-separated seed addresses), LADDER_PG_PRIMARY,
 # LADDER_PG_REPLICA. servers_stop (run from an EXIT trap) stops them all and
-# removes the temp dir.
+# removes the temp dir. It also installs promtool (Debian prometheus) and
+# chromium for observe's SLO-rules and status-page tests.
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'scripts: %s\n' "$*" >&2; exit 1; }
@@ -155,6 +156,10 @@ servers_start() {
 	install_if_missing "pg_bindir" postgresql
 	# testenv.PgBouncer: adapters prove they work through transaction pooling.
 	install_if_missing "command -v pgbouncer || test -x /usr/sbin/pgbouncer" pgbouncer
+	# observe: promtool checks the generated SLO rules; headless Chromium loads the
+	# status page (no recommended packages: no fonts beyond what chromium needs).
+	install_if_missing "command -v promtool" prometheus
+	install_if_missing "command -v chromium" chromium
 	PGBIN=$(pg_bindir)
 
 	SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ladder-servers.XXXXXX")
