@@ -64,7 +64,7 @@ func (m *Memory) Fetch(ctx context.Context, req FetchRequest) ([]*Job, error) {
 	var out []*Job
 	if n > 0 {
 		out = make([]*Job, n)
-		deadline := now.ns + int64(req.Lease)
+		deadline := addNs(now.ns, req.Lease)
 		for i := range out {
 			e := q.popReady()
 			e.job.Attempt++
@@ -152,7 +152,7 @@ func (m *Memory) Extend(ctx context.Context, jobs []*Job, d time.Duration) ([]bo
 			continue
 		}
 		if e := q.lookup(j.ID); e != nil && e.state == stateRunning && e.job.Lease == j.Lease {
-			q.leased.extend(e, now.ns+int64(d))
+			q.leased.extend(e, addNs(now.ns, d))
 			out[i] = true
 		}
 	}

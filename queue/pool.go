@@ -165,13 +165,13 @@ func (q *wqueue) fetchLoop(ctx context.Context) {
 		empties = 0
 		if len(jobs) > req.Max { // a broken backend: never exceed the bound
 			for _, j := range jobs[req.Max:] {
-				w.send(Outcome{Job: j, Kind: Release}, start+int64(w.lease))
+				w.send(Outcome{Job: j, Kind: Release}, addNs(start, w.lease))
 			}
 			jobs = jobs[:req.Max]
 		}
 		q.inflight.Add(int64(len(jobs)))
 		q.w.tel.consumed(ctx, q, len(jobs))
-		until := start + int64(w.lease)
+		until := addNs(start, w.lease)
 		traced, metered := w.tracing(), w.metering()
 		runs = runs[:0]
 		// One allocation per batch, not per job. A handler that keeps its
@@ -250,7 +250,7 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	r.hd = hd
 	start := w.mono()
 	r.timeout = timeoutOf(j, hd)
-	r.deadlineNs = start + int64(r.timeout)
+	r.deadlineNs = addNs(start, r.timeout)
 	r.deadline = w.epoch.Add(time.Duration(r.deadlineNs))
 	r.values = base
 	var span trace.Span
