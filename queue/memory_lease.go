@@ -58,7 +58,9 @@ func (m *Memory) Fetch(ctx context.Context, req FetchRequest) ([]*Job, error) {
 	}
 	if req.Rate.N > 0 && n > 0 {
 		q.refill(now.ns)
-		n = min(n, int(q.tokens))
+		if q.tokens < float64(n) { // compare as floats: int(tokens) of a huge bucket is undefined
+			n = int(q.tokens)
+		}
 		q.tokens -= float64(n)
 	}
 	var out []*Job
