@@ -56,16 +56,21 @@ func newWQueue(w *Worker, name string, o QueueOptions) *wqueue {
 	return q
 }
 
-func (q *wqueue) newSlot() *slot {
+func (q *wqueue) newSlot() *slot { return q.newSlots(1)[0] }
+
+// newSlots adds k slots in one copy (a pool of k goroutines starting one
+// slot at a time would copy the list k times: quadratic).
+func (q *wqueue) newSlots(k int) []*slot {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	old := *q.slots.Load()
-	s := &slot{}
-	n := make([]*slot, len(old), len(old)+1)
+	n := make([]*slot, len(old), len(old)+k)
 	copy(n, old)
-	n = append(n, s)
+	for range k {
+		n = append(n, &slot{})
+	}
 	q.slots.Store(&n)
-	return s
+	return n[len(old):]
 }
 
 // finished frees the slot of one job, waking the fetch loop if it waits
