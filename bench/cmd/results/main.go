@@ -8,6 +8,9 @@
 // peer's name (`kratos-p2c` ↔ `ladder-p2c`, `golang-lru-lru` ↔ `ladder-lru`).
 //
 //	go test -run '^$' -bench . -count 6 ./... | go run ./cmd/results -pkgdir . > RESULTS.md
+//
+// With -figures it turns a drill's figures file into markdown instead (see
+// figures), for bench/DRILLS.md.
 package main
 
 import (
@@ -36,7 +39,15 @@ var procSuffix = regexp.MustCompile(`-(\d+)$`)
 func main() {
 	procs := flag.Int("procs", runtime.GOMAXPROCS(0), "GOMAXPROCS the benchmarks ran with (its -N suffix is stripped)")
 	count := flag.Int("count", 1, "the -count the benchmarks ran with, for the reproduce commands")
+	drill := flag.Bool("figures", false, "read a drill's figures file (JSON object or text lines) instead and print markdown")
 	flag.Parse()
+	if *drill {
+		if err := figures(os.Stdout, os.Stdin); err != nil {
+			fmt.Fprintln(os.Stderr, "results:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rows, err := parse(os.Stdin, *procs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "results:", err)

@@ -41,3 +41,18 @@ func TestResultsTable(t *testing.T) {
 		}
 	}
 }
+
+func TestFigures(t *testing.T) {
+	in := `{"jobs":100000,"workers":4,"lost":0,"seconds":61.23456,"jobs_per_s":1633.1}
+redisqueue crash drill: 100000 jobs, lost 0
+`
+	var b bytes.Buffer
+	if err := figures(&b, strings.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	want := "| figure | value |\n|---|---|\n| jobs | 100000 |\n| workers | 4 |\n| lost | 0 |\n| seconds | 61.2 |\n| jobs per s | 1633 |\n\n" +
+		"redisqueue crash drill: 100000 jobs, lost 0\n\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
