@@ -120,8 +120,9 @@ func trunc(s string) string {
 
 // ClientOptions configure a Client. The zero value is ready to use.
 type ClientOptions struct {
-	// MaxArgsSize bounds a job's encoded arguments in bytes; larger ones
-	// fail with ErrTooLarge. 0 means 1 MiB.
+	// MaxArgsSize bounds a job's encoded arguments in bytes, and on its own
+	// the bytes of its Meta keys and values; larger ones fail with
+	// ErrTooLarge. 0 means 1 MiB.
 	MaxArgsSize int
 	// Defaults fill the fields an enqueue leaves zero.
 	Defaults EnqueueOptions
