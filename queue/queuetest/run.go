@@ -122,6 +122,7 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"WaitCanceled", testWaitCanceled},
 		{"CanceledContext", testCanceledContext},
 		{"BadInput", testBadInput},
+		{"ForeignIDs", testForeignIDs},
 		{"ConcurrentFetchersNeverShareAJob", testConcurrentFetchers},
 		{"ConcurrentEnqueueAndFetch", testConcurrentEnqueueFetch},
 	}
