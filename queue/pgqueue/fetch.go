@@ -196,7 +196,7 @@ func scanClaimed(rows pgx.Rows) (jobs []*queue.Job, bad []malformed, died bool, 
 		}
 		j, jerr := r.job()
 		if jerr != nil {
-			bad = append(bad, malformed{r.id, r.lease, "malformed job: " + jerr.Error()})
+			bad = append(bad, malformed{r.id, r.lease, pgText("malformed job: " + jerr.Error())})
 			continue
 		}
 		jobs = append(jobs, j)

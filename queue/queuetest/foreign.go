@@ -67,3 +67,57 @@ func testForeignIDs(t *testing.T, e *env) {
 	settleOK(t, e.a, queue.Outcome{Job: js[0], Kind: queue.Done})
 	wantCounts(t, e.a, e.queue, 0, 0, 0, 0)
 }
+
+// testQueueNames works queues whose names carry the characters a key or a
+// statement could trip on, each apart from the others.
+func testQueueNames(t *testing.T, e *env) {
+	ctx := t.Context()
+	suffixes := []string{"}", "{x}", ":w", "}:w", "\n", " ", "'", "%", "*", "\\", "é", "\x00", "\xff"}
+	names := []string{e.queue}
+	for _, s := range suffixes {
+		names = append(names, e.queue+s)
+	}
+	long := e.queue + strings.Repeat("z", max(0, queue.MaxQueueLen-len(e.queue)))
+	names = append(names, long)
+	ids := map[string]string{}
+	for _, q := range names {
+		res, err := e.a.Enqueue(ctx, []*queue.Job{job(q)})
+		if err != nil {
+			if errors.Is(err, queue.ErrInvalidOptions) {
+				continue // a backend may refuse a name it cannot store, clearly
+			}
+			t.Fatalf("Enqueue on queue %q: %v", q, err)
+		}
+		ids[q] = res[0].ID
+	}
+	for _, q := range names {
+		id, ok := ids[q]
+		if !ok {
+			continue
+		}
+		if st := stats(t, e.b, q); st.Ready != 1 {
+			t.Errorf("Stats(%q) = %+v; want 1 ready", q, st)
+		}
+		js, err := e.b.Fetch(ctx, queue.FetchRequest{Queue: q, Max: 10, Lease: time.Minute})
+		if err != nil {
+			t.Fatalf("Fetch(%q): %v", q, err)
+		}
+		if len(js) != 1 || js[0].ID != id || js[0].Queue != q {
+			t.Fatalf("Fetch(%q) = %d jobs (want its one job %s)", q, len(js), id)
+		}
+		settleOK(t, e.b, queue.Outcome{Job: js[0], Kind: queue.Dead, Err: "x"})
+		if d := dead(t, e.a, q, queue.Page{}); len(d) != 1 || d[0].Job.ID != id {
+			t.Errorf("Dead(%q) = %d letters; want its one", q, len(d))
+		}
+		if n, err := e.a.RetryDead(ctx, q, nil); err != nil || n != 1 {
+			t.Errorf("RetryDead(%q) = %d, %v; want 1", q, n, err)
+		}
+		if err := e.a.Cancel(ctx, q, id); err != nil {
+			t.Errorf("Cancel(%q, %s): %v", q, id, err)
+		}
+		if n, err := e.a.PurgeDead(ctx, q, nil); err != nil || n != 1 {
+			t.Errorf("PurgeDead(%q) = %d, %v; want 1", q, n, err)
+		}
+		wantCounts(t, e.a, q, 0, 0, 0, 0)
+	}
+}

@@ -123,6 +123,7 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"CanceledContext", testCanceledContext},
 		{"BadInput", testBadInput},
 		{"ForeignIDs", testForeignIDs},
+		{"QueueNames", testQueueNames},
 		{"ConcurrentFetchersNeverShareAJob", testConcurrentFetchers},
 		{"ConcurrentEnqueueAndFetch", testConcurrentEnqueueFetch},
 	}
