@@ -125,6 +125,12 @@ func (w *Worker) scheduleLoop(ctx context.Context) {
 		}
 		now = w.now()
 		for _, e := range es {
+			// The clock stepped back: the boundary to wait for is the
+			// next one of the clock as it reads now, not the one
+			// computed before the step.
+			if n, ok := safeNext(e.p.Schedule, now); ok && n.Before(e.next) {
+				e.next = n
+			}
 			if !e.next.IsZero() && !e.next.After(now) {
 				e.pending, e.fails, e.retryAt = e.next, 0, now
 				n, ok := safeNext(e.p.Schedule, now)
