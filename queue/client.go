@@ -175,6 +175,9 @@ func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time
 	if len(enc) > c.maxArgs {
 		return fmt.Errorf("%w: kind %q: args are %d bytes, the limit is %d", ErrTooLarge, kind, len(enc), c.maxArgs)
 	}
+	if n := metaSize(o.Meta); n > c.maxArgs {
+		return fmt.Errorf("%w: kind %q: Meta is %d bytes, the limit is %d", ErrTooLarge, kind, n, c.maxArgs)
+	}
 	*j = Job{
 		Kind:        kind,
 		Queue:       o.Queue,
@@ -221,6 +224,15 @@ func (c *Client) fillJob(j *Job, args Kinded, opts EnqueueOptions, now time.Time
 		j.Meta = m
 	}
 	return nil
+}
+
+// metaSize is the bytes of m's keys and values.
+func metaSize(m map[string]string) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 func safeKind(args Kinded) (kind string, err error) {

@@ -51,7 +51,7 @@ func (w *Worker) extend(bg context.Context, stop <-chan struct{}, jobs []*Job, r
 		}
 		if err == nil {
 			w.hbOut.ok(w.log, "queue: heartbeat renewing leases again", "worker", w.id)
-			until := sent + int64(w.lease)
+			until := addNs(sent, w.lease)
 			for i, r := range runs {
 				if ok[i] {
 					r.leaseUntil.Store(until)
@@ -137,8 +137,8 @@ func (w *Worker) sweep(now int64) (next int64) {
 		}
 		r.cancel(whyTimeout)
 		grace := graceFor(r.timeout)
-		if now < dl+int64(grace) {
-			next = min(next, dl+int64(grace))
+		if now < addNs(dl, grace) {
+			next = min(next, addNs(dl, grace))
 			return
 		}
 		if !r.state.CompareAndSwap(runRunning, runAbandoned) {

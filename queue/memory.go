@@ -199,7 +199,7 @@ type clock struct {
 
 func (m *Memory) clock() clock {
 	t := m.now()
-	return clock{t, t.UnixNano()}
+	return clock{t, unixNano(t)}
 }
 
 // queue returns the queue named name, creating it when create is set (nil

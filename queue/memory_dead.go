@@ -36,7 +36,7 @@ func (d *deadList) add(e *deadEntry, now, maxAge int64, maxCount int) {
 	}
 	d.seq++
 	e.seq = d.seq
-	e.diedNs = e.diedAt.UnixNano()
+	e.diedNs = unixNano(e.diedAt)
 	d.list = append(d.list, e)
 	d.byID[e.job.ID] = e
 	d.trim(now, maxAge, maxCount)

@@ -58,13 +58,15 @@ func (m *Memory) Fetch(ctx context.Context, req FetchRequest) ([]*Job, error) {
 	}
 	if req.Rate.N > 0 && n > 0 {
 		q.refill(now.ns)
-		n = min(n, int(q.tokens))
+		if q.tokens < float64(n) { // compare as floats: int(tokens) of a huge bucket is undefined
+			n = int(q.tokens)
+		}
 		q.tokens -= float64(n)
 	}
 	var out []*Job
 	if n > 0 {
 		out = make([]*Job, n)
-		deadline := now.ns + int64(req.Lease)
+		deadline := addNs(now.ns, req.Lease)
 		for i := range out {
 			e := q.popReady()
 			e.job.Attempt++
@@ -152,7 +154,7 @@ func (m *Memory) Extend(ctx context.Context, jobs []*Job, d time.Duration) ([]bo
 			continue
 		}
 		if e := q.lookup(j.ID); e != nil && e.state == stateRunning && e.job.Lease == j.Lease {
-			q.leased.extend(e, now.ns+int64(d))
+			q.leased.extend(e, addNs(now.ns, d))
 			out[i] = true
 		}
 	}

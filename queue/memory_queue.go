@@ -68,12 +68,12 @@ func (q *memQueue) insert(j *Job, id uint64, now clock, res *EnqueueResult, sl *
 	}
 	q.seq++
 	e.seq = q.seq
-	e.at = e.job.RunAt.UnixNano()
+	e.at = unixNano(e.job.RunAt)
 	q.jobs[id] = e
 	q.place(e, now.ns)
 	res.ID = e.job.ID
 	if j.UniqueKey != "" {
-		if until := j.UniqueUntil.UnixNano(); until > now.ns {
+		if until := unixNano(j.UniqueUntil); until > now.ns {
 			h := &hold{key: j.UniqueKey, id: e.job.ID, until: until}
 			if q.unique == nil {
 				q.unique = map[string]*hold{}
@@ -208,7 +208,7 @@ func (q *memQueue) advance(now clock) (freed int) {
 			continue
 		}
 		ne := q.again(e)
-		ne.at = ne.job.RunAt.UnixNano()
+		ne.at = unixNano(ne.job.RunAt)
 		q.place(ne, now.ns)
 	}
 	q.dead.trim(now.ns, q.m.maxAge, q.m.maxCount)
@@ -267,7 +267,7 @@ func (q *memQueue) settle(o *Outcome, now clock) error {
 	if ne.job.RunAt.IsZero() {
 		ne.job.RunAt = now.t
 	}
-	ne.at = ne.job.RunAt.UnixNano()
+	ne.at = unixNano(ne.job.RunAt)
 	q.place(ne, now.ns)
 	q.wake()
 	return nil

@@ -120,8 +120,9 @@ func trunc(s string) string {
 
 // ClientOptions configure a Client. The zero value is ready to use.
 type ClientOptions struct {
-	// MaxArgsSize bounds a job's encoded arguments in bytes; larger ones
-	// fail with ErrTooLarge. 0 means 1 MiB.
+	// MaxArgsSize bounds a job's encoded arguments in bytes, and on its own
+	// the bytes of its Meta keys and values; larger ones fail with
+	// ErrTooLarge. 0 means 1 MiB.
 	MaxArgsSize int
 	// Defaults fill the fields an enqueue leaves zero.
 	Defaults EnqueueOptions
@@ -161,7 +162,8 @@ func (o HandlerOptions) validate() error {
 // QueueOptions configure how a Worker works one queue.
 type QueueOptions struct {
 	// Concurrency bounds the handlers of this queue running at once in this
-	// Worker; 0 means 10.
+	// Worker (one goroutine each, started by Run); 0 means 10. At most
+	// 1,000,000.
 	Concurrency int
 	// Limit, when > 0, bounds the jobs of this queue running at once across
 	// every Worker of every instance (FetchRequest.Limit). 0: no limit.
@@ -181,8 +183,8 @@ func (o QueueOptions) validate(name string) error {
 		return invalid("Queues: empty queue name")
 	case len(name) > MaxQueueLen:
 		return invalid("Queues[%q]: longer than %d bytes", trunc(name), MaxQueueLen)
-	case o.Concurrency < 0:
-		return invalid("%sConcurrency %d: must be ≥ 0", p, o.Concurrency)
+	case o.Concurrency < 0 || o.Concurrency > maxConcurrency:
+		return invalid("%sConcurrency %d: must be in 0..%d", p, o.Concurrency, maxConcurrency)
 	case o.Limit < 0:
 		return invalid("%sLimit %d: must be ≥ 0", p, o.Limit)
 	case o.FetchBatch < 0:
@@ -233,6 +235,9 @@ type WorkerOptions struct {
 	MeterProvider  metric.MeterProvider
 	TracerProvider trace.TracerProvider
 }
+
+// maxConcurrency bounds QueueOptions.Concurrency: each is a goroutine.
+const maxConcurrency = 1_000_000
 
 // minLease keeps the heartbeat (Lease/3) above 10 ms.
 const minLease = 30 * time.Millisecond

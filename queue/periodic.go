@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -9,7 +10,8 @@ import (
 // Periodic is a job enqueued at every boundary of its Schedule. Every
 // Worker configured with it enqueues it, and exactly one enqueue per
 // period succeeds, without a leader: the job of boundary t carries the
-// UniqueKey "periodic:<Name>:<t as Unix seconds>", held past t plus the
+// UniqueKey "periodic:<Name>:<t as Unix seconds>" (".<nanoseconds>" added
+// for a boundary within a second), held past t plus the
 // period, so the other Workers' enqueues are duplicates. Boundaries that
 // pass while no Worker runs are skipped, not caught up.
 type Periodic struct {
@@ -123,6 +125,12 @@ func (w *Worker) scheduleLoop(ctx context.Context) {
 		}
 		now = w.now()
 		for _, e := range es {
+			// The clock stepped back: the boundary to wait for is the
+			// next one of the clock as it reads now, not the one
+			// computed before the step.
+			if n, ok := safeNext(e.p.Schedule, now); ok && n.Before(e.next) {
+				e.next = n
+			}
 			if !e.next.IsZero() && !e.next.After(now) {
 				e.pending, e.fails, e.retryAt = e.next, 0, now
 				n, ok := safeNext(e.p.Schedule, now)
@@ -166,11 +174,23 @@ func periodOf(s Schedule, t time.Time) time.Duration {
 	return n.Sub(t)
 }
 
+// periodicKey is the unique key of boundary t: "periodic:<name>:<t as
+// Unix seconds>", with ".<nanoseconds>" after the seconds when t is not on
+// a whole second (a period under a second has several boundaries per
+// second; whole-second keys stay as they were).
+func periodicKey(name string, t time.Time) string {
+	k := "periodic:" + name + ":" + strconv.FormatInt(t.Unix(), 10)
+	if ns := t.Nanosecond(); ns != 0 {
+		k += fmt.Sprintf(".%09d", ns)
+	}
+	return k
+}
+
 // enqueuePeriodic enqueues the job of boundary t, unique for its period.
 func (w *Worker) enqueuePeriodic(ctx context.Context, p Periodic, t, now time.Time) error {
 	period := periodOf(p.Schedule, t)
 	o := p.Options
-	o.UniqueKey = "periodic:" + p.Name + ":" + strconv.FormatInt(t.Unix(), 10)
+	o.UniqueKey = periodicKey(p.Name, t)
 	// Held past the end of the period (and a period more, against clock
 	// skew between instances), counted from now, which may be late.
 	o.UniqueFor = max(t.Add(2*period).Sub(now), time.Second)

@@ -57,16 +57,21 @@ func newWQueue(w *Worker, name string, o QueueOptions) *wqueue {
 	return q
 }
 
-func (q *wqueue) newSlot() *slot {
+func (q *wqueue) newSlot() *slot { return q.newSlots(1)[0] }
+
+// newSlots adds k slots in one copy (a pool of k goroutines starting one
+// slot at a time would copy the list k times: quadratic).
+func (q *wqueue) newSlots(k int) []*slot {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	old := *q.slots.Load()
-	s := &slot{}
-	n := make([]*slot, len(old), len(old)+1)
+	n := make([]*slot, len(old), len(old)+k)
 	copy(n, old)
-	n = append(n, s)
+	for range k {
+		n = append(n, &slot{})
+	}
 	q.slots.Store(&n)
-	return s
+	return n[len(old):]
 }
 
 // finished frees the slot of one job, waking the fetch loop if it waits
@@ -166,13 +171,13 @@ func (q *wqueue) fetchLoop(ctx context.Context) {
 		empties = 0
 		if len(jobs) > req.Max { // a broken backend: never exceed the bound
 			for _, j := range jobs[req.Max:] {
-				w.send(Outcome{Job: j, Kind: Release}, start+int64(w.lease))
+				w.send(Outcome{Job: j, Kind: Release}, addNs(start, w.lease))
 			}
 			jobs = jobs[:req.Max]
 		}
 		q.inflight.Add(int64(len(jobs)))
 		q.w.tel.consumed(ctx, q, len(jobs))
-		until := start + int64(w.lease)
+		until := addNs(start, w.lease)
 		traced, metered := w.tracing(), w.metering()
 		runs = runs[:0]
 		// One allocation per batch, not per job. A handler that keeps its
@@ -251,7 +256,7 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	r.hd = hd
 	start := w.mono()
 	r.timeout = timeoutOf(j, hd)
-	r.deadlineNs = start + int64(r.timeout)
+	r.deadlineNs = addNs(start, r.timeout)
 	r.deadline = w.epoch.Add(time.Duration(r.deadlineNs))
 	r.values = base
 	var span trace.Span

@@ -164,9 +164,9 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	var fetchers sync.WaitGroup
 	for _, q := range w.queues {
-		for range q.conc {
-			w.handlers.Add(1)
-			go q.serve(q.newSlot())
+		w.handlers.Add(q.conc)
+		for _, s := range q.newSlots(q.conc) {
+			go q.serve(s)
 		}
 		fetchers.Add(1)
 		go func() { defer fetchers.Done(); q.fetchLoop(ctx) }()

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,6 +139,23 @@ func (p *RedisProcess) stopLocked() {
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 	p.cmd = nil
+}
+
+// Freeze stops the server with SIGSTOP: it keeps its connections open and
+// answers nothing, as a hung server (a stalled disk, a swap storm) does.
+// Thaw resumes it; Stop kills it frozen or not. Freezing a stopped server
+// does nothing.
+func (p *RedisProcess) Freeze() { p.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a server stopped by Freeze.
+func (p *RedisProcess) Thaw() { p.signal(syscall.SIGCONT) }
+
+func (p *RedisProcess) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for a server

@@ -58,3 +58,8 @@ func uniqueName(prefix string) string {
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
 }
+
+// Race reports whether the test binary was built with the race detector
+// (which makes goroutine-heavy tests tens of times slower): tests scale
+// their sizes down under it.
+const Race = raceEnabled

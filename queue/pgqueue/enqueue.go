@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -71,8 +73,21 @@ func validateJob(i int, j *queue.Job) error {
 	case j.Timeout < 0:
 		return fmt.Errorf("%w: job %d: Timeout %v: must be > 0", ErrInvalidOptions, i, j.Timeout)
 	}
+	// PostgreSQL text (and jsonb) holds neither NUL bytes nor invalid UTF-8.
+	for _, f := range [...]struct{ name, v string }{{"Queue", j.Queue}, {"Kind", j.Kind}, {"UniqueKey", j.UniqueKey}} {
+		if !storable(f.v) {
+			return fmt.Errorf("%w: job %d: %s %q: must be UTF-8 without NUL bytes", ErrInvalidOptions, i, f.name, f.v)
+		}
+	}
+	for k, v := range j.Meta {
+		if !storable(k) || !storable(v) {
+			return fmt.Errorf("%w: job %d: Meta[%q] = %q: must be UTF-8 without NUL bytes", ErrInvalidOptions, i, k, v)
+		}
+	}
 	return nil
 }
+
+func storable(s string) bool { return utf8.ValidString(s) && !strings.Contains(s, "\x00") }
 
 func (b *Backend) enqueue(ctx context.Context, q querier, jobs []*queue.Job) ([]queue.EnqueueResult, error) {
 	if len(jobs) == 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -47,6 +48,9 @@ func (b *Backend) Fetch(ctx context.Context, req queue.FetchRequest) ([]*queue.J
 	}
 	b.wake.fetching(req.Queue)
 	leaseMs := max(req.Lease.Milliseconds(), 1)
+	// The statements count in SQL integers: a Max or Limit beyond them is
+	// no bound at all.
+	req.Max, req.Limit = min(req.Max, math.MaxInt32), min(req.Limit, math.MaxInt32)
 	var rows pgx.Rows
 	var br pgx.BatchResults
 	var err error
@@ -192,7 +196,7 @@ func scanClaimed(rows pgx.Rows) (jobs []*queue.Job, bad []malformed, died bool, 
 		}
 		j, jerr := r.job()
 		if jerr != nil {
-			bad = append(bad, malformed{r.id, r.lease, "malformed job: " + jerr.Error()})
+			bad = append(bad, malformed{r.id, r.lease, pgText("malformed job: " + jerr.Error())})
 			continue
 		}
 		jobs = append(jobs, j)

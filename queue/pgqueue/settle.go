@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -102,7 +104,7 @@ func (b *Backend) Settle(ctx context.Context, outcomes []queue.Outcome) ([]error
 		ids, leases = append(ids, id), append(leases, l)
 		kinds = append(kinds, int16(o.Kind))
 		ats = append(ats, pgtype.Timestamptz{Time: at, Valid: true})
-		msgs = append(msgs, o.Err)
+		msgs = append(msgs, pgText(o.Err))
 		if (o.Kind == queue.Release || !at.After(time.Now())) && o.Kind != queue.Dead && !slices.Contains(wake, o.Job.Queue) {
 			wake = append(wake, o.Job.Queue)
 		}
@@ -220,4 +222,14 @@ func (b *Backend) settledAlready(ctx context.Context, outcomes []queue.Outcome, 
 		}
 	}
 	return nil
+}
+
+// pgText makes an error message storable as PostgreSQL text, which refuses
+// NUL bytes and invalid UTF-8 (one such message would fail a whole batch):
+// both become U+FFFD.
+func pgText(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -146,7 +146,7 @@ func claimSQL(limited bool) string {
 		head = `WITH cap AS (SELECT greatest(0, least($2::integer,
 			CASE WHEN $4::integer > 0 THEN $4::integer - (SELECT count(*) FROM {S}.jobs
 				WHERE queue = $1 AND state = 1 AND lease_until >= now())::integer ELSE $2::integer END,
-			CASE WHEN $5::boolean THEN floor(coalesce((SELECT tokens FROM {S}.queues WHERE name = $1), 0))::integer
+			CASE WHEN $5::boolean THEN floor(least(coalesce((SELECT tokens FROM {S}.queues WHERE name = $1), 0), $2::integer))::integer
 				ELSE $2::integer END)) AS n), `
 		n = "(SELECT n FROM cap)"
 		tail = `, tok AS (UPDATE {S}.queues SET tokens = tokens - (SELECT count(*) FROM upd WHERE state = 1)

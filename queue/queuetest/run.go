@@ -122,6 +122,8 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"WaitCanceled", testWaitCanceled},
 		{"CanceledContext", testCanceledContext},
 		{"BadInput", testBadInput},
+		{"ForeignIDs", testForeignIDs},
+		{"QueueNames", testQueueNames},
 		{"ConcurrentFetchersNeverShareAJob", testConcurrentFetchers},
 		{"ConcurrentEnqueueAndFetch", testConcurrentEnqueueFetch},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -585,7 +586,7 @@ func (b *Backend) Dead(ctx context.Context, q string, page queue.Page) ([]queue.
 	if page.Limit < 0 {
 		return nil, invalid("Page.Limit %d: must be ≥ 0", page.Limit)
 	}
-	limit := page.Limit
+	limit := min(page.Limit, math.MaxInt32) // the script's number must stay an exact integer
 	if limit == 0 {
 		limit = 100
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ladder-go/ladder/queue"
@@ -28,11 +29,18 @@ func appendBytes(b []byte, s string) []byte {
 }
 
 func unixNano(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(maxNanoTime): // UnixNano is undefined past 2262: saturate, do not wrap into the past
+		return math.MaxInt64
+	case t.Before(minNanoTime):
+		return math.MinInt64 + 1
 	}
 	return t.UnixNano()
 }
+
+var maxNanoTime, minNanoTime = time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64+1)
 
 func fromUnixNano(n int64) time.Time {
 	if n == 0 {
