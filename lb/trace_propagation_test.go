@@ -100,4 +100,3 @@ func getBody(t *testing.T, req *http.Request) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
-
