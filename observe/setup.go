@@ -268,6 +268,12 @@ func (c *config) finish(opts SetupOptions, e env, traces, metrics map[string]boo
 	if c.otlpTimeout, err = e.millis("OTEL_EXPORTER_OTLP_TIMEOUT"); err != nil {
 		return nil, err
 	}
+	if v, ok := e.lookup("OTEL_RESOURCE_ATTRIBUTES"); ok {
+		// The SDK's detector logs a bad escape and drops the attribute.
+		if _, err := headers("OTEL_RESOURCE_ATTRIBUTES", v); err != nil {
+			return nil, err
+		}
+	}
 	if v, ok := e.lookup("OTEL_EXPORTER_OTLP_HEADERS"); ok {
 		if c.otlpHeaders, err = headers("OTEL_EXPORTER_OTLP_HEADERS", v); err != nil {
 			return nil, err
