@@ -22,6 +22,7 @@ type reqState struct {
 	base   *slog.Logger
 	once   sync.Once
 	logger *slog.Logger
+	rw     responseWriter
 }
 
 // requestID returns the request's X-Request-ID if it is valid (1 to 128

@@ -130,15 +130,23 @@ type routeKey struct {
 	errType string
 }
 
-// recordOpt returns the precomputed attribute set of k, building it once.
-func (m *Middleware) recordOpt(k routeKey) metric.RecordOption {
+// series is what one routeKey records: its precomputed attribute set and
+// its server span's name.
+type series struct {
+	opt      metric.RecordOption
+	spanName string
+	route    string // k.route, or "" when over MaxRoutes
+}
+
+// series returns the precomputed series of k, building it once.
+func (m *Middleware) series(k routeKey) *series {
 	if v, ok := m.routes.Load(k); ok {
-		return v.(metric.RecordOption)
+		return v.(*series)
 	}
 	if k.route != "" && m.routeCount.Load() >= int64(m.maxRoutes) {
 		k.route = "" // over the bound: as unknown
 		if v, ok := m.routes.Load(k); ok {
-			return v.(metric.RecordOption)
+			return v.(*series)
 		}
 	}
 	attrs := make([]attribute.KeyValue, 0, 4)
@@ -152,11 +160,15 @@ func (m *Middleware) recordOpt(k routeKey) metric.RecordOption {
 	if k.errType != "" {
 		attrs = append(attrs, attribute.String("error.type", k.errType))
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	if _, loaded := m.routes.LoadOrStore(k, opt); !loaded && k.route != "" {
+	se := &series{opt: metric.WithAttributeSet(attribute.NewSet(attrs...)), spanName: methodName(int(k.method)), route: k.route}
+	if k.route != "" {
+		se.spanName += " " + k.route
+	}
+	v, loaded := m.routes.LoadOrStore(k, se)
+	if !loaded && k.route != "" {
 		m.routeCount.Add(1)
 	}
-	return opt
+	return v.(*series)
 }
 
 // route is the path part of a ServeMux pattern ("GET example.com/items/{id}"
@@ -198,9 +210,11 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		)
 	}
 
+	// One allocation for the request's state and its ResponseWriter.
 	st := &reqState{id: requestID(r), base: m.logger}
-	w.Header().Set(headerRequestID, st.id)
-	rw := &responseWriter{ResponseWriter: w}
+	st.rw.ResponseWriter = w
+	rw := &st.rw
+	w.Header()[headerRequestID] = []string{st.id}
 	r2 := r.WithContext(context.WithValue(ctx, reqKey{}, st))
 
 	defer func() {
@@ -212,10 +226,11 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 			k.errType = strconv.Itoa(int(k.status))
 		}
 		d := time.Since(start).Seconds()
-		m.duration.Record(ctx, d, m.recordOpt(k))
+		se := m.series(k)
+		m.duration.Record(ctx, d, se.opt)
 		m.active.Add(ctx, -1, aopt)
 		if recording {
-			endServerSpan(span, k)
+			endServerSpan(span, k, se)
 		}
 		if p != nil {
 			panic(p) // net/http's recovery (or the caller's) decides what follows
@@ -224,13 +239,11 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	next.ServeHTTP(rw, r2)
 }
 
-func endServerSpan(span trace.Span, k routeKey) {
-	name := methodName(int(k.method))
+func endServerSpan(span trace.Span, k routeKey, se *series) {
 	if k.route != "" {
-		name += " " + k.route
 		span.SetAttributes(attribute.String("http.route", k.route))
 	}
-	span.SetName(name)
+	span.SetName(se.spanName)
 	if k.status != 0 {
 		span.SetAttributes(attribute.Int("http.response.status_code", int(k.status)))
 	}
