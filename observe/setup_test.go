@@ -91,7 +91,7 @@ func TestSetupResourceFromEnvironment(t *testing.T) {
 	tel := setup(t, observe.SetupOptions{ServiceName: "from-code"})
 	got := map[string]string{}
 	for _, kv := range tel.Resource.Attributes() {
-		got[string(kv.Key)] = kv.Value.Emit()
+		got[string(kv.Key)] = kv.Value.String()
 	}
 	if got["service.name"] != "from-env" || got["deployment.environment.name"] != "prod" || got["team"] != "core" {
 		t.Fatalf("resource %v", got)
