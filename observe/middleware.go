@@ -60,7 +60,7 @@ type Middleware struct {
 	maxRoutes  int
 	routes     sync.Map // route key → metric.MeasurementOption
 	routeCount atomic.Int64
-	activeOpts [len(methods) + 1]metric.AddOption // by method index, for active requests
+	activeOpts [2][len(methods) + 1]metric.AddOption // by TLS, method index: for active requests
 }
 
 // methods are the semantic conventions' known methods; anything else is
@@ -116,14 +116,18 @@ func NewMiddleware(opts MiddlewareOptions) (*Middleware, error) {
 		metric.WithDescription("Number of active HTTP server requests.")); err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}
-	for i := range m.activeOpts {
-		m.activeOpts[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("http.request.method", methodName(i))))
+	for tls := range m.activeOpts {
+		for i := range m.activeOpts[tls] {
+			m.activeOpts[tls][i] = metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("http.request.method", methodName(i)), attribute.String("url.scheme", schemeName(tls == 1))))
+		}
 	}
 	return m, nil
 }
 
 // routeKey names one attribute set of the duration histogram.
 type routeKey struct {
+	tls     bool
 	method  uint8
 	status  uint16
 	route   string
@@ -149,8 +153,8 @@ func (m *Middleware) series(k routeKey) *series {
 			return v.(*series)
 		}
 	}
-	attrs := make([]attribute.KeyValue, 0, 4)
-	attrs = append(attrs, attribute.String("http.request.method", methodName(int(k.method))))
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = append(attrs, attribute.String("http.request.method", methodName(int(k.method))), attribute.String("url.scheme", schemeName(k.tls)))
 	if k.status != 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", int(k.status)))
 	}
@@ -193,7 +197,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	mi := methodIndex(r.Method)
-	aopt := m.activeOpts[mi]
+	tls := r.TLS != nil
+	aopt := m.activeOpts[b2i(tls)][mi]
 	ctx := r.Context()
 	m.active.Add(ctx, 1, aopt)
 
@@ -204,7 +209,7 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		span.SetAttributes(
 			attribute.String("http.request.method", methodName(mi)),
 			attribute.String("url.path", r.URL.Path),
-			attribute.String("url.scheme", scheme(r)),
+			attribute.String("url.scheme", schemeName(tls)),
 			attribute.String("server.address", r.Host),
 			attribute.String("network.protocol.version", protoVersion(r)),
 		)
@@ -218,7 +223,7 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	r2 := r.WithContext(context.WithValue(ctx, reqKey{}, st))
 
 	defer func() {
-		k := routeKey{method: uint8(mi), status: uint16(rw.status()), route: route(r2.Pattern)}
+		k := routeKey{tls: tls, method: uint8(mi), status: uint16(rw.status()), route: route(r2.Pattern)}
 		p := recover()
 		if p != nil {
 			k.status, k.errType = 0, "panic"
@@ -254,11 +259,18 @@ func endServerSpan(span trace.Span, k routeKey, se *series) {
 	span.End()
 }
 
-func scheme(r *http.Request) string {
-	if r.TLS != nil {
+func schemeName(tls bool) string {
+	if tls {
 		return "https"
 	}
 	return "http"
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func protoVersion(r *http.Request) string {

@@ -104,9 +104,9 @@ func TestMiddlewareRecordsDurationByRouteStatusAndError(t *testing.T) {
 	want := metricdata.Histogram[float64]{
 		Temporality: metricdata.CumulativeTemporality,
 		DataPoints: []metricdata.HistogramDataPoint[float64]{
-			{Attributes: attribute.NewSet(attribute.String("http.request.method", "GET"), attribute.Int("http.response.status_code", 200), attribute.String("http.route", "/items/{id}")), Count: 2},
-			{Attributes: attribute.NewSet(attribute.String("http.request.method", "POST"), attribute.Int("http.response.status_code", 503), attribute.String("http.route", "/fail"), attribute.String("error.type", "503")), Count: 1},
-			{Attributes: attribute.NewSet(attribute.String("http.request.method", "_OTHER"), attribute.Int("http.response.status_code", 405)), Count: 1},
+			{Attributes: attribute.NewSet(attribute.String("http.request.method", "GET"), attribute.String("url.scheme", "http"), attribute.Int("http.response.status_code", 200), attribute.String("http.route", "/items/{id}")), Count: 2},
+			{Attributes: attribute.NewSet(attribute.String("http.request.method", "POST"), attribute.String("url.scheme", "http"), attribute.Int("http.response.status_code", 503), attribute.String("http.route", "/fail"), attribute.String("error.type", "503")), Count: 1},
+			{Attributes: attribute.NewSet(attribute.String("http.request.method", "_OTHER"), attribute.String("url.scheme", "http"), attribute.Int("http.response.status_code", 405)), Count: 1},
 		},
 	}
 	byAttrs := func(dps []metricdata.HistogramDataPoint[float64]) {
@@ -286,5 +286,27 @@ func TestNewMiddlewareRejectsNegativeMaxRoutes(t *testing.T) {
 	_, err := observe.NewMiddleware(observe.MiddlewareOptions{MaxRoutes: -1})
 	if err == nil || !strings.Contains(err.Error(), "observe: invalid options: MaxRoutes -1") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMiddlewareKeepsFlushAndStatusThroughTheWriter(t *testing.T) {
+	r := newRig(t, observe.MiddlewareOptions{})
+	h := r.mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("Flush through the middleware: %v", err)
+		}
+		w.WriteHeader(http.StatusInternalServerError) // superfluous: ignored by net/http, and by us
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	dp := r.collect(t)["http.server.request.duration"].Data.(metricdata.Histogram[float64]).DataPoints[0]
+	if v, _ := dp.Attributes.Value("http.response.status_code"); resp.StatusCode != 201 || v.AsInt64() != 201 {
+		t.Fatalf("client saw %d, recorded %v; want 201 for both", resp.StatusCode, v.AsInt64())
 	}
 }

@@ -17,7 +17,7 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if !w.wrote && code >= 200 || code == http.StatusSwitchingProtocols {
+	if !w.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.code, w.wrote = code, true
 	}
 	w.ResponseWriter.WriteHeader(code)

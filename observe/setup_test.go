@@ -244,3 +244,26 @@ func TestSetupTracesExporterNoneTurnsOTLPOff(t *testing.T) {
 		t.Fatalf("collector got %v: want metrics only", col.paths)
 	}
 }
+
+func TestSetupSDKDisabledExportsNothing(t *testing.T) {
+	cleanEnv(t)
+	col := &collector{paths: map[string]int{}}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	tel := setup(t, observe.SetupOptions{})
+	c, _ := tel.MeterProvider.Meter("test").Int64Counter("ladder.test.local")
+	c.Add(context.Background(), 1)
+	if !strings.Contains(scrape(t, tel.Metrics), "ladder_test_local_total") {
+		t.Error("Prometheus should still serve the process's own metrics")
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if len(col.paths) != 0 {
+		t.Fatalf("OTEL_SDK_DISABLED=true still pushed %v", col.paths)
+	}
+}
