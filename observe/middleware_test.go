@@ -3,6 +3,7 @@ package observe_test
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -298,13 +299,21 @@ func TestMiddlewareKeepsFlushAndStatusThroughTheWriter(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusInternalServerError) // superfluous: ignored by net/http, and by us
 	}))
-	srv := httptest.NewServer(h)
+	// The client has its answer at the flush: wait for the middleware to
+	// record before collecting.
+	recorded := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		defer close(recorded)
+		h.ServeHTTP(w, req)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the superfluous WriteHeader is logged
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	<-recorded
 	dp := r.collect(t)["http.server.request.duration"].Data.(metricdata.Histogram[float64]).DataPoints[0]
 	if v, _ := dp.Attributes.Value("http.response.status_code"); resp.StatusCode != 201 || v.AsInt64() != 201 {
 		t.Fatalf("client saw %d, recorded %v; want 201 for both", resp.StatusCode, v.AsInt64())

@@ -52,7 +52,9 @@ func (s *traceSeen) get(stage string) trace.TraceID {
 // ctx, as an instrumented driver would parent its spans on it.
 type spyDriver struct{ seen *traceSeen }
 
-func (d spyDriver) Open(string) (driver.Conn, error) { return spyConn(d), nil }
+func (d spyDriver) Open(string) (driver.Conn, error)             { return spyConn(d), nil }
+func (d spyDriver) Connect(context.Context) (driver.Conn, error) { return spyConn(d), nil }
+func (d spyDriver) Driver() driver.Driver                        { return d }
 
 type spyConn struct{ seen *traceSeen }
 
@@ -116,9 +118,8 @@ func TestTraceFromProxyReachesQueuedJob(t *testing.T) {
 	// The data tier: a cache in front of a replicated database.
 	users, _ := cache.New[string, string](nil, cache.Options{TTL: time.Minute, MeterProvider: mp})
 	defer users.Close()
-	sql.Register("observe-spy", spyDriver{seen})
-	primary, _ := sql.Open("observe-spy", "primary")
-	rep, _ := sql.Open("observe-spy", "replica")
+	primary := sql.OpenDB(spyDriver{seen})
+	rep := sql.OpenDB(spyDriver{seen})
 	defer primary.Close()
 	defer rep.Close()
 	router, err := replica.New(primary, []replica.Replica{{Name: "r1", DB: rep}}, replica.Options{MeterProvider: mp, Logger: quiet})
