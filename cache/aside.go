@@ -22,6 +22,11 @@ import (
 // the same value: callers that miss together share whichever runs. A loader
 // that panics or calls runtime.Goexit fails its load: waiters get an error
 // wrapping [ErrPanic], or [ErrGoexit].
+//
+// ctx keeps the values of the caller that started the load (a background
+// refresh: the caller that found the entry stale), so the loader's spans
+// are children of that caller's span and its logs carry that trace ID;
+// callers that joined the load wait for it under their own spans.
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // MetaLoader is a Loader that also sets the entry's TTL or cost.

@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 type urlT = *url.URL
@@ -73,8 +76,16 @@ type Proxy struct {
 	FlushInterval time.Duration
 	// Logger logs proxy errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Propagator writes the trace context of the request's ctx (the span
+	// a server middleware such as observe's started) into the request sent
+	// to the backend; nil means otel.GetTextMapPropagator(), which writes
+	// nothing until an application installs one. Incoming trace headers
+	// pass through untouched when ctx carries no span. To turn it off, give
+	// an empty propagation.NewCompositeTextMapPropagator().
+	Propagator propagation.TextMapPropagator
 
 	once    sync.Once
+	prop    propagation.TextMapPropagator
 	rp      *httputil.ReverseProxy
 	sticky  *sticky
 	budget  *budget
@@ -93,6 +104,8 @@ type proxyState struct {
 	pinned int // sticky position, -1 if none
 	served int // position that answered, -1 if none
 	tried  [4]int
+	// carrier injects trace context for Transport (see copyOnSet).
+	carrier copyOnSet
 }
 
 func (p *Proxy) init() {
@@ -110,6 +123,10 @@ func (p *Proxy) init() {
 		}
 	}
 	p.budget = newBudget(p.retry)
+	p.prop = p.Propagator
+	if p.prop == nil {
+		p.prop = otel.GetTextMapPropagator() // the global delegate: follows a later SetTextMapPropagator
+	}
 	base := p.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -207,6 +224,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	} else {
 		pr.Out.Header.Del("X-Real-Ip")
 	}
+	p.prop.Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
 	if p.PreserveHost {
 		pr.Out.Host = pr.In.Host
 	} else {

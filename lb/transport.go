@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Transport is a client-side load balancer: an http.RoundTripper sending
@@ -39,8 +42,15 @@ type Transport struct {
 	// PreserveHost sends the request's Host header (by default the host of
 	// its URL) instead of the backend's.
 	PreserveHost bool
+	// Propagator writes the trace context of the request's ctx into the
+	// request sent (on a copy of its headers: the caller's request is not
+	// changed); nil means otel.GetTextMapPropagator(), which writes nothing
+	// until an application installs one. To turn it off, give an empty
+	// propagation.NewCompositeTextMapPropagator().
+	Propagator propagation.TextMapPropagator
 
 	once sync.Once
+	prop propagation.TextMapPropagator
 	a    *attempts
 	err  error
 }
@@ -67,6 +77,10 @@ func (t *Transport) init() {
 		base = http.DefaultTransport
 	}
 	t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
+	t.prop = t.Propagator
+	if t.prop == nil {
+		t.prop = otel.GetTextMapPropagator()
+	}
 }
 
 // RoundTrip sends req to a backend. It returns ErrNoBackend when none is
@@ -101,6 +115,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Host = req.URL.Host
 		out = &c
 	}
+	// The carrier lives in st, already allocated per request: no extra
+	// allocation when the propagator writes nothing.
+	st.carrier.req = out
+	t.prop.Inject(req.Context(), &st.carrier)
+	out = st.carrier.req
 	resp, err := t.a.roundTrip(out, st)
 	if err != nil {
 		closeBody(req)
@@ -128,3 +147,34 @@ func (t *Transport) CloseIdleConnections() {
 
 // errNilRequestURL is http.Transport's error for a request without a URL.
 var errNilRequestURL = errors.New("lb: nil Request.URL")
+
+// copyOnSet is a propagation carrier that copies the request and its
+// headers on the first Set, so a RoundTripper leaves the caller's request
+// untouched and pays nothing when the propagator writes nothing.
+type copyOnSet struct {
+	req    *http.Request
+	copied bool
+}
+
+func (c *copyOnSet) Get(key string) string { return c.req.Header.Get(key) }
+
+func (c *copyOnSet) Keys() []string {
+	keys := make([]string, 0, len(c.req.Header))
+	for k := range c.req.Header {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func (c *copyOnSet) Set(key, value string) {
+	if !c.copied {
+		c.copied = true
+		r := *c.req
+		r.Header = c.req.Header.Clone()
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		c.req = &r
+	}
+	c.req.Header.Set(key, value)
+}
