@@ -38,6 +38,23 @@
 // range maps, and by evaluating both maps on a key set (the user's keys, or
 // a deterministic sample of the hash space) for hash strategies.
 //
+// [Migration] then moves a table's rows between PostgreSQL shards while
+// writes go on: a resumable batched copy, change capture by triggers
+// replayed idempotently, a VDiff-style verify (counts and checksums per
+// source, destination and key range), a cutover that fences writes
+// briefly, flips the map and refuses writes routed by the old one
+// ([TagTx], [IsStaleRoute]), and a rollback in either direction.
+//
+// Cross-shard queries are expensive: [Scatter] runs one on some or all
+// shards at once with a concurrency limit, a per-shard timeout and a
+// failure policy (fail fast, or partial results with per-shard errors),
+// and [Merge] gathers sorted results with a k-way merge that stops at the
+// limit.
+//
+// A bad key creates hot shards: [Hot] measures per-shard rates and skew
+// (busiest ÷ mean) and the top keys in bounded memory, as an API and as
+// metrics, and [Hot.Suggest] names the key to isolate in a Directory.
+//
 // The empty key is a key like any other: KeyString("") is a fixed hash
 // and routes to one fixed shard.
 package shard
