@@ -3,6 +3,7 @@ package shard
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -134,21 +135,9 @@ func parseBound(s string) (uint64, error) {
 	if len(s)%2 != 0 || len(s) > 16 {
 		return 0, fmt.Errorf("%q: want 1 to 8 bytes in hex (an even number of digits, ≤ 16)", s)
 	}
-	var v uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var d byte
-		switch {
-		case '0' <= c && c <= '9':
-			d = c - '0'
-		case 'a' <= c && c <= 'f':
-			d = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			return 0, fmt.Errorf("%q: %q is not a hex digit", s, c)
-		}
-		v = v<<4 | uint64(d)
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil || s[0] == '+' || s[0] == '-' {
+		return 0, fmt.Errorf("%q: not a hex digit string", s)
 	}
 	return v << (64 - 4*len(s)), nil
 }
