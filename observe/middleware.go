@@ -58,8 +58,9 @@ type Middleware struct {
 	duration   metric.Float64Histogram
 	active     metric.Int64UpDownCounter
 	maxRoutes  int
-	routes     sync.Map // route key → metric.MeasurementOption
-	routeCount atomic.Int64
+	routes     sync.Map                              // route key → *series
+	routeSet   sync.Map                              // http.route values admitted under maxRoutes
+	routeCount atomic.Int64                          // len(routeSet)
 	activeOpts [2][len(methods) + 1]metric.AddOption // by TLS, method index: for active requests
 }
 
@@ -147,10 +148,16 @@ func (m *Middleware) series(k routeKey) *series {
 	if v, ok := m.routes.Load(k); ok {
 		return v.(*series)
 	}
-	if k.route != "" && m.routeCount.Load() >= int64(m.maxRoutes) {
-		k.route = "" // over the bound: as unknown
-		if v, ok := m.routes.Load(k); ok {
-			return v.(*series)
+	if k.route != "" {
+		if _, known := m.routeSet.Load(k.route); !known {
+			if m.routeCount.Load() >= int64(m.maxRoutes) {
+				k.route = "" // over the bound: as unknown
+				if v, ok := m.routes.Load(k); ok {
+					return v.(*series)
+				}
+			} else if _, loaded := m.routeSet.LoadOrStore(k.route, struct{}{}); !loaded {
+				m.routeCount.Add(1) // racing first uses may pass the bound by a few
+			}
 		}
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
@@ -168,10 +175,7 @@ func (m *Middleware) series(k routeKey) *series {
 	if k.route != "" {
 		se.spanName += " " + k.route
 	}
-	v, loaded := m.routes.LoadOrStore(k, se)
-	if !loaded && k.route != "" {
-		m.routeCount.Add(1)
-	}
+	v, _ := m.routes.LoadOrStore(k, se)
 	return v.(*series)
 }
 
