@@ -297,6 +297,9 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	if v.Shards != nil && hot != nil {
 		v.Shards.HotKeys = p.hotKeys(r.Context(), hot)
+		if n := len(v.Shards.HotKeys); n > maxSectionRows {
+			v.Shards.HotKeys, v.Shards.HotMore = v.Shards.HotKeys[:maxSectionRows], n-maxSectionRows
+		}
 	}
 	if !v.CanAct {
 		v.Actions = nil
