@@ -304,11 +304,15 @@ func (c *config) finish(opts SetupOptions, e env, traces, metrics map[string]boo
 		var u *url.URL
 		if v, ok := e.lookup(name); ok {
 			own, err := endpoint(name, v)
-			if err != nil || opts.OTLPEndpoint == "" {
-				return own, err // a signal's own endpoint is used as it is
+			if err != nil {
+				return nil, err
+			}
+			if opts.OTLPEndpoint == "" {
+				u = own // a signal's own endpoint is used as it is
 			}
 		}
 		switch {
+		case u != nil:
 		case base != nil:
 			u = base.JoinPath(path)
 		case set["otlp"]:
