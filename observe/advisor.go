@@ -84,6 +84,7 @@ type Advisor struct {
 	prev   *Snapshot
 	prevAt time.Time
 	state  []scalerState
+	lastMu sync.Mutex // guards last only: Last must not wait for an evaluation's actions
 	last   Report
 }
 
@@ -139,14 +140,18 @@ func (a *Advisor) Evaluate(ctx context.Context) (Report, error) {
 		}
 	}
 	rep.Actions = a.act(ctx, now, rep)
+	a.lastMu.Lock()
 	a.last = rep
+	a.lastMu.Unlock()
 	return rep, nil
 }
 
-// Last returns the latest report (zero before the first Evaluate).
+// Last returns the latest complete report (zero before the first
+// Evaluate). It does not wait for an evaluation in progress, whose scaler
+// actions may take minutes.
 func (a *Advisor) Last() Report {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.lastMu.Lock()
+	defer a.lastMu.Unlock()
 	return a.last
 }
 

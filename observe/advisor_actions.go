@@ -28,7 +28,9 @@ type Scaler struct {
 	// Cooldown after an action; 0 → 5 minutes.
 	Cooldown time.Duration
 	// Up and Down do the work; Down may be nil (never scale in). A returned
-	// error (or panic) is reported and still starts the cool-down.
+	// error (or panic) is reported and still starts the cool-down. They run
+	// inside Evaluate with its ctx: the next evaluation waits for them (Last
+	// and the status page do not), so bound them with ctx.
 	Up, Down func(ctx context.Context) error
 }
 

@@ -83,7 +83,10 @@ type Rule struct {
 	Bottleneck string
 	Move       string
 	When       []Condition
-	Check      func(Signals) (fired bool, evidence []Evidence)
+	// Check, if set, decides instead of When. It runs inside Evaluate,
+	// which waits for it: it must not block (a panic is reported as a
+	// failed rule and the others still run).
+	Check func(Signals) (fired bool, evidence []Evidence)
 }
 
 // DefaultRules are the seed's moves, one rule per bottleneck. Every rate

@@ -78,6 +78,7 @@ const (
 // imported: observe imports no sibling).
 const (
 	keyStatusCode = attribute.Key("http.response.status_code")
+	keyErrorType  = attribute.Key("error.type")
 	keyLBBackend  = attribute.Key("ladder.lb.backend")
 	keyDBOp       = attribute.Key("db.operation.name")
 	keyDBConnSt   = attribute.Key("db.client.connection.state")
@@ -115,7 +116,8 @@ func deriveSignals(prev, cur *Snapshot, dt time.Duration, cpus int) Signals {
 		if rated {
 			n := delta(instHTTPDuration)
 			s[SigHTTPRate] = n / sec
-			ratio(SigHTTPErrors, serverErrors(cur)-serverErrors(prev), n)
+			// Clamped: a reset of the 5xx series alone must not make it negative.
+			ratio(SigHTTPErrors, min(max(serverErrors(cur)-serverErrors(prev), 0), n), n)
 			if q := quantile(prev, cur, instHTTPDuration, 0.99); !math.IsNaN(q) {
 				s[SigHTTPP99] = q
 			}
@@ -204,13 +206,18 @@ func deriveSignals(prev, cur *Snapshot, dt time.Duration, cpus int) Signals {
 	return s
 }
 
-// serverErrors counts the HTTP requests answered 5xx (the status code may be
-// an int or a string attribute).
+// serverErrors counts the HTTP requests that failed: answered 5xx (the
+// status code may be an int or a string attribute) or carrying error.type
+// without a status (a handler that panicked: net/http dropped the
+// connection, the client got no answer).
 func serverErrors(s *Snapshot) float64 {
 	t := 0.0
 	for _, p := range s.Points(instHTTPDuration) {
 		v, ok := p.Attrs.Value(keyStatusCode)
 		if !ok {
+			if e, ok := p.Attrs.Value(keyErrorType); ok && e.AsString() != "" {
+				t += p.Value
+			}
 			continue
 		}
 		code := v.AsInt64()

@@ -58,6 +58,9 @@ func snapshotOf(rm *metricdata.ResourceMetrics) *Snapshot {
 
 func (s *Snapshot) add(m metricdata.Metrics) {
 	put := func(a attribute.Set, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return // a callback's 0/0: no signal, rule or chart may carry it
+		}
 		s.points[m.Name] = append(s.points[m.Name], Point{Name: m.Name, Attrs: a, Value: v})
 	}
 	switch d := m.Data.(type) {

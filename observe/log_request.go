@@ -23,6 +23,9 @@ type reqState struct {
 	once   sync.Once
 	logger *slog.Logger
 	rw     responseWriter
+	// pattern is the mux's r.Pattern, carried back by Middleware.Route when
+	// the request Wrap passed on was copied on the way.
+	pattern string
 }
 
 // requestID returns the request's X-Request-ID if it is valid (1 to 128

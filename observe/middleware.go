@@ -50,7 +50,8 @@ type MiddlewareOptions struct {
 // error.type; saturation is http.server.active_requests, which otelhttp
 // does not report. http.route is the path of r.Pattern as set by
 // http.ServeMux: a request no pattern matched is recorded without
-// http.route, so unknown paths never add series.
+// http.route, so unknown paths never add series. With middleware between
+// Wrap and the mux, wrap the mux in [Middleware.Route] too.
 type Middleware struct {
 	tracer     trace.Tracer
 	prop       propagation.TextMapPropagator
@@ -58,8 +59,9 @@ type Middleware struct {
 	duration   metric.Float64Histogram
 	active     metric.Int64UpDownCounter
 	maxRoutes  int
-	routes     sync.Map // route key → metric.MeasurementOption
-	routeCount atomic.Int64
+	routes     sync.Map                              // route key → *series
+	routeSet   sync.Map                              // http.route values admitted under maxRoutes
+	routeCount atomic.Int64                          // len(routeSet)
 	activeOpts [2][len(methods) + 1]metric.AddOption // by TLS, method index: for active requests
 }
 
@@ -147,10 +149,16 @@ func (m *Middleware) series(k routeKey) *series {
 	if v, ok := m.routes.Load(k); ok {
 		return v.(*series)
 	}
-	if k.route != "" && m.routeCount.Load() >= int64(m.maxRoutes) {
-		k.route = "" // over the bound: as unknown
-		if v, ok := m.routes.Load(k); ok {
-			return v.(*series)
+	if k.route != "" {
+		if _, known := m.routeSet.Load(k.route); !known {
+			if m.routeCount.Load() >= int64(m.maxRoutes) {
+				k.route = "" // over the bound: as unknown
+				if v, ok := m.routes.Load(k); ok {
+					return v.(*series)
+				}
+			} else if _, loaded := m.routeSet.LoadOrStore(k.route, struct{}{}); !loaded {
+				m.routeCount.Add(1) // racing first uses may pass the bound by a few
+			}
 		}
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
@@ -168,10 +176,7 @@ func (m *Middleware) series(k routeKey) *series {
 	if k.route != "" {
 		se.spanName += " " + k.route
 	}
-	v, loaded := m.routes.LoadOrStore(k, se)
-	if !loaded && k.route != "" {
-		m.routeCount.Add(1)
-	}
+	v, _ := m.routes.LoadOrStore(k, se)
 	return v.(*series)
 }
 
@@ -223,7 +228,11 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	r2 := r.WithContext(context.WithValue(ctx, reqKey{}, st))
 
 	defer func() {
-		k := routeKey{tls: tls, method: uint8(mi), status: uint16(rw.status()), route: route(r2.Pattern)}
+		pattern := r2.Pattern
+		if pattern == "" {
+			pattern = st.pattern // carried back by Route
+		}
+		k := routeKey{tls: tls, method: uint8(mi), status: uint16(rw.status()), route: route(pattern)}
 		p := recover()
 		if p != nil {
 			k.status, k.errType = 0, "panic"
@@ -242,6 +251,22 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		}
 	}()
 	next.ServeHTTP(rw, r2)
+}
+
+// Route wraps the http.ServeMux (or any handler that sets r.Pattern) when
+// other middleware sits between [Middleware.Wrap] and it: middleware that
+// calls r.WithContext (authentication, timeouts, http.StripPrefix) hands the
+// mux a copy of the request, whose Pattern Wrap never sees, and every request
+// would be recorded without http.route. Route carries the pattern back to
+// Wrap. Outside Wrap it only calls next.
+func (m *Middleware) Route(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, _ := r.Context().Value(reqKey{}).(*reqState)
+		if st != nil {
+			defer func() { st.pattern = r.Pattern }() // set by the mux, also when next panics
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func endServerSpan(span trace.Span, k routeKey, se *series) {

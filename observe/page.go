@@ -245,7 +245,20 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 		q.Set("failed", "1")
 	}
 	q.Set("msg", msg)
-	http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
+	q.Set("sig", p.flashSig(msg, q.Get("failed")))
+	// A query-only reference: the browser resolves it against the URL it
+	// posted to, so the page comes back under any prefix it is mounted at
+	// (r.URL.Path has lost an http.StripPrefix's prefix).
+	w.Header().Set("Location", "?"+q.Encode())
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// flashSig signs a flash message so the page shows only its own: a link
+// someone sends an operator cannot make the page say anything.
+func (p *Page) flashSig(msg, failed string) string {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte("observe-page-flash\x00" + failed + "\x00" + msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 func runPageAction(ctx context.Context, fn ActionFunc, target string) (err error) {
@@ -267,8 +280,9 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 	if p.opts.Refresh > 0 {
 		v.Refresh = max(int(p.opts.Refresh/time.Second), 1)
 	}
-	if m := r.URL.Query().Get("msg"); m != "" {
-		v.Flash, v.FlashBad = m, r.URL.Query().Get("failed") != ""
+	q := r.URL.Query()
+	if m, failed := q.Get("msg"), q.Get("failed"); m != "" && hmac.Equal([]byte(q.Get("sig")), []byte(p.flashSig(m, failed))) {
+		v.Flash, v.FlashBad = m, failed != ""
 	}
 	p.mu.Lock()
 	v.Charts = charts(p.hist.all())
@@ -283,6 +297,9 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	if v.Shards != nil && hot != nil {
 		v.Shards.HotKeys = p.hotKeys(r.Context(), hot)
+		if n := len(v.Shards.HotKeys); n > maxSectionRows {
+			v.Shards.HotKeys, v.Shards.HotMore = v.Shards.HotKeys[:maxSectionRows], n-maxSectionRows
+		}
 	}
 	if !v.CanAct {
 		v.Actions = nil

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func charts(samples []sample) []chartView {
 		sig := ""
 		for _, s := range spec.Signals {
 			for _, sm := range samples {
-				if _, ok := sm.Signals[s]; ok {
+				if v, ok := sm.Signals[s]; ok && finite(v) {
 					sig = s
 					break
 				}
@@ -90,7 +91,7 @@ func drawChart(spec chartSpec, sig string, samples []sample) chartView {
 	var ys []float64
 	top := 0.0
 	for _, sm := range samples {
-		if v, ok := sm.Signals[sig]; ok {
+		if v, ok := sm.Signals[sig]; ok && finite(v) {
 			xs, ys = append(xs, sm.At), append(ys, v)
 			top = max(top, v)
 		}
@@ -124,3 +125,5 @@ func drawChart(spec chartSpec, sig string, samples []sample) chartView {
 		strconv.FormatFloat(chartW, 'f', 1, 64) + "," + strconv.FormatFloat(chartH, 'f', 1, 64)
 	return c
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -84,6 +84,7 @@ button{font:inherit;font-size:12px;padding:3px 10px;border:1px solid var(--acc);
 
 {{define "table"}}{{$ := .}}<table><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .Cells}}<td{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</td>{{end}}{{if .Action}}<td class="act">{{template "button" .Action}}</td>{{else if $.ActCol}}<td class="act"></td>{{end}}</tr>{{end}}
+{{if .More}}<tr><td colspan="{{len .Head}}" class="muted">… {{.More}} more not shown</td></tr>{{end}}
 </table>{{end}}
 {{define "button"}}<form method="post"><input type="hidden" name="csrf" value="{{.Token}}"><input type="hidden" name="action" value="{{.Name}}"><input type="hidden" name="target" value="{{.Target}}"><button type="submit">{{.Label}}</button></form>{{end}}
 
@@ -96,8 +97,10 @@ button{font:inherit;font-size:12px;padding:3px 10px;border:1px solid var(--acc);
 {{with .Shards}}<section id="shards"><h2>Shards</h2>
 <p>skew (busiest / mean): <span class="{{.Class}}" id="skew">{{.Skew}}</span></p>
 {{range .Bars}}<div class="bar"><span>{{.Label}}</span><div class="track"><div class="fill" style="width:{{printf "%.1f" .Width}}%"></div></div><span class="num">{{.Value}}</span></div>{{end}}
+{{if .More}}<p class="muted">… {{.More}} more shards not shown</p>{{end}}
 {{if .HotKeys}}<table id="hotkeys"><tr><th>hot key</th><th>shard</th><th>requests/s</th></tr>
-{{range .HotKeys}}<tr><td>{{.Key}}</td><td>{{.Shard}}</td><td class="num">{{num .Rate}}</td></tr>{{end}}</table>{{end}}
+{{range .HotKeys}}<tr><td>{{.Key}}</td><td>{{.Shard}}</td><td class="num">{{num .Rate}}</td></tr>{{end}}{{if .HotMore}}
+<tr><td colspan="3" class="muted">… {{.HotMore}} more not shown</td></tr>{{end}}</table>{{end}}
 </section>{{end}}
 {{if .Actions}}<section id="actions"><h2>Actions</h2>{{range .Actions}}{{template "button" .}} {{end}}</section>{{end}}
 </main></body></html>

@@ -37,6 +37,21 @@ type tableView struct {
 	Head   []string
 	Rows   []rowView
 	ActCol bool // the last column holds action buttons
+	More   int  // rows left out (see maxSectionRows)
+}
+
+// maxSectionRows bounds each section of the page: a fleet (or a
+// misconfigured attribute) with thousands of series must not make a page
+// of thousands of rows, nor the quadratic work of building them. The
+// section says how many it left out.
+const maxSectionRows = 100
+
+// capRows keeps the first maxSectionRows names and counts the rest.
+func capRows(names []string) ([]string, int) {
+	if len(names) <= maxSectionRows {
+		return names, 0
+	}
+	return names[:maxSectionRows], len(names) - maxSectionRows
 }
 
 type rowView struct {
@@ -57,7 +72,9 @@ type shardView struct {
 	Skew    string
 	Class   string
 	Bars    []barView
+	More    int // bars left out
 	HotKeys []HotKey
+	HotMore int // hot keys left out
 }
 
 type barView struct {
@@ -95,9 +112,10 @@ func (p *Page) backends(s *Snapshot) *tableView {
 		return nil
 	}
 	names := union(s.Keys(instLBInflight, keyLBBackend), s.Keys(instLBRequests, keyLBBackend))
+	names, more := capRows(names)
 	infl, reqs := s.By(instLBInflight, keyLBBackend), s.By(instLBRequests, keyLBBackend)
 	errs, ej := s.By(instLBErrors, keyLBBackend), s.By(instLBEjections, keyLBBackend)
-	t := &tableView{Head: []string{"backend", "in flight", "requests", "errors", "error %", "ejections", ""}, ActCol: true}
+	t := &tableView{Head: []string{"backend", "in flight", "requests", "errors", "error %", "ejections", ""}, ActCol: true, More: more}
 	for _, n := range names {
 		ratio := 0.0
 		if reqs[n] > 0 {
@@ -124,7 +142,9 @@ func (p *Page) health(s *Snapshot) *tableView {
 	t := &tableView{Head: []string{"name", "kind", "status"}}
 	add := func(kind, inst string, key attribute.Key) {
 		st := s.By(inst, key)
-		for _, n := range sortedKeys(st) {
+		names, more := capRows(sortedKeys(st))
+		t.More += more
+		for _, n := range names {
 			t.Rows = append(t.Rows, rowView{Cells: []cellView{{Text: n}, {Text: kind}, healthCell(st[n])}})
 		}
 	}
@@ -151,7 +171,9 @@ func (p *Page) breakers(s *Snapshot) *tableView {
 	}
 	st := s.By(instBreakerState, keyBreaker)
 	t := &tableView{Head: []string{"breaker", "state"}}
-	for _, n := range sortedKeys(st) {
+	names, more := capRows(sortedKeys(st))
+	t.More += more
+	for _, n := range names {
 		var c cellView
 		switch st[n] {
 		case 0:
@@ -177,7 +199,9 @@ func (p *Page) cache(s *Snapshot, sig Signals) *tableView {
 	hits, misses := s.By(instCacheHits, keyCacheName), s.By(instCacheMisses, keyCacheName)
 	stale, ev := s.By(instCacheStale, keyCacheName), s.By(instCacheEvict, keyCacheName)
 	t := &tableView{Head: []string{"cache", "hits", "misses", "hit ratio (all time)", "stale served", "evictions"}}
-	for _, n := range sortedKeys(hits) {
+	names, more := capRows(sortedKeys(hits))
+	t.More += more
+	for _, n := range names {
 		r := 0.0
 		if hits[n]+misses[n] > 0 {
 			r = hits[n] / (hits[n] + misses[n])
@@ -199,7 +223,8 @@ func (p *Page) queues(s *Snapshot) *tableView {
 		return nil
 	}
 	names := union(s.Keys(instQueueDepth, keyQueueName), s.Keys(instQueueDead, keyQueueName), s.Keys(instQueueAge, keyQueueName))
-	t := &tableView{Head: []string{"queue", "ready", "scheduled", "running", "oldest ready", "dead letters", ""}, ActCol: true}
+	names, more := capRows(names)
+	t := &tableView{Head: []string{"queue", "ready", "scheduled", "running", "oldest ready", "dead letters", ""}, ActCol: true, More: more}
 	for _, n := range names {
 		q := keyQueueName.String(n)
 		age := 0.0
@@ -239,7 +264,9 @@ func (p *Page) replicas(s *Snapshot) *tableView {
 	}
 	lag, lagB := s.By(instRepLag, keyRepNode), s.By("ladder.replica.lag.bytes", keyRepNode)
 	t := &tableView{Head: []string{"replica", "lag", "lag (bytes)"}}
-	for _, n := range sortedKeys(lag) {
+	names, more := capRows(sortedKeys(lag))
+	t.More += more
+	for _, n := range names {
 		cls := "ok"
 		switch {
 		case lag[n] >= 5:
@@ -268,7 +295,9 @@ func (p *Page) shards(s *Snapshot) *shardView {
 	for _, r := range rates {
 		top = max(top, r)
 	}
-	for _, n := range sortedKeys(rates) {
+	names, more := capRows(sortedKeys(rates))
+	v.More = more
+	for _, n := range names {
 		w := 0.0
 		if top > 0 {
 			w = rates[n] / top * 100

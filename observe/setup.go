@@ -257,10 +257,14 @@ func (c *config) finish(opts SetupOptions, e env, traces, metrics map[string]boo
 	} else if _, err := e.sampler(); err != nil {
 		return nil, err // a malformed variable is reported even when the code overrides it
 	}
+	// A malformed variable is reported even when an option overrides it:
+	// the operator who set it believes it is in force.
+	envInterval, err := e.millis("OTEL_METRIC_EXPORT_INTERVAL")
+	if err != nil {
+		return nil, err
+	}
 	if c.interval == 0 {
-		if c.interval, err = e.millis("OTEL_METRIC_EXPORT_INTERVAL"); err != nil {
-			return nil, err
-		}
+		c.interval = envInterval
 		if c.interval == 0 {
 			c.interval = time.Minute
 		}
@@ -284,25 +288,31 @@ func (c *config) finish(opts SetupOptions, e env, traces, metrics map[string]boo
 	}
 
 	// OTLP: where to, and whether at all.
+	// Every endpoint variable is checked, even those OTLPEndpoint overrides.
 	var base *url.URL
-	switch {
-	case opts.OTLPEndpoint != "":
-		if base, err = endpoint("OTLPEndpoint", opts.OTLPEndpoint); err != nil {
+	if v, ok := e.lookup("OTEL_EXPORTER_OTLP_ENDPOINT"); ok {
+		if base, err = endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", v); err != nil {
 			return nil, err
 		}
-	default:
-		if v, ok := e.lookup("OTEL_EXPORTER_OTLP_ENDPOINT"); ok {
-			if base, err = endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", v); err != nil {
-				return nil, err
-			}
+	}
+	if opts.OTLPEndpoint != "" {
+		if base, err = endpoint("OTLPEndpoint", opts.OTLPEndpoint); err != nil {
+			return nil, err
 		}
 	}
 	signal := func(name, path string, set map[string]bool) (*url.URL, error) {
 		var u *url.URL
-		if v, ok := e.lookup(name); ok && opts.OTLPEndpoint == "" {
-			return endpoint(name, v) // a signal's own endpoint is used as it is
+		if v, ok := e.lookup(name); ok {
+			own, err := endpoint(name, v)
+			if err != nil {
+				return nil, err
+			}
+			if opts.OTLPEndpoint == "" {
+				u = own // a signal's own endpoint is used as it is
+			}
 		}
 		switch {
+		case u != nil:
 		case base != nil:
 			u = base.JoinPath(path)
 		case set["otlp"]:

@@ -89,10 +89,11 @@ func (e env) exporters(name string, metrics bool) (set map[string]bool, given bo
 // sampler reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG; nil when
 // unset.
 func (e env) sampler() (sdktrace.Sampler, error) {
-	name, ok := e.lookup("OTEL_TRACES_SAMPLER")
+	raw, ok := e.lookup("OTEL_TRACES_SAMPLER")
 	if !ok {
 		return nil, nil
 	}
+	name := strings.ToLower(raw) // the switch below is case-insensitive: so is the argument's use
 	ratio := 1.0
 	if arg, ok := e.lookup("OTEL_TRACES_SAMPLER_ARG"); ok && strings.HasSuffix(name, "traceidratio") {
 		r, err := strconv.ParseFloat(arg, 64)
@@ -101,7 +102,7 @@ func (e env) sampler() (sdktrace.Sampler, error) {
 		}
 		ratio = r
 	}
-	switch strings.ToLower(name) {
+	switch name {
 	case "always_on":
 		return sdktrace.AlwaysSample(), nil
 	case "always_off":
@@ -115,7 +116,7 @@ func (e env) sampler() (sdktrace.Sampler, error) {
 	case "parentbased_traceidratio":
 		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), nil
 	}
-	return nil, envErr("OTEL_TRACES_SAMPLER", name, "unknown sampler (want always_on, always_off, traceidratio or their parentbased_ forms)")
+	return nil, envErr("OTEL_TRACES_SAMPLER", raw, "unknown sampler (want always_on, always_off, traceidratio or their parentbased_ forms)")
 }
 
 // propagator reads OTEL_PROPAGATORS; nil when unset.

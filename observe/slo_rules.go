@@ -21,7 +21,9 @@ type PromSLO struct {
 	Objective float64
 	// ErrorsQuery and TotalQuery are PromQL rates with $window where the range
 	// goes, e.g.
-	//   sum(rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[$window]))
+	//   sum(rate(http_server_request_duration_seconds_count{error_type!=""}[$window]))
+	// ([Middleware] sets error.type on 5xx answers and on panics, which
+	// have no status code).
 	ErrorsQuery, TotalQuery string
 	// Windows; nil → WorkbookWindows.
 	Windows []BurnWindow
