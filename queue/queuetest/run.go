@@ -124,6 +124,7 @@ func Run(t *testing.T, newBackends NewBackends, opts Options) {
 		{"BadInput", testBadInput},
 		{"ForeignIDs", testForeignIDs},
 		{"QueueNames", testQueueNames},
+		{"RateExtremes", testRateExtremes},
 		{"ConcurrentFetchersNeverShareAJob", testConcurrentFetchers},
 		{"ConcurrentEnqueueAndFetch", testConcurrentEnqueueFetch},
 	}
