@@ -39,9 +39,9 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	retry := replayable(req)
 	tried := st.tried[:0]
 	orig, body := req.URL, req.Body // try may retarget req in place
-	i := st.pinned
+	i, picked := st.pinned, false
 	if i < 0 {
-		i = st.snap.choose(st.key, st.keyed)
+		i, picked = st.snap.choose(st.key, st.keyed), true
 	}
 	reached := 0 // tries that reached a backend, bounded by Attempts
 	for {
@@ -49,21 +49,23 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			return nil, ErrNoBackend
 		}
 		e := st.snap.all[i]
-		done := st.snap.begin(e)
+		done := st.snap.beginTry(e, picked)
 		t := a.try(req, orig, body, e, st.snap.vals[i], retry)
 		o := t.o
 		if !t.unsent {
 			reached++
 		}
-		next := -1
+		next, nextPicked := -1, false
 		if (o.Err != nil || ro.RetryStatus(o.Status)) && req.Context().Err() == nil &&
 			(t.unsent || retry && reached < ro.Attempts) {
 			// Retry only on a backend not tried yet; a request that reached
 			// one only within budget, unless that backend hung.
 			tried = append(tried, i)
-			if j := st.snap.chooseExcept(st.key, st.keyed, tried); j >= 0 && !slices.Contains(tried, j) &&
-				(t.unsent || t.hung || a.budget.withdraw()) {
-				next = j
+			j, jPicked := st.snap.chooseExcept(st.key, st.keyed, tried)
+			if j >= 0 && !slices.Contains(tried, j) && (t.unsent || t.hung || a.budget.withdraw()) {
+				next, nextPicked = j, jPicked
+			} else if jPicked {
+				st.snap.unpick(j) // not tried after all
 			}
 		}
 		if next >= 0 {
@@ -76,7 +78,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			if a.pool != nil {
 				e.met.retried(a.pool.met)
 			}
-			i = next
+			i, picked = next, nextPicked
 			continue
 		}
 		t.guard.release() // the last try: its transport owns the body

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"slices"
 	"sync"
 	"testing"
 )
@@ -72,14 +73,14 @@ func TestTurnsLateSharedPicksAfterSpread(t *testing.T) {
 		if !p.next.one.CompareAndSwap(x, x+1) {
 			t.Fatal("no one else is picking")
 		}
-		counts[p.mod.of(x+1)]++
+		counts[p.mod.of(uint32(x+1))]++
 	}
 	// Every cell runs up to the position the late picks reached.
-	last := p.mod.of(base + turnCellCount + 1)
+	last := p.mod.of(uint32(base + turnCellCount + 1))
 	c := p.next.cells.Load()
 	for i := range c.c {
 		for {
-			k := p.mod.of(c.c[i].n.Add(1))
+			k := p.mod.of(uint32(c.c[i].n.Add(1)))
 			counts[k]++
 			if k == last {
 				break
@@ -106,7 +107,7 @@ func TestTurnsSpreadTakesEachTurnOnce(t *testing.T) {
 	c := tr.cells.Load()
 	var starts [turnCellCount]uint32
 	for i := range c.c {
-		starts[i] = c.c[i].n.Load()
+		starts[i] = uint32(c.c[i].n.Load())
 	}
 	const goroutines, each = 64, 4000
 	got := make([][]uint32, goroutines)
@@ -135,7 +136,7 @@ func TestTurnsSpreadTakesEachTurnOnce(t *testing.T) {
 	want := map[uint32]int{}
 	total := 0
 	for i := range c.c {
-		for v := starts[i] + 1; v != c.c[i].n.Load()+1; v++ {
+		for v := starts[i] + 1; v != uint32(c.c[i].n.Load())+1; v++ {
 			want[v]++
 			total++
 		}
@@ -159,5 +160,75 @@ func TestModulus(t *testing.T) {
 				t.Fatalf("%d mod %d = %d, want %d", x, n, got, want)
 			}
 		}
+	}
+}
+
+// The picks a round robin picker counts per position are exactly the picks
+// it handed out, across the 32-bit turn's wrap and after spreading.
+func TestTurnsCountPicksExactly(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 7, 64} {
+		for _, first := range []uint32{0, 5, ^uint32(0) - 40} { // the last wraps within the run
+			p := &rrPicker{mod: newModulus(n)}
+			p.next.start(first)
+			want := make([]uint64, n)
+			for range 50 {
+				want[p.Pick(0, false)]++
+			}
+			want[p.mod.of(p.next.spread())]++ // spreading hands out a turn
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					local := make([]uint64, n)
+					for range 301 {
+						local[p.Pick(0, false)]++
+					}
+					mu.Lock()
+					for i, k := range local {
+						want[i] += k
+					}
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			got := make([]uint64, n)
+			p.picks(got)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d first=%d: counted %v, handed out %v", n, first, got, want)
+				}
+			}
+		}
+	}
+}
+
+// A run spanning whole 2^32 periods of the turn counts each period's
+// residues, as a brute-force count over the turns says.
+func TestAddRunAcrossPeriods(t *testing.T) {
+	const n = 7
+	brute := func(a, b uint64) []uint64 {
+		c := make([]uint64, n)
+		for x := a + 1; x <= b; x++ {
+			c[uint64(uint32(x))%n]++
+		}
+		return c
+	}
+	for _, r := range [][2]uint64{{0, 0}, {0, 1000}, {1<<32 - 10, 1<<32 + 10}, {3<<32 - 3, 3<<32 + 500}} {
+		got := make([]uint64, n)
+		addRun(got, n, r[0], r[1])
+		if want := brute(r[0], r[1]); !slices.Equal(got, want) {
+			t.Errorf("run %v: %v, want %v", r, got, want)
+		}
+	}
+	// Two whole periods and a bit: each period adds below(2^32) per residue.
+	got := make([]uint64, n)
+	addRun(got, n, 1<<32-1, 3<<32+2)
+	want := brute(1<<32-1, 1<<32+2) // the bit: 1<<32 … 1<<32+2 in period terms
+	for j := range want {
+		want[j] += 2 * below(1<<32, uint64(j), n)
+	}
+	// The run is (1<<32−1, 3<<32+2]: periods 1 and 2 whole, then 0…2 of period 3.
+	if !slices.Equal(got, want) {
+		t.Errorf("long run: %v, want %v", got, want)
 	}
 }

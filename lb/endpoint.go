@@ -34,10 +34,15 @@ type Endpoint struct {
 	ewmaStamp atomic.Int64  // unix nanoseconds of the last ewma update
 	fails     atomic.Int32  // consecutive failures
 	errors    atomic.Int64  // failed, for metrics
-	// reqBase is the requests completed by the endpoint this one replaced
+	// reqBase is the requests started on the endpoint this one replaced
 	// (same name): the counter's series goes on. reqSeen and reqTotal widen
-	// flow's wrapping started count at each collection (poolMetrics.mu).
+	// flow's wrapping started count at each collection, and reqTotal takes
+	// the picks a counting picker counted when its snapshot is replaced
+	// (poolMetrics.mu).
 	reqBase, reqSeen, reqTotal uint64
+	// unpicked counts picks a counting picker counted that were thrown
+	// away (snapshot.unpick); the requests counter subtracts them.
+	unpicked atomic.Uint64
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
 	// nanoseconds: when the backend last answered (updated at most once a
@@ -55,7 +60,7 @@ type Endpoint struct {
 
 	// dones are the done callbacks by count mode, built once: Pick
 	// allocates nothing.
-	dones [3]func(Outcome)
+	dones [4]func(Outcome)
 
 	// Guarded by the pool's mutex.
 	ejected      bool
@@ -81,9 +86,11 @@ func (e *Endpoint) Weight() float64 { return e.weight }
 
 // InFlight is the number of picks whose done has not been called yet. It is
 // counted only when something reads it: a policy weighing load
-// ([LeastRequest], [PeakEWMA] and custom policies), PoolOptions.MaxInFlight
-// or enabled telemetry; otherwise it stays zero, sparing round robin,
-// random and hashing two atomic operations per request.
+// ([LeastRequest], [PeakEWMA] and custom policies) or PoolOptions.MaxInFlight
+// count every pick; with enabled telemetry, a pool whose policy reads no
+// in-flight counts (round robin, random, hashing) counts the tries of
+// [Proxy] and [Transport], which cost microseconds, and not direct picks,
+// which cost nanoseconds and would pay two atomic operations each.
 func (e *Endpoint) InFlight() int64 { return e.counts().inflight }
 
 // Latency is the peak-sensitive moving average of reported latencies, zero
@@ -187,8 +194,8 @@ func (e *Endpoint) end() {
 }
 
 type flowCounts struct {
-	inflight  int64
-	completed uint64 // modulo 1<<(64-flowBits)
+	inflight int64
+	started  uint64 // modulo 1<<(64-flowBits)
 }
 
 // decodeFlow splits a (summed) flow word. A sum of cells read one after
@@ -196,8 +203,7 @@ type flowCounts struct {
 // signed, and readers clamp it.
 func decodeFlow(w uint64) flowCounts {
 	in := int64(w<<(64-flowBits)) >> (64 - flowBits) // sign-extended low bits
-	started := (w - uint64(in)) >> flowBits
-	return flowCounts{inflight: in, completed: (started - uint64(in)) & flowStarted}
+	return flowCounts{inflight: in, started: ((w - uint64(in)) >> flowBits) & flowStarted}
 }
 
 // flowCells spreads a bare pool's telemetry counts over cache lines, one

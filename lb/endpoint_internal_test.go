@@ -29,8 +29,14 @@ func TestFlowWordsAddUp(t *testing.T) {
 		cells[(i+1)%3] += flowEnd
 	}
 	fc := decodeFlow(cells[0] + cells[1] + cells[2])
-	if fc.inflight != 3 || fc.completed != 7 {
-		t.Errorf("decoded %+v, want 3 in flight, 7 completed", fc)
+	if fc.inflight != 3 || fc.started != 10 {
+		t.Errorf("decoded %+v, want 3 in flight, 10 started", fc)
+	}
+	// A start alone (a bare pool's pick), and one taken back, add up too.
+	w := uint64(flowBegin + 3*startDelta)
+	w += ^uint64(startDelta - 1)
+	if fc := decodeFlow(w); fc.inflight != 1 || fc.started != 3 {
+		t.Errorf("starts without in flight decode as %+v, want 1 in flight, 3 started", fc)
 	}
 	if fc := decodeFlow(flowEnd); fc.inflight != -1 {
 		t.Errorf("a lone done decodes as %+v, want −1 in flight", fc)

@@ -30,7 +30,8 @@ type poolMetrics struct {
 	// through the global delegate.
 	live atomic.Bool
 	// mu serialises collections' widening of the endpoints' wrapping
-	// started counts (Endpoint.reqSeen, reqTotal).
+	// started counts (Endpoint.reqSeen, reqTotal) with the folding of a
+	// replaced snapshot's picker counts into them (snapshot.folded).
 	mu sync.Mutex
 }
 
@@ -41,9 +42,10 @@ type endpointMetrics struct {
 	attrs attribute.Set
 }
 
-// newPoolMetrics creates the instruments; visit walks the current members
-// for the observed ones.
-func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*poolMetrics, error) {
+// newPoolMetrics creates the instruments; members walks the current members
+// for the observed ones, with the picks a counting picker counted for each
+// (called with pm.mu held).
+func newPoolMetrics(mp metric.MeterProvider, members func(func(e *Endpoint, picked uint64))) (*poolMetrics, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
@@ -61,7 +63,7 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 	// Transport, whose requests cost microseconds, not by done: a histogram
 	// record costs more than a whole pick (docs/CONVENTIONS.md, Telemetry).
 	reqs, err := m.Int64ObservableCounter("ladder.lb.requests", metric.WithUnit("{request}"),
-		metric.WithDescription("Requests completed per backend."))
+		metric.WithDescription("Requests started per backend."))
 	errs, e := m.Int64ObservableCounter("ladder.lb.errors", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests that failed per backend (errors and 5xx)."))
 	must(e)
@@ -85,10 +87,12 @@ func newPoolMetrics(mp metric.MeterProvider, inflight func(func(*Endpoint))) (*p
 		if !pm.live.Load() {
 			pm.live.Store(true) // a reader collects: count from now on
 		}
-		inflight(func(ep *Endpoint) {
+		pm.mu.Lock()
+		defer pm.mu.Unlock()
+		members(func(ep *Endpoint, picked uint64) {
 			set := metric.WithAttributeSet(ep.met.attrs)
 			o.ObserveInt64(g, ep.InFlight(), set)
-			o.ObserveInt64(reqs, int64(pm.completed(ep)), set)
+			o.ObserveInt64(reqs, int64(pm.startedLocked(ep)+picked), set)
 			o.ObserveInt64(errs, ep.errors.Load(), set)
 		})
 		return nil
@@ -120,12 +124,21 @@ func (pm *poolMetrics) endpoint(name, zone string) *endpointMetrics {
 
 var bg = context.Background()
 
-// completed returns the requests e completed, widening its wrapping count:
-// collections come far more often than the count wraps (1<<40 requests).
-func (pm *poolMetrics) completed(e *Endpoint) uint64 {
+// started returns the requests started on e, for an endpoint no longer in
+// the current snapshot (its pickers' counts folded).
+func (pm *poolMetrics) started(e *Endpoint) uint64 {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	c := e.counts().completed
+	return pm.startedLocked(e) - e.unpicked.Load()
+}
+
+// startedLocked returns the requests e's flow word and cells counted started,
+// widening their wrapping count (collections come far more often than it
+// wraps: 1<<40 requests), plus what replaced snapshots' pickers counted;
+// callers add the live pickers' counts and subtract unpicked.
+
+func (pm *poolMetrics) startedLocked(e *Endpoint) uint64 {
+	c := e.counts().started
 	// A sum of cells read one by one may run a few ahead of the truth
 	// (a done seen, its pick not): a step back is skipped, never wrapped.
 	if d := (c - e.reqSeen) & flowStarted; d < flowStarted/2 {
@@ -151,11 +164,42 @@ func (em *endpointMetrics) ejected(pm *poolMetrics) { pm.ejections.Add(bg, 1, em
 
 func (em *endpointMetrics) retried(pm *poolMetrics) { pm.retries.Add(bg, 1, em.add...) }
 
-// inflightSnapshot visits the current members for the in-flight gauge.
-func (p *Pool[T]) inflightSnapshot(visit func(*Endpoint)) {
-	if s := p.snap.Load(); s != nil {
-		for _, e := range s.all {
-			visit(e)
-		}
+// observeMembers visits the current members for the observed instruments,
+// with what a live counting picker counted for each, less the picks thrown
+// away (modulo 2^64); pm.mu is held. Collections run seconds apart: the
+// two slices are garbage worth no pooling.
+func (p *Pool[T]) observeMembers(visit func(*Endpoint, uint64)) {
+	s := p.snap.Load()
+	if s == nil {
+		return
 	}
+	// Thrown-away picks are read before the picks: each was counted by a
+	// picker before it was thrown away, so the difference never runs ahead.
+	n := make([]uint64, len(s.all))
+	for i, e := range s.all {
+		n[i] = -e.unpicked.Load()
+	}
+	if s.counted && !s.folded {
+		s.selfPicks(n)
+	}
+	for i, e := range s.all {
+		visit(e, n[i]) // modular: the sum with the rest is the true count
+	}
+}
+
+// foldPicks adds the picks the current snapshot's pickers counted to its
+// endpoints' totals, once, before the snapshot is replaced: picks made on
+// it after that go uncounted (a membership change races a few picks at
+// most). pm.mu is held.
+func (p *Pool[T]) foldPicks() {
+	s := p.snap.Load()
+	if s == nil || !s.counted || s.folded {
+		return
+	}
+	live := make([]uint64, len(s.all))
+	s.selfPicks(live)
+	for i, e := range s.all {
+		e.reqTotal += live[i]
+	}
+	s.folded = true
 }

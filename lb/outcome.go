@@ -14,7 +14,7 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 
 // finish is every endpoint's done callback; mode is what its pick counted.
 func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
-	if mode != modeBare {
+	if mode == modeTracked || mode == modeCounted {
 		e.end()
 	}
 	failed := p.isFailure(o)
@@ -36,7 +36,7 @@ func (p *Pool[T]) finish(e *Endpoint, o Outcome, mode int) {
 	} else if e.fails.Load() != 0 {
 		e.fails.Store(0)
 	}
-	if mode == modeCounted && failed {
+	if (mode == modeCounted || mode == modeStarted) && failed {
 		e.errors.Add(1)
 	}
 }

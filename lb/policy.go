@@ -93,6 +93,9 @@ func (rrPolicy) NewPicker(cfg PickerConfig) Picker {
 
 func (p *rrPicker) Pick(uint64, bool) int { return p.mod.of(p.next.next()) }
 
+// picks implements pickCounter: the turns handed out are the picks.
+func (p *rrPicker) picks(count []uint64) { p.next.picks(count) }
+
 // modulus computes x mod n by multiplication (Lemire, Kaser and Kurz,
 // "Faster remainder by direct computation", 2019): a 64-bit division costs
 // more than the rest of a round robin pick. When the 32-bit counter wraps,

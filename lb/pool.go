@@ -66,10 +66,13 @@ type PoolOptions struct {
 	// Picks feed the metrics once the provider is seen recording: from
 	// NewPool when it already does, otherwise from its first collection (a
 	// global provider set later loses at most that first interval).
-	// Requests, errors and in flight per backend are counted by atomics and
-	// observed at collection; the latency histogram
-	// (ladder.lb.request.duration) is recorded by Proxy and Transport per
-	// try, not by done, whose callers get [Endpoint.Latency] instead.
+	// Requests started (ladder.lb.requests), errors and in flight
+	// (ladder.lb.inflight, see [Endpoint.InFlight]) per backend are
+	// counted by atomics and observed at collection; round robin's picks
+	// are counted by its own turn counters, so telemetry adds nothing to
+	// them. The latency histogram (ladder.lb.request.duration) is recorded
+	// by Proxy and Transport per try, not by done, whose callers get
+	// [Endpoint.Latency] instead.
 	MeterProvider metric.MeterProvider
 	// Logger logs ejections and re-admissions; nil means slog.Default().
 	Logger *slog.Logger
@@ -136,7 +139,7 @@ func NewPool[T any](backends []Backend[T], opts PoolOptions) (*Pool[T], error) {
 	for i, z := range opts.Zones {
 		p.zoneRank[z] = i
 	}
-	met, err := newPoolMetrics(opts.MeterProvider, p.inflightSnapshot)
+	met, err := newPoolMetrics(opts.MeterProvider, p.observeMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -305,6 +308,9 @@ func (p *Pool[T]) updateLocked(backends []Backend[T], initial bool) error {
 	if p.closed {
 		return ErrClosed
 	}
+	p.met.mu.Lock()
+	p.foldPicks() // before endpoints replaced below take over their counts
+	p.met.mu.Unlock()
 	old := make(map[string]*Endpoint, len(p.members))
 	for _, e := range p.members {
 		old[e.name] = e
@@ -357,7 +363,7 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
-		e.reqBase = p.met.completed(prev) // the counters' series go on
+		e.reqBase = p.met.started(prev) // the counters' series go on
 		e.errors.Store(prev.errors.Load())
 		e.fails.Store(prev.fails.Load())
 		e.down, e.ejections = prev.down, prev.ejections
@@ -376,11 +382,13 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 	if p.opts.IsFailure == nil && p.invDecay == 0 {
 		// Without latency tracking, a success after a success only undoes
 		// what its pick counted: the common case skips finish.
-		e.dones[modeBare] = func(o Outcome) {
-			if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
-				return
+		for _, m := range []int{modeBare, modeStarted} {
+			e.dones[m] = func(o Outcome) {
+				if o.Err == nil && o.Status < 500 && e.fails.Load() == 0 {
+					return
+				}
+				p.finish(e, o, m)
 			}
-			p.finish(e, o, modeBare)
 		}
 		for _, m := range []int{modeTracked, modeCounted} {
 			e.dones[m] = func(o Outcome) {

@@ -22,25 +22,98 @@ type snapshot[T any] struct {
 	anyEjected  bool // a member is passively ejected
 	mode        int  // modeBare or modeTracked; modeCounted while telemetry records
 	met         *poolMetrics
+	// counted is set when every picker counts its own picks (round robin's
+	// turns, see pickCounter): in a bare pool, telemetry then adds nothing
+	// to a pick and its done.
+	counted bool
+	// folded is set (under poolMetrics.mu) once the pickers' counts have
+	// been added to the endpoints' totals: the snapshot is being replaced.
+	folded bool
 }
+
+// pickCounter is a picker that counts its own picks per endpoint as part of
+// picking, so a bare pool's request counters need no atomic of their own.
+type pickCounter interface {
+	// picks adds each endpoint's picks so far to count (one per endpoint
+	// of its PickerConfig, in order).
+	picks(count []uint64)
+}
+
+// selfPicks adds the picks the pickers counted to count, by position.
+func (s *snapshot[T]) selfPicks(count []uint64) {
+	if !s.counted {
+		return
+	}
+	for _, t := range s.tiers {
+		tmp := make([]uint64, len(t.pos))
+		t.picker.(pickCounter).picks(tmp)
+		for k, i := range t.pos {
+			count[i] += tmp[k]
+		}
+	}
+}
+
+// startDelta is one request started (and none in flight) in a flow word.
+const startDelta = 1 << flowBits
 
 // Count modes of a pick: what begin counted and its done undoes.
 const (
 	modeBare    = iota // nothing: done feeds passive health only
 	modeTracked        // requests in flight and started, for the policy or MaxInFlight
 	modeCounted        // the same, and errors, for telemetry
+	modeStarted        // a bare pool's pick while telemetry records: started and errors, not in flight
 )
 
-// begin counts a pick of e and returns the done callback undoing just that.
+// begin counts a pick of e (made by choose) and returns the done callback
+// undoing just that. A bare pool (no policy reading in-flight counts) counts
+// only what telemetry needs of a pick (requests started) and nothing in its
+// done, and a round robin picker has counted even that already.
 func (s *snapshot[T]) begin(e *Endpoint) func(Outcome) {
 	m := s.mode
 	if s.met.on() {
+		if m == modeBare {
+			if !s.counted {
+				e.cells.add(startDelta)
+			}
+			return e.dones[modeStarted]
+		}
 		m = modeCounted
 	}
 	if m != modeBare {
 		e.begin()
 	}
 	return e.dones[m]
+}
+
+// beginTry counts a Proxy or Transport try on e: like begin, and in a bare
+// pool whose telemetry records, the request in flight too (a try costs
+// microseconds: the gauge is worth its atomic there). picked says whether
+// e came from choose (so a counting picker counted its start).
+func (s *snapshot[T]) beginTry(e *Endpoint, picked bool) func(Outcome) {
+	if s.mode != modeBare {
+		return s.begin(e)
+	}
+	self := picked && s.counted
+	if !s.met.on() {
+		if s.counted && !picked {
+			e.cells.add(startDelta) // a sticky pin: the picker never saw it
+		}
+		return e.dones[modeBare]
+	}
+	if self {
+		e.cells.add(1) // in flight; the picker counted the start
+	} else {
+		e.cells.add(flowBegin)
+	}
+	return e.dones[modeCounted]
+}
+
+// unpick takes back the start a counting picker counted for position i
+// when the pick is thrown away (a retry avoiding a backend already tried).
+func (s *snapshot[T]) unpick(i int) {
+	if s.counted && s.mode == modeBare && i >= 0 {
+		s.all[i].unpicked.Add(1)
+	}
 }
 
 type tier struct {
@@ -81,23 +154,27 @@ func (s *snapshot[T]) choose(key uint64, keyed bool) int {
 
 // chooseExcept picks like choose but avoids the positions in tried when
 // another eligible backend exists, for retries on a different backend.
-func (s *snapshot[T]) chooseExcept(key uint64, keyed bool, tried []int) int {
+// picked says whether the position came from choose (its start counted by a
+// counting picker); choices thrown away are taken back (unpick).
+func (s *snapshot[T]) chooseExcept(key uint64, keyed bool, tried []int) (pos int, picked bool) {
 	i := s.choose(key, keyed)
 	for attempt := 0; attempt < 2 && i >= 0 && slices.Contains(tried, i); attempt++ {
+		s.unpick(i)
 		i = s.choose(s.rand(), keyed)
 	}
 	if i < 0 || !slices.Contains(tried, i) {
-		return i
+		return i, true
 	}
+	s.unpick(i)
 	for _, t := range s.tiers {
 		off := int(s.rand() % uint64(len(t.pos)))
 		for k := range t.pos {
 			if j := t.pos[(k+off)%len(t.pos)]; !slices.Contains(tried, j) {
-				return j
+				return j, false
 			}
 		}
 	}
-	return i
+	return i, false
 }
 
 // rebuild computes and publishes a new snapshot; p.mu is held.
@@ -153,7 +230,16 @@ func (p *Pool[T]) rebuild(now time.Time) {
 	if len(s.tiers) == 1 && s.maxInFlight == 0 && len(s.tiers[0].pos) == len(s.all) {
 		s.only = s.tiers[0].picker // positions are 0…n-1: the picker's index is the position
 	}
+	s.counted = s.mode == modeBare && len(s.tiers) > 0
+	for _, t := range s.tiers {
+		if _, ok := t.picker.(pickCounter); !ok {
+			s.counted = false
+		}
+	}
+	p.met.mu.Lock()
+	p.foldPicks()
 	p.snap.Store(s)
+	p.met.mu.Unlock()
 	if ramping {
 		p.scheduleTick()
 	}

@@ -52,7 +52,7 @@ func checkOnly(t *testing.T, p *Pool[string], wantOnly bool) {
 			if !allowed[i] {
 				t.Fatalf("chose position %d (%s), not in any tier", i, s.all[i].name)
 			}
-			if j := s.chooseExcept(key, keyed, []int{i}); len(allowed) > 1 && (j == i || !allowed[j]) {
+			if j, _ := s.chooseExcept(key, keyed, []int{i}); len(allowed) > 1 && (j == i || !allowed[j]) {
 				t.Fatalf("retry after %d chose %d", i, j)
 			}
 		}
