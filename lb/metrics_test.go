@@ -56,7 +56,7 @@ func TestMetrics(t *testing.T) {
 	p := newPool(t, backends("a,b"), lb.PoolOptions{MeterProvider: mp})
 	fail(t, p, "a", 5, lb.Outcome{Status: 500, Latency: time.Millisecond})
 	before := sums(t, reader)["ladder.lb.requests"]["b"] // b's picks while fail looked for a
-	_, held, _ := p.Pick() // b, in flight
+	_, held, _ := p.Pick()                               // b, in flight
 	got := sums(t, reader)
 	if got["ladder.lb.errors"]["a"] != 5 || got["ladder.lb.backend.ejections"]["a"] != 1 {
 		t.Errorf("errors %v, ejections %v", got["ladder.lb.errors"], got["ladder.lb.backend.ejections"])

@@ -163,7 +163,7 @@ func TestProxyTelemetryFoundRecordingMidRequest(t *testing.T) {
 		})
 		arrived.Wait()
 	}
-	send() // not counted: nothing records yet
+	send()                                                          // not counted: nothing records yet
 	if err := cb(context.Background(), nopObserver{}); err != nil { // a first collection
 		t.Fatal(err)
 	}
