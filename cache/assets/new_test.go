@@ -31,7 +31,7 @@ func TestBadOptions(t *testing.T) {
 		o    assets.Options
 		want string
 	}{
-		"Prefix without leading slash": {assets.Options{Prefix: "assets/"}, `assets: invalid options: Prefix "assets/": must`},
+		"Prefix without leading slash":  {assets.Options{Prefix: "assets/"}, `assets: invalid options: Prefix "assets/": must`},
 		"Prefix without trailing slash": {assets.Options{Prefix: "/assets"}, `Prefix "/assets"`},
 		"Prefix with //":                {assets.Options{Prefix: "//cdn/"}, `Prefix "//cdn/"`},
 		"Prefix with ?":                 {assets.Options{Prefix: "/a?/"}, `Prefix "/a?/"`},
