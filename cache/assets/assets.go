@@ -67,6 +67,7 @@ var (
 	hNosniff   = []string{"nosniff"}
 	hVary      = []string{"Accept-Encoding"}
 	hAllow     = []string{"GET, HEAD"}
+	hBytes     = []string{"bytes"}
 )
 
 // New walks fsys once, reads and hashes every regular file, and returns the
@@ -117,11 +118,14 @@ func New(fsys fs.FS, opts Options) (*Assets, error) {
 // with an FS (whose bytes are known), then names known only from a
 // manifest, which are served only where some build holds their bytes.
 func (a *Assets) addPrevious(o Options, now time.Time) error {
+	// Bytes already held, by integrity and content type (the same bytes
+	// under another extension are another response).
 	byIntegrity := make(map[string]*asset)
+	key := func(integrity, ctype string) string { return integrity + "\x00" + ctype }
 	for _, x := range a.current {
-		byIntegrity[x.integrity] = x
+		byIntegrity[key(x.integrity, x.hType[0])] = x
 	}
-	type pending struct{ logical, hashed, integrity string }
+	type pending struct{ logical, hashed, key string }
 	var orphans []pending
 	for i, b := range o.Previous {
 		if b.Manifest != nil {
@@ -131,7 +135,7 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 		}
 		if b.FS == nil {
 			for logical, e := range b.Manifest.Files {
-				orphans = append(orphans, pending{logical, e.Name, e.Integrity})
+				orphans = append(orphans, pending{logical, e.Name, key(e.Integrity, e.ContentType)})
 			}
 			continue
 		}
@@ -140,6 +144,7 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 			return fmt.Errorf("%w (Previous[%d])", err, i)
 		}
 		for _, x := range files {
+			hashed := x.hashed
 			if b.Manifest != nil {
 				e, ok := b.Manifest.Files[x.logical]
 				if !ok {
@@ -148,27 +153,28 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 				if e.Integrity != x.integrity {
 					return wrap(ErrInvalidManifest, "Previous[%d]: %q: integrity %s, but the FS holds %s", i, x.logical, e.Integrity, x.integrity)
 				}
-				x.hashed = e.Name
+				hashed = e.Name
 			}
-			x.url = o.Prefix + escapePath(x.hashed)
-			if _, ok := byIntegrity[x.integrity]; !ok {
-				byIntegrity[x.integrity] = x
+			if same, ok := byIntegrity[key(x.integrity, x.hType[0])]; ok {
+				x = same // unchanged bytes: serve the copy already held
+			} else {
+				byIntegrity[key(x.integrity, x.hType[0])] = x
 			}
-			if err := a.addHashed(x.hashed, x); err != nil {
+			if err := a.addHashed(hashed, x); err != nil {
 				return fmt.Errorf("%w (Previous[%d])", err, i)
 			}
 		}
 		if b.Manifest != nil {
 			for logical, e := range b.Manifest.Files {
 				if _, ok := files[logical]; !ok {
-					orphans = append(orphans, pending{logical, e.Name, e.Integrity})
+					orphans = append(orphans, pending{logical, e.Name, key(e.Integrity, e.ContentType)})
 				}
 			}
 		}
 	}
 	var lost []string
 	for _, p := range orphans {
-		x, ok := byIntegrity[p.integrity]
+		x, ok := byIntegrity[p.key]
 		if !ok {
 			if r, ok := a.routes[p.hashed]; !ok || !r.hashed {
 				lost = append(lost, p.hashed)

@@ -22,6 +22,9 @@ import (
 // 404 marked no-store, so a CDN does not pin the 404 a new page's hash gets
 // from an instance still running the old build. Other methods get 405 with
 // Allow: GET, HEAD.
+//
+// Header values are shared read-only slices (so a hit allocates nothing):
+// middleware may Set, Add or Del them, never write into them in place.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Content-Type-Options"] = hNosniff
@@ -45,7 +48,11 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := rt.a
 	body, etag, length := x.data, x.hETag, x.hLen
 	if len(x.variants) > 0 {
-		h["Vary"] = hVary
+		if v := h["Vary"]; len(v) == 0 {
+			h["Vary"] = hVary
+		} else { // keep what a middleware set before us (Vary: Origin)
+			h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
+		}
 		if i := pickVariant(r.Header["Accept-Encoding"], x.variants); i >= 0 {
 			v := &x.variants[i]
 			body, etag, length = v.data, v.hETag, v.hLen
@@ -63,10 +70,18 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Last-Modified"] = x.hLastMod
 	h["Content-Type"] = x.hType
 
+	h["Accept-Ranges"] = hBytes
+
 	rh := r.Header
 	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
 		// The rarer preconditions and ranges: net/http implements them
 		// (RFC 9110 §13.2.2 order, multipart ranges, 412 and 416).
+		if h["Content-Encoding"] != nil {
+			// ServeContent leaves a full response's length unset when
+			// Content-Encoding is (for handlers compressing on the fly); these
+			// bytes are already encoded. It resets it for ranges and errors.
+			h["Content-Length"] = length
+		}
 		cw := countingWriter{ResponseWriter: w}
 		http.ServeContent(&cw, r, "", x.modTime, bytes.NewReader(body))
 		if cw.status == http.StatusNotModified {
