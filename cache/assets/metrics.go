@@ -2,6 +2,7 @@ package assets
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -28,9 +29,10 @@ var resultNames = [nResults]string{"hashed", "logical", "not_modified", "not_fou
 // more than serving a small asset from memory. Each counter has its own
 // cache line.
 type metrics struct {
-	requests [nResults]paddedCounter
-	bytes    paddedCounter
-	reg      metric.Registration
+	requests  [nResults]paddedCounter
+	bytes     paddedCounter
+	reg       metric.Registration
+	closeOnce sync.Once
 }
 
 type paddedCounter struct {
@@ -78,9 +80,13 @@ func (m *metrics) init(mp metric.MeterProvider) error {
 
 // Close unregisters the metrics callback, for a program that replaces its
 // Assets (a reload) while keeping its MeterProvider. Serving goes on.
+// It is idempotent.
 func (a *Assets) Close() error {
-	if a.m.reg == nil {
-		return nil
-	}
-	return a.m.reg.Unregister()
+	var err error
+	a.m.closeOnce.Do(func() {
+		if a.m.reg != nil {
+			err = a.m.reg.Unregister()
+		}
+	})
+	return err
 }

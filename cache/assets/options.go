@@ -69,8 +69,8 @@ func (o *Options) withDefaults() (Options, error) {
 		c.Prefix = "/assets/"
 	}
 	if !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/") ||
-		strings.ContainsAny(c.Prefix, "?#\\\x00") || strings.Contains(c.Prefix, "//") && c.Prefix != "/" {
-		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with / and hold no //, ?, #, \\ or NUL", o.Prefix)
+		strings.Contains(c.Prefix, "//") && c.Prefix != "/" || escapePath(c.Prefix) != c.Prefix || strings.Contains(c.Prefix, "%") {
+		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with /, hold no //, and need no escaping in a URL", o.Prefix)
 	}
 	switch {
 	case c.DigestLength == 0:

@@ -70,8 +70,6 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Last-Modified"] = x.hLastMod
 	h["Content-Type"] = x.hType
 
-	h["Accept-Ranges"] = hBytes
-
 	rh := r.Header
 	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
 		// The rarer preconditions and ranges: net/http implements them
@@ -99,6 +97,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h["Content-Length"] = length
+	h["Accept-Ranges"] = hBytes
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		a.m.count(result, 0)
