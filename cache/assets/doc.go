@@ -32,9 +32,21 @@
 // build as [Options.Previous] (its manifest, written by [WriteManifest] at
 // build time, and its files): its hashed names keep being served with
 // their own bytes, never the new bytes under an old name, which an
-// immutable cache would keep for a year. The other direction (a new page
-// reaching an old instance) gets a 404 marked no-store, so no cache pins
-// it and a retry reaches a new instance.
+// immutable cache would keep for a year. A recipe with embed.FS: the
+// release step copies the last release's static/ and manifest.json into
+// previous/ before `go build`, and the program embeds both and passes
+// Build{Manifest: &m, FS: previousFS}. Unchanged files cost no memory
+// twice; keep one or two builds, as Propshaft and phx.digest keep theirs.
+// The other direction (a new page reaching an old instance) gets a 404
+// marked no-store, so no cache pins it and a retry reaches a new instance.
+//
+// # Limits
+//
+// Relative references inside a file (url(../img/logo.png) in CSS, a
+// sourceMappingURL) resolve to logical names, which are served with
+// no-cache and revalidate: correct, but not immutable. Link hot assets
+// from templates. CORS headers (fonts from a CDN host) are middleware's
+// job.
 //
 // # Safety
 //

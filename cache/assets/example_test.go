@@ -48,3 +48,32 @@ func Example() {
 	// <script src="/assets/js/app.5e39b3fff923.js" integrity="sha384-eEqgsNuDqSzbarn2kIY7c4WH6zkoJrjJRQIhlYgVwRR&#43;6Eb8tkfTItTNLlIjbE3O"></script>
 	// 200 public, max-age=31536000, immutable
 }
+
+// A rolling deploy: build 2 keeps serving the URLs build 1's pages hold,
+// with build 1's bytes, while its own pages link the new ones.
+func ExampleOptions_previous() {
+	v1 := fstest.MapFS{"app.js": {Data: []byte("v1\n")}}
+	v2 := fstest.MapFS{"app.js": {Data: []byte("v2\n")}}
+
+	// At build 1: persist the manifest beside the files
+	// (assets.WriteManifest to static/manifest.json).
+	b1, _ := assets.New(v1, assets.Options{})
+	m1 := b1.Manifest()
+	old, _ := b1.URL("app.js")
+
+	// At build 2: ship build 1's files and manifest too (say, as
+	// previous/ in the same embed.FS) and name them.
+	b2, err := assets.New(v2, assets.Options{Previous: []assets.Build{{Manifest: &m1, FS: v1}}})
+	if err != nil {
+		panic(err)
+	}
+	cur, _ := b2.URL("app.js")
+	for _, u := range []string{old, cur} {
+		w := httptest.NewRecorder()
+		b2.ServeHTTP(w, httptest.NewRequest("GET", u, nil))
+		fmt.Print(u, " ", w.Code, " ", w.Body.String())
+	}
+	// Output:
+	// /assets/app.2d27fbdf4e8c.js 200 v1
+	// /assets/app.81db67b6a570.js 200 v2
+}
