@@ -44,12 +44,17 @@ type asset struct {
 	logical, hashed string
 	url             string
 	integrity       string
-	modTime         time.Time
-	data            []byte
-	variants        []variant // preferred first: br, then gzip
+	// modTime is the file's modification time, zero when the FS has none
+	// (embed.FS). Hashed names, whose bytes never change, use hashedMod:
+	// modTime or, without one, the time of New.
+	modTime, hashedMod time.Time
+	data               []byte
+	variants           []variant // preferred first: br, then gzip
 	// Header values, built once and assigned (never appended to: each has
 	// len == cap, so a later Add copies).
-	hType, hETag, hLen, hLastMod []string
+	hType, hETag, hLen []string
+	hLastMod           []string // nil without modTime
+	hHashedLastMod     []string
 }
 
 // variant is a precompressed sibling served for one content coding.
@@ -300,20 +305,34 @@ func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asse
 	if ctype == "" {
 		ctype = http.DetectContentType(data)
 	}
-	if mod.IsZero() || mod.After(now) {
-		mod = now // embed.FS has no times; a hashed name's bytes never change anyway
-	}
+	// A logical name without a modification time gets no Last-Modified:
+	// instances started at different times would disagree on a made-up
+	// one, and an If-Modified-Since could then keep an old build's bytes.
+	// A hashed name may take the start time: its bytes never change.
 	mod = mod.UTC().Truncate(time.Second)
+	if mod.After(now) {
+		mod = now // never later than Date (RFC 9110 §8.8.2.1)
+	}
+	hashedMod := mod
+	if mod.IsZero() || mod.Unix() == 0 {
+		mod, hashedMod = time.Time{}, now
+	}
+	var hLastMod []string
+	if !mod.IsZero() {
+		hLastMod = []string{mod.Format(http.TimeFormat)}
+	}
 	return &asset{
-		logical:   name,
-		hashed:    hashedName(name, digest[:digestLen]),
-		integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-		modTime:   mod,
-		data:      data,
-		hType:     []string{ctype},
-		hETag:     []string{`"` + digest[:32] + `"`},
-		hLen:      []string{strconv.Itoa(len(data))},
-		hLastMod:  []string{mod.Format(http.TimeFormat)},
+		logical:        name,
+		hashed:         hashedName(name, digest[:digestLen]),
+		integrity:      "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
+		modTime:        mod,
+		hashedMod:      hashedMod,
+		data:           data,
+		hType:          []string{ctype},
+		hETag:          []string{`"` + digest[:32] + `"`},
+		hLen:           []string{strconv.Itoa(len(data))},
+		hLastMod:       hLastMod,
+		hHashedLastMod: []string{hashedMod.Format(http.TimeFormat)},
 	}
 }
 

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ServeHTTP serves GET and HEAD for the names below Prefix: hashed names
 // with "Cache-Control: public, max-age=31536000, immutable", logical names
 // with "no-cache" (so caches revalidate them), both with a strong ETag,
-// Last-Modified, X-Content-Type-Options: nosniff, and 304 for a matching
-// If-None-Match or, without one, a satisfied If-Modified-Since. Range,
+// X-Content-Type-Options: nosniff, and 304 for a matching If-None-Match
+// or, without one, a satisfied If-Modified-Since. Last-Modified is the
+// file's modification time; a file without one (embed.FS) sends none
+// under its logical name (instances started at different times would
+// disagree) and the time of New under its hashed name. Range,
 // If-Range, If-Match and If-Unmodified-Since are handled by
 // http.ServeContent over the same bytes. A precompressed variant is chosen
 // by Accept-Encoding, with Vary: Accept-Encoding on every response of an
@@ -59,15 +63,17 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h["Content-Encoding"] = v.hCE
 		}
 	}
-	result := resultLogical
+	result, mod, lastMod := resultLogical, x.modTime, x.hLastMod
 	if rt.hashed {
-		result = resultHashed
+		result, mod, lastMod = resultHashed, x.hashedMod, x.hHashedLastMod
 		h["Cache-Control"] = hImmutable
 	} else {
 		h["Cache-Control"] = hNoCache
 	}
 	h["Etag"] = etag
-	h["Last-Modified"] = x.hLastMod
+	if lastMod != nil {
+		h["Last-Modified"] = lastMod
+	}
 	h["Content-Type"] = x.hType
 
 	rh := r.Header
@@ -81,14 +87,14 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h["Content-Length"] = length
 		}
 		cw := countingWriter{ResponseWriter: w}
-		http.ServeContent(&cw, r, "", x.modTime, bytes.NewReader(body))
+		http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
 		if cw.status == http.StatusNotModified {
 			result = resultNotModified
 		}
 		a.m.count(result, cw.n)
 		return
 	}
-	if notModified(rh, etag[0], x) {
+	if notModified(rh, etag[0], mod) {
 		delete(h, "Content-Type")
 		delete(h, "Content-Encoding")
 		delete(h, "Last-Modified") // an ETag is sent (RFC 9110 §15.4.5)
@@ -110,16 +116,16 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // notModified evaluates If-None-Match (weak comparison), or without it
 // If-Modified-Since (RFC 9110 §13.2.2 steps 3 and 4; the caller has
 // sent the requests with steps 1 and 2 elsewhere).
-func notModified(rh http.Header, etag string, x *asset) bool {
+func notModified(rh http.Header, etag string, mod time.Time) bool {
 	if inm := rh["If-None-Match"]; inm != nil {
 		return noneMatch(inm, etag)
 	}
 	ims := rh["If-Modified-Since"]
-	if len(ims) == 0 {
+	if len(ims) == 0 || mod.IsZero() {
 		return false
 	}
 	t, err := http.ParseTime(ims[0])
-	return err == nil && !x.modTime.After(t)
+	return err == nil && !mod.After(t)
 }
 
 // countingWriter counts the body bytes and keeps the status of a response

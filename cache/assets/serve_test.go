@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ladder-go/ladder/cache/assets"
@@ -50,7 +51,9 @@ func TestServeHeadersByNameKind(t *testing.T) {
 			if e := h.Get("ETag"); !regexp.MustCompile(`^"[0-9a-f]{32}"$`).MatchString(e) {
 				t.Errorf("ETag %q: want strong", e)
 			}
-			if _, err := http.ParseTime(h.Get("Last-Modified")); err != nil {
+			// A MapFS file without ModTime: only hashed names, whose bytes
+			// never change, get a Last-Modified (the time of New).
+			if _, err := http.ParseTime(h.Get("Last-Modified")); (err == nil) != (c.cacheControl != "no-cache") {
 				t.Errorf("Last-Modified %q", h.Get("Last-Modified"))
 			}
 			if h.Get("Content-Length") != strconv.Itoa(len(c.body)) {
@@ -194,5 +197,41 @@ func TestUnknownNames(t *testing.T) {
 	}
 	if _, err := a.Integrity(".env"); err == nil {
 		t.Error("Integrity of a dotfile")
+	}
+}
+
+// RFC 9110 §13.1.3 on a logical name: with the file's modification time it
+// is the validator; without one (embed.FS) there is no Last-Modified, so an
+// If-Modified-Since alone never keeps a client on an older build's bytes.
+func TestLogicalLastModified(t *testing.T) {
+	mod := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fsys := fstest.MapFS{
+		"dated.css":   {Data: []byte("a{}"), ModTime: mod},
+		"undated.css": {Data: []byte("b{}")},
+		"future.css":  {Data: []byte("c{}"), ModTime: time.Now().Add(240 * time.Hour)},
+	}
+	a := mustNew(t, fsys, assets.Options{})
+	cases := []struct {
+		name, path, ims string
+		code            int
+		lastModified    string
+	}{
+		{"dated, IMS at mtime", "/assets/dated.css", mod.Format(http.TimeFormat), 304, ""},
+		{"dated, IMS before", "/assets/dated.css", mod.Add(-time.Second).Format(http.TimeFormat), 200, mod.Format(http.TimeFormat)},
+		{"undated, any IMS", "/assets/undated.css", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 200, ""},
+		{"hashed undated, IMS now", mustURL(t, a, "undated.css"), time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 304, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := do(a, "GET", c.path, "If-Modified-Since", c.ims)
+			if w.Code != c.code || w.Header().Get("Last-Modified") != c.lastModified {
+				t.Fatalf("%d Last-Modified %q", w.Code, w.Header().Get("Last-Modified"))
+			}
+		})
+	}
+	// §8.8.2.1: never a Last-Modified later than the response's Date.
+	lm, err := http.ParseTime(do(a, "GET", "/assets/future.css").Header().Get("Last-Modified"))
+	if err != nil || lm.After(time.Now()) {
+		t.Errorf("future mtime served as %v (%v)", lm, err)
 	}
 }

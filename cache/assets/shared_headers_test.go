@@ -3,6 +3,7 @@ package assets_test
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -58,7 +59,8 @@ func TestServeContentPathKeepsLength(t *testing.T) {
 func TestPreviousAliasKeepsContentType(t *testing.T) {
 	old := mustNew(t, fstest.MapFS{"a.txt": {Data: []byte("same")}}, assets.Options{})
 	m := old.Manifest()
-	a := mustNew(t, fstest.MapFS{"b.css": {Data: []byte("same")}}, assets.Options{Previous: []assets.Build{{Manifest: &m}}})
+	quiet := slog.New(slog.DiscardHandler)
+	a := mustNew(t, fstest.MapFS{"b.css": {Data: []byte("same")}}, assets.Options{Previous: []assets.Build{{Manifest: &m}}, Logger: quiet})
 	if w := do(a, "GET", mustURL(t, old, "a.txt")); w.Code != 404 {
 		t.Errorf("a.txt served as %q", w.Header().Get("Content-Type"))
 	}
