@@ -73,3 +73,34 @@ func FuzzReadManifest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzServeHeaders: whatever Accept-Encoding, If-None-Match, Range and
+// If-Modified-Since say, a 200 carries exactly the bytes of the coding
+// it names, with Vary, and nothing panics.
+func FuzzServeHeaders(f *testing.F) {
+	fsys := site(f)
+	a := mustNew(f, fsys, assets.Options{})
+	js := mustURL(f, a, "js/app.js")
+	f.Add("gzip, br", `"x"`, "", "")
+	f.Add("br;q=0, gzip;q=0.5", "*", "bytes=0-1", "")
+	f.Add("*;q=0", `W/"a", "b"`, "bytes=-5", "Mon, 02 Jan 2006 15:04:05 GMT")
+	f.Fuzz(func(t *testing.T, accept, inm, rng, ims string) {
+		var h []string
+		for _, kv := range [][2]string{{"Accept-Encoding", accept}, {"If-None-Match", inm}, {"Range", rng}, {"If-Modified-Since", ims}} {
+			if kv[1] != "" {
+				h = append(h, kv[0], kv[1])
+			}
+		}
+		w := do(a, "GET", js, h...)
+		if w.Header().Get("Vary") != "Accept-Encoding" && w.Code < 400 {
+			t.Fatalf("%d without Vary", w.Code)
+		}
+		if w.Code != 200 {
+			return
+		}
+		want := map[string][]byte{"": appJS, "gzip": fsys["js/app.js.gz"].Data, "br": fsys["js/app.js.br"].Data}[w.Header().Get("Content-Encoding")]
+		if !bytes.Equal(w.Body.Bytes(), want) {
+			t.Fatalf("200 with Content-Encoding %q and other bytes", w.Header().Get("Content-Encoding"))
+		}
+	})
+}

@@ -61,4 +61,25 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)
 		}
 	}
+	// Close unregisters the callback (twice is fine); serving goes on.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rm = metricdata.ResourceMetrics{}
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && len(sum.DataPoints) > 0 {
+				t.Errorf("%s still observed after Close", m.Name)
+			}
+		}
+	}
+	if do(a, "GET", css).Code != 200 {
+		t.Error("Close stopped serving")
+	}
 }

@@ -91,6 +91,11 @@ func TestVariantsHaveOwnETags(t *testing.T) {
 	if w.Code != 206 || w.Header().Get("Content-Encoding") != "gzip" || w.Body.String() != "\x1f\x8b" {
 		t.Errorf("range over gzip: %d %q %q", w.Code, w.Header().Get("Content-Encoding"), w.Body)
 	}
+	// HEAD: the chosen variant's headers, no body.
+	if w := do(a, "HEAD", js, "Accept-Encoding", "br"); w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Encoding") != "br" ||
+		w.Header().Get("Content-Length") != "17" || w.Header().Get("ETag") != tags["br"] {
+		t.Errorf("HEAD br: %d %v", w.Code, w.Header())
+	}
 	// An asset without variants sends no Vary.
 	if v := do(a, "GET", mustURL(t, a, "css/site.css"), "Accept-Encoding", "br").Header().Get("Vary"); v != "" {
 		t.Errorf("Vary %q without variants", v)
