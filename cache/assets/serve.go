@@ -50,19 +50,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x := rt.a
-	body, etag, length := x.data, x.hETag, x.hLen
-	if len(x.variants) > 0 {
-		if v := h["Vary"]; len(v) == 0 {
-			h["Vary"] = hVary
-		} else { // keep what a middleware set before us (Vary: Origin)
-			h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
-		}
-		if i := pickVariant(r.Header["Accept-Encoding"], x.variants); i >= 0 {
-			v := &x.variants[i]
-			body, etag, length = v.data, v.hETag, v.hLen
-			h["Content-Encoding"] = v.hCE
-		}
-	}
+	body, etag, length := x.negotiate(h, r.Header["Accept-Encoding"])
 	result, mod, lastMod := resultLogical, x.modTime, x.hLastMod
 	if rt.hashed {
 		result, mod, lastMod = resultHashed, x.hashedMod, x.hHashedLastMod
@@ -78,20 +66,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rh := r.Header
 	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
-		// The rarer preconditions and ranges: net/http implements them
-		// (RFC 9110 §13.2.2 order, multipart ranges, 412 and 416).
-		if h["Content-Encoding"] != nil {
-			// ServeContent leaves a full response's length unset when
-			// Content-Encoding is (for handlers compressing on the fly); these
-			// bytes are already encoded. It resets it for ranges and errors.
-			h["Content-Length"] = length
-		}
-		cw := countingWriter{ResponseWriter: w}
-		http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
-		if cw.status == http.StatusNotModified {
-			result = resultNotModified
-		}
-		a.m.count(result, cw.n)
+		a.serveContent(w, r, body, length, mod, result)
 		return
 	}
 	if notModified(rh, etag[0], mod) {
@@ -111,6 +86,44 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n, _ := w.Write(body)
 	a.m.count(result, int64(n))
+}
+
+// negotiate picks the representation for an Accept-Encoding field and
+// sets Vary and Content-Encoding for it.
+func (x *asset) negotiate(h http.Header, accept []string) (body []byte, etag, length []string) {
+	if len(x.variants) == 0 {
+		return x.data, x.hETag, x.hLen
+	}
+	if v := h["Vary"]; len(v) == 0 {
+		h["Vary"] = hVary
+	} else { // keep what a middleware set before us (Vary: Origin)
+		h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
+	}
+	i := pickVariant(accept, x.variants)
+	if i < 0 {
+		return x.data, x.hETag, x.hLen
+	}
+	v := &x.variants[i]
+	h["Content-Encoding"] = v.hCE
+	return v.data, v.hETag, v.hLen
+}
+
+// serveContent answers the rarer preconditions and ranges through
+// net/http, which implements them (RFC 9110 §13.2.2 order, multipart
+// ranges, 412 and 416), over the representation's bytes.
+func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byte, length []string, mod time.Time, result int) {
+	if w.Header()["Content-Encoding"] != nil {
+		// ServeContent leaves a full response's length unset when
+		// Content-Encoding is (for handlers compressing on the fly); these
+		// bytes are already encoded. It resets it for ranges and errors.
+		w.Header()["Content-Length"] = length
+	}
+	cw := countingWriter{ResponseWriter: w}
+	http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
+	if cw.status == http.StatusNotModified {
+		result = resultNotModified
+	}
+	a.m.count(result, cw.n)
 }
 
 // notModified evaluates If-None-Match (weak comparison), or without it
