@@ -170,6 +170,7 @@ var telemetryPaths = []telemetryPath{
 			a.Get(ctx, i, loadInt)
 		}
 	}, false},
+	{"assets-hit", "ladder.assets.requests", telemetryAssets, false},
 	{"replica-select", "ladder.replica.queries", telemetryReplica, false},
 	{"session-read", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return telemetrySession(b, mp, false)

@@ -82,6 +82,10 @@ func TestCheckNamesTheRule(t *testing.T) {
 		{"core imports another internal package", Package{ImportPath: m + "cache", Imports: []string{m + "internal/other"}}, ruleHelper},
 		{"core imports testenv", Package{ImportPath: m + "lb", Imports: []string{m + "internal/testenv"}}, ruleHelper},
 		{"adapter imports internal/stripe", Package{ImportPath: m + "cache/rediscache", Imports: []string{m + "internal/stripe"}}, ruleAdapter},
+		{"cache/assets imports cache and the OTel API", Package{ImportPath: m + "cache/assets", Imports: []string{m + "cache", "go.opentelemetry.io/otel/metric", "net/http"}}, ""},
+		{"cache/assets must not import lb", Package{ImportPath: m + "cache/assets", Imports: []string{m + "lb"}}, ruleAdapter},
+		{"cache/assets must not import go-redis", Package{ImportPath: m + "cache/assets", Imports: []string{"github.com/redis/go-redis/v9"}}, ruleLibs},
+		{"cache/assets must not depend on the OTel SDK", Package{ImportPath: m + "cache/assets", Deps: []string{"go.opentelemetry.io/otel/sdk/metric"}}, ruleHeavy},
 		{"internal/stripe uses only the standard library", Package{ImportPath: m + "internal/stripe", Imports: []string{"unsafe"}}, ""},
 		{"internal/stripe imports a module", Package{ImportPath: m + "internal/stripe", Imports: []string{"golang.org/x/sys/cpu"}}, rulePure},
 	}

@@ -1,0 +1,169 @@
+package assets
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ServeHTTP serves GET and HEAD for the names below Prefix: hashed names
+// with "Cache-Control: public, max-age=31536000, immutable", logical names
+// with "no-cache" (so caches revalidate them), both with a strong ETag,
+// X-Content-Type-Options: nosniff, and 304 for a matching If-None-Match
+// or, without one, a satisfied If-Modified-Since. Last-Modified is the
+// file's modification time; a file without one (embed.FS) sends none
+// under its logical name (instances started at different times would
+// disagree) and the time of New under its hashed name. Range,
+// If-Range, If-Match and If-Unmodified-Since are handled by
+// http.ServeContent over the same bytes. A precompressed variant is chosen
+// by Accept-Encoding, with Vary: Accept-Encoding on every response of an
+// asset that has one.
+//
+// The path is looked up as is in a map of the names New produced: nothing
+// else is ever opened, so no request path (with "..", encoded separators,
+// backslashes or NUL) can reach a file outside the FS. Unknown names get a
+// 404 marked no-store, so a CDN does not pin the 404 a new page's hash gets
+// from an instance still running the old build. Other methods get 405 with
+// Allow: GET, HEAD.
+//
+// Header values are shared read-only slices (so a hit allocates nothing):
+// middleware may Set, Add or Del them, never write into them in place.
+func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["X-Content-Type-Options"] = hNosniff
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		a.m.count(resultMethod, 0)
+		h["Allow"] = hAllow
+		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	var rt route
+	name, ok := strings.CutPrefix(r.URL.Path, a.prefix)
+	if ok {
+		rt, ok = a.routes[name]
+	}
+	if !ok {
+		a.m.count(resultNotFound, 0)
+		h["Cache-Control"] = hNoStore
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	x := rt.a
+	body, etag, length := x.negotiate(h, r.Header["Accept-Encoding"])
+	result, mod, lastMod := resultLogical, x.modTime, x.hLastMod
+	if rt.hashed {
+		result, mod, lastMod = resultHashed, x.hashedMod, x.hHashedLastMod
+		h["Cache-Control"] = hImmutable
+	} else {
+		h["Cache-Control"] = hNoCache
+	}
+	h["Etag"] = etag
+	if lastMod != nil {
+		h["Last-Modified"] = lastMod
+	}
+	h["Content-Type"] = x.hType
+
+	rh := r.Header
+	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
+		a.serveContent(w, r, body, length, mod, result)
+		return
+	}
+	if notModified(rh, etag[0], mod) {
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		delete(h, "Last-Modified") // an ETag is sent (RFC 9110 §15.4.5)
+		w.WriteHeader(http.StatusNotModified)
+		a.m.count(resultNotModified, 0)
+		return
+	}
+	h["Content-Length"] = length
+	h["Accept-Ranges"] = hBytes
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		a.m.count(result, 0)
+		return
+	}
+	n, _ := w.Write(body)
+	a.m.count(result, int64(n))
+}
+
+// negotiate picks the representation for an Accept-Encoding field and
+// sets Vary and Content-Encoding for it.
+func (x *asset) negotiate(h http.Header, accept []string) (body []byte, etag, length []string) {
+	if len(x.variants) == 0 {
+		return x.data, x.hETag, x.hLen
+	}
+	if v := h["Vary"]; len(v) == 0 {
+		h["Vary"] = hVary
+	} else { // keep what a middleware set before us (Vary: Origin)
+		h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
+	}
+	i := pickVariant(accept, x.variants)
+	if i < 0 {
+		return x.data, x.hETag, x.hLen
+	}
+	v := &x.variants[i]
+	h["Content-Encoding"] = v.hCE
+	return v.data, v.hETag, v.hLen
+}
+
+// serveContent answers the rarer preconditions and ranges through
+// net/http, which implements them (RFC 9110 §13.2.2 order, multipart
+// ranges, 412 and 416), over the representation's bytes.
+func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byte, length []string, mod time.Time, result int) {
+	if w.Header()["Content-Encoding"] != nil {
+		// ServeContent leaves a full response's length unset when
+		// Content-Encoding is (for handlers compressing on the fly); these
+		// bytes are already encoded. It resets it for ranges and errors.
+		w.Header()["Content-Length"] = length
+	}
+	cw := countingWriter{ResponseWriter: w}
+	http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
+	if cw.status == http.StatusNotModified {
+		result = resultNotModified
+	}
+	a.m.count(result, cw.n)
+}
+
+// notModified evaluates If-None-Match (weak comparison), or without it
+// If-Modified-Since (RFC 9110 §13.2.2 steps 3 and 4; the caller has
+// sent the requests with steps 1 and 2 elsewhere).
+func notModified(rh http.Header, etag string, mod time.Time) bool {
+	if inm := rh["If-None-Match"]; inm != nil {
+		return noneMatch(inm, etag)
+	}
+	ims := rh["If-Modified-Since"]
+	if len(ims) == 0 || mod.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims[0])
+	return err == nil && !mod.After(t)
+}
+
+// countingWriter counts the body bytes and keeps the status of a response
+// written by http.ServeContent.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
