@@ -24,8 +24,10 @@ func TestAdvisorAndPageReadTheRealPackages(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(ctx)
 
+	// Least request tracks every direct pick in flight; a round robin
+	// pool's in-flight gauge counts lb.Proxy's and lb.Transport's tries.
 	pool, err := lb.NewPool([]lb.Backend[string]{{Name: "web-1", Value: "a"}, {Name: "web-2", Value: "b"}},
-		lb.PoolOptions{MeterProvider: mp})
+		lb.PoolOptions{Policy: lb.LeastRequest(), MeterProvider: mp})
 	if err != nil {
 		t.Fatal(err)
 	}
