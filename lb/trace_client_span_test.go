@@ -94,24 +94,24 @@ func TestProxyStartsAClientSpanPerTry(t *testing.T) {
 			t.Errorf("span %d: name %q parent %v, want GET, child of the server span %v", i, s.Name(), s.Parent().SpanID(), server.SpanID())
 		}
 		if v, ok := attrOf(s, "server.address"); !ok || v.AsString() != "127.0.0.1" {
-			t.Errorf("span %d: server.address %v", i, v.Emit())
+			t.Errorf("span %d: server.address %v", i, v.String())
 		}
 		if v, ok := attrOf(s, "server.port"); !ok || v.AsInt64() == 0 {
-			t.Errorf("span %d: server.port %v", i, v.Emit())
+			t.Errorf("span %d: server.port %v", i, v.String())
 		}
 	}
 	failed, served := spans[0], spans[1]
 	if v, _ := attrOf(failed, "http.response.status_code"); v.AsInt64() != 503 || failed.Status().Code != codes.Error {
-		t.Errorf("retried try: status code %v, span status %v; want 503 and Error", v.Emit(), failed.Status())
+		t.Errorf("retried try: status code %v, span status %v; want 503 and Error", v.String(), failed.Status())
 	}
 	if _, ok := attrOf(failed, "http.request.resend_count"); ok {
 		t.Error("first try carries http.request.resend_count")
 	}
 	if v, _ := attrOf(served, "http.response.status_code"); v.AsInt64() != 200 || served.Status().Code == codes.Error {
-		t.Errorf("served try: status code %v, span status %v; want 200, not Error", v.Emit(), served.Status())
+		t.Errorf("served try: status code %v, span status %v; want 200, not Error", v.String(), served.Status())
 	}
 	if v, _ := attrOf(served, "http.request.resend_count"); v.AsInt64() != 1 {
-		t.Errorf("served try: resend_count %v, want 1", v.Emit())
+		t.Errorf("served try: resend_count %v, want 1", v.String())
 	}
 	if got, want := traceparentSpanID(seen), served.SpanContext().SpanID().String(); got != want {
 		t.Errorf("backend saw parent span %q (%q), want the served try's client span %q", got, seen, want)
@@ -170,7 +170,7 @@ func TestTransportClientSpanRecordsConnectionErrors(t *testing.T) {
 	}
 	for _, s := range spans {
 		if v, ok := attrOf(s, "error.type"); !ok || v.AsString() == "" || s.Status().Code != codes.Error {
-			t.Errorf("failed try: error.type %v, status %v; want a type and Error", v.Emit(), s.Status())
+			t.Errorf("failed try: error.type %v, status %v; want a type and Error", v.String(), s.Status())
 		}
 	}
 }

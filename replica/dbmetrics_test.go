@@ -29,7 +29,7 @@ func collectRM(t *testing.T, reader *metric.ManualReader) map[string]metricdata.
 
 func str(s attribute.Set, k string) string {
 	v, _ := s.Value(attribute.Key(k))
-	return v.Emit()
+	return v.String()
 }
 
 // Every statement the router runs is one db.client.operation.duration
