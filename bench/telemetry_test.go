@@ -24,6 +24,10 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // BenchmarkTelemetry measures each package's hot path twice in one run:
@@ -256,7 +260,16 @@ func telemetryProxy(b *testing.B, mp metric.MeterProvider) func(int) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { pool.Close() })
-	front := httptest.NewServer(&lb.Proxy{Pool: pool, Transport: tr, Logger: quiet})
+	// With the SDK on, tracing is on too: a client span per try, batched
+	// to an exporter that drops them (the proxy's own cost, not an
+	// exporter's).
+	var tp trace.TracerProvider = tracenoop.NewTracerProvider()
+	if _, ok := mp.(*sdkmetric.MeterProvider); ok {
+		sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		b.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+		tp = sdk
+	}
+	front := httptest.NewServer(&lb.Proxy{Pool: pool, Transport: tr, Logger: quiet, TracerProvider: tp})
 	b.Cleanup(front.Close)
 	client := front.Client()
 	return func(int) {

@@ -26,7 +26,8 @@ import (
 // ctx keeps the values of the caller that started the load (a background
 // refresh: the caller that found the entry stale), so the loader's spans
 // are children of that caller's span and its logs carry that trace ID;
-// callers that joined the load wait for it under their own spans.
+// callers that joined the load wait for it under their own spans, which
+// get a "cache.load.joined" event and a link to that caller's span.
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // MetaLoader is a Loader that also sets the entry's TTL or cost.

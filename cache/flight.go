@@ -5,6 +5,9 @@ import (
 	"errors"
 	"runtime/debug"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // flight is one load of one key, shared by every caller that missed it
@@ -19,6 +22,9 @@ type flight[V any] struct {
 	val     V
 	err     error
 	invalid bool // superseded by Set/Delete/Clear: do not store the result
+	// leader is the span of the caller that started the load (the loader's
+	// spans are its children), linked from the spans of callers that join.
+	leader trace.SpanContext
 }
 
 // finished is the done channel of flights that never ran.
@@ -30,10 +36,13 @@ var finished = func() chan struct{} {
 
 // wait joins or starts the flight for key and waits for it on ctx.
 func (a *Aside[K, V]) wait(ctx context.Context, key K, load loadFn[K, V]) (V, error) {
-	f, _ := a.start(ctx, key, load, nil)
+	f, started := a.start(ctx, key, load, nil)
 	var zero V
 	if f == nil {
 		return zero, ErrClosed
+	}
+	if !started && f.done != finished {
+		a.joined(ctx, f)
 	}
 	select {
 	case <-f.done:
@@ -73,13 +82,40 @@ func (a *Aside[K, V]) start(ctx context.Context, key K, load loadFn[K, V], seen 
 		a.mu.Unlock()
 		return nil, false
 	}
-	f := &flight[V]{done: make(chan struct{})}
+	f := &flight[V]{done: make(chan struct{}), leader: trace.SpanContextFromContext(ctx)}
 	a.flights[key] = f
 	a.wg.Add(1)
 	a.mu.Unlock()
 	go a.run(context.WithoutCancel(ctx), key, f, load)
 	return f, true
 }
+
+// joined marks the span of a caller that joined f, a load another caller
+// started, with a "cache.load.joined" event and a link to that caller's
+// span: the trace of the load is there. Only a recording span pays.
+func (a *Aside[K, V]) joined(ctx context.Context, f *flight[V]) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() || !f.leader.IsValid() || f.leader.Equal(span.SpanContext()) {
+		return
+	}
+	a.joinedSpan(span, f.leader)
+}
+
+// maxJoinLinks bounds the links one GetMany adds for the loads it joins.
+const maxJoinLinks = 16
+
+func (a *Aside[K, V]) joinedSpan(span trace.Span, leader trace.SpanContext) {
+	span.AddLink(trace.Link{SpanContext: leader, Attributes: []attribute.KeyValue{linkJoined}})
+	if a.opts.Name != "" {
+		span.AddEvent("cache.load.joined", trace.WithAttributes(attribute.String("ladder.cache.name", a.opts.Name)))
+	} else {
+		span.AddEvent("cache.load.joined")
+	}
+}
+
+// linkJoined marks the link from a caller that joined a load to the span of
+// the caller that started it.
+var linkJoined = attribute.String("ladder.cache.link", "cache.load.joined")
 
 // run executes one load of key and publishes it to the flight's waiters.
 func (a *Aside[K, V]) run(parent context.Context, key K, f *flight[V], load loadFn[K, V]) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // BatchLoader loads many keys at once. Keys it leaves out of the result do
@@ -78,6 +81,12 @@ func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader[K, V]) (map[K]*flight[V], error) {
 	waits := make(map[K]*flight[V], len(keys))
 	var mine []K
+	// Loads in flight this call joins, linked from its span if it records
+	// (distinct leaders, at most maxJoinLinks).
+	var joined []trace.SpanContext
+	span := trace.SpanFromContext(ctx)
+	recording := span.IsRecording()
+	leader := span.SpanContext()
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -93,9 +102,11 @@ func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader
 				waits[k] = &flight[V]{done: finished, val: e.Value} // stored since we looked
 				continue
 			}
-			f = &flight[V]{done: make(chan struct{})}
+			f = &flight[V]{done: make(chan struct{}), leader: leader}
 			a.flights[k] = f
 			mine = append(mine, k)
+		} else if recording && f.leader.IsValid() && !f.leader.Equal(leader) && len(joined) < maxJoinLinks && !slices.ContainsFunc(joined, f.leader.Equal) {
+			joined = append(joined, f.leader)
 		}
 		waits[k] = f
 	}
@@ -108,6 +119,9 @@ func (a *Aside[K, V]) startBatch(ctx context.Context, keys []K, load BatchLoader
 		go a.runBatch(context.WithoutCancel(ctx), mine, own, load)
 	}
 	a.mu.Unlock()
+	for _, l := range joined {
+		a.joinedSpan(span, l)
+	}
 	return waits, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // attempts is the proxy's transport: it picks a backend per try and retries
@@ -23,6 +25,8 @@ type attempts struct {
 	base   http.RoundTripper
 	// owned: requests are ReverseProxy's own clones, safe to retarget in place.
 	owned bool
+	// tracing starts a client span per try; nil starts none.
+	tracing *clientTracing
 }
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -44,13 +48,14 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		i, picked = st.snap.choose(st.key, st.keyed), true
 	}
 	reached := 0 // tries that reached a backend, bounded by Attempts
-	for {
+	tracer := a.tracing.active()
+	for try := 0; ; try++ {
 		if i < 0 {
 			return nil, ErrNoBackend
 		}
 		e := st.snap.all[i]
 		done := st.snap.beginTry(e, picked)
-		t := a.try(req, orig, body, e, st.snap.vals[i], retry)
+		t := a.try(req, orig, body, e, st.snap.vals[i], retry, tracer, try)
 		o := t.o
 		if !t.unsent {
 			reached++
@@ -74,7 +79,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 				t.resp.Body.Close()
 			}
 			t.cancel()
-			a.done(e, done, o)
+			a.done(e, done, o, t.span)
 			if a.pool != nil {
 				e.met.retried(a.pool.met)
 			}
@@ -84,17 +89,17 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		t.guard.release() // the last try: its transport owns the body
 		if o.Err != nil {
 			t.cancel()
-			a.done(e, done, o)
+			a.done(e, done, o, t.span)
 			return nil, o.Err
 		}
 		st.served = i
-		resp, cancel := t.resp, t.cancel
+		resp, cancel, span := t.resp, t.cancel, t.span
 		resp.Body = wrapBody(resp.Body, func(err error) {
 			cancel()
 			if err != nil && err != io.EOF && o.Err == nil {
 				o.Err = err
 			}
-			a.done(e, done, o)
+			a.done(e, done, o, span)
 		})
 		return resp, nil
 	}
@@ -102,11 +107,13 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 
 // done ends a try: it records the try's latency (a histogram record costs
 // about as much as a whole pick, so done itself records none; here a request
-// costs microseconds) and calls the pick's done.
-func (a *attempts) done(e *Endpoint, done func(Outcome), o Outcome) {
+// costs microseconds), ends its client span if any, and calls the pick's
+// done.
+func (a *attempts) done(e *Endpoint, done func(Outcome), o Outcome, span trace.Span) {
 	if a.pool != nil && a.pool.met.on() {
 		e.met.latency(a.pool.met, o)
 	}
+	endTry(span, o)
 	done(o)
 }
 
@@ -118,6 +125,7 @@ type tried struct {
 	unsent bool   // the request never reached the backend: safe to send elsewhere
 	hung   bool   // abandoned on a hung backend
 	guard  *bodyGuard
+	span   trace.Span // the try's client span, nil when not tracing
 }
 
 // watch is one try's timer: it ends the try at the per-try timeout and
@@ -174,8 +182,10 @@ func (w *watch) wroteHeaders() {
 }
 
 // try sends one attempt to target on e. A request that may be retried
-// (replayable) is abandoned when e is found hung.
-func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *Endpoint, target *url.URL, replayable bool) tried {
+// (replayable) is abandoned when e is found hung. With a tracer, the try
+// gets a client span (its resend'th retry), whose context the request sent
+// carries.
+func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *Endpoint, target *url.URL, replayable bool, tracer trace.Tracer, resend int) tried {
 	ro := &a.retry
 	ctx, cancel := context.WithCancel(req.Context())
 	w := &watch{a: a, e: e, abandon: replayable, cancel: cancel, sent: monotonic()}
@@ -198,10 +208,16 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	}
 	var resp *http.Response
 	var err error
+	var span trace.Span
 	if target == nil || target.Host == "" {
 		err = fmt.Errorf("lb: backend URL %v: no host", target)
 	} else {
 		out.URL = retarget(orig, target)
+		if tracer != nil {
+			var sctx context.Context
+			sctx, span = a.tracing.startTry(ctx, tracer, out, e, target.Host, resend)
+			out = out.WithContext(sctx)
+		}
 		resp, err = a.base.RoundTrip(out)
 	}
 	end := monotonic()
@@ -210,7 +226,7 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	timedOut, hung, headers := w.timedOut, w.hung, w.headers
 	w.mu.Unlock()
 	w.timer.Stop()
-	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard}
+	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard, span: span}
 	if resp != nil && !timedOut && !(hung && replayable) {
 		e.answered(w.sent, end, ro.StallTimeout)
 	}

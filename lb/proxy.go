@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type urlT = *url.URL
@@ -83,6 +84,14 @@ type Proxy struct {
 	// pass through untouched when ctx carries no span. To turn it off, give
 	// an empty propagation.NewCompositeTextMapPropagator().
 	Propagator propagation.TextMapPropagator
+	// TracerProvider starts one client span per try (kind client, named by
+	// the method, with the backend's server.address, the status code,
+	// error status and http.request.resend_count on retries), whose
+	// context Propagator writes into the request sent: the backend's
+	// server span is its child. nil means otel.GetTracerProvider(); no
+	// span is started while that is a noop provider or the global one
+	// before an SDK is installed.
+	TracerProvider trace.TracerProvider
 
 	once    sync.Once
 	prop    propagation.TextMapPropagator
@@ -136,7 +145,7 @@ func (p *Proxy) init() {
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base, owned: true},
+		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base, owned: true, tracing: newClientTracing(p.TracerProvider, p.prop)},
 		FlushInterval:  p.FlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Transport is a client-side load balancer: an http.RoundTripper sending
@@ -48,6 +49,11 @@ type Transport struct {
 	// until an application installs one. To turn it off, give an empty
 	// propagation.NewCompositeTextMapPropagator().
 	Propagator propagation.TextMapPropagator
+	// TracerProvider starts one client span per try, as for [Proxy]: the
+	// request sent carries the client span's context. nil means
+	// otel.GetTracerProvider(); no span is started while that is a noop
+	// provider or the global one before an SDK is installed.
+	TracerProvider trace.TracerProvider
 
 	once sync.Once
 	prop propagation.TextMapPropagator
@@ -76,11 +82,11 @@ func (t *Transport) init() {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base}
 	t.prop = t.Propagator
 	if t.prop == nil {
 		t.prop = otel.GetTextMapPropagator()
 	}
+	t.a = &attempts{pool: t.Pool, retry: ro, budget: newBudget(ro), base: base, tracing: newClientTracing(t.TracerProvider, t.prop)}
 }
 
 // RoundTrip sends req to a backend. It returns ErrNoBackend when none is

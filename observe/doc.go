@@ -45,12 +45,15 @@
 //
 // A trace started (or continued) by [Middleware] flows on through ctx:
 //
-//   - lb.Proxy and lb.Transport inject it into the request sent to the
-//     backend (their Propagator field; by default the global propagator).
+//   - lb.Proxy and lb.Transport start a client span per try (their
+//     TracerProvider field) and inject it into the request sent to the
+//     backend (their Propagator field; by default the global propagator),
+//     so the backend's server span is its child.
 //   - cache.Aside runs a loader on the ctx of the caller that started the
 //     load (without its cancellation): the loader's spans are children of
 //     that caller's span. Callers that joined the same load wait for it
-//     and are not linked to it; their own spans show the wait.
+//     under their own spans, which get a "cache.load.joined" event and a
+//     link to the span of the caller that started it.
 //   - replica.Router passes ctx to database/sql, so an instrumented
 //     driver's spans are children of the request's span.
 //   - queue.Client writes the caller's span into the job's

@@ -3,13 +3,16 @@ package observe
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 )
 
 // responseWriter notes the status code. Unwrap lets
-// http.ResponseController reach the connection's own methods; Flush and
-// Hijack are passed through for code that asserts them directly.
+// http.ResponseController reach the connection's own methods (deadlines,
+// full-duplex); Flush, Hijack and ReadFrom are passed through for code that
+// asserts them directly: ReadFrom is how io.Copy and http.ServeContent reach
+// net/http's sendfile path for files, which a wrapper without it loses.
 type responseWriter struct {
 	http.ResponseWriter
 	code  int
@@ -55,5 +58,21 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return nil, nil, errHijack
 }
+
+// ReadFrom hands r to the underlying writer's ReadFrom (net/http's uses
+// sendfile when r is a file), or copies it when there is none.
+func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{w.ResponseWriter}, r)
+}
+
+// writerOnly hides everything but Write, so io.Copy does not loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 var errHijack = errors.New("observe: the ResponseWriter does not support Hijack")

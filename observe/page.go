@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -79,7 +80,9 @@ type pageAction struct {
 //
 // It is for operators: mount it on an admin listener, not the public one
 // (for example a second http.Server on 127.0.0.1 or an internal port), and
-// set Authorize. Actions are POSTs carrying a CSRF token and refused
+// set Authorize. Actions are POSTs carrying a CSRF token bound to the
+// viewer (a per-browser nonce in a SameSite=Strict cookie, HMAC-signed
+// with the time it was issued, valid for an hour) and refused
 // cross-origin (http.CrossOriginProtection).
 type Page struct {
 	src  Collector
@@ -87,11 +90,12 @@ type Page struct {
 	key  []byte // CSRF token key, per page
 	xo   *http.CrossOriginProtection
 
-	mu      sync.Mutex
-	actions map[string]pageAction
-	hist    history
-	prev    *Snapshot
-	prevAt  time.Time
+	mu        sync.Mutex
+	viewToken string // the token of the page being rendered
+	actions   map[string]pageAction
+	hist      history
+	prev      *Snapshot
+	prevAt    time.Time
 }
 
 // NewPage returns a status page reading c.
@@ -203,10 +207,56 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *Page) token() string {
+// Action forms carry a CSRF token bound to the viewer: each browser gets
+// a random nonce in a cookie (HttpOnly, SameSite=Strict) the first time
+// it loads the page, and the token is an HMAC, under the page's key, of
+// that nonce and the time it was issued. A POST needs the cookie and a
+// token made for it, no older than tokenMaxAge: a token seen by one viewer
+// (in a screenshot, a log, a shared link) is worthless to another, and a
+// form left open too long, or from before a restart, is refused (reload).
+const (
+	viewerCookie = "observe_page_viewer"
+	tokenMaxAge  = time.Hour
+	nonceLen     = 16
+)
+
+// viewer returns the nonce of r's viewer; fresh is true when r had none
+// (or a malformed one) and a new one was made, to be set as a cookie.
+func viewer(r *http.Request) (nonce string, fresh bool) {
+	if c, err := r.Cookie(viewerCookie); err == nil {
+		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && len(b) == nonceLen {
+			return c.Value, false
+		}
+	}
+	b := make([]byte, nonceLen)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b), true
+}
+
+// token is the CSRF token for viewer nonce, issued at (unix seconds).
+func (p *Page) token(nonce string, at int64) string {
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], uint64(at))
 	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte("observe-page-action"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	m.Write([]byte("observe-page-action\x00"))
+	m.Write(ts[:])
+	m.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(append(ts[:], m.Sum(nil)...))
+}
+
+// validToken reports whether tok was issued by this page for nonce within
+// tokenMaxAge of now.
+func (p *Page) validToken(tok, nonce string, now time.Time) bool {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) != 8+sha256.Size || nonce == "" {
+		return false
+	}
+	at := int64(binary.BigEndian.Uint64(b[:8]))
+	age := now.Unix() - at
+	if age < -60 || age > int64(tokenMaxAge/time.Second) { // a minute of clock slack
+		return false
+	}
+	return hmac.Equal([]byte(tok), []byte(p.token(nonce, at)))
 }
 
 func (p *Page) act(w http.ResponseWriter, r *http.Request) {
@@ -223,8 +273,9 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
-	if !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(p.token())) {
-		http.Error(w, "forbidden: bad CSRF token", http.StatusForbidden)
+	c, err := r.Cookie(viewerCookie)
+	if err != nil || !p.validToken(r.PostForm.Get("csrf"), c.Value, p.opts.Now()) {
+		http.Error(w, "forbidden: missing, expired or foreign CSRF token (reload the page)", http.StatusForbidden)
 		return
 	}
 	name, target := r.PostForm.Get("action"), r.PostForm.Get("target")
@@ -235,7 +286,7 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown action", http.StatusNotFound)
 		return
 	}
-	err := runPageAction(r.Context(), a.fn, target)
+	err = runPageAction(r.Context(), a.fn, target)
 	msg := a.label + " " + target + ": done"
 	q := url.Values{}
 	if err != nil {
@@ -276,7 +327,15 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "collect: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	v := pageView{Title: p.opts.Title, At: p.opts.Now(), Token: p.token(), CanAct: p.opts.Authorize != nil}
+	v := pageView{Title: p.opts.Title, At: p.opts.Now(), CanAct: p.opts.Authorize != nil}
+	if v.CanAct {
+		nonce, fresh := viewer(r)
+		if fresh {
+			http.SetCookie(w, &http.Cookie{Name: viewerCookie, Value: nonce, HttpOnly: true,
+				Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		}
+		v.Token = p.token(nonce, v.At.Unix())
+	}
 	if p.opts.Refresh > 0 {
 		v.Refresh = max(int(p.opts.Refresh/time.Second), 1)
 	}
@@ -285,6 +344,7 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request) {
 		v.Flash, v.FlashBad = m, failed != ""
 	}
 	p.mu.Lock()
+	p.viewToken = v.Token // for pickAction, under p.mu
 	v.Charts = charts(p.hist.all())
 	v.Backends, v.Health, v.Breakers = p.backends(snap), p.health(snap), p.breakers(snap)
 	v.Cache, v.Queues, v.Replicas, v.Shards = p.cache(snap, sig), p.queues(snap), p.replicas(snap), p.shards(snap)

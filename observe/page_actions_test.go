@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func post(t *testing.T, h http.Handler, form url.Values, hdr map[string]string) *http.Response {
@@ -25,6 +26,9 @@ func post(t *testing.T, h http.Handler, form url.Values, hdr map[string]string) 
 
 var tokenRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// testNonce is a well-formed viewer nonce (16 zero bytes).
+const testNonce = "AAAAAAAAAAAAAAAAAAAAAA"
+
 func TestPageActionWithoutAuthorizeIs403(t *testing.T) {
 	f := newFakeService(t)
 	f.step()
@@ -34,7 +38,7 @@ func TestPageActionWithoutAuthorizeIs403(t *testing.T) {
 	if code, body := get(t, p, "/"); code != 200 || strings.Contains(body, "<button") {
 		t.Fatalf("GET: %d, buttons shown: %v", code, strings.Contains(body, "<button"))
 	}
-	res := post(t, p, url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token()}}, nil)
+	res := post(t, p, url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token(testNonce, time.Now().Unix())}}, map[string]string{"Cookie": viewerCookie + "=" + testNonce})
 	if res.StatusCode != http.StatusForbidden || ran {
 		t.Fatalf("POST without Authorize: %d, ran %v; want 403, not run", res.StatusCode, ran)
 	}
@@ -65,12 +69,25 @@ func TestPageActionsNeedAuthorizationCSRFAndSameOrigin(t *testing.T) {
 		t.Fatal("no CSRF token on the page")
 	}
 	tok := m[1]
+	var ck string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == viewerCookie {
+			ck = c.Name + "=" + c.Value
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("viewer cookie %v: want HttpOnly and SameSite=Strict", c)
+			}
+		}
+	}
+	if ck == "" {
+		t.Fatal("no viewer cookie set with the page")
+	}
 	// Retry shows on the queue with dead letters only; drain on every backend.
 	if strings.Count(body, `name="action" value="queue.retry-dead"`) != 1 ||
 		strings.Count(body, `name="action" value="lb.drain"`) != 3 || !strings.Contains(body, "Flush caches") {
 		t.Errorf("buttons: retry %d, drain %d", strings.Count(body, "queue.retry-dead"), strings.Count(body, `value="lb.drain"`))
 	}
 
+	op["Cookie"] = ck
 	form := url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {tok}}
 	cases := []struct {
 		name string
@@ -78,11 +95,11 @@ func TestPageActionsNeedAuthorizationCSRFAndSameOrigin(t *testing.T) {
 		hdr  map[string]string
 		code int
 	}{
-		{"not authorised", form, map[string]string{"X-Operator": "no"}, 403},
+		{"not authorised", form, map[string]string{"X-Operator": "no", "Cookie": ck}, 403},
 		{"no token", url.Values{"action": {ActionRetryDead}, "target": {"mail"}}, op, 403},
 		{"wrong token", url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {tok + "x"}}, op, 403},
-		{"cross-site", form, map[string]string{"X-Operator": "yes", "Sec-Fetch-Site": "cross-site"}, 403},
-		{"foreign origin", form, map[string]string{"X-Operator": "yes", "Origin": "https://evil.example"}, 403},
+		{"cross-site", form, map[string]string{"X-Operator": "yes", "Cookie": ck, "Sec-Fetch-Site": "cross-site"}, 403},
+		{"foreign origin", form, map[string]string{"X-Operator": "yes", "Cookie": ck, "Origin": "https://evil.example"}, 403},
 		{"unknown action", url.Values{"action": {"nope"}, "csrf": {tok}}, op, 404},
 	}
 	for _, c := range cases {
@@ -94,7 +111,7 @@ func TestPageActionsNeedAuthorizationCSRFAndSameOrigin(t *testing.T) {
 		t.Fatalf("refused requests ran the action on %v", ranOn)
 	}
 
-	res := post(t, p, form, map[string]string{"X-Operator": "yes", "Sec-Fetch-Site": "same-origin"})
+	res := post(t, p, form, map[string]string{"X-Operator": "yes", "Cookie": ck, "Sec-Fetch-Site": "same-origin"})
 	if res.StatusCode != http.StatusSeeOther || len(ranOn) != 1 || ranOn[0] != "mail" {
 		t.Fatalf("good POST: %d, ran on %v", res.StatusCode, ranOn)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func hostilePage(t *testing.T) *Page {
@@ -27,9 +28,10 @@ func TestPageActionRedirectsBackUnderAPrefix(t *testing.T) {
 	p := hostilePage(t)
 	mux := http.NewServeMux()
 	mux.Handle("/ops/status/", http.StripPrefix("/ops/status", p))
-	form := url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token()}}
+	form := url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token(testNonce, time.Now().Unix())}}
 	req := httptest.NewRequest(http.MethodPost, "/ops/status/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", viewerCookie+"="+testNonce)
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusSeeOther {
@@ -50,9 +52,10 @@ func TestPageIgnoresAForgedFlashMessage(t *testing.T) {
 		t.Fatal("the page shows a message taken from the link")
 	}
 	// Its own message, after an action, still shows.
-	form := url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token()}}
+	form := url.Values{"action": {ActionRetryDead}, "target": {"mail"}, "csrf": {p.token(testNonce, time.Now().Unix())}}
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", viewerCookie+"="+testNonce)
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, req)
 	loc, _ := req.URL.Parse(rec.Header().Get("Location"))

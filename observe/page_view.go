@@ -102,7 +102,7 @@ func classed(text, class string) cellView { return cellView{Text: text, Class: c
 // pickAction returns the registered action of that name for target, or nil.
 func (p *Page) pickAction(name, target string) *actionView {
 	if a, ok := p.actions[name]; ok {
-		return &actionView{Name: name, Label: a.label, Target: target, Token: p.token()}
+		return &actionView{Name: name, Label: a.label, Target: target, Token: p.viewToken}
 	}
 	return nil
 }

@@ -87,6 +87,7 @@ type Telemetry struct {
 
 	once     sync.Once
 	shutdown []func(context.Context) error
+	exports  exportGuard
 	err      error
 }
 
@@ -107,6 +108,7 @@ func Setup(ctx context.Context, opts SetupOptions) (*Telemetry, error) {
 		return nil, err
 	}
 	t := &Telemetry{Resource: res, Propagator: cfg.propagator}
+	t.exports.init()
 	ok := false
 	defer func() {
 		if !ok {
@@ -129,14 +131,14 @@ func Setup(ctx context.Context, opts SetupOptions) (*Telemetry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("observe: otlp trace exporter: %w", err)
 		}
-		topts = append(topts, sdktrace.WithBatcher(exp))
+		topts = append(topts, sdktrace.WithBatcher(guardedSpans{exp, &t.exports}))
 	}
 	if cfg.otlpMetrics != nil {
 		exp, err := otlpmetrichttp.New(ctx, append(cfg.otlpCommonMetric(), otlpmetrichttp.WithEndpointURL(cfg.otlpMetrics.String()))...)
 		if err != nil {
 			return nil, fmt.Errorf("observe: otlp metric exporter: %w", err)
 		}
-		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(cfg.interval))))
+		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(guardedMetrics{exp, &t.exports}, sdkmetric.WithInterval(cfg.interval))))
 	}
 	if cfg.stdoutTraces != nil {
 		exp, err := stdouttrace.New(stdouttrace.WithWriter(cfg.stdoutTraces))
@@ -178,10 +180,20 @@ func (t *Telemetry) SetGlobal() {
 }
 
 // Shutdown flushes every exporter (batched spans, the last metric push)
-// and stops them, within ctx. It is safe to call more than once; later
-// calls return the first result.
+// and stops them, within ctx. When ctx ends first, the OTLP exports still
+// running are cancelled and Shutdown waits for them to return (the SDK's
+// batch span processor would otherwise leave its last export running, up
+// to its own 30 s timeout, after Shutdown returned): nothing exports after
+// Shutdown. It is safe to call more than once; later calls return the
+// first result.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
+		stop := context.AfterFunc(ctx, t.exports.abort)
+		defer func() {
+			stop()
+			t.exports.abort() // none may start after Shutdown
+			t.exports.wait()
+		}()
 		var errs []error
 		// Last in, first out: runtime metrics before the provider, traces
 		// before metrics so spans ending during shutdown are counted.

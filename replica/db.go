@@ -15,7 +15,9 @@ func (r *Router) ExecContext(ctx context.Context, query string, args ...any) (sq
 	if err != nil {
 		return nil, err
 	}
+	op, t := operation(query), r.met.db.start()
 	res, err := n.db.ExecContext(ctx, query, args...)
+	r.met.db.done(ctx, n, op, t, err)
 	if err == nil {
 		r.wrote(ctx, n)
 	}
@@ -32,7 +34,9 @@ func (r *Router) QueryContext(ctx context.Context, query string, args ...any) (*
 	if err != nil {
 		return nil, err
 	}
+	op, t := operation(query), r.met.db.start()
 	rows, err := n.db.QueryContext(ctx, query, args...)
+	r.met.db.done(ctx, n, op, t, err)
 	if done == nil {
 		return rows, err
 	}
@@ -43,7 +47,9 @@ func (r *Router) QueryContext(ctx context.Context, query string, args ...any) (*
 	if n, done, err = r.retryReader(ctx, n); err != nil {
 		return nil, err
 	}
+	t = r.met.db.start()
 	rows, err = n.db.QueryContext(ctx, query, args...)
+	r.met.db.done(ctx, n, op, t, err)
 	if done != nil {
 		r.finish(n, done, err)
 	}
@@ -58,11 +64,13 @@ func (r *Router) QueryRowContext(ctx context.Context, query string, args ...any)
 		n = r.nodes[0] // only to build a *sql.Row carrying err
 		return n.db.QueryRowContext(errContext(ctx, err), query, args...)
 	}
+	op, t := operation(query), r.met.db.start()
 	row := n.db.QueryRowContext(ctx, query, args...)
+	err = row.Err()
+	r.met.db.done(ctx, n, op, t, err)
 	if done == nil {
 		return row
 	}
-	err = row.Err()
 	r.finish(n, done, err)
 	if err == nil || !unavailable(err) || ctx.Err() != nil {
 		return row
@@ -70,7 +78,9 @@ func (r *Router) QueryRowContext(ctx context.Context, query string, args ...any)
 	if n, done, err = r.retryReader(ctx, n); err != nil {
 		return r.nodes[0].db.QueryRowContext(errContext(ctx, err), query, args...)
 	}
+	t = r.met.db.start()
 	row = n.db.QueryRowContext(ctx, query, args...)
+	r.met.db.done(ctx, n, op, t, row.Err())
 	if done != nil {
 		r.finish(n, done, row.Err())
 	}

@@ -113,7 +113,26 @@
 // ladder.replica.failovers, ladder.replica.tokens.rejected and
 // ladder.replica.position.errors; the lb pool adds its per-replica metrics.
 // Queries are counted by striped atomics read at collection, so routing
-// pays no telemetry cost per query.
+// pays no telemetry cost per query for them.
+//
+// Database client metrics follow OTel's semantic conventions, so that
+// observe's advisor and any dashboard read them: db.client.operation.duration
+// (seconds) per statement run through the router's ExecContext,
+// QueryContext, QueryRowContext and Stmt (not statements inside a Tx or
+// on a Conn), by ladder.replica.node, ladder.replica.role, db.system.name
+// (from the driver: postgresql, mysql, sqlite), db.operation.name (the
+// statement's first keyword when it is SELECT, INSERT, UPDATE, DELETE,
+// MERGE, WITH, CALL, VALUES or TABLE; no query text is recorded) and
+// error.type (the SQLSTATE, or timeout, canceled, unavailable, _OTHER) on
+// failure. Failed statements are all recorded; successful ones up to
+// 10,000 a second (an unbiased sample above that; the exact count is
+// ladder.replica.queries). Nothing is timed while the MeterProvider is a
+// noop one or the global one before an SDK is installed. Each node's pool
+// reports db.client.connection.count by db.client.connection.state (idle,
+// used) and db.client.connection.max (pools without SetMaxOpenConns report
+// none), by db.client.connection.pool.name (the node's name), from
+// sql.DB.Stats at collection. server.address is not recorded: a *sql.DB
+// does not say where it connects.
 //
 // Package pgreplica implements Positions for PostgreSQL; package
 // replicatest runs an in-process primary and replica for tests.

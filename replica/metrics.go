@@ -65,9 +65,11 @@ type metrics struct {
 	rotation  metric.Int64Counter
 	failovers metric.Int64Counter
 	reg       metric.Registration
+	db        *dbMetrics
 }
 
 func newMetrics(mp metric.MeterProvider, r *Router) (*metrics, error) {
+	explicit := mp != nil
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
@@ -143,12 +145,19 @@ func newMetrics(mp metric.MeterProvider, r *Router) (*metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: metrics: %w", err)
 	}
+	if mt.db, err = newDBMetrics(m, mp, explicit, r.nodes); err != nil {
+		mt.close()
+		return nil, fmt.Errorf("replica: metrics: %w", err)
+	}
 	return mt, nil
 }
 
 func (m *metrics) close() {
 	if m.reg != nil {
 		_ = m.reg.Unregister()
+	}
+	if m.db != nil && m.db.reg != nil {
+		_ = m.db.reg.Unregister()
 	}
 }
 

@@ -13,6 +13,7 @@ type node struct {
 	db     *sql.DB
 	zone   string
 	weight int
+	dbm    *nodeDB // attribute sets of its database metrics
 
 	// Written by the monitor, read by queries and metrics.
 	role     atomic.Uint32 // Role

@@ -16,6 +16,7 @@ import (
 type Stmt struct {
 	r     *Router
 	query string
+	op    int        // operation(query)
 	mu    sync.Mutex // serializes preparing
 	on    []atomic.Pointer[sql.Stmt]
 }
@@ -23,7 +24,7 @@ type Stmt struct {
 // PrepareContext prepares query on the primary, reporting its errors there,
 // and on the other nodes when first used on them.
 func (r *Router) PrepareContext(ctx context.Context, query string) (*Stmt, error) {
-	s := &Stmt{r: r, query: query, on: make([]atomic.Pointer[sql.Stmt], len(r.nodes))}
+	s := &Stmt{r: r, query: query, op: operation(query), on: make([]atomic.Pointer[sql.Stmt], len(r.nodes))}
 	n, err := r.writer()
 	if err != nil {
 		return nil, err
@@ -61,7 +62,9 @@ func (s *Stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error)
 	if err != nil {
 		return nil, err
 	}
+	t := s.r.met.db.start()
 	res, err := st.ExecContext(ctx, args...)
+	s.r.met.db.done(ctx, n, s.op, t, err)
 	if err == nil {
 		s.r.wrote(ctx, n)
 	}
@@ -113,7 +116,9 @@ func (s *Stmt) read(ctx context.Context, q func(*sql.Stmt) error) error {
 		failed = n
 		var st *sql.Stmt
 		if st, err = s.stmt(ctx, n); err == nil {
+			t := s.r.met.db.start()
 			err = q(st)
+			s.r.met.db.done(ctx, n, s.op, t, err)
 		}
 		if done == nil {
 			return err
