@@ -22,7 +22,7 @@ const (
 
 // Delta-seconds sentinels.
 const (
-	absent  int64 = -1 // directive not present
+	absent    int64 = -1 // directive not present
 	malformed int64 = -2 // present, but malformed or duplicated with conflicting values
 )
 

@@ -22,8 +22,8 @@ type Cache struct {
 	store  *cache.Sharded[string, *object]
 
 	mu       sync.Mutex
-	inflight map[string]*fill   // primary key → the fill every miss for it joins
-	refresh  map[string]bool    // keys with a background revalidation running
+	inflight map[string]*fill               // primary key → the fill every miss for it joins
+	refresh  map[string]bool                // keys with a background revalidation running
 	byPrim   map[string]map[string]struct{} // primary key → storage keys of its variants
 	bySurr   map[string]map[string]struct{} // surrogate key → storage keys
 	closed   bool
@@ -606,4 +606,3 @@ func (c *Cache) Stats() Stats {
 		StoredBytes: c.stats.bytes.Load(), StoredObjects: c.stats.objects.Load(),
 	}
 }
-

@@ -397,15 +397,15 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 
 // fillWriter is the ResponseWriter the origin writes a fill into.
 type fillWriter struct {
-	f      *fill
-	c      *Cache
-	h      http.Header
-	req    *http.Request
-	fwd    string
-	code   int
-	wrote  int64
-	clen   int64 // Content-Length announced, -1 if none
-	marker *object
+	f       *fill
+	c       *Cache
+	h       http.Header
+	req     *http.Request
+	fwd     string
+	code    int
+	wrote   int64
+	clen    int64 // Content-Length announced, -1 if none
+	marker  *object
 	discard bool
 }
 
