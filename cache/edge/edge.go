@@ -327,10 +327,11 @@ func (c *Cache) staleIfError(o *object, rq *directives, now time.Time) bool {
 // serveStored writes o (or a 304 for a matching conditional request).
 func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, age time.Duration, now time.Time, status, extra string) {
 	h := w.Header()
-	ttl := int64((o.lifetime - age) / time.Second)
-	cs := c.o.Name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
-	if extra != "" {
-		cs += "; " + extra
+	var hv *hitValues
+	if status == "hit" && extra == "" {
+		hv = o.hitValues(c.o.Name, age)
+	} else {
+		hv = newHitValues(c.o.Name, status, extra, o, age)
 	}
 	if notModified(r, o) {
 		for _, f := range [...]string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified"} {
@@ -338,8 +339,7 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, a
 				h[f] = v[:len(v):len(v)]
 			}
 		}
-		h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
-		h["Cache-Status"] = []string{cs}
+		h["Age"], h["Cache-Status"] = hv.age[:], hv.cs[:]
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -349,12 +349,41 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, a
 	for _, f := range o.cc.noCacheFields { // §5.2.2.4: not sent without revalidation
 		delete(h, f)
 	}
-	h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
-	h["Cache-Status"] = []string{cs}
+	h["Age"], h["Cache-Status"] = hv.age[:], hv.cs[:]
 	w.WriteHeader(o.status)
 	if r.Method != http.MethodHead {
 		w.Write(o.body)
 	}
+}
+
+// hitValues are the Age and Cache-Status values of a hit, the same for
+// every hit on an object within one second of age: cached in the object so
+// a hit formats nothing. Handlers share the one-element slices (capacity 1,
+// so an append copies), as they share the stored header values.
+type hitValues struct {
+	sec int64
+	age [1]string
+	cs  [1]string
+}
+
+func newHitValues(name, status, extra string, o *object, age time.Duration) *hitValues {
+	sec := int64(age / time.Second)
+	ttl := int64((o.lifetime - age) / time.Second)
+	cs := name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
+	if extra != "" {
+		cs += "; " + extra
+	}
+	return &hitValues{sec: sec, age: [1]string{strconv.FormatInt(sec, 10)}, cs: [1]string{cs}}
+}
+
+func (o *object) hitValues(name string, age time.Duration) *hitValues {
+	sec := int64(age / time.Second)
+	if hv := o.hit.Load(); hv != nil && hv.sec == sec && o.lifetime%time.Second == 0 {
+		return hv
+	}
+	hv := newHitValues(name, "hit", "", o, age)
+	o.hit.Store(hv)
+	return hv
 }
 
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
