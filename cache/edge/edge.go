@@ -368,7 +368,7 @@ type hitValues struct {
 
 func newHitValues(name, status, extra string, o *object, age time.Duration) *hitValues {
 	sec := int64(age / time.Second)
-	ttl := int64((o.lifetime - age) / time.Second)
+	ttl := int64(o.lifetime/time.Second) - sec // whole seconds, consistent with Age
 	cs := name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
 	if extra != "" {
 		cs += "; " + extra
@@ -378,7 +378,7 @@ func newHitValues(name, status, extra string, o *object, age time.Duration) *hit
 
 func (o *object) hitValues(name string, age time.Duration) *hitValues {
 	sec := int64(age / time.Second)
-	if hv := o.hit.Load(); hv != nil && hv.sec == sec && o.lifetime%time.Second == 0 {
+	if hv := o.hit.Load(); hv != nil && hv.sec == sec {
 		return hv
 	}
 	hv := newHitValues(name, "hit", "", o, age)

@@ -384,7 +384,7 @@ func (f *fill) publishObject(o *object, now time.Time, cs string) {
 	}
 	age := o.age(now)
 	f.ready, f.status, f.shared, f.header, f.lheader, f.vary = true, o.status, true, o.header, nil, o.vary
-	f.cs = cs + "; ttl=" + strconv.FormatInt(int64((o.lifetime-age)/time.Second), 10)
+	f.cs = cs + "; ttl=" + strconv.FormatInt(int64(o.lifetime/time.Second)-int64(age/time.Second), 10)
 	f.age = age
 	f.buf, f.base, f.done = o.body, 0, true
 }
