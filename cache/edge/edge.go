@@ -213,6 +213,16 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.pass(w, r, "fwd=bypass", false)
 		return
 	}
+	if _, ok := r.Header["If-Match"]; ok {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=request", false) // §4.3.2: preconditions for the origin
+		return
+	}
+	if _, ok := r.Header["If-Unmodified-Since"]; ok {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=request", false)
+		return
+	}
 	now := c.o.Now()
 	prim := c.key(r)
 	var rq directives
@@ -373,6 +383,7 @@ func newHitValues(name, status, extra string, o *object, age time.Duration) *hit
 	if extra != "" {
 		cs += "; " + extra
 	}
+	cs = appendStatus(o.header["Cache-Status"], cs)
 	return &hitValues{sec: sec, age: [1]string{strconv.FormatInt(sec, 10)}, cs: [1]string{cs}}
 }
 
@@ -384,6 +395,15 @@ func (o *object) hitValues(name string, age time.Duration) *hitValues {
 	hv := newHitValues(name, "hit", "", o, age)
 	o.hit.Store(hv)
 	return hv
+}
+
+// appendStatus adds this cache's member after those of caches upstream,
+// which RFC 9211 §2 says to preserve.
+func appendStatus(upstream []string, ours string) string {
+	if len(upstream) == 0 {
+		return ours
+	}
+	return strings.Join(upstream, ", ") + ", " + ours
 }
 
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
@@ -407,8 +427,9 @@ func notModified(r *http.Request, o *object) bool {
 	return err == nil && !lm.After(t)
 }
 
-func (c *Cache) gatewayTimeout(w http.ResponseWriter, cs string) {
-	w.Header().Set("Cache-Status", c.o.Name+"; "+cs)
+// gatewayTimeout answers 504 for only-if-cached. A response the cache
+// generates itself carries no Cache-Status member (RFC 9211 §2).
+func (c *Cache) gatewayTimeout(w http.ResponseWriter, _ string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusGatewayTimeout)
 	w.Write([]byte("504 gateway timeout: not in cache\n"))

@@ -170,7 +170,6 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 					c.serveStored(w, r, f.stale, f.stale.age(now), now, "fwd=stale", "detail=origin-timeout")
 					return true
 				}
-				w.Header().Set("Cache-Status", c.o.Name+"; fwd=miss; detail=origin-timeout")
 				http.Error(w, "504 gateway timeout: origin did not answer", http.StatusGatewayTimeout)
 				return true
 			}
@@ -189,11 +188,13 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	for k, v := range src {
 		h[k] = v[:len(v):len(v)]
 	}
-	cs := c.o.Name + "; " + f.cs
-	if !leader {
-		cs += "; collapsed"
+	if f.cs != "" { // "" for an error the cache generated (RFC 9211 §2: no member)
+		cs := c.o.Name + "; " + f.cs
+		if !leader {
+			cs += "; collapsed"
+		}
+		h["Cache-Status"] = []string{appendStatus(src["Cache-Status"], cs)}
 	}
-	h["Cache-Status"] = []string{cs}
 	if f.age >= 0 {
 		h["Age"] = []string{strconv.FormatInt(int64(f.age/time.Second), 10)}
 	}
@@ -371,8 +372,8 @@ func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) 
 }
 
 // publishError publishes a synthesized error to every reader. f.mu held.
-func (f *fill) publishError(code int, cs string) {
-	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, cs, false, nil
+func (f *fill) publishError(code int, _ string) {
+	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, "", false, nil
 	f.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	f.buf = []byte(strconv.Itoa(code) + " " + http.StatusText(code) + "\n")
 }
@@ -396,7 +397,7 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 	stripHopByHop(h)
 	for k, v := range h {
 		switch k {
-		case "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "Cache-Status":
+		case "Content-Length", "Content-Encoding", "Content-Type", "Content-Range":
 			continue // describe the stored content, not the 304
 		}
 		nh[k] = v
