@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Cache is an RFC 9111 shared cache in front of an origin handler. It is
@@ -38,6 +40,7 @@ type Cache struct {
 	once   sync.Once
 	stats  counters
 	meters *meters
+	tracer trace.Tracer
 }
 
 // New returns a shared cache in front of origin (any handler: an lb.Proxy,
@@ -70,6 +73,11 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 		done: make(chan struct{}),
 	}
 	c.base, c.stop = context.WithCancel(context.Background())
+	tp := o.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	c.tracer = tp.Tracer(scope)
 	c.meters, err = newMeters(c, o.MeterProvider)
 	if err != nil {
 		return nil, err
@@ -703,8 +711,8 @@ func sameVary(a, b varySpec) bool {
 // counters are the Stats, counted with atomics (a hit must not call an
 // OTel instrument, docs/CONVENTIONS.md "Telemetry").
 type counters struct {
-	hits, misses, stale, revalidated, bypass, collapsed atomic.Int64
-	purges                                              atomic.Int64
+	hits, stale                                    striped // on the hit path
+	misses, revalidated, bypass, collapsed, purges atomic.Int64
 }
 
 // Stats is a snapshot of the cache's counters.

@@ -214,6 +214,6 @@ func (c *Cache) backgroundRevalidate(r *http.Request, prim string, o *object) {
 			delete(c.refresh, prim)
 			c.mu.Unlock()
 		}()
-		c.runFill(f, r, "fwd=stale")
+		c.runFill(f, "fwd=stale")
 	}()
 }
