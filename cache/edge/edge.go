@@ -155,27 +155,29 @@ func (c *Cache) key(r *http.Request) (k string) {
 	return c.o.Key(r)
 }
 
-// lookup finds the stored response for r: the object (nil on a miss) and
-// whether the miss is a vary-miss (the URI is known).
-func (c *Cache) lookup(prim string, h http.Header) (*object, bool) {
+// lookup finds the stored response for r: the object (nil on a miss),
+// whether the miss is a vary-miss (the URI is known), and the key misses
+// for it collapse on: the variant's storage key when the URI is known to
+// vary, so concurrent misses for different variants fetch each their own.
+func (c *Cache) lookup(prim string, h http.Header) (*object, bool, string) {
 	e, ok := c.store.Get(prim)
 	if !ok {
-		return nil, false
+		return nil, false, prim
 	}
 	o := e.Value
 	if !o.marker {
-		return o, false
+		return o, false, prim
 	}
 	if o.vary.star {
-		return nil, true
+		return nil, true, prim
 	}
 	var buf [128]byte
-	sk := secondaryKey(append(buf[:0], prim...), &o.vary, h)
-	e, ok = c.store.Get(string(sk))
+	sk := string(secondaryKey(append(buf[:0], prim...), &o.vary, h))
+	e, ok = c.store.Get(sk)
 	if !ok || e.Value.marker {
-		return nil, true
+		return nil, true, sk
 	}
-	return e.Value, false
+	return e.Value, false, sk
 }
 
 // reqDirectives are the request's Cache-Control, or Pragma: no-cache when
@@ -241,7 +243,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rq = directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	}
-	o, varyMiss := c.lookup(prim, r.Header)
+	o, varyMiss, fkey := c.lookup(prim, r.Header)
 	if o != nil {
 		age := o.age(now)
 		switch c.usable(o, &rq, age) {
@@ -251,7 +253,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case useStaleRevalidate:
 			c.stats.stale.Add(1)
-			c.backgroundRevalidate(r, prim, o)
+			c.backgroundRevalidate(r, prim, fkey, o)
 			c.serveStored(w, r, o, age, now, "hit", "detail=stale-while-revalidate")
 			return
 		}
@@ -263,7 +265,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
 			fwd = "fwd=request"
 		}
-		c.fetch(w, r, prim, o, &rq, fwd)
+		c.fetch(w, r, prim, fkey, o, &rq, fwd)
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
@@ -280,7 +282,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.pass(w, r, fwd, false)
 		return
 	}
-	c.fetch(w, r, prim, nil, &rq, fwd)
+	c.fetch(w, r, prim, fkey, nil, &rq, fwd)
 }
 
 type use int
@@ -494,8 +496,10 @@ func (c *Cache) purgePrimary(prim string) int {
 	c.mu.Lock()
 	keys := c.byPrim[prim]
 	delete(c.byPrim, prim)
-	if f := c.inflight[prim]; f != nil {
-		f.noStore() // a fill running now must not store what was just purged
+	for _, f := range c.inflight {
+		if f.prim == prim {
+			f.noStore() // a fill running now must not store what was just purged
+		}
 	}
 	c.mu.Unlock()
 	n := 0

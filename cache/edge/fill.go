@@ -28,7 +28,8 @@ import (
 // bounded however large the body.
 type fill struct {
 	c      *Cache
-	prim   string
+	prim   string        // primary key
+	fkey   string        // key in Cache.inflight: the variant's storage key where known, else prim
 	stale  *object       // the stored response being revalidated, or nil
 	rq     directives    // the leader's request directives
 	lhdr   http.Header   // the leader's request header (for Vary checks)
@@ -87,14 +88,14 @@ func (f *fill) noStore() {
 }
 
 // fetch answers r through the fill for prim, joining one in flight.
-func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale *object, rq *directives, fwd string) {
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		c.pass(w, r, fwd, false)
 		return
 	}
-	f := c.inflight[prim]
+	f := c.inflight[fkey]
 	if f != nil {
 		f.mu.Lock()
 		// A response already under way that will not be stored is not
@@ -107,8 +108,8 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 	}
 	leader := f == nil
 	if leader {
-		f = c.newFill(r, prim, stale, rq)
-		c.inflight[prim] = f
+		f = c.newFill(r, prim, fkey, stale, rq)
+		c.inflight[fkey] = f
 		c.wg.Add(1)
 	}
 	pos := new(int64)
@@ -127,7 +128,7 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 	}
 }
 
-func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directives) *fill {
+func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *directives) *fill {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
 	stop := context.AfterFunc(c.base, cancel)
 	// The outgoing request is built here, in the client's handler, never
@@ -149,7 +150,7 @@ func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directi
 		}
 	}
 	f := &fill{
-		c: c, prim: prim, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
+		c: c, prim: prim, fkey: fkey, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
 		cancel:  func() { stop(); cancel() },
 		start:   c.o.Now(),
 		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
@@ -360,8 +361,8 @@ func (c *Cache) runFill(f *fill, fwd string) {
 // leave stops new requests from joining f.
 func (c *Cache) leave(f *fill) {
 	c.mu.Lock()
-	if c.inflight[f.prim] == f {
-		delete(c.inflight, f.prim)
+	if c.inflight[f.fkey] == f {
+		delete(c.inflight, f.fkey)
 	}
 	c.mu.Unlock()
 }
