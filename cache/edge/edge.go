@@ -419,21 +419,27 @@ func appendStatus(upstream []string, ours string) string {
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
 // against o (RFC 9110 §13.2.2, RFC 9111 §4.3.2).
 func notModified(r *http.Request, o *object) bool {
-	if o.status != http.StatusOK {
+	return conditionMet(r, o.status, o.etag, o.lastMod)
+}
+
+// conditionMet reports whether a 200 with these validators answers the
+// client's conditional request with 304.
+func conditionMet(r *http.Request, status int, etag, lastMod string) bool {
+	if status != http.StatusOK {
 		return false
 	}
 	if inm, ok := r.Header["If-None-Match"]; ok {
-		return etagMatchWeak(inm, o.etag)
+		return etagMatchWeak(inm, etag)
 	}
 	ims, ok := r.Header["If-Modified-Since"]
-	if !ok || o.lastMod == "" {
+	if !ok || lastMod == "" {
 		return false
 	}
 	t, ok := parseDate(ims)
 	if !ok {
 		return false
 	}
-	lm, err := http.ParseTime(o.lastMod)
+	lm, err := http.ParseTime(lastMod)
 	return err == nil && !lm.After(t)
 }
 

@@ -222,7 +222,10 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	if f.age >= 0 {
 		h["Age"] = []string{strconv.FormatInt(int64(f.age/time.Second), 10)}
 	}
-	if f.kind != kindStream && f.stale != nil && notModified(r, f.stale) {
+	// A client's conditional request is answered 304 when the response
+	// (fetched whole: the cache strips the client's validators) matches and
+	// is one the cache stores (§4.3.2: not for a response it cannot store).
+	if f.shared && conditionMet(r, f.status, strings.TrimSpace(src.Get("Etag")), src.Get("Last-Modified")) {
 		for k := range h {
 			switch k {
 			case "Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified", "Age", "Cache-Status":
