@@ -258,7 +258,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rq.has(ccOnlyIfCached) {
-			c.gatewayTimeout(w, "fwd=stale; detail=only-if-cached")
+			c.gatewayTimeout(w)
 			return
 		}
 		fwd := "fwd=stale"
@@ -269,7 +269,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
-		c.gatewayTimeout(w, "fwd=uri-miss; detail=only-if-cached")
+		c.gatewayTimeout(w)
 		return
 	}
 	fwd := "fwd=uri-miss"
@@ -445,7 +445,7 @@ func conditionMet(r *http.Request, status int, etag, lastMod string) bool {
 
 // gatewayTimeout answers 504 for only-if-cached. A response the cache
 // generates itself carries no Cache-Status member (RFC 9211 §2).
-func (c *Cache) gatewayTimeout(w http.ResponseWriter, _ string) {
+func (c *Cache) gatewayTimeout(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusGatewayTimeout)
 	w.Write([]byte("504 gateway timeout: not in cache\n"))

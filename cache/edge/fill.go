@@ -293,7 +293,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	ctx, span := c.tracer.Start(f.ctx, "edge fill", trace.WithSpanKind(trace.SpanKindInternal))
 	defer span.End()
 	out := f.out.WithContext(ctx)
-	fw := &fillWriter{f: f, c: c, h: http.Header{}, req: out, fwd: fwd}
+	fw := &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
 	t0 := time.Now()
 	perr := c.callOrigin(fw, out)
 	c.meters.originDone(ctx, time.Since(t0))
@@ -311,7 +311,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	if perr != nil {
 		c.o.Logger.Error("edge: origin handler panicked", "err", perr, "key", redact(f.prim))
 		if !f.ready {
-			f.publishError(http.StatusBadGateway, "fwd="+fwdName(fwd)+"; detail=origin-panic")
+			f.publishError(http.StatusBadGateway)
 		} else {
 			f.failed = true
 		}
@@ -324,7 +324,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 			c.stats.stale.Add(1)
 			f.publishObject(f.stale, now, "fwd=stale; detail=origin-timeout")
 		} else {
-			f.publishError(http.StatusGatewayTimeout, "fwd="+fwdName(fwd)+"; detail=origin-timeout")
+			f.publishError(http.StatusGatewayTimeout)
 		}
 		f.done = true
 		return
@@ -370,8 +370,6 @@ func (c *Cache) leave(f *fill) {
 	c.mu.Unlock()
 }
 
-func fwdName(fwd string) string { return strings.TrimPrefix(fwd, "fwd=") }
-
 // redact keeps the query (which may carry tokens) out of logs.
 func redact(key string) string {
 	if i := strings.IndexByte(key, '?'); i >= 0 {
@@ -396,7 +394,7 @@ func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) 
 }
 
 // publishError publishes a synthesized error to every reader. f.mu held.
-func (f *fill) publishError(code int, _ string) {
+func (f *fill) publishError(code int) {
 	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, "", false, nil
 	f.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	f.buf = []byte(strconv.Itoa(code) + " " + http.StatusText(code) + "\n")
@@ -442,7 +440,6 @@ type fillWriter struct {
 	f       *fill
 	c       *Cache
 	h       http.Header
-	req     *http.Request
 	fwd     string
 	code    int
 	wrote   int64
@@ -498,11 +495,7 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 		f.obj = nil
 	}
 	w.marker = b.marker
-	fwd := w.fwd
-	if f.stale != nil && fwd == "fwd=stale" {
-		fwd = "fwd=stale"
-	}
-	f.cs = fwd + "; fwd-status=" + strconv.Itoa(code)
+	f.cs = w.fwd + "; fwd-status=" + strconv.Itoa(code)
 	if f.storing {
 		f.cs += "; stored"
 	}
