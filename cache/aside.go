@@ -193,12 +193,12 @@ func (a *Aside[K, V]) fresh(e *Entry[V], ok bool) (now int64, hit bool) {
 		return 0, false
 	}
 	if e.expires == 0 && e.refreshAt == 0 {
-		a.c.hits.add()
+		a.c.hits.Add(1)
 		return 0, true
 	}
 	now = a.now()
 	if (e.expires == 0 || now < e.expires) && (e.refreshAt == 0 || now < e.refreshAt) && (a.opts.EarlyRefreshBeta == 0 || !a.xfetchDue(e, now)) {
-		a.c.hits.add()
+		a.c.hits.Add(1)
 		return now, true
 	}
 	return now, false

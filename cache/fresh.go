@@ -16,12 +16,12 @@ func (a *Aside[K, V]) slow(ctx context.Context, key K, e *Entry[V], ok bool, now
 		switch {
 		case e.negative:
 			if now < e.expires {
-				a.c.hits.add()
+				a.c.hits.Add(1)
 				var zero V
 				return zero, a.notFoundHit
 			}
 		case e.expires == 0 || now < e.expires: // fresh, but due for an early refresh
-			a.c.hits.add()
+			a.c.hits.Add(1)
 			if _, started := a.start(ctx, key, load, e); started {
 				a.c.early.Add(1)
 			}

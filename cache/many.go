@@ -43,7 +43,7 @@ func (a *Aside[K, V]) GetMany(ctx context.Context, keys []K, load BatchLoader[K,
 		if ok && e.epoch == a.epoch.Load() && (e.expires == 0 || a.nowIfZero(now) < e.expires) {
 			// Unexpired but due for an early refresh (no miss: not waiting for one a
 			// Get may be running), or a cached "not found" (absent from the result).
-			a.c.hits.add()
+			a.c.hits.Add(1)
 			if !e.negative {
 				out[k] = e.Value
 			}

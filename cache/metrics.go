@@ -17,51 +17,9 @@ const scope = "github.com/ladder-go/ladder/cache"
 // counters are plain atomics; OTel reads them through an observable
 // callback, so a hit costs one uncontended atomic add whatever the SDK.
 type counters struct {
-	hits                                      striped
+	hits                                      stripe.Counter // every core hits: striped (internal/stripe)
 	misses, stale, evictions, early, rejected atomic.Int64
 	loads                                     atomic.Int64
-}
-
-// striped is a counter spread over cache lines so that cores counting hits
-// at once do not pass one line between them.
-type striped struct {
-	salt atomic.Uint64 // mixed into the stripe choice; moves on contention
-	_    [56]byte
-	s    [stripes]struct {
-		n atomic.Int64
-		_ [56]byte
-	}
-}
-
-const (
-	stripeBits = 5
-	stripes    = 1 << stripeBits // 2 KiB per cache
-)
-
-// add counts one on the calling goroutine's stripe. A goroutine is known by
-// where its stack lies (free to read, unlike a P or goroutine ID), so the
-// goroutines running at once on different cores almost always count on
-// different lines, whichever keys they hit; a stack that moves as it grows
-// just picks another stripe. When two of them do share a stripe (a failed
-// compare-and-swap tells), the salt moves on, remapping every goroutine, so
-// two long-lived workers do not stay stuck on one line.
-func (s *striped) add() {
-	salt := s.salt.Load()
-	n := &s.s[stripe.Of(salt, stripeBits)].n
-	x := n.Load()
-	if n.CompareAndSwap(x, x+1) {
-		return
-	}
-	s.salt.CompareAndSwap(salt, salt+1)
-	n.Add(1)
-}
-
-func (s *striped) load() int64 {
-	var t int64
-	for i := range s.s {
-		t += s.s[i].n.Load()
-	}
-	return t
 }
 
 type instruments struct {
@@ -112,7 +70,7 @@ func (a *Aside[K, V]) initMetrics(mp metric.MeterProvider) error {
 	}
 	c, attrs := a.c, in.attrs // not a: an unclosed Aside must stay collectable
 	in.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		o.ObserveInt64(hits, c.hits.load(), attrs)
+		o.ObserveInt64(hits, c.hits.Load(), attrs)
 		for _, p := range []struct {
 			i metric.Int64ObservableCounter
 			v *atomic.Int64

@@ -3,8 +3,8 @@ package assets
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
+	"github.com/ladder-go/ladder/internal/stripe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -26,24 +26,19 @@ var resultNames = [nResults]string{"hashed", "logical", "not_modified", "not_fou
 
 // metrics counts with atomics on the request path and exports them through
 // observable counters read at collection: a synchronous SDK Add would cost
-// more than serving a small asset from memory. Each counter has its own
-// cache line.
+// more than serving a small asset from memory. Every core serves assets,
+// so the counters are striped (internal/stripe): no line is shared.
 type metrics struct {
-	requests  [nResults]paddedCounter
-	bytes     paddedCounter
+	requests  [nResults]stripe.Counter
+	bytes     stripe.Counter
 	reg       metric.Registration
 	closeOnce sync.Once
 }
 
-type paddedCounter struct {
-	n atomic.Int64
-	_ [56]byte
-}
-
 func (m *metrics) count(result int, n int64) {
-	m.requests[result].n.Add(1)
+	m.requests[result].Add(1)
 	if n > 0 {
-		m.bytes.n.Add(n)
+		m.bytes.Add(n)
 	}
 }
 
@@ -70,9 +65,9 @@ func (m *metrics) init(mp metric.MeterProvider) error {
 	}
 	m.reg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for i := range m.requests {
-			o.ObserveInt64(requests, m.requests[i].n.Load(), sets[i])
+			o.ObserveInt64(requests, m.requests[i].Load(), sets[i])
 		}
-		o.ObserveInt64(sent, m.bytes.n.Load())
+		o.ObserveInt64(sent, m.bytes.Load())
 		return nil
 	}, requests, sent)
 	return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/internal/stripe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -721,7 +722,7 @@ func sameVary(a, b varySpec) bool {
 // counters are the Stats, counted with atomics (a hit must not call an
 // OTel instrument, docs/CONVENTIONS.md "Telemetry").
 type counters struct {
-	hits, stale                                    striped // on the hit path
+	hits, stale                                    stripe.Counter // on the hit path: striped
 	misses, revalidated, bypass, collapsed, purges atomic.Int64
 }
 

@@ -48,7 +48,7 @@ var coreSiblings = map[string][]string{
 // only the standard library. internal/ as a whole is not allowed (testenv is
 // for tests only).
 var coreInternal = []string{
-	Module + "/internal/stripe", // the striped-counter stripe choice (cache, lb, shard)
+	Module + "/internal/stripe", // striped hot-path counters (cache, cache/edge, lb, shard)
 }
 
 // Third-party modules a core package may import directly, beyond the
@@ -101,7 +101,7 @@ const (
 	ruleHeavy   = "core packages never depend on the OTel SDK, go-redis, pgx or other heavy modules"
 	rulePeers   = "peer libraries live only in bench/"
 	ruleTestenv = "only tests import internal/testenv"
-	ruleHelper  = "core packages import no internal package but the named dependency-free helpers (internal/stripe)"
+	ruleHelper  = "core packages and their sub-packages import no internal package but the named dependency-free helpers (internal/stripe)"
 	rulePure    = "an internal helper that core packages import uses only the standard library"
 )
 
@@ -148,7 +148,7 @@ func checkOne(p Package) []Violation {
 		}
 		itop, _, _ := strings.Cut(irel, "/")
 		switch {
-		case sub == "" && itop == "internal":
+		case itop == "internal":
 			if !slices.Contains(coreInternal, imp) {
 				bad(imp, ruleHelper)
 			}

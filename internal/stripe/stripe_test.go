@@ -1,6 +1,9 @@
 package stripe
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 func TestOfIsInRange(t *testing.T) {
 	for _, bits := range []uint{1, 4, 5, 16, 63} {
@@ -62,5 +65,26 @@ func TestNewSaltSeparatesCollidingPairs(t *testing.T) {
 			t.Errorf("stacks %d B apart: %d of %d colliding pairs still collide after the salt moves", 1<<shift, still, pairs)
 		}
 		t.Logf("stacks %d B apart: %d of %d colliding pairs still collide after the salt moves", 1<<shift, still, pairs)
+	}
+}
+
+// A Counter's cells add up to every Add, from many goroutines at once.
+func TestCounterCountsEveryAdd(t *testing.T) {
+	var c Counter
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for range 1000 {
+				c.Add(int64(g%3 + 1))
+			}
+		})
+	}
+	wg.Wait()
+	want := int64(0)
+	for g := range 16 {
+		want += int64(g%3+1) * 1000
+	}
+	if got := c.Load(); got != want {
+		t.Fatalf("Load = %d, want %d", got, want)
 	}
 }
