@@ -1,0 +1,435 @@
+// Command edgebench measures ladder's edge cache (cache/edge) against
+// nginx proxy_cache and Varnish (both from Debian) on the same objects
+// over loopback, in the same run:
+//
+//   - requests/s and p50/p99 for cached objects of 1 KiB, 16 KiB and
+//     256 KiB (Cache-Control: public, max-age=3600, strong ETags), each
+//     cache warmed, then driven by wrk for a bounded time at the same
+//     connection count;
+//   - the collapse figure: N concurrent clients ask one cold key whose
+//     origin answers after a delay; the origin counts the requests it got
+//     (target: 1).
+//
+// It prints benchmark-format lines (BenchmarkEdgeCache/<peer>-hit-<size>
+// with req/s, p50-µs, p99-µs; BenchmarkEdgeCollapse/<peer>-cold with
+// origin-req) and "note:" lines, which `go run ./cmd/results` turns into
+// the "Edge cache" tables of RESULTS.md (scripts/bench pipes one into the
+// other). Not run by CI (like cmd/proxybench); -quick is a short smoke run.
+//
+//	cd bench && go run ./cmd/edgebench | go run ./cmd/results -count 1
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ladder-go/ladder/bench/internal/edgeh"
+	"github.com/ladder-go/ladder/bench/internal/peers"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+var (
+	duration = flag.Duration("d", 5*time.Second, "wrk duration per cache and object (bounded: at most 30s)")
+	conns    = flag.Int("c", 64, "wrk connections")
+	clients  = flag.Int("n", 1000, "concurrent clients in the collapse burst")
+	delay    = flag.Duration("delay", 200*time.Millisecond, "origin delay for the collapse key")
+	quick    = flag.Bool("quick", false, "smoke run: 1s per measurement, 100 clients")
+	only     = flag.String("only", "", "comma-separated caches to run (ladder,nginx,varnish); empty: all")
+	serve    = flag.String("serve", "", "internal: run as a child: origin or ladder")
+	listen   = flag.String("listen", "", "internal: child listen address")
+	originF  = flag.String("origin", "", "internal: origin address for the ladder child")
+)
+
+// objects are the cached objects, by path; the table names them by size.
+var objects = []struct {
+	name, path string
+	size       int
+}{
+	{"1KiB", "/obj/1k", 1 << 10},
+	{"16KiB", "/obj/16k", 16 << 10},
+	{"256KiB", "/obj/256k", 256 << 10},
+}
+
+func main() {
+	flag.Parse()
+	if *serve != "" {
+		log.SetOutput(io.Discard) // wrk closing connections at the end is not news
+		if err := child(*serve, *listen, *originF); err != nil {
+			fmt.Fprintln(os.Stderr, "edgebench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *quick {
+		*duration, *clients = time.Second, 100
+	}
+	*duration = min(*duration, 30*time.Second)
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "edgebench:", err)
+		os.Exit(1)
+	}
+}
+
+// child runs one server process: the origin, or ladder's edge in front of it.
+func child(kind, addr, origin string) error {
+	var h http.Handler
+	switch kind {
+	case "origin":
+		h = newOrigin(*delay)
+	case "ladder":
+		u := &url.URL{Scheme: "http", Host: origin}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 1024
+		rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.Out.Host = pr.In.Host }, Transport: t}
+		c, closer, err := edgeh.New(rp, noop.NewMeterProvider())
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		h = c
+	default:
+		return fmt.Errorf("unknown -serve %q", kind)
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
+}
+
+// origin serves the objects with explicit freshness and strong ETags, the
+// collapse keys (/slow/...) after a delay, and /_count?path=P: how many
+// requests P got.
+type origin struct {
+	bodies map[string][]byte
+	etags  map[string]string
+	delay  time.Duration
+	counts sync.Map // path → *atomic.Int64
+}
+
+func newOrigin(delay time.Duration) *origin {
+	o := &origin{bodies: map[string][]byte{}, etags: map[string]string{}, delay: delay}
+	for _, ob := range objects {
+		b := make([]byte, ob.size)
+		for i := range b {
+			b[i] = 'a' + byte(i%26)
+		}
+		sum := sha256.Sum256(b)
+		o.bodies[ob.path], o.etags[ob.path] = b, `"`+hex.EncodeToString(sum[:8])+`"`
+	}
+	o.bodies["/slow"], o.etags["/slow"] = []byte("cold object behind a slow origin\n"), `"slow-v1"`
+	return o
+}
+
+var lastModified = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/_count" {
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, o.count(r.URL.Query().Get("path")).Load())
+		return
+	}
+	o.count(r.URL.Path).Add(1)
+	key := r.URL.Path
+	if strings.HasPrefix(key, "/slow/") {
+		key = "/slow"
+		time.Sleep(o.delay)
+	}
+	body, ok := o.bodies[key]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("ETag", o.etags[key])
+	h.Set("Last-Modified", lastModified)
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, o.etags[key]) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func (o *origin) count(path string) *atomic.Int64 {
+	v, _ := o.counts.LoadOrStore(path, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+// cache is one cache under test: how to start it on addr in front of the origin.
+type cache struct {
+	name  string
+	start func(addr string) (*peers.Proc, error)
+}
+
+func run() error {
+	peers.RaiseFDLimit()
+	missing := peers.Ensure("nginx", "varnishd", "wrk", "taskset")
+	if missing["wrk"] {
+		return errors.New("wrk is missing (Debian package wrk; run as root to install it)")
+	}
+	// Pinning: wrk (one thread) on CPU 0; the cache under test and the
+	// origin on the other CPUs, one cache at a time; nginx gets as many
+	// workers as it has CPUs, ladder GOMAXPROCS follows its affinity.
+	wrkCPU, srvCPUs, srvN := "", "", runtime.NumCPU()
+	if !missing["taskset"] && runtime.NumCPU() >= 2 {
+		wrkCPU, srvCPUs, srvN = "0", fmt.Sprintf("1-%d", runtime.NumCPU()-1), runtime.NumCPU()-1
+		fmt.Printf("note: %d cores: wrk (1 thread, %d connections) pinned to CPU 0 with taskset; the cache under test and the origin pinned to CPUs %s; one cache runs at a time (nginx worker_processes %d, ladder GOMAXPROCS %d from its affinity, Varnish default thread pools).\n",
+			runtime.NumCPU(), *conns, srvCPUs, srvN, srvN)
+	} else {
+		fmt.Printf("note: %d core(s), no pinning (taskset missing or one core): wrk and the caches share every core.\n", runtime.NumCPU())
+	}
+	fmt.Printf("note: each object fetched once through each cache to warm it, wrk -t1 -c%d for 1s of warm-up, then wrk -t1 -c%d -d%s --latency; machine shared with other work, so figures are noisy: compare ratios from one run.\n", *conns, *conns, *duration)
+	fmt.Printf("note: ladder's edge: %s, served by net/http in its own process in front of an httputil.ReverseProxy to the origin.\n", edgeh.Name)
+
+	dir, err := os.MkdirTemp("", "edgebench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o755)
+	var ps peers.Procs
+	defer ps.Stop()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	oaddr, err := peers.FreeAddr()
+	if err != nil {
+		return err
+	}
+	name, args := peers.Pin(srvCPUs, self, "-serve", "origin", "-listen", oaddr, "-delay", delay.String())
+	op, err := ps.Start(name, args...)
+	if err != nil {
+		return err
+	}
+	if err := peers.WaitTCP(oaddr, op); err != nil {
+		return fmt.Errorf("origin: %w", err)
+	}
+	caches := []cache{
+		{"ladder", func(addr string) (*peers.Proc, error) {
+			name, args := peers.Pin(srvCPUs, self, "-serve", "ladder", "-listen", addr, "-origin", oaddr)
+			return ps.Start(name, args...)
+		}},
+		{"nginx", func(addr string) (*peers.Proc, error) {
+			p, _, err := peers.Nginx(&ps, dir, addr, oaddr, srvN, srvCPUs)
+			return p, err
+		}},
+		{"varnish", func(addr string) (*peers.Proc, error) {
+			p, _, err := peers.Varnish(&ps, dir, addr, oaddr, srvCPUs)
+			return p, err
+		}},
+	}
+	for _, c := range caches {
+		if *only != "" && !strings.Contains(","+*only+",", ","+c.name+",") {
+			continue
+		}
+		if err := measure(c, wrkCPU, oaddr); err != nil {
+			fmt.Printf("note: %s skipped: %v\n", c.name, err)
+		}
+	}
+	fmt.Println("note: bars (shared/BENCH.md): ladder ≥ 0.5× nginx proxy_cache requests/s on the same objects (ladder ÷ peer (req/s) ≥ 0.50); 1 origin request per burst of concurrent misses.")
+	return nil
+}
+
+// measure starts one cache, warms it, drives each object with wrk, runs
+// the collapse burst and stops the cache.
+func measure(c cache, wrkCPU, oaddr string) error {
+	addr, err := peers.FreeAddr()
+	if err != nil {
+		return err
+	}
+	p, err := c.start(addr)
+	if err != nil {
+		return err
+	}
+	defer p.Stop(5 * time.Second)
+	if err := peers.WaitTCP(addr, p); err != nil {
+		return fmt.Errorf("did not start: %w", err)
+	}
+	for _, ob := range objects {
+		u := "http://" + addr + ob.path
+		// warm: the first request fills, the next must be served from the
+		// cache (the origin's count for the path must not move).
+		before, err := originCount(oaddr, ob.path)
+		if err != nil {
+			return err
+		}
+		for range 3 {
+			if err := get(u, ob.size); err != nil {
+				return fmt.Errorf("warming %s: %w", ob.path, err)
+			}
+		}
+		if after, _ := originCount(oaddr, ob.path); after-before > 1 {
+			fmt.Printf("note: %s: %s reached the origin %d times while warming (expected 1): its hits are not all hits.\n", c.name, ob.path, after-before)
+		}
+		_, _ = wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d1s", u)
+		out, err := wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d"+durArg(*duration), "--latency", u)
+		if err != nil {
+			return err
+		}
+		r, err := parseWrk(out)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f ns/op \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d errors\n",
+			c.name, ob.name, r.requests, 1e9/r.rps, r.rps, r.p50, r.p99, r.errors)
+		if after, _ := originCount(oaddr, ob.path); after-before > 1 {
+			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.path, after-before)
+		}
+	}
+	return collapse(c.name, addr, oaddr)
+}
+
+// collapse sends *clients concurrent GETs for one cold key and reports how
+// many reached the origin.
+func collapse(name, addr, oaddr string) error {
+	path := fmt.Sprintf("/slow/%s-%d", name, time.Now().UnixNano())
+	tr := &http.Transport{MaxIdleConnsPerHost: *clients, MaxIdleConns: *clients, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int64
+	startGate := make(chan struct{})
+	for range *clients {
+		wg.Go(func() {
+			<-startGate
+			resp, err := cl.Get("http://" + addr + path)
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				ok.Add(1)
+			} else {
+				failed.Add(1)
+			}
+		})
+	}
+	t0 := time.Now()
+	close(startGate)
+	wg.Wait()
+	wall := time.Since(t0)
+	n, err := originCount(oaddr, path)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("BenchmarkEdgeCollapse/%s-cold \t 1 \t %d origin-req \t %d clients \t %d ok \t %d failed \t %.0f wall-ms\n",
+		name, n, *clients, ok.Load(), failed.Load(), float64(wall.Microseconds())/1000)
+	return nil
+}
+
+func get(u string, size int) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || n != int64(size) {
+		return fmt.Errorf("status %d, %d bytes (want 200, %d)", resp.StatusCode, n, size)
+	}
+	return nil
+}
+
+func originCount(oaddr, path string) (int64, error) {
+	resp, err := http.Get("http://" + oaddr + "/_count?path=" + url.QueryEscape(path))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+}
+
+func durArg(d time.Duration) string { return strconv.Itoa(max(1, int(d.Seconds()))) + "s" }
+
+func wrkRun(cpu string, args ...string) ([]byte, error) {
+	name, full := peers.Pin(cpu, "wrk", args...)
+	out, err := exec.Command(name, full...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	return out, nil
+}
+
+type wrkResult struct {
+	rps      float64
+	requests int64
+	p50, p99 float64 // µs
+	errors   int64
+}
+
+var (
+	rpsRe  = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	reqRe  = regexp.MustCompile(`(\d+) requests in`)
+	pctRe  = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\b`)
+	non2Re = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	sockRe = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+// parseWrk reads requests/s, the request count, p50/p99 in µs and the
+// error count from wrk --latency output.
+func parseWrk(out []byte) (wrkResult, error) {
+	var r wrkResult
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("wrk printed no Requests/sec: %s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := reqRe.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	}
+	for _, pm := range pctRe.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(pm[2]), 64)
+		switch string(pm[3]) {
+		case "ms":
+			v *= 1e3
+		case "s":
+			v *= 1e6
+		}
+		if string(pm[1]) == "50" {
+			r.p50 = v
+		} else {
+			r.p99 = v
+		}
+	}
+	if m := non2Re.FindSubmatch(out); m != nil {
+		n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		r.errors += n
+	}
+	if m := sockRe.FindSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.ParseInt(string(s), 10, 64)
+			r.errors += n
+		}
+	}
+	return r, nil
+}
