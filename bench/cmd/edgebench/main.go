@@ -77,6 +77,7 @@ func main() {
 		}
 		return
 	}
+	fmt.Println("cmd: edgebench")
 	if *quick {
 		*duration, *clients = time.Second, 100
 	}
