@@ -20,8 +20,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,16 +55,6 @@ var (
 	originF  = flag.String("origin", "", "internal: origin address for the ladder child")
 )
 
-// objects are the cached objects, by path; the table names them by size.
-var objects = []struct {
-	name, path string
-	size       int
-}{
-	{"1KiB", "/obj/1k", 1 << 10},
-	{"16KiB", "/obj/16k", 16 << 10},
-	{"256KiB", "/obj/256k", 256 << 10},
-}
-
 func main() {
 	flag.Parse()
 	if *serve != "" {
@@ -93,7 +81,7 @@ func child(kind, addr, origin string) error {
 	var h http.Handler
 	switch kind {
 	case "origin":
-		h = newOrigin(*delay)
+		h = edgeh.NewOrigin(*delay)
 	case "ladder":
 		u := &url.URL{Scheme: "http", Host: origin}
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -110,70 +98,6 @@ func child(kind, addr, origin string) error {
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	return srv.ListenAndServe()
-}
-
-// origin serves the objects with explicit freshness and strong ETags, the
-// collapse keys (/slow/...) after a delay, and /_count?path=P: how many
-// requests P got.
-type origin struct {
-	bodies map[string][]byte
-	etags  map[string]string
-	delay  time.Duration
-	counts sync.Map // path → *atomic.Int64
-}
-
-func newOrigin(delay time.Duration) *origin {
-	o := &origin{bodies: map[string][]byte{}, etags: map[string]string{}, delay: delay}
-	for _, ob := range objects {
-		b := make([]byte, ob.size)
-		for i := range b {
-			b[i] = 'a' + byte(i%26)
-		}
-		sum := sha256.Sum256(b)
-		o.bodies[ob.path], o.etags[ob.path] = b, `"`+hex.EncodeToString(sum[:8])+`"`
-	}
-	o.bodies["/slow"], o.etags["/slow"] = []byte("cold object behind a slow origin\n"), `"slow-v1"`
-	return o
-}
-
-var lastModified = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
-
-func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/_count" {
-		w.Header().Set("Cache-Control", "no-store")
-		fmt.Fprint(w, o.count(r.URL.Query().Get("path")).Load())
-		return
-	}
-	o.count(r.URL.Path).Add(1)
-	key := r.URL.Path
-	if strings.HasPrefix(key, "/slow/") {
-		key = "/slow"
-		time.Sleep(o.delay)
-	}
-	body, ok := o.bodies[key]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	h := w.Header()
-	h.Set("Cache-Control", "public, max-age=3600")
-	h.Set("ETag", o.etags[key])
-	h.Set("Last-Modified", lastModified)
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, o.etags[key]) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
-}
-
-func (o *origin) count(path string) *atomic.Int64 {
-	v, _ := o.counts.LoadOrStore(path, new(atomic.Int64))
-	return v.(*atomic.Int64)
 }
 
 // cache is one cache under test: how to start it on addr in front of the origin.
@@ -267,21 +191,21 @@ func measure(c cache, wrkCPU, oaddr string) error {
 	if err := peers.WaitTCP(addr, p); err != nil {
 		return fmt.Errorf("did not start: %w", err)
 	}
-	for _, ob := range objects {
-		u := "http://" + addr + ob.path
+	for _, ob := range edgeh.Objects {
+		u := "http://" + addr + ob.Path
 		// warm: the first request fills, the next must be served from the
 		// cache (the origin's count for the path must not move).
-		before, err := originCount(oaddr, ob.path)
+		before, err := originCount(oaddr, ob.Path)
 		if err != nil {
 			return err
 		}
 		for range 3 {
-			if err := get(u, ob.size); err != nil {
-				return fmt.Errorf("warming %s: %w", ob.path, err)
+			if err := get(u, ob.Size); err != nil {
+				return fmt.Errorf("warming %s: %w", ob.Path, err)
 			}
 		}
-		if after, _ := originCount(oaddr, ob.path); after-before > 1 {
-			fmt.Printf("note: %s: %s reached the origin %d times while warming (expected 1): its hits are not all hits.\n", c.name, ob.path, after-before)
+		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
+			fmt.Printf("note: %s: %s reached the origin %d times while warming (expected 1): its hits are not all hits.\n", c.name, ob.Path, after-before)
 		}
 		_, _ = wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d1s", u)
 		out, err := wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d"+durArg(*duration), "--latency", u)
@@ -293,9 +217,9 @@ func measure(c cache, wrkCPU, oaddr string) error {
 			return err
 		}
 		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f ns/op \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d errors\n",
-			c.name, ob.name, r.requests, 1e9/r.rps, r.rps, r.p50, r.p99, r.errors)
-		if after, _ := originCount(oaddr, ob.path); after-before > 1 {
-			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.path, after-before)
+			c.name, ob.Name, r.requests, 1e9/r.rps, r.rps, r.p50, r.p99, r.errors)
+		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
+			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.Path, after-before)
 		}
 	}
 	return collapse(c.name, addr, oaddr)

@@ -108,6 +108,10 @@ func (c *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h[k] = vs
 	}
 	h["Cache-Status"] = []string{"ladder; " + status}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == e.header.Get("ETag") {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	h["Content-Length"] = []string{strconv.Itoa(len(e.body))}
 	w.WriteHeader(e.status)
 	if r.Method == http.MethodGet {

@@ -189,7 +189,9 @@ func HostPort(addr string) (host, port string) {
 var errMissing = errors.New("not installed")
 
 // Missing is the error for a peer whose binary is not installed.
-func Missing(bin string) error { return fmt.Errorf("%s %w (Debian package %s)", bin, errMissing, Tools[bin]) }
+func Missing(bin string) error {
+	return fmt.Errorf("%s %w (Debian package %s)", bin, errMissing, Tools[bin])
+}
 
 func lines(s ...string) string { return strings.Join(s, "\n") + "\n" }
 
