@@ -1,0 +1,608 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ladder-go/ladder/cache"
+)
+
+// Cache is an RFC 9111 shared cache in front of an origin handler. It is
+// safe for concurrent use. Build one with [New]; Close stops background
+// revalidations and waits for in-flight fills.
+type Cache struct {
+	origin http.Handler
+	o      Options
+	store  *cache.Sharded[string, *object]
+
+	mu       sync.Mutex
+	inflight map[string]*fill               // primary key → the fill every miss for it joins
+	refresh  map[string]bool                // keys with a background revalidation running
+	byPrim   map[string]map[string]struct{} // primary key → storage keys of its variants
+	bySurr   map[string]map[string]struct{} // surrogate key → storage keys
+	closed   bool
+
+	done   chan struct{}
+	base   context.Context // cancelled by Close: ends fills and revalidations
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	stats  counters
+	meters *meters
+}
+
+// New returns a shared cache in front of origin (any handler: an lb.Proxy,
+// an httputil.ReverseProxy, or the application's own mux).
+func New(origin http.Handler, opts Options) (*Cache, error) {
+	if origin == nil {
+		return nil, invalid("origin: nil handler")
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	o := opts.withDefaults()
+	if o.MaxObjectSize > o.MaxBytes {
+		o.MaxObjectSize = o.MaxBytes
+	}
+	// Each shard must hold the largest object.
+	shards := 16
+	for shards > 1 && o.MaxBytes/int64(shards) < o.MaxObjectSize+64<<10 {
+		shards >>= 1
+	}
+	st, err := cache.NewShardedLRU[string, *object](shards, int(min(o.MaxBytes/64+1, 1<<30)), cache.StoreOptions{MaxCost: o.MaxBytes})
+	if err != nil {
+		return nil, invalid("MaxBytes %d: %v", opts.MaxBytes, err)
+	}
+	c := &Cache{
+		origin: origin, o: o, store: st,
+		inflight: map[string]*fill{}, refresh: map[string]bool{},
+		byPrim: map[string]map[string]struct{}{}, bySurr: map[string]map[string]struct{}{},
+		done: make(chan struct{}),
+	}
+	c.base, c.stop = context.WithCancel(context.Background())
+	c.meters, err = newMeters(c, o.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close stops background revalidations and waits for every fill and
+// revalidation goroutine to end. It is idempotent.
+func (c *Cache) Close() error {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		close(c.done)
+		c.stop()
+		c.wg.Wait()
+		c.meters.close()
+	})
+	c.wg.Wait()
+	return nil
+}
+
+// defaultKey is scheme://host/path?query, host lowercased, default port dropped.
+func defaultKey(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	if h, p, ok := strings.Cut(host, ":"); ok && !strings.Contains(p, ":") &&
+		(p == "" || scheme == "http" && p == "80" || scheme == "https" && p == "443") {
+		host = h
+	}
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	n := len(scheme) + 3 + len(host) + len(path)
+	if r.URL.RawQuery != "" {
+		n += 1 + len(r.URL.RawQuery)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(scheme)
+	b.WriteString("://")
+	for i := 0; i < len(host); i++ {
+		ch := host[i]
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		b.WriteByte(ch)
+	}
+	b.WriteString(path)
+	if r.URL.RawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(r.URL.RawQuery)
+	}
+	return b.String()
+}
+
+func (c *Cache) key(r *http.Request) (k string) {
+	if c.o.Key == nil {
+		return defaultKey(r)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.o.Logger.Error("edge: Key function panicked; using the default key", "panic", p)
+			k = defaultKey(r)
+		}
+	}()
+	return c.o.Key(r)
+}
+
+// lookup finds the stored response for r: the object (nil on a miss) and
+// whether the miss is a vary-miss (the URI is known).
+func (c *Cache) lookup(prim string, h http.Header) (*object, bool) {
+	e, ok := c.store.Get(prim)
+	if !ok {
+		return nil, false
+	}
+	o := e.Value
+	if !o.marker {
+		return o, false
+	}
+	if o.vary.star {
+		return nil, true
+	}
+	var buf [128]byte
+	sk := secondaryKey(append(buf[:0], prim...), &o.vary, h)
+	e, ok = c.store.Get(string(sk))
+	if !ok || e.Value.marker {
+		return nil, true
+	}
+	return e.Value, false
+}
+
+// reqDirectives are the request's Cache-Control, or Pragma: no-cache when
+// Cache-Control is absent (RFC 9111 §5.4).
+func reqDirectives(r *http.Request) directives {
+	lines, ok := r.Header["Cache-Control"]
+	if !ok {
+		d := directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
+		for _, p := range r.Header["Pragma"] {
+			for f := range strings.SplitSeq(p, ",") {
+				if strings.EqualFold(strings.TrimSpace(f), "no-cache") {
+					d.flags |= ccNoCache
+				}
+			}
+		}
+		return d
+	}
+	d := parseCacheControl(lines)
+	if d.maxAge == malformed {
+		d.maxAge = 0
+	}
+	return d
+}
+
+// safe reports whether the method is safe (RFC 9110 §9.2.1).
+func safe(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// ServeHTTP answers r from the cache or the origin.
+func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=method", !safe(r.Method))
+		return
+	}
+	if _, up := r.Header["Upgrade"]; up {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=bypass", false)
+		return
+	}
+	now := c.o.Now()
+	prim := c.key(r)
+	var rq directives
+	if _, ok := r.Header["Cache-Control"]; ok {
+		rq = reqDirectives(r)
+	} else if _, ok := r.Header["Pragma"]; ok {
+		rq = reqDirectives(r)
+	} else {
+		rq = directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
+	}
+	o, varyMiss := c.lookup(prim, r.Header)
+	if o != nil {
+		age := o.age(now)
+		switch c.usable(o, &rq, age) {
+		case useFresh:
+			c.stats.hits.Add(1)
+			c.serveStored(w, r, o, age, now, "hit", "")
+			return
+		case useStaleRevalidate:
+			c.stats.stale.Add(1)
+			c.backgroundRevalidate(r, prim, o)
+			c.serveStored(w, r, o, age, now, "hit", "detail=stale-while-revalidate")
+			return
+		}
+		if rq.has(ccOnlyIfCached) {
+			c.gatewayTimeout(w, "fwd=stale; detail=only-if-cached")
+			return
+		}
+		fwd := "fwd=stale"
+		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
+			fwd = "fwd=request"
+		}
+		c.fetch(w, r, prim, o, &rq, fwd)
+		return
+	}
+	if rq.has(ccOnlyIfCached) {
+		c.gatewayTimeout(w, "fwd=uri-miss; detail=only-if-cached")
+		return
+	}
+	fwd := "fwd=uri-miss"
+	if varyMiss {
+		fwd = "fwd=vary-miss"
+	}
+	if rq.has(ccNoStore) || r.Method == http.MethodHead {
+		// A request that forbids storing, and a HEAD miss, go to the origin as they are.
+		c.stats.misses.Add(1)
+		c.pass(w, r, fwd, false)
+		return
+	}
+	c.fetch(w, r, prim, nil, &rq, fwd)
+}
+
+type use int
+
+const (
+	useNo use = iota
+	useFresh
+	useStaleRevalidate
+)
+
+// usable decides whether o answers a request with directives rq at current
+// age (RFC 9111 §4, §4.2.4, RFC 5861, RFC 8246).
+func (c *Cache) usable(o *object, rq *directives, age time.Duration) use {
+	if o.cc.has(ccNoCache) {
+		return useNo // §5.2.2.4: always validate
+	}
+	fresh := age < o.lifetime
+	if rq.has(ccNoCache) {
+		return useNo // §5.2.1.4; a force reload overrides immutable (RFC 8246 §2.1)
+	}
+	if rq.maxAge != absent && age > deltaDur(rq.maxAge) {
+		// A reload (max-age=0) of a fresh immutable response is what
+		// RFC 8246 exists to avoid: serve it.
+		if !(fresh && o.cc.has(ccImmutable)) {
+			return useNo
+		}
+	}
+	if rq.minFresh != absent && o.lifetime-age < deltaDur(rq.minFresh) {
+		return useNo
+	}
+	if fresh {
+		return useFresh
+	}
+	if o.staleForbidden() {
+		return useNo
+	}
+	stale := age - o.lifetime
+	if o.cc.sMaxAge == absent && (rq.has(ccMaxStaleAny) || rq.maxStale >= 0 && stale <= deltaDur(rq.maxStale)) {
+		return useFresh // the client accepts this much staleness (§5.2.1.2)
+	}
+	if o.cc.swr >= 0 && stale <= deltaDur(o.cc.swr) {
+		return useStaleRevalidate
+	}
+	return useNo
+}
+
+// staleIfError reports whether o may be served after an origin error.
+func (c *Cache) staleIfError(o *object, rq *directives, now time.Time) bool {
+	if o == nil || o.staleForbidden() {
+		return false
+	}
+	stale := o.age(now) - o.lifetime
+	if rq != nil && rq.sie >= 0 && stale <= deltaDur(rq.sie) {
+		return true
+	}
+	if o.cc.sie >= 0 {
+		return stale <= deltaDur(o.cc.sie)
+	}
+	return o.cc.sMaxAge == absent && c.o.StaleIfError > 0 && stale <= c.o.StaleIfError
+}
+
+// serveStored writes o (or a 304 for a matching conditional request).
+func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, age time.Duration, now time.Time, status, extra string) {
+	h := w.Header()
+	ttl := int64((o.lifetime - age) / time.Second)
+	cs := c.o.Name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
+	if extra != "" {
+		cs += "; " + extra
+	}
+	if notModified(r, o) {
+		for _, f := range [...]string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified"} {
+			if v, ok := o.header[f]; ok {
+				h[f] = v[:len(v):len(v)]
+			}
+		}
+		h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
+		h["Cache-Status"] = []string{cs}
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	for k, v := range o.header {
+		h[k] = v[:len(v):len(v)]
+	}
+	for _, f := range o.cc.noCacheFields { // §5.2.2.4: not sent without revalidation
+		delete(h, f)
+	}
+	h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
+	h["Cache-Status"] = []string{cs}
+	w.WriteHeader(o.status)
+	if r.Method != http.MethodHead {
+		w.Write(o.body)
+	}
+}
+
+// notModified evaluates the client's If-None-Match, else If-Modified-Since,
+// against o (RFC 9110 §13.2.2, RFC 9111 §4.3.2).
+func notModified(r *http.Request, o *object) bool {
+	if o.status != http.StatusOK {
+		return false
+	}
+	if inm, ok := r.Header["If-None-Match"]; ok {
+		return etagMatchWeak(inm, o.etag)
+	}
+	ims, ok := r.Header["If-Modified-Since"]
+	if !ok || o.lastMod == "" {
+		return false
+	}
+	t, ok := parseDate(ims)
+	if !ok {
+		return false
+	}
+	lm, err := http.ParseTime(o.lastMod)
+	return err == nil && !lm.After(t)
+}
+
+func (c *Cache) gatewayTimeout(w http.ResponseWriter, cs string) {
+	w.Header().Set("Cache-Status", c.o.Name+"; "+cs)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusGatewayTimeout)
+	w.Write([]byte("504 gateway timeout: not in cache\n"))
+}
+
+// Purge removes every variant stored for url (absolute, or a path, which
+// is looked up under http and https with any host stored) and returns how
+// many objects it removed.
+func (c *Cache) Purge(rawURL string) int {
+	keys := c.purgeKeys(rawURL)
+	n := 0
+	for _, k := range keys {
+		n += c.purgePrimary(k)
+	}
+	if n > 0 {
+		c.stats.purges.Add(1)
+	}
+	return n
+}
+
+func (c *Cache) purgeKeys(rawURL string) []string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	if u.Host != "" {
+		r := &http.Request{URL: u, Host: u.Host}
+		if u.Scheme == "https" {
+			r.TLS = fakeTLS
+		}
+		return []string{c.key(r)}
+	}
+	// A path: every stored primary key with that path and query.
+	suffix := u.EscapedPath()
+	if u.RawQuery != "" {
+		suffix += "?" + u.RawQuery
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for k := range c.byPrim {
+		if i := strings.Index(k, "://"); i >= 0 {
+			rest := k[i+3:]
+			if j := strings.IndexByte(rest, '/'); j >= 0 && rest[j:] == suffix {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// purgePrimary removes a primary key and its variants.
+func (c *Cache) purgePrimary(prim string) int {
+	c.mu.Lock()
+	keys := c.byPrim[prim]
+	delete(c.byPrim, prim)
+	if f := c.inflight[prim]; f != nil {
+		f.noStore() // a fill running now must not store what was just purged
+	}
+	c.mu.Unlock()
+	n := 0
+	for k := range keys {
+		if e, ok := c.store.Get(k); ok && !e.Value.marker {
+			if c.store.Delete(k) {
+				n++
+				c.stats.removed(e.Value)
+			}
+		}
+	}
+	if e, ok := c.store.Get(prim); ok {
+		if c.store.Delete(prim) && !e.Value.marker {
+			n++
+			c.stats.removed(e.Value)
+		}
+	}
+	return n
+}
+
+// PurgeKey removes every object tagged with the surrogate key and returns how many.
+func (c *Cache) PurgeKey(key string) int {
+	c.mu.Lock()
+	keys := c.bySurr[key]
+	delete(c.bySurr, key)
+	c.mu.Unlock()
+	n := 0
+	for k := range keys {
+		if e, ok := c.store.Get(k); ok && !e.Value.marker && c.store.Delete(k) {
+			n++
+			c.stats.removed(e.Value)
+		}
+	}
+	if n > 0 {
+		c.stats.purges.Add(1)
+	}
+	return n
+}
+
+// PurgeAll removes every stored object and returns how many.
+func (c *Cache) PurgeAll() int {
+	c.mu.Lock()
+	prims := make([]string, 0, len(c.byPrim))
+	for k := range c.byPrim {
+		prims = append(prims, k)
+	}
+	for _, f := range c.inflight {
+		f.noStore()
+	}
+	c.mu.Unlock()
+	n := 0
+	for _, p := range prims {
+		n += c.purgePrimary(p)
+	}
+	c.mu.Lock()
+	clear(c.bySurr)
+	c.mu.Unlock()
+	if n > 0 {
+		c.stats.purges.Add(1)
+	}
+	return n
+}
+
+// invalidate removes what is stored for the target URI and the same-origin
+// Location and Content-Location URIs after an unsafe method's non-error
+// response (RFC 9111 §4.4).
+func (c *Cache) invalidate(r *http.Request, h http.Header) {
+	c.purgePrimary(c.key(r))
+	for _, f := range [...]string{"Location", "Content-Location"} {
+		v := h.Get(f)
+		if v == "" {
+			continue
+		}
+		u, err := r.URL.Parse(v)
+		if err != nil {
+			continue
+		}
+		if u.Host != "" && !strings.EqualFold(u.Host, r.Host) {
+			continue // another origin: must not be invalidated on this request's say-so
+		}
+		r2 := &http.Request{URL: u, Host: r.Host, TLS: r.TLS}
+		c.purgePrimary(c.key(r2))
+	}
+}
+
+// stored adds o to the store and the indexes.
+func (c *Cache) put(o *object, marker *object) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	set := c.byPrim[o.prim]
+	if set == nil {
+		set = map[string]struct{}{}
+		c.byPrim[o.prim] = set
+	}
+	set[o.key] = struct{}{}
+	for _, s := range o.surrogate {
+		m := c.bySurr[s]
+		if m == nil {
+			m = map[string]struct{}{}
+			c.bySurr[s] = m
+		}
+		m[o.key] = struct{}{}
+	}
+	c.mu.Unlock()
+	if marker != nil {
+		if e, ok := c.store.Get(o.prim); !ok || !e.Value.marker || !sameVary(e.Value.vary, marker.vary) {
+			if ok && !e.Value.marker {
+				c.stats.removed(e.Value)
+			}
+			c.store.Set(o.prim, &cache.Entry[*object]{Value: marker, Cost: int64(len(o.prim)) + 64})
+		}
+	} else if o.key == o.prim {
+		// replacing a marker: its variants are now unreachable
+	}
+	old, had := c.store.Get(o.key)
+	evicted, err := c.store.Set(o.key, &cache.Entry[*object]{Value: o, Cost: o.size})
+	if had && !old.Value.marker {
+		c.stats.removed(old.Value)
+	}
+	if err != nil {
+		return
+	}
+	c.stats.added(o)
+	if evicted > 0 {
+		c.stats.evicted.Add(int64(evicted))
+	}
+}
+
+func sameVary(a, b varySpec) bool {
+	if a.star != b.star || len(a.fields) != len(b.fields) {
+		return false
+	}
+	for i := range a.fields {
+		if a.fields[i] != b.fields[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// counters are the Stats, counted with atomics (a hit must not call an
+// OTel instrument, docs/CONVENTIONS.md "Telemetry").
+type counters struct {
+	hits, misses, stale, revalidated, bypass, collapsed atomic.Int64
+	purges, evicted                                     atomic.Int64
+	bytes, objects                                      atomic.Int64
+}
+
+func (s *counters) added(o *object)   { s.bytes.Add(o.size); s.objects.Add(1) }
+func (s *counters) removed(o *object) { s.bytes.Add(-o.size); s.objects.Add(-1) }
+
+// Stats is a snapshot of the cache's counters.
+type Stats struct {
+	Hits, Misses, Stale, Revalidations, Bypassed, Collapsed, Purges int64
+	// StoredBytes and StoredObjects are approximate: evictions by the
+	// store are not reported back, so they may over-count until the
+	// evicted objects' keys are overwritten or purged.
+	StoredBytes, StoredObjects int64
+}
+
+// Stats returns the current counters.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits: c.stats.hits.Load(), Misses: c.stats.misses.Load(), Stale: c.stats.stale.Load(),
+		Revalidations: c.stats.revalidated.Load(), Bypassed: c.stats.bypass.Load(),
+		Collapsed: c.stats.collapsed.Load(), Purges: c.stats.purges.Load(),
+		StoredBytes: c.stats.bytes.Load(), StoredObjects: c.stats.objects.Load(),
+	}
+}

@@ -1,0 +1,526 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A fill is one origin fetch that every concurrent miss for a key reads
+// (Traffic Server's read-while-writer): the fetch runs in a goroutine the
+// Cache owns, under a context detached from any client (it keeps the
+// trace context) and bounded by OriginTimeout; the body accumulates in a
+// growing buffer that readers stream from as it arrives. A response that
+// may not be shared (private, no-store, Vary: *, a different variant)
+// releases the followers, who then go to the origin on their own.
+//
+// A body larger than MaxObjectSize is no longer stored: from then on the
+// buffer keeps only what the slowest reader has not yet sent (a window),
+// and the fetch waits for readers when the window is full, so memory stays
+// bounded however large the body.
+type fill struct {
+	c      *Cache
+	prim   string
+	stale  *object     // the stored response being revalidated, or nil
+	rq     directives  // the leader's request directives
+	lhdr   http.Header // the leader's request header (for Vary checks)
+	ctx    context.Context
+	cancel context.CancelFunc
+	start  time.Time
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change
+
+	ready   bool        // status and header published
+	status  int         // sent downstream
+	header  http.Header // sent to followers (without Cache-Status)
+	lheader http.Header // sent to the leader (may hold its private fields and Set-Cookie)
+	purged  bool        // a purge ran during the fill: store nothing
+	cs      string      // Cache-Status, after the cache name
+	shared  bool        // followers may use this response
+	vary    varySpec
+	age     time.Duration // Age of a response served from storage (-1: none)
+	storing bool          // the body is being kept to store
+	obj     *object       // the object being filled (header part)
+	kind    fillKind
+
+	buf     []byte // body bytes from offset base
+	base    int64
+	done    bool
+	failed  bool // the body ended early (origin panic or broken)
+	readers map[*int64]struct{}
+}
+
+type fillKind int
+
+const (
+	kindStream    fillKind = iota // the origin's response, streamed
+	kindValidated                 // 304: the stored response, freshened
+	kindStaleErr                  // an origin error replaced by the stale response
+)
+
+// window is how much of an unstored body the fill buffers ahead of its slowest reader.
+const window = 256 << 10
+
+func (f *fill) broadcast() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// noStore stops the fill from storing (a purge ran during it).
+func (f *fill) noStore() {
+	f.mu.Lock()
+	f.storing = false
+	f.obj = nil
+	f.purged = true
+	f.broadcast()
+	f.mu.Unlock()
+}
+
+// fetch answers r through the fill for prim, joining one in flight.
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale *object, rq *directives, fwd string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.pass(w, r, fwd, false)
+		return
+	}
+	f := c.inflight[prim]
+	if f != nil {
+		f.mu.Lock()
+		// A response already under way that will not be stored is not
+		// joined: its start may be gone from the buffer.
+		joinable := !f.ready || f.storing
+		f.mu.Unlock()
+		if !joinable {
+			f = nil
+		}
+	}
+	leader := f == nil
+	if leader {
+		f = c.newFill(r, prim, stale, rq)
+		c.inflight[prim] = f
+		c.wg.Add(1)
+	}
+	pos := new(int64)
+	f.mu.Lock()
+	f.readers[pos] = struct{}{}
+	f.mu.Unlock()
+	c.mu.Unlock()
+	if leader {
+		c.stats.misses.Add(1)
+		go c.runFill(f, r, fwd)
+	} else {
+		c.stats.collapsed.Add(1)
+	}
+	if !c.read(w, r, f, pos, leader) {
+		c.pass(w, r, fwd, false) // released: the response is not for sharing
+	}
+}
+
+func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directives) *fill {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
+	stop := context.AfterFunc(c.base, cancel)
+	f := &fill{
+		c: c, prim: prim, stale: stale, rq: *rq, lhdr: r.Header.Clone(), ctx: ctx,
+		cancel:  func() { stop(); cancel() },
+		start:   c.o.Now(),
+		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
+	}
+	return f
+}
+
+// read streams f's response to w. It returns false if this follower must
+// go to the origin itself.
+func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64, leader bool) bool {
+	defer func() {
+		f.mu.Lock()
+		delete(f.readers, pos)
+		abandon := len(f.readers) == 0 && !f.storing && !f.done && f.ready
+		f.broadcast()
+		f.mu.Unlock()
+		if abandon {
+			f.cancel() // nobody reads and nothing is stored: stop fetching
+		}
+	}()
+	// Wait for the status and header.
+	for {
+		f.mu.Lock()
+		ready, ch := f.ready, f.changed
+		f.mu.Unlock()
+		if ready {
+			break
+		}
+		select {
+		case <-ch:
+		case <-r.Context().Done():
+			return true
+		case <-f.ctx.Done():
+			f.mu.Lock()
+			ready = f.ready
+			f.mu.Unlock()
+			if !ready {
+				if c.staleIfError(f.stale, &f.rq, c.o.Now()) {
+					now := c.o.Now()
+					c.stats.stale.Add(1)
+					c.serveStored(w, r, f.stale, f.stale.age(now), now, "fwd=stale", "detail=origin-timeout")
+					return true
+				}
+				w.Header().Set("Cache-Status", c.o.Name+"; fwd=miss; detail=origin-timeout")
+				http.Error(w, "504 gateway timeout: origin did not answer", http.StatusGatewayTimeout)
+				return true
+			}
+		}
+	}
+	if !leader {
+		if !f.shared || len(f.vary.fields) > 0 && !sameVariant(&f.vary, f.lhdr, r.Header) {
+			return false
+		}
+	}
+	h := w.Header()
+	src := f.header
+	if leader && f.lheader != nil {
+		src = f.lheader
+	}
+	for k, v := range src {
+		h[k] = v[:len(v):len(v)]
+	}
+	cs := c.o.Name + "; " + f.cs
+	if !leader {
+		cs += "; collapsed"
+	}
+	h["Cache-Status"] = []string{cs}
+	if f.age >= 0 {
+		h["Age"] = []string{strconv.FormatInt(int64(f.age/time.Second), 10)}
+	}
+	if f.kind != kindStream && f.stale != nil && notModified(r, f.stale) {
+		for k := range h {
+			switch k {
+			case "Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified", "Age", "Cache-Status":
+			default:
+				delete(h, k)
+			}
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	w.WriteHeader(f.status)
+	if r.Method == http.MethodHead {
+		return true
+	}
+	fl, _ := w.(http.Flusher)
+	for {
+		f.mu.Lock()
+		off := *pos - f.base
+		var chunk []byte
+		if off < int64(len(f.buf)) {
+			chunk = f.buf[off:len(f.buf):len(f.buf)]
+		}
+		done, failed, ch := f.done, f.failed, f.changed
+		f.mu.Unlock()
+		if len(chunk) > 0 {
+			if _, err := w.Write(chunk); err != nil {
+				return true
+			}
+			f.mu.Lock()
+			*pos += int64(len(chunk))
+			f.broadcast()
+			f.mu.Unlock()
+			continue
+		}
+		if done {
+			if failed {
+				panic(http.ErrAbortHandler) // the client must see a truncated body, not a short complete one
+			}
+			return true
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		select {
+		case <-ch:
+		case <-r.Context().Done():
+			return true
+		}
+	}
+}
+
+func sameVariant(v *varySpec, a, b http.Header) bool {
+	var x, y [128]byte
+	return string(secondaryKey(x[:0], v, a)) == string(secondaryKey(y[:0], v, b))
+}
+
+// runFill fetches from the origin and publishes the result to f's readers.
+func (c *Cache) runFill(f *fill, r *http.Request, fwd string) {
+	defer c.wg.Done()
+	defer f.cancel()
+	defer func() {
+		c.mu.Lock()
+		if c.inflight[f.prim] == f {
+			delete(c.inflight, f.prim)
+		}
+		c.mu.Unlock()
+	}()
+	out := r.Clone(f.ctx)
+	out.Method = http.MethodGet
+	out.Body = http.NoBody
+	out.ContentLength = 0
+	for _, h := range [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
+		delete(out.Header, h)
+	}
+	if f.stale != nil {
+		if f.stale.etag != "" {
+			out.Header.Set("If-None-Match", f.stale.etag)
+		}
+		if f.stale.lastMod != "" {
+			out.Header.Set("If-Modified-Since", f.stale.lastMod)
+		}
+	}
+	fw := &fillWriter{f: f, c: c, h: http.Header{}, req: out, fwd: fwd}
+	t0 := time.Now()
+	perr := c.callOrigin(fw, out)
+	c.meters.originDone(f.ctx, time.Since(t0))
+	now := c.o.Now()
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.broadcast()
+	if perr != nil {
+		c.o.Logger.Error("edge: origin handler panicked", "err", perr, "key", redact(f.prim))
+		if !f.ready {
+			f.publishError(http.StatusBadGateway, "fwd="+fwdName(fwd)+"; detail=origin-panic")
+		} else {
+			f.failed = true
+		}
+		f.done = true
+		return
+	}
+	if !f.ready {
+		fw.writeHeaderLocked(http.StatusOK) // the origin wrote nothing
+	}
+	switch f.kind {
+	case kindValidated:
+		o := c.freshen(f.stale, fw.h, f.start, now)
+		c.stats.revalidated.Add(1)
+		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
+		if o != nil && !f.purged {
+			f.mu.Unlock()
+			c.put(o, nil)
+			f.mu.Lock()
+		}
+	case kindStaleErr:
+		c.stats.stale.Add(1)
+		f.publishObject(f.stale, now, "fwd=stale; fwd-status="+strconv.Itoa(fw.code)+"; detail=origin-error")
+	default:
+		f.done = true
+		o := f.obj
+		if f.storing && o != nil && fw.complete() {
+			o.body = f.buf
+			o.size += int64(len(f.buf))
+			f.mu.Unlock()
+			c.put(o, fw.marker)
+			f.mu.Lock()
+		}
+	}
+}
+
+func fwdName(fwd string) string { return strings.TrimPrefix(fwd, "fwd=") }
+
+// redact keeps the query (which may carry tokens) out of logs.
+func redact(key string) string {
+	if i := strings.IndexByte(key, '?'); i >= 0 {
+		return key[:i] + "?…"
+	}
+	return key
+}
+
+// callOrigin runs the origin handler, recovering a panic.
+func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				perr = fmt.Errorf("%w: %v", ErrPanic, p)
+				return
+			}
+			perr = fmt.Errorf("%w: %v", ErrPanic, p)
+		}
+	}()
+	c.origin.ServeHTTP(w, r)
+	return nil
+}
+
+// publishError publishes a synthesized error to every reader. f.mu held.
+func (f *fill) publishError(code int, cs string) {
+	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, cs, false, nil
+	f.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
+	f.buf = []byte(strconv.Itoa(code) + " " + http.StatusText(code) + "\n")
+}
+
+// publishObject publishes a stored response to every reader. f.mu held.
+func (f *fill) publishObject(o *object, now time.Time, cs string) {
+	if o == nil {
+		o = f.stale
+	}
+	age := o.age(now)
+	f.ready, f.status, f.shared, f.header, f.lheader, f.vary = true, o.status, true, o.header, nil, o.vary
+	f.cs = cs + "; ttl=" + strconv.FormatInt(int64((o.lifetime-age)/time.Second), 10)
+	f.age = age
+	f.buf, f.base, f.done = o.body, 0, true
+}
+
+// freshen builds the stored response updated by a 304's header fields
+// (RFC 9111 §3.2, §4.3.4).
+func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *object {
+	nh := old.header.Clone()
+	stripHopByHop(h)
+	for k, v := range h {
+		switch k {
+		case "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "Cache-Status":
+			continue // describe the stored content, not the 304
+		}
+		nh[k] = v
+	}
+	o := c.build(old.status, nh, reqTime, now, old.prim)
+	if o == nil || o.obj == nil {
+		return nil
+	}
+	n := o.obj
+	n.key, n.vary = old.key, old.vary
+	n.body = old.body
+	n.size += int64(len(old.body))
+	return n
+}
+
+// fillWriter is the ResponseWriter the origin writes a fill into.
+type fillWriter struct {
+	f       *fill
+	c       *Cache
+	h       http.Header
+	req     *http.Request
+	fwd     string
+	code    int
+	wrote   int64
+	clen    int64 // Content-Length announced, -1 if none
+	marker  *object
+	discard bool
+}
+
+func (w *fillWriter) Header() http.Header { return w.h }
+
+func (w *fillWriter) WriteHeader(code int) {
+	if code < 200 || w.code != 0 {
+		return // 1xx interim responses are not forwarded; a second call is ignored
+	}
+	w.f.mu.Lock()
+	w.writeHeaderLocked(code)
+	w.f.broadcast()
+	w.f.mu.Unlock()
+}
+
+func (w *fillWriter) Flush() {}
+
+// writeHeaderLocked decides what the response is to the cache. f.mu held.
+func (w *fillWriter) writeHeaderLocked(code int) {
+	if w.code != 0 {
+		return
+	}
+	w.code = code
+	f, c := w.f, w.c
+	now := c.o.Now()
+	w.clen = -1
+	if cl := w.h.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			w.clen = n
+		}
+	}
+	if f.stale != nil && code == http.StatusNotModified {
+		f.kind, w.discard = kindValidated, true
+		return
+	}
+	if f.stale != nil && (code == 500 || code == 502 || code == 503 || code == 504) && c.staleIfError(f.stale, &f.rq, now) {
+		f.kind, w.discard = kindStaleErr, true
+		return
+	}
+	b := c.buildFor(code, w.h, f, now)
+	f.ready, f.status = true, code
+	f.header, f.lheader = b.downstream, b.leader
+	f.vary = b.vary
+	f.shared = b.obj != nil
+	f.storing = b.obj != nil && (w.clen < 0 || w.clen <= c.o.MaxObjectSize-b.obj.size)
+	f.obj = b.obj
+	w.marker = b.marker
+	fwd := w.fwd
+	if f.stale != nil && fwd == "fwd=stale" {
+		fwd = "fwd=stale"
+	}
+	f.cs = fwd + "; fwd-status=" + strconv.Itoa(code)
+	if f.storing {
+		f.cs += "; stored"
+	}
+}
+
+func (w *fillWriter) Write(p []byte) (int, error) {
+	f := w.f
+	f.mu.Lock()
+	if w.code == 0 {
+		w.writeHeaderLocked(http.StatusOK)
+	}
+	if w.discard {
+		f.mu.Unlock()
+		return len(p), nil
+	}
+	for {
+		if f.storing && w.wrote+int64(len(p)) > w.c.o.MaxObjectSize-sizeOf(f.obj) {
+			f.storing, f.obj = false, nil
+		}
+		if f.storing {
+			break
+		}
+		// Not storing: keep only what some reader still needs.
+		if len(f.readers) == 0 {
+			f.mu.Unlock()
+			return 0, context.Canceled
+		}
+		minPos := int64(-1)
+		for r := range f.readers {
+			if minPos < 0 || *r < minPos {
+				minPos = *r
+			}
+		}
+		if drop := minPos - f.base; drop > 0 {
+			nb := make([]byte, int64(len(f.buf))-drop, max(int64(len(f.buf))-drop, window))
+			copy(nb, f.buf[drop:])
+			f.buf, f.base = nb, minPos
+		}
+		if len(f.buf) < window {
+			break
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-f.ctx.Done():
+			return 0, f.ctx.Err()
+		}
+		f.mu.Lock()
+	}
+	f.buf = append(f.buf, p...)
+	w.wrote += int64(len(p))
+	f.broadcast()
+	f.mu.Unlock()
+	return len(p), nil
+}
+
+func sizeOf(o *object) int64 {
+	if o == nil {
+		return 0
+	}
+	return o.size
+}
+
+// complete reports whether the body matched its announced length.
+func (w *fillWriter) complete() bool { return w.clen < 0 || w.clen == w.wrote }
