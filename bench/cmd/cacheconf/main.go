@@ -124,7 +124,7 @@ func run() error {
 			return err
 		}
 		p, conf, err := tg.start(addr)
-		tg.conf = conf
+		tg.conf = strings.ReplaceAll(conf, dir, "$TMPDIR")
 		if err != nil {
 			tg.notRun = err.Error()
 			continue
@@ -194,7 +194,6 @@ func run() error {
 
 var (
 	ladderMu   sync.Mutex
-	ladderSrv  *http.Server
 	ladderStop func() error
 )
 
@@ -218,7 +217,6 @@ func serveLadder(addr, origin string) error {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	ladderMu.Lock()
-	ladderSrv = srv
 	ladderStop = func() error {
 		err := srv.Close()
 		<-done

@@ -118,6 +118,9 @@ func run() error {
 	wrkCPU, srvCPUs, srvN := "", "", runtime.NumCPU()
 	if !missing["taskset"] && runtime.NumCPU() >= 2 {
 		wrkCPU, srvCPUs, srvN = "0", fmt.Sprintf("1-%d", runtime.NumCPU()-1), runtime.NumCPU()-1
+		if srvN == 1 {
+			srvCPUs = "1"
+		}
 		fmt.Printf("note: %d cores: wrk (1 thread, %d connections) pinned to CPU 0 with taskset; the cache under test and the origin pinned to CPUs %s; one cache runs at a time (nginx worker_processes %d, ladder GOMAXPROCS %d from its affinity, Varnish default thread pools).\n",
 			runtime.NumCPU(), *conns, srvCPUs, srvN, srvN)
 	} else {
@@ -216,8 +219,8 @@ func measure(c cache, wrkCPU, oaddr string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f ns/op \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d errors\n",
-			c.name, ob.Name, r.requests, 1e9/r.rps, r.rps, r.p50, r.p99, r.errors)
+		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d errors\n",
+			c.name, ob.Name, r.requests, r.rps, r.p50, r.p99, r.errors)
 		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
 			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.Path, after-before)
 		}

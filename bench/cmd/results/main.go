@@ -186,13 +186,27 @@ func write(w io.Writer, rows []*row, count int) {
 		if t, ok := titles[title]; ok {
 			title = t
 		}
+		if perSecond { // the figure first
+			extra = append([]string{"req/s"}, slices.DeleteFunc(extra, func(u string) bool { return u == "req/s" })...)
+		}
 		fmt.Fprintf(w, "### %s\n\n", title)
 		if g[0].cmd != "" {
 			fmt.Fprintf(w, "`cd bench && go run ./cmd/%s` (%s)\n\n", g[0].cmd, g[0].fn)
 		} else {
 			fmt.Fprintf(w, "`cd bench && go test -run '^$' -bench '^%s$' -count %d ./%s`\n\n", g[0].fn, count, relPkg(g[0].pkg))
 		}
-		head := []string{"case", "ns/op", "B/op", "allocs/op"}
+		// the standard columns, less those no row of a server benchmark has
+		var stdCols []string
+		for _, u := range []string{"ns/op", "B/op", "allocs/op"} {
+			has := g[0].cmd == ""
+			for _, r := range g {
+				has = has || len(r.values[u]) > 0
+			}
+			if has {
+				stdCols = append(stdCols, u)
+			}
+		}
+		head := append([]string{"case"}, stdCols...)
 		head = append(head, extra...)
 		if perSecond {
 			head = append(head, "ladder ÷ peer (req/s)")
@@ -201,7 +215,10 @@ func write(w io.Writer, rows []*row, count int) {
 		}
 		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 		for _, r := range g {
-			cells := []string{r.sub, num(r.values["ns/op"]), num(r.values["B/op"]), num(r.values["allocs/op"])}
+			cells := []string{r.sub}
+			for _, u := range stdCols {
+				cells = append(cells, num(r.values[u]))
+			}
 			for _, u := range extra {
 				cells = append(cells, num(r.values[u]))
 			}
