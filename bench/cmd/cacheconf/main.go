@@ -87,6 +87,7 @@ func run() error {
 	_ = os.Chmod(dir, 0o755)
 	var ps peers.Procs
 	defer ps.Stop()
+	ps.StopOnSignal()
 
 	origin := edgetest.NewOrigin(nil) // real clock
 	ourl, err := origin.Listen("127.0.0.1:0")

@@ -137,6 +137,7 @@ func run() error {
 	_ = os.Chmod(dir, 0o755)
 	var ps peers.Procs
 	defer ps.Stop()
+	ps.StopOnSignal()
 	self, err := os.Executable()
 	if err != nil {
 		return err

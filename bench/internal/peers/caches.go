@@ -43,6 +43,7 @@ func Nginx(ps *Procs, dir, addr, origin string, workers int, cpus string) (*Proc
 	if err != nil {
 		return nil, "", err
 	}
+	ps.RemoveOnStop(cache)
 	// nginx workers run as nobody/www-data when started as root.
 	_ = os.Chmod(cache, 0o777)
 	_ = os.Chmod(nd, 0o777)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,6 +72,14 @@ func RaiseFDLimit() {
 type Procs struct {
 	mu    sync.Mutex
 	procs []*Proc
+	dirs  []string // removed by Stop, after the processes
+}
+
+// RemoveOnStop has Stop remove dir (and what is in it) after the processes end.
+func (ps *Procs) RemoveOnStop(dir string) {
+	ps.mu.Lock()
+	ps.dirs = append(ps.dirs, dir)
+	ps.mu.Unlock()
 }
 
 // Proc is one started process.
@@ -117,6 +126,18 @@ func (p *Proc) Stop(grace time.Duration) {
 	}
 }
 
+// StopOnSignal has an interrupt or SIGTERM stop every process and remove
+// the temp dirs before the program exits (status 130).
+func (ps *Procs) StopOnSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ch
+		ps.Stop()
+		os.Exit(130)
+	}()
+}
+
 // Stop ends every process still running, last started first.
 func (ps *Procs) Stop() {
 	ps.mu.Lock()
@@ -125,6 +146,10 @@ func (ps *Procs) Stop() {
 		ps.procs[i].Stop(5 * time.Second)
 	}
 	ps.procs = nil
+	for _, d := range ps.dirs {
+		_ = os.RemoveAll(d)
+	}
+	ps.dirs = nil
 }
 
 // FreeAddr returns a loopback address nobody listens on (yet).
