@@ -88,6 +88,7 @@ func run() error {
 	var ps peers.Procs
 	defer ps.Stop()
 	ps.StopOnSignal()
+	ps.RemoveOnStop(dir)
 
 	origin := edgetest.NewOrigin(nil) // real clock
 	ourl, err := origin.Listen("127.0.0.1:0")

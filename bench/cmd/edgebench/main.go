@@ -138,6 +138,7 @@ func run() error {
 	var ps peers.Procs
 	defer ps.Stop()
 	ps.StopOnSignal()
+	ps.RemoveOnStop(dir)
 	self, err := os.Executable()
 	if err != nil {
 		return err
