@@ -21,12 +21,15 @@ type Cache struct {
 	o      Options
 	store  *cache.Sharded[string, *object]
 
-	mu       sync.Mutex
-	inflight map[string]*fill               // primary key → the fill every miss for it joins
-	refresh  map[string]bool                // keys with a background revalidation running
-	byPrim   map[string]map[string]struct{} // primary key → storage keys of its variants
-	bySurr   map[string]map[string]struct{} // surrogate key → storage keys
-	closed   bool
+	mu                     sync.Mutex
+	inflight               map[string]*fill               // primary key → the fill every miss for it joins
+	refresh                map[string]bool                // keys with a background revalidation running
+	byPrim                 map[string]map[string]struct{} // primary key → storage keys of its variants
+	bySurr                 map[string]map[string]struct{} // surrogate key → storage keys
+	closed                 bool
+	live                   map[string]live // storage key → cost, for Stats and the sweep
+	liveBytes, liveObjects int64
+	evictedSince           int
 
 	done   chan struct{}
 	base   context.Context // cancelled by Close: ends fills and revalidations
@@ -63,6 +66,7 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 		origin: origin, o: o, store: st,
 		inflight: map[string]*fill{}, refresh: map[string]bool{},
 		byPrim: map[string]map[string]struct{}{}, bySurr: map[string]map[string]struct{}{},
+		live: map[string]live{},
 		done: make(chan struct{}),
 	}
 	c.base, c.stop = context.WithCancel(context.Background())
@@ -323,10 +327,11 @@ func (c *Cache) staleIfError(o *object, rq *directives, now time.Time) bool {
 // serveStored writes o (or a 304 for a matching conditional request).
 func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, age time.Duration, now time.Time, status, extra string) {
 	h := w.Header()
-	ttl := int64((o.lifetime - age) / time.Second)
-	cs := c.o.Name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
-	if extra != "" {
-		cs += "; " + extra
+	var hv *hitValues
+	if status == "hit" && extra == "" {
+		hv = o.hitValues(c.o.Name, age)
+	} else {
+		hv = newHitValues(c.o.Name, status, extra, o, age)
 	}
 	if notModified(r, o) {
 		for _, f := range [...]string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified"} {
@@ -334,8 +339,7 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, a
 				h[f] = v[:len(v):len(v)]
 			}
 		}
-		h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
-		h["Cache-Status"] = []string{cs}
+		h["Age"], h["Cache-Status"] = hv.age[:], hv.cs[:]
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -345,12 +349,41 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, o *object, a
 	for _, f := range o.cc.noCacheFields { // §5.2.2.4: not sent without revalidation
 		delete(h, f)
 	}
-	h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
-	h["Cache-Status"] = []string{cs}
+	h["Age"], h["Cache-Status"] = hv.age[:], hv.cs[:]
 	w.WriteHeader(o.status)
 	if r.Method != http.MethodHead {
 		w.Write(o.body)
 	}
+}
+
+// hitValues are the Age and Cache-Status values of a hit, the same for
+// every hit on an object within one second of age: cached in the object so
+// a hit formats nothing. Handlers share the one-element slices (capacity 1,
+// so an append copies), as they share the stored header values.
+type hitValues struct {
+	sec int64
+	age [1]string
+	cs  [1]string
+}
+
+func newHitValues(name, status, extra string, o *object, age time.Duration) *hitValues {
+	sec := int64(age / time.Second)
+	ttl := int64(o.lifetime/time.Second) - sec // whole seconds, consistent with Age
+	cs := name + "; " + status + "; ttl=" + strconv.FormatInt(ttl, 10)
+	if extra != "" {
+		cs += "; " + extra
+	}
+	return &hitValues{sec: sec, age: [1]string{strconv.FormatInt(sec, 10)}, cs: [1]string{cs}}
+}
+
+func (o *object) hitValues(name string, age time.Duration) *hitValues {
+	sec := int64(age / time.Second)
+	if hv := o.hit.Load(); hv != nil && hv.sec == sec {
+		return hv
+	}
+	hv := newHitValues(name, "hit", "", o, age)
+	o.hit.Store(hv)
+	return hv
 }
 
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
@@ -438,20 +471,86 @@ func (c *Cache) purgePrimary(prim string) int {
 	c.mu.Unlock()
 	n := 0
 	for k := range keys {
-		if e, ok := c.store.Get(k); ok && !e.Value.marker {
-			if c.store.Delete(k) {
-				n++
-				c.stats.removed(e.Value)
-			}
+		if c.remove(k) {
+			n++
 		}
 	}
-	if e, ok := c.store.Get(prim); ok {
-		if c.store.Delete(prim) && !e.Value.marker {
-			n++
-			c.stats.removed(e.Value)
-		}
+	if c.remove(prim) {
+		n++
 	}
 	return n
+}
+
+// remove deletes a storage key, reporting whether it held a response (not a Vary marker).
+func (c *Cache) remove(k string) bool {
+	e, ok := c.store.Get(k)
+	if !ok || !c.store.Delete(k) {
+		return false
+	}
+	c.mu.Lock()
+	c.forget(k)
+	c.mu.Unlock()
+	return !e.Value.marker
+}
+
+// forget drops k from the live accounting. c.mu held.
+func (c *Cache) forget(k string) {
+	if l, ok := c.live[k]; ok {
+		delete(c.live, k)
+		c.liveBytes -= l.cost
+		if !l.marker {
+			c.liveObjects--
+		}
+	}
+}
+
+// remember records k in the live accounting. c.mu held.
+func (c *Cache) remember(k string, cost int64, marker bool) {
+	c.forget(k)
+	c.live[k] = live{cost, marker}
+	c.liveBytes += cost
+	if !marker {
+		c.liveObjects++
+	}
+}
+
+// live is what the cache knows about one storage key.
+type live struct {
+	cost   int64
+	marker bool
+}
+
+// sweep drops from the indexes and the accounting every key the store has
+// evicted (it evicts without telling). It runs when the indexes have grown
+// well past the store's size, so its cost is amortised over the puts that
+// grew them. c.mu held.
+func (c *Cache) sweep() {
+	for k := range c.live {
+		if _, ok := c.store.Get(k); !ok {
+			c.forget(k)
+		}
+	}
+	for p, set := range c.byPrim {
+		for k := range set {
+			if _, ok := c.live[k]; !ok {
+				delete(set, k)
+			}
+		}
+		if _, ok := c.live[p]; !ok && len(set) == 0 {
+			delete(c.byPrim, p)
+		}
+	}
+	for s, set := range c.bySurr {
+		for k := range set {
+			if _, ok := c.live[k]; !ok {
+				delete(set, k)
+			}
+		}
+		if len(set) == 0 {
+			delete(c.bySurr, s)
+		}
+	}
+	c.evictedSince = 0
 }
 
 // PurgeKey removes every object tagged with the surrogate key and returns how many.
@@ -462,9 +561,8 @@ func (c *Cache) PurgeKey(key string) int {
 	c.mu.Unlock()
 	n := 0
 	for k := range keys {
-		if e, ok := c.store.Get(k); ok && !e.Value.marker && c.store.Delete(k) {
+		if c.remove(k) {
 			n++
-			c.stats.removed(e.Value)
 		}
 	}
 	if n > 0 {
@@ -519,12 +617,22 @@ func (c *Cache) invalidate(r *http.Request, h http.Header) {
 	}
 }
 
-// stored adds o to the store and the indexes.
-func (c *Cache) put(o *object, marker *object) {
+// put adds o (and the Vary marker of its primary key) to the store and
+// the indexes, unless the fill that produced it was purged meanwhile (the
+// check and the store happen under c.mu, which purges take first).
+func (c *Cache) put(o *object, marker *object, f *fill) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		return
+	}
+	if f != nil {
+		f.mu.Lock()
+		purged := f.purged
+		f.mu.Unlock()
+		if purged {
+			return
+		}
 	}
 	set := c.byPrim[o.prim]
 	if set == nil {
@@ -540,28 +648,22 @@ func (c *Cache) put(o *object, marker *object) {
 		}
 		m[o.key] = struct{}{}
 	}
-	c.mu.Unlock()
+	evicted := 0
 	if marker != nil {
 		if e, ok := c.store.Get(o.prim); !ok || !e.Value.marker || !sameVary(e.Value.vary, marker.vary) {
-			if ok && !e.Value.marker {
-				c.stats.removed(e.Value)
-			}
-			c.store.Set(o.prim, &cache.Entry[*object]{Value: marker, Cost: int64(len(o.prim)) + 64})
+			cost := int64(len(o.prim)) + 64
+			c.remember(o.prim, cost, true)
+			evicted, _ = c.store.Set(o.prim, &cache.Entry[*object]{Value: marker, Cost: cost})
 		}
-	} else if o.key == o.prim {
-		// replacing a marker: its variants are now unreachable
 	}
-	old, had := c.store.Get(o.key)
-	evicted, err := c.store.Set(o.key, &cache.Entry[*object]{Value: o, Cost: o.size})
-	if had && !old.Value.marker {
-		c.stats.removed(old.Value)
-	}
+	c.remember(o.key, o.size, false)
+	n, err := c.store.Set(o.key, &cache.Entry[*object]{Value: o, Cost: o.size})
 	if err != nil {
-		return
+		c.forget(o.key)
 	}
-	c.stats.added(o)
-	if evicted > 0 {
-		c.stats.evicted.Add(int64(evicted))
+	c.evictedSince += evicted + n
+	if c.evictedSince > len(c.live)/2+64 {
+		c.sweep()
 	}
 }
 
@@ -581,28 +683,36 @@ func sameVary(a, b varySpec) bool {
 // OTel instrument, docs/CONVENTIONS.md "Telemetry").
 type counters struct {
 	hits, misses, stale, revalidated, bypass, collapsed atomic.Int64
-	purges, evicted                                     atomic.Int64
-	bytes, objects                                      atomic.Int64
+	purges                                              atomic.Int64
 }
-
-func (s *counters) added(o *object)   { s.bytes.Add(o.size); s.objects.Add(1) }
-func (s *counters) removed(o *object) { s.bytes.Add(-o.size); s.objects.Add(-1) }
 
 // Stats is a snapshot of the cache's counters.
 type Stats struct {
 	Hits, Misses, Stale, Revalidations, Bypassed, Collapsed, Purges int64
-	// StoredBytes and StoredObjects are approximate: evictions by the
-	// store are not reported back, so they may over-count until the
-	// evicted objects' keys are overwritten or purged.
+	// StoredBytes and StoredObjects count what is stored: exact after
+	// stores, purges and the periodic sweep of evicted keys, scaled by the
+	// store's entry count in between (the store evicts without telling).
 	StoredBytes, StoredObjects int64
 }
 
 // Stats returns the current counters.
 func (c *Cache) Stats() Stats {
+	b, o := c.stored()
 	return Stats{
 		Hits: c.stats.hits.Load(), Misses: c.stats.misses.Load(), Stale: c.stats.stale.Load(),
 		Revalidations: c.stats.revalidated.Load(), Bypassed: c.stats.bypass.Load(),
 		Collapsed: c.stats.collapsed.Load(), Purges: c.stats.purges.Load(),
-		StoredBytes: c.stats.bytes.Load(), StoredObjects: c.stats.objects.Load(),
+		StoredBytes: b, StoredObjects: o,
 	}
+}
+
+// stored returns the stored bytes and objects.
+func (c *Cache) stored() (bytes, objects int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bytes, objects = c.liveBytes, c.liveObjects
+	if n, l := int64(c.store.Len()), int64(len(c.live)); l > n && l > 0 {
+		bytes, objects = bytes*n/l, objects*n/l
+	}
+	return min(bytes, c.o.MaxBytes), objects
 }

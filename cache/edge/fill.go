@@ -258,13 +258,7 @@ func sameVariant(v *varySpec, a, b http.Header) bool {
 func (c *Cache) runFill(f *fill, r *http.Request, fwd string) {
 	defer c.wg.Done()
 	defer f.cancel()
-	defer func() {
-		c.mu.Lock()
-		if c.inflight[f.prim] == f {
-			delete(c.inflight, f.prim)
-		}
-		c.mu.Unlock()
-	}()
+	defer c.leave(f)
 	out := r.Clone(f.ctx)
 	out.Method = http.MethodGet
 	out.Body = http.NoBody
@@ -299,7 +293,18 @@ func (c *Cache) runFill(f *fill, r *http.Request, fwd string) {
 		f.done = true
 		return
 	}
-	if !f.ready {
+	if fw.code == 0 && f.ctx.Err() != nil {
+		// The origin gave up (or never started) when the fetch timed out or the cache closed.
+		if c.staleIfError(f.stale, &f.rq, now) {
+			c.stats.stale.Add(1)
+			f.publishObject(f.stale, now, "fwd=stale; detail=origin-timeout")
+		} else {
+			f.publishError(http.StatusGatewayTimeout, "fwd="+fwdName(fwd)+"; detail=origin-timeout")
+		}
+		f.done = true
+		return
+	}
+	if !f.ready && fw.code == 0 {
 		fw.writeHeaderLocked(http.StatusOK) // the origin wrote nothing
 	}
 	switch f.kind {
@@ -307,25 +312,37 @@ func (c *Cache) runFill(f *fill, r *http.Request, fwd string) {
 		o := c.freshen(f.stale, fw.h, f.start, now)
 		c.stats.revalidated.Add(1)
 		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
-		if o != nil && !f.purged {
+		if o != nil {
 			f.mu.Unlock()
-			c.put(o, nil)
+			c.put(o, nil, f)
 			f.mu.Lock()
 		}
 	case kindStaleErr:
 		c.stats.stale.Add(1)
 		f.publishObject(f.stale, now, "fwd=stale; fwd-status="+strconv.Itoa(fw.code)+"; detail=origin-error")
 	default:
-		f.done = true
+		// Store before the readers learn the body is complete, so a
+		// request after theirs finds the stored response.
 		o := f.obj
 		if f.storing && o != nil && fw.complete() {
 			o.body = f.buf
 			o.size += int64(len(f.buf))
 			f.mu.Unlock()
-			c.put(o, fw.marker)
+			c.put(o, fw.marker, f)
+			c.leave(f)
 			f.mu.Lock()
 		}
+		f.done = true
 	}
+}
+
+// leave stops new requests from joining f.
+func (c *Cache) leave(f *fill) {
+	c.mu.Lock()
+	if c.inflight[f.prim] == f {
+		delete(c.inflight, f.prim)
+	}
+	c.mu.Unlock()
 }
 
 func fwdName(fwd string) string { return strings.TrimPrefix(fwd, "fwd=") }
@@ -367,7 +384,7 @@ func (f *fill) publishObject(o *object, now time.Time, cs string) {
 	}
 	age := o.age(now)
 	f.ready, f.status, f.shared, f.header, f.lheader, f.vary = true, o.status, true, o.header, nil, o.vary
-	f.cs = cs + "; ttl=" + strconv.FormatInt(int64((o.lifetime-age)/time.Second), 10)
+	f.cs = cs + "; ttl=" + strconv.FormatInt(int64(o.lifetime/time.Second)-int64(age/time.Second), 10)
 	f.age = age
 	f.buf, f.base, f.done = o.body, 0, true
 }
@@ -450,8 +467,11 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 	f.header, f.lheader = b.downstream, b.leader
 	f.vary = b.vary
 	f.shared = b.obj != nil
-	f.storing = b.obj != nil && (w.clen < 0 || w.clen <= c.o.MaxObjectSize-b.obj.size)
+	f.storing = b.obj != nil && !f.purged && (w.clen < 0 || w.clen <= c.o.MaxObjectSize-b.obj.size)
 	f.obj = b.obj
+	if !f.storing {
+		f.obj = nil
+	}
 	w.marker = b.marker
 	fwd := w.fwd
 	if f.stale != nil && fwd == "fwd=stale" {

@@ -66,8 +66,9 @@ func newMeters(c *Cache, mp metric.MeterProvider) (*meters, error) {
 		o.ObserveInt64(req, s.bypass.Load(), sets["bypass"])
 		o.ObserveInt64(req, s.collapsed.Load(), sets["collapsed"])
 		o.ObserveInt64(purges, s.purges.Load())
-		o.ObserveInt64(bytes, max(s.bytes.Load(), 0))
-		o.ObserveInt64(objects, max(s.objects.Load(), 0))
+		b, n := c.stored()
+		o.ObserveInt64(bytes, b)
+		o.ObserveInt64(objects, n)
 		return nil
 	}, req, purges, bytes, objects)
 	if err != nil {

@@ -3,6 +3,7 @@ package edge
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,7 @@ type object struct {
 	etag, lastMod     string
 	surrogate         []string
 	size              int64
+	hit               atomic.Pointer[hitValues] // the last hit's Age and Cache-Status
 }
 
 // age is current_age at now (RFC 9111 §4.2.3).

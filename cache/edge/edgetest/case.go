@@ -101,7 +101,10 @@ type Expect struct {
 	Body      string
 	BodyOf    int
 	EmptyBody bool
-	Header    []FieldCheck // on the response the client received
+	// AllowCut accepts a body that ends early (an error reading it), for a
+	// step whose origin response is cut short on purpose.
+	AllowCut bool
+	Header   []FieldCheck // on the response the client received
 	// OriginHeader is checked on the last request the origin received in this
 	// step (what the cache forwarded), e.g. the validators it sent.
 	OriginHeader []FieldCheck
