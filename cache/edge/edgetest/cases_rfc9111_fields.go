@@ -433,13 +433,14 @@ func cases9111BadInput() []Case {
 		},
 		{
 			ID: "bad-cc-unterminated-quote", RFC: "9111", Section: "5.2", Level: "MAY",
-			Name: "an unterminated quoted argument does not hide a later no-store",
-			// §3 no-store; a broken quoted-string must not swallow the rest of
-			// the field into an argument the cache then ignores. Conservative
-			// reading: a field the cache cannot parse gives no permission to
-			// store ("A cache MUST NOT store a response … unless" its conditions
-			// hold). The RFC does not say how to recover, so the level is MAY.
-			Steps: notReused(ok("Cache-Control", `max-age=3600, x-a="unterminated, no-store`), 0, get()),
+			Name: "an unterminated quoted argument: no crash, the response is served",
+			// §5.2: cache-directive = token [ "=" ( token / quoted-string ) ];
+			// the RFC does not say how to recover from a broken quoted-string,
+			// so only the served response is checked.
+			Steps: []Step{
+				{Response: ok("Cache-Control", `max-age=3600, x-a="unterminated, no-store`), Expect: Expect{Origin: Full, Status: 200, BodyOf: 1}},
+				{Expect: Expect{Status: 200}},
+			},
 		},
 		{
 			ID: "bad-cc-dup-no-store-private", RFC: "9111", Section: "5.2", Level: "MUST",
