@@ -34,6 +34,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -53,6 +55,7 @@ var (
 	confOut  = flag.String("conformance", "", "write the failing cases per cache as markdown to this file")
 	quick    = flag.Bool("quick", false, "smoke run: only cases without pauses longer than 2s")
 	timeout  = flag.Duration("timeout", 2*time.Minute, "bound on one case")
+	runRe    = flag.String("run", "", "only the cases whose ID matches this regular expression")
 )
 
 // target is one cache under the suite.
@@ -62,7 +65,8 @@ type target struct {
 	start       func(addr string) (*peers.Proc, string, error)
 	notRun      string
 	url         string
-	results     map[string]error // case ID → nil (pass) or why it failed
+	results     map[string]error // case ID → nil (pass) or why it failed, Cache-Status not checked
+	csResults   map[string]error // the cases with Cache-Status expectations, its member checked (ladder only)
 	conf        string
 }
 
@@ -145,6 +149,13 @@ func run() error {
 	if err := edgetest.Validate(cases); err != nil {
 		return err
 	}
+	if *runRe != "" {
+		re, err := regexp.Compile(*runRe)
+		if err != nil {
+			return err
+		}
+		cases = slices.DeleteFunc(cases, func(c edgetest.Case) bool { return !re.MatchString(c.ID) })
+	}
 	if *quick {
 		cases = slices.DeleteFunc(cases, func(c edgetest.Case) bool {
 			for _, s := range c.Steps {
@@ -159,22 +170,29 @@ func run() error {
 	sem := make(chan struct{}, max(1, *parallel))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	check := func(c edgetest.Case, url, cacheStatus string, into map[string]error) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+			defer cancel()
+			err := edgetest.Check(ctx, c, edgetest.Target{URL: url, Origin: origin, CacheStatus: cacheStatus})
+			mu.Lock()
+			into[c.ID] = err
+			mu.Unlock()
+		})
+	}
 	for _, tg := range active {
-		tg.results = map[string]error{}
+		tg.results, tg.csResults = map[string]error{}, map[string]error{}
 		if tg.notRun != "" {
 			continue
 		}
 		for _, c := range cases {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-				defer cancel()
-				err := edgetest.Check(ctx, c, edgetest.Target{URL: tg.url, Origin: origin, CacheStatus: tg.cacheStatus})
-				mu.Lock()
-				tg.results[c.ID] = err
-				mu.Unlock()
-			})
+			// the same checks for every cache: Cache-Status members unchecked
+			check(c, tg.url, "", tg.results)
+			if tg.cacheStatus != "" && checksCacheStatus(c) {
+				check(c, tg.url, tg.cacheStatus, tg.csResults)
+			}
 		}
 	}
 	wg.Wait()
@@ -296,9 +314,10 @@ func (t *tally) add(err error) {
 func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration) {
 	var nMust, nShould, nMay, nCS int
 	for _, c := range cases {
-		switch {
-		case checksCacheStatus(c):
+		if checksCacheStatus(c) {
 			nCS++
+		}
+		switch {
 		case c.Level == "MUST":
 			nMust++
 		case c.Level == "SHOULD":
@@ -307,7 +326,7 @@ func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration
 			nMay++
 		}
 	}
-	fmt.Fprintf(w, "%d cases of cache/edge/edgetest (%d MUST, %d SHOULD, %d MAY, %d on Cache-Status), every cache over loopback on the real clock, one scripted origin, up to %d cases at once; took %s. Machine shared with other work (timing-sensitive cases — Age, stale windows — are judged with the suite's tolerances).\n\n",
+	fmt.Fprintf(w, "%d cases of cache/edge/edgetest (%d MUST, %d SHOULD, %d MAY; %d of them also expect Cache-Status members), every cache over loopback on the real clock, one scripted origin, up to %d cases at once; took %s. Machine shared with other work (timing-sensitive cases — Age, stale windows — are judged with the suite's tolerances).\n\n",
 		len(cases), nMust, nShould, nMay, nCS, *parallel, took.Round(time.Second))
 	fmt.Fprintln(w, "| cache | MUST | SHOULD | MUST + SHOULD | MAY (not scored) | Cache-Status cases (RFC 9211) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
@@ -319,9 +338,10 @@ func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration
 		var must, should, may, cs tally
 		for _, c := range cases {
 			err := tg.results[c.ID]
+			if checksCacheStatus(c) && tg.cacheStatus != "" {
+				cs.add(tg.csResults[c.ID])
+			}
 			switch {
-			case checksCacheStatus(c):
-				cs.add(err)
 			case c.Level == "MUST":
 				must.add(err)
 			case c.Level == "SHOULD":
@@ -338,14 +358,14 @@ func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", tg.name, must, should, both, may, csCell)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Cache-Status cases are apart: RFC 9211 lets a cache choose whether to send the field, nginx, Varnish, Squid 5 and Traffic Server send none by default, and the suite checks members only for a cache that names its own.")
+	fmt.Fprintln(w, "Every cache runs every case with the same checks; Cache-Status (RFC 9211) members are not checked there. The last column runs the cases that expect Cache-Status members again with the member checked, for ladder only: RFC 9211 lets a cache choose whether to send the field, and nginx, Varnish, Squid 5 and Traffic Server send none (Squid sends X-Cache), so those checks say nothing about them. The RFC 9211 SHOULDs (keeping members added upstream) are plain field checks and count for every cache.")
 	fmt.Fprintln(w)
 
 	// per RFC section, MUST + SHOULD (Cache-Status cases apart)
 	type sec struct{ rfc, section string }
 	secs := map[sec]bool{}
 	for _, c := range cases {
-		if c.Level != "MAY" && !checksCacheStatus(c) {
+		if c.Level != "MAY" {
 			secs[sec{c.RFC, c.Section}] = true
 		}
 	}
@@ -374,7 +394,7 @@ func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration
 			}
 			var t tally
 			for _, c := range cases {
-				if c.RFC == s.rfc && c.Section == s.section && c.Level != "MAY" && !checksCacheStatus(c) {
+				if c.RFC == s.rfc && c.Section == s.section && c.Level != "MAY" {
 					t.add(tg.results[c.ID])
 				}
 			}
@@ -394,27 +414,46 @@ func report(w io.Writer, ts []*target, cases []edgetest.Case, took time.Duration
 func conformance(w io.Writer, ts []*target, cases []edgetest.Case) {
 	fmt.Fprintln(w, "# HTTP caching conformance: failing cases per cache")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Written by `scripts/bench` (`cd bench && go run ./cmd/cacheconf -conformance CONFORMANCE.md`) on %s from what the suite measured; nothing here is typed by hand. The scoreboard is in [RESULTS.md](RESULTS.md) (cacheconf). Cases are in cache/edge/edgetest; Cache-Status cases are checked only for ladder (the peers send no Cache-Status).\n\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(w, "Written by `cd bench && go run ./cmd/cacheconf -conformance CONFORMANCE.md` (scripts/bench runs it) on %s at %s from what the suite measured; nothing here is typed by hand. The scoreboard is in [RESULTS.md](RESULTS.md) (cacheconf), and printed by the same command. Cases are in cache/edge/edgetest; every cache runs them with the same checks, Cache-Status members unchecked, and ladder runs those that expect members again with its member checked (the peers send no Cache-Status).\n\n", time.Now().UTC().Format("2006-01-02"), commit())
+	fmt.Fprintln(w, "Each line: case ID (level, RFC section): what is checked — the first step that failed and why.")
+	fmt.Fprintln(w)
 	for _, tg := range ts {
 		fmt.Fprintf(w, "## %s\n\n", tg.name)
 		if tg.notRun != "" {
 			fmt.Fprintf(w, "not run: %s\n\n", oneLine(tg.notRun))
 			continue
 		}
-		n := 0
-		for _, c := range cases {
-			err := tg.results[c.ID]
-			if err == nil || (tg.cacheStatus == "" && checksCacheStatus(c)) {
-				continue
-			}
-			n++
-			fmt.Fprintf(w, "- `%s` (%s, RFC %s §%s): %s — %s\n", c.ID, c.Level, c.RFC, c.Section, c.Name, clip(oneLine(err.Error()), 240))
+		failing(w, cases, tg.results)
+		if tg.cacheStatus != "" {
+			fmt.Fprintf(w, "### %s, with its Cache-Status member (`%s`) checked\n\n", tg.name, tg.cacheStatus)
+			failing(w, cases, tg.csResults)
 		}
-		if n == 0 {
-			fmt.Fprintln(w, "none")
-		}
-		fmt.Fprintln(w)
 	}
+}
+
+func failing(w io.Writer, cases []edgetest.Case, results map[string]error) {
+	n := 0
+	for _, c := range cases {
+		err, ran := results[c.ID]
+		if !ran || err == nil {
+			continue
+		}
+		n++
+		fmt.Fprintf(w, "- `%s` (%s, RFC %s §%s): %s — %s\n", c.ID, c.Level, c.RFC, c.Section, c.Name, clip(oneLine(err.Error()), 300))
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "none")
+	}
+	fmt.Fprintln(w)
+}
+
+// commit is the short hash of HEAD, "?" outside a git checkout.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func rfcRank(r string) int {
