@@ -104,7 +104,7 @@ func run() error {
 
 	targets := []*target{
 		{name: "ladder", cacheStatus: "ladder", start: func(addr string) (*peers.Proc, string, error) {
-			return nil, "cache/edge, default Options (" + edgeh.Name + "), in front of httputil.ReverseProxy to the origin", serveLadder(addr, ourl)
+			return nil, edgeh.Name + ", served by net/http on loopback in this process, in front of an httputil.ReverseProxy to the origin", serveLadder(addr, ourl)
 		}},
 		{name: "nginx", start: func(addr string) (*peers.Proc, string, error) {
 			return peers.Nginx(&ps, dir, addr, oaddr, 1, "")
