@@ -221,8 +221,11 @@ func measure(c cache, wrkCPU, oaddr string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d errors\n",
-			c.name, ob.Name, r.requests, r.rps, r.p50, r.p99, r.errors)
+		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d non-2xx \t %d sock-err \t %d timeouts\n",
+			c.name, ob.Name, r.requests, r.rps, r.p50, r.p99, r.non2xx, r.sockErrs, r.timeouts)
+		if r.non2xx+r.sockErrs+r.timeouts > 0 {
+			fmt.Fprintf(os.Stderr, "edgebench: %s %s: wrk reported errors:\n%s\n", c.name, ob.Path, out)
+		}
 		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
 			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.Path, after-before)
 		}
@@ -314,7 +317,9 @@ type wrkResult struct {
 	rps      float64
 	requests int64
 	p50, p99 float64 // µs
-	errors   int64
+	non2xx   int64   // responses that were not 2xx or 3xx
+	sockErrs int64   // connect, read and write errors
+	timeouts int64   // requests wrk gave up on (2s)
 }
 
 var (
@@ -352,14 +357,14 @@ func parseWrk(out []byte) (wrkResult, error) {
 		}
 	}
 	if m := non2Re.FindSubmatch(out); m != nil {
-		n, _ := strconv.ParseInt(string(m[1]), 10, 64)
-		r.errors += n
+		r.non2xx, _ = strconv.ParseInt(string(m[1]), 10, 64)
 	}
 	if m := sockRe.FindSubmatch(out); m != nil {
-		for _, s := range m[1:] {
+		for _, s := range m[1:4] {
 			n, _ := strconv.ParseInt(string(s), 10, 64)
-			r.errors += n
+			r.sockErrs += n
 		}
+		r.timeouts, _ = strconv.ParseInt(string(m[4]), 10, 64)
 	}
 	return r, nil
 }

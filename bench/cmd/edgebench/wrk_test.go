@@ -24,7 +24,7 @@ func TestParseWrk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := wrkResult{rps: 27973.51, requests: 139870, p50: 1800, p99: 1.2e6, errors: 7}
+	want := wrkResult{rps: 27973.51, requests: 139870, p50: 1800, p99: 1.2e6, non2xx: 4, sockErrs: 2, timeouts: 1}
 	if r != want {
 		t.Errorf("parseWrk = %+v, want %+v", r, want)
 	}
