@@ -172,7 +172,7 @@ func TestRequestDirectives(t *testing.T) {
 		{"§5.2.1.2 max-stale accepts stale", 110 * time.Second, []string{"Cache-Control", "max-stale=20"}, 1, 200, "hit"},
 		{"§5.2.1.2 max-stale too little", 130 * time.Second, []string{"Cache-Control", "max-stale=20"}, 2, 200, "fwd=stale"},
 		{"§5.2.1.7 only-if-cached hit", 10 * time.Second, []string{"Cache-Control", "only-if-cached"}, 1, 200, "hit"},
-		{"§5.2.1.7 only-if-cached stale → 504", 110 * time.Second, []string{"Cache-Control", "only-if-cached"}, 1, 504, "only-if-cached"},
+		{"§5.2.1.7 only-if-cached stale → 504 (RFC 9211 §2: generated, no member)", 110 * time.Second, []string{"Cache-Control", "only-if-cached"}, 1, 504, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +180,10 @@ func TestRequestDirectives(t *testing.T) {
 		})
 	}
 	t.Run("§5.2.1.7 only-if-cached miss → 504", func(t *testing.T) {
-		run(t, edge.Options{}, resp, []step{{hdr: []string{"Cache-Control", "only-if-cached"}, code: 504, origin: 0, status: "fwd=uri-miss"}})
+		e := run(t, edge.Options{}, resp, []step{{hdr: []string{"Cache-Control", "only-if-cached"}, code: 504, origin: 0}})
+		if w := e.get("http://example.com/other", "Cache-Control", "only-if-cached"); w.Header().Get("Cache-Status") != "" {
+			t.Fatalf("RFC 9211 §2: a generated 504 carries Cache-Status %q", w.Header().Get("Cache-Status"))
+		}
 	})
 }
 

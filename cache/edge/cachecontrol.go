@@ -176,12 +176,18 @@ func nextElement(s string) (name, val string, quoted bool, rest string, ok bool)
 	}
 	name = s[:j]
 	s = s[j:]
-	s = strings.TrimLeft(s, " \t")
+	// cache-directive = token [ "=" ( token / quoted-string ) ]: no
+	// whitespace around "=" (RFC 9111 §5.2).
 	if len(s) > 0 && s[0] == '=' {
-		s = strings.TrimLeft(s[1:], " \t")
+		s = s[1:]
 		if len(s) > 0 && s[0] == '"' {
 			v, n, good := readQuoted(s)
 			if !good {
+				// An unterminated quoted-string does not swallow the rest
+				// of the field: resume after the next comma.
+				if i := strings.IndexByte(s, ','); i >= 0 {
+					return "", "", false, s[i:], false
+				}
 				return "", "", false, "", false
 			}
 			val, quoted, s = v, true, s[n:]

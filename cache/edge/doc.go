@@ -47,11 +47,14 @@
 //     Close); stale-if-error serves the stored response when the origin
 //     answers 500, 502, 503 or 504, panics, or does not answer within
 //     OriginTimeout; Options.StaleIfError is a default window.
-//   - Cache-Status (RFC 9211) on every response: hit, or fwd=uri-miss,
-//     vary-miss, stale, request, method or bypass, with fwd-status, stored,
-//     collapsed, ttl and detail (origin-error, origin-timeout,
-//     origin-panic, stale-while-revalidate, only-if-cached). Keys are never
-//     included.
+//   - Cache-Status (RFC 9211) on every response from the origin or from
+//     storage: hit, or fwd=uri-miss, vary-miss, stale, request, method or
+//     bypass, with fwd-status, stored, collapsed, ttl and detail
+//     (origin-error, origin-timeout, stale-while-revalidate). Members from
+//     caches upstream are kept before ours. A response the cache generates
+//     itself (504 for only-if-cached or an origin timeout, 502 for an
+//     origin panic) carries no member, as RFC 9211 §2 says; the cause is
+//     logged. Keys are never included.
 //   - Collapsing: concurrent misses for one key make one origin request.
 //     The fetch runs detached from any client (it keeps the request's trace
 //     context, drops its cancellation, and is bounded by OriginTimeout), and

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Cache is an RFC 9111 shared cache in front of an origin handler. It is
@@ -38,6 +40,7 @@ type Cache struct {
 	once   sync.Once
 	stats  counters
 	meters *meters
+	tracer trace.Tracer
 }
 
 // New returns a shared cache in front of origin (any handler: an lb.Proxy,
@@ -70,6 +73,11 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 		done: make(chan struct{}),
 	}
 	c.base, c.stop = context.WithCancel(context.Background())
+	tp := o.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	c.tracer = tp.Tracer(scope)
 	c.meters, err = newMeters(c, o.MeterProvider)
 	if err != nil {
 		return nil, err
@@ -211,6 +219,16 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, up := r.Header["Upgrade"]; up {
 		c.stats.bypass.Add(1)
 		c.pass(w, r, "fwd=bypass", false)
+		return
+	}
+	if _, ok := r.Header["If-Match"]; ok {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=request", false) // §4.3.2: preconditions for the origin
+		return
+	}
+	if _, ok := r.Header["If-Unmodified-Since"]; ok {
+		c.stats.bypass.Add(1)
+		c.pass(w, r, "fwd=request", false)
 		return
 	}
 	now := c.o.Now()
@@ -373,6 +391,7 @@ func newHitValues(name, status, extra string, o *object, age time.Duration) *hit
 	if extra != "" {
 		cs += "; " + extra
 	}
+	cs = appendStatus(o.header["Cache-Status"], cs)
 	return &hitValues{sec: sec, age: [1]string{strconv.FormatInt(sec, 10)}, cs: [1]string{cs}}
 }
 
@@ -384,6 +403,15 @@ func (o *object) hitValues(name string, age time.Duration) *hitValues {
 	hv := newHitValues(name, "hit", "", o, age)
 	o.hit.Store(hv)
 	return hv
+}
+
+// appendStatus adds this cache's member after those of caches upstream,
+// which RFC 9211 §2 says to preserve.
+func appendStatus(upstream []string, ours string) string {
+	if len(upstream) == 0 {
+		return ours
+	}
+	return strings.Join(upstream, ", ") + ", " + ours
 }
 
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
@@ -407,8 +435,9 @@ func notModified(r *http.Request, o *object) bool {
 	return err == nil && !lm.After(t)
 }
 
-func (c *Cache) gatewayTimeout(w http.ResponseWriter, cs string) {
-	w.Header().Set("Cache-Status", c.o.Name+"; "+cs)
+// gatewayTimeout answers 504 for only-if-cached. A response the cache
+// generates itself carries no Cache-Status member (RFC 9211 §2).
+func (c *Cache) gatewayTimeout(w http.ResponseWriter, _ string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusGatewayTimeout)
 	w.Write([]byte("504 gateway timeout: not in cache\n"))
@@ -682,8 +711,8 @@ func sameVary(a, b varySpec) bool {
 // counters are the Stats, counted with atomics (a hit must not call an
 // OTel instrument, docs/CONVENTIONS.md "Telemetry").
 type counters struct {
-	hits, misses, stale, revalidated, bypass, collapsed atomic.Int64
-	purges                                              atomic.Int64
+	hits, stale                                    striped // on the hit path
+	misses, revalidated, bypass, collapsed, purges atomic.Int64
 }
 
 // Stats is a snapshot of the cache's counters.

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A fill is one origin fetch that every concurrent miss for a key reads
@@ -25,9 +29,10 @@ import (
 type fill struct {
 	c      *Cache
 	prim   string
-	stale  *object     // the stored response being revalidated, or nil
-	rq     directives  // the leader's request directives
-	lhdr   http.Header // the leader's request header (for Vary checks)
+	stale  *object       // the stored response being revalidated, or nil
+	rq     directives    // the leader's request directives
+	lhdr   http.Header   // the leader's request header (for Vary checks)
+	out    *http.Request // the request sent to the origin
 	ctx    context.Context
 	cancel context.CancelFunc
 	start  time.Time
@@ -113,7 +118,7 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 	c.mu.Unlock()
 	if leader {
 		c.stats.misses.Add(1)
-		go c.runFill(f, r, fwd)
+		go c.runFill(f, fwd)
 	} else {
 		c.stats.collapsed.Add(1)
 	}
@@ -125,8 +130,26 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directives) *fill {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
 	stop := context.AfterFunc(c.base, cancel)
+	// The outgoing request is built here, in the client's handler, never
+	// from r after that handler may have returned.
+	out := r.Clone(ctx)
+	out.Method = http.MethodGet
+	out.Body = http.NoBody
+	out.ContentLength = 0
+	for _, h := range [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
+		delete(out.Header, h)
+	}
+	lhdr := out.Header.Clone()
+	if stale != nil {
+		if stale.etag != "" {
+			out.Header.Set("If-None-Match", stale.etag)
+		}
+		if stale.lastMod != "" {
+			out.Header.Set("If-Modified-Since", stale.lastMod)
+		}
+	}
 	f := &fill{
-		c: c, prim: prim, stale: stale, rq: *rq, lhdr: r.Header.Clone(), ctx: ctx,
+		c: c, prim: prim, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
 		cancel:  func() { stop(); cancel() },
 		start:   c.o.Now(),
 		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
@@ -170,7 +193,6 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 					c.serveStored(w, r, f.stale, f.stale.age(now), now, "fwd=stale", "detail=origin-timeout")
 					return true
 				}
-				w.Header().Set("Cache-Status", c.o.Name+"; fwd=miss; detail=origin-timeout")
 				http.Error(w, "504 gateway timeout: origin did not answer", http.StatusGatewayTimeout)
 				return true
 			}
@@ -189,11 +211,13 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	for k, v := range src {
 		h[k] = v[:len(v):len(v)]
 	}
-	cs := c.o.Name + "; " + f.cs
-	if !leader {
-		cs += "; collapsed"
+	if f.cs != "" { // "" for an error the cache generated (RFC 9211 §2: no member)
+		cs := c.o.Name + "; " + f.cs
+		if !leader {
+			cs += "; collapsed"
+		}
+		h["Cache-Status"] = []string{appendStatus(src["Cache-Status"], cs)}
 	}
-	h["Cache-Status"] = []string{cs}
 	if f.age >= 0 {
 		h["Age"] = []string{strconv.FormatInt(int64(f.age/time.Second), 10)}
 	}
@@ -255,29 +279,26 @@ func sameVariant(v *varySpec, a, b http.Header) bool {
 }
 
 // runFill fetches from the origin and publishes the result to f's readers.
-func (c *Cache) runFill(f *fill, r *http.Request, fwd string) {
+func (c *Cache) runFill(f *fill, fwd string) {
 	defer c.wg.Done()
 	defer f.cancel()
 	defer c.leave(f)
-	out := r.Clone(f.ctx)
-	out.Method = http.MethodGet
-	out.Body = http.NoBody
-	out.ContentLength = 0
-	for _, h := range [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
-		delete(out.Header, h)
-	}
-	if f.stale != nil {
-		if f.stale.etag != "" {
-			out.Header.Set("If-None-Match", f.stale.etag)
-		}
-		if f.stale.lastMod != "" {
-			out.Header.Set("If-Modified-Since", f.stale.lastMod)
-		}
-	}
+	// One span per origin fetch, a child of the request that started it
+	// (the detached context keeps its trace); the origin handler's own
+	// spans nest under it.
+	ctx, span := c.tracer.Start(f.ctx, "edge fill", trace.WithSpanKind(trace.SpanKindInternal))
+	defer span.End()
+	out := f.out.WithContext(ctx)
 	fw := &fillWriter{f: f, c: c, h: http.Header{}, req: out, fwd: fwd}
 	t0 := time.Now()
 	perr := c.callOrigin(fw, out)
-	c.meters.originDone(f.ctx, time.Since(t0))
+	c.meters.originDone(ctx, time.Since(t0))
+	if fw.code != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", fw.code))
+	}
+	if perr != nil {
+		span.SetStatus(codes.Error, "origin handler panicked")
+	}
 	now := c.o.Now()
 
 	f.mu.Lock()
@@ -371,8 +392,8 @@ func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) 
 }
 
 // publishError publishes a synthesized error to every reader. f.mu held.
-func (f *fill) publishError(code int, cs string) {
-	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, cs, false, nil
+func (f *fill) publishError(code int, _ string) {
+	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, "", false, nil
 	f.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	f.buf = []byte(strconv.Itoa(code) + " " + http.StatusText(code) + "\n")
 }
@@ -396,7 +417,7 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 	stripHopByHop(h)
 	for k, v := range h {
 		switch k {
-		case "Content-Length", "Content-Encoding", "Content-Type", "Content-Range", "Cache-Status":
+		case "Content-Length", "Content-Encoding", "Content-Type", "Content-Range":
 			continue // describe the stored content, not the 304
 		}
 		nh[k] = v

@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzHandler sends arbitrary response and request header values through
-// the cache twice: it must never panic and every response carries
-// Cache-Status.
+// the cache three times: it must never panic, and every response but one
+// the cache generates itself carries Cache-Status.
 func FuzzHandler(f *testing.F) {
 	f.Add("max-age=60", "Sun, 06 Nov 1994 08:49:37 GMT", "5", "Accept-Encoding", `"a"`, "no-cache", `W/"a"`)
 	f.Add(`private="x", s-maxage=1`, "0", "-1", "*", "junk", "max-stale", "*")
@@ -43,7 +43,7 @@ func FuzzHandler(f *testing.F) {
 			}
 			w := httptest.NewRecorder()
 			c.ServeHTTP(w, r)
-			if w.Header().Get("Cache-Status") == "" {
+			if w.Header().Get("Cache-Status") == "" && w.Code != http.StatusGatewayTimeout { // a generated 504 carries none (RFC 9211 §2)
 				t.Fatalf("no Cache-Status: %d %v", w.Code, w.Header())
 			}
 			clk.Advance(7 * time.Second)

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -62,29 +61,6 @@ func governing(h http.Header, targeted []string) (directives, bool) {
 		}
 	}
 	return parseCacheControl(h["Cache-Control"]), false
-}
-
-// parseTargeted parses a targeted field (a Structured Fields dictionary,
-// RFC 9213 §2.1); an invalid one is ignored (ok=false), as the RFC says.
-func parseTargeted(lines []string) (directives, bool) {
-	for _, l := range lines {
-		s := l
-		for len(strings.Trim(s, " \t,")) > 0 {
-			var ok bool
-			var name string
-			name, _, _, s, ok = nextElement(s)
-			if !ok || name == "" {
-				return directives{}, false
-			}
-			for i := 0; i < len(name); i++ { // SF keys are lowercase
-				if 'A' <= name[i] && name[i] <= 'Z' {
-					return directives{}, false
-				}
-			}
-		}
-	}
-	d := parseCacheControl(lines)
-	return d, d.maxAge != malformed && d.sMaxAge != malformed
 }
 
 // heuristicStatus are the status codes heuristically cacheable by default

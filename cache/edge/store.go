@@ -38,7 +38,6 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 		h = http.Header{}
 	}
 	stripHopByHop(h)
-	delete(h, "Cache-Status") // an upstream cache's entries would be ours to add to; keep it simple: ours only
 	var surrogate []string
 	for _, l := range h[c.o.SurrogateKeyHeader] {
 		surrogate = append(surrogate, strings.Fields(l)...)
@@ -142,7 +141,6 @@ func (c *Cache) pass(w http.ResponseWriter, r *http.Request, fwd string, unsafe 
 	if perr := c.callOrigin(pw, r); perr != nil {
 		c.o.Logger.Error("edge: origin handler panicked", "err", perr, "key", redact(c.key(r)))
 		if pw.code == 0 {
-			w.Header().Set("Cache-Status", c.o.Name+"; "+fwd+"; detail=origin-panic")
 			http.Error(w, "502 bad gateway", http.StatusBadGateway)
 			return
 		}
@@ -176,7 +174,7 @@ func (w *passWriter) WriteHeader(code int) {
 				delete(h, f)
 			}
 		}
-		h.Set("Cache-Status", w.c.o.Name+"; "+w.fwd+"; fwd-status="+itoa(code))
+		h["Cache-Status"] = []string{appendStatus(h["Cache-Status"], w.c.o.Name+"; "+w.fwd+"; fwd-status="+itoa(code))}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -216,6 +214,6 @@ func (c *Cache) backgroundRevalidate(r *http.Request, prim string, o *object) {
 			delete(c.refresh, prim)
 			c.mu.Unlock()
 		}()
-		c.runFill(f, r, "fwd=stale")
+		c.runFill(f, "fwd=stale")
 	}()
 }

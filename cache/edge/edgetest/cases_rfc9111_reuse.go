@@ -786,8 +786,10 @@ func cases9111Validation() []Case {
 			// stored response; such preconditions are likely intended for some
 			// other (inbound) server."
 			Steps: []Step{
+				// The cache may forward the client's validators (the origin
+				// answers 304) or fetch in full to fill (it answers 200).
 				{Request: get("If-None-Match", `"v1"`), Response: status(304, "ETag", `"v1"`, "Cache-Control", "max-age=3600"),
-					Expect: Expect{Origin: Forwarded, Status: 304}},
+					Expect: Expect{Origin: Forwarded}},
 			},
 		},
 		{

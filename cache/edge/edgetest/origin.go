@@ -158,7 +158,10 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Date", now.UTC().Format(http.TimeFormat))
 	}
 	status := resp.Status
-	if status == 0 {
+	if status == 0 || status == http.StatusNotModified && !rec.conditional {
+		// A scripted 304 answers only a conditional request; an
+		// unconditional one gets a full 200 (the step then fails on its
+		// Origin expectation, not on a confusing 304).
 		status = http.StatusOK
 	}
 	body := st.c.body(step)
