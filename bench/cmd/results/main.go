@@ -186,8 +186,9 @@ func write(w io.Writer, rows []*row, count int) {
 		if t, ok := titles[title]; ok {
 			title = t
 		}
-		if perSecond { // the figure first
-			extra = append([]string{"req/s"}, slices.DeleteFunc(extra, func(u string) bool { return u == "req/s" })...)
+		if perSecond { // the figure and its latencies first
+			lead := []string{"req/s", "p50-µs", "p99-µs"}
+			extra = append(lead, slices.DeleteFunc(extra, func(u string) bool { return slices.Contains(lead, u) })...)
 		}
 		fmt.Fprintf(w, "### %s\n\n", title)
 		if g[0].cmd != "" {

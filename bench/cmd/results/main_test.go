@@ -85,9 +85,9 @@ func TestResultsServerBenchmark(t *testing.T) {
 		"### Edge cache: requests/s for cached objects",
 		"`cd bench && go run ./cmd/edgebench` (BenchmarkEdgeCache)",
 		"| ladder ÷ peer (req/s) |",
-		"| case | req/s | errors | p50-µs | p99-µs | ladder ÷ peer (req/s) |",
-		"| nginx-hit-1KiB | 20000 | 0 | 3640 | 57100 | 1.25× (ladder-hit-1KiB) |",
-		"| varnish-hit-1KiB | 50000 | 0 | 3640 | 57100 | 0.50× (ladder-hit-1KiB) |",
+		"| case | req/s | p50-µs | p99-µs | errors | ladder ÷ peer (req/s) |",
+		"| nginx-hit-1KiB | 20000 | 3640 | 57100 | 0 | 1.25× (ladder-hit-1KiB) |",
+		"| varnish-hit-1KiB | 50000 | 3640 | 57100 | 0 | 0.50× (ladder-hit-1KiB) |",
 		"### Edge cache: origin requests per burst",
 		"| nginx-cold | 100 | 1 |  |",
 	} {
