@@ -44,7 +44,8 @@ import (
 )
 
 var (
-	duration = flag.Duration("d", 5*time.Second, "wrk duration per cache and object (bounded: at most 30s)")
+	duration = flag.Duration("d", 10*time.Second, "wrk time per cache and object, split into -rounds (bounded: at most 30s)")
+	rounds   = flag.Int("rounds", 5, "rounds per object: each cache gets -d/-rounds of wrk per round, in turn")
 	conns    = flag.Int("c", 64, "wrk connections")
 	clients  = flag.Int("n", 1000, "concurrent clients in the collapse burst")
 	delay    = flag.Duration("delay", 200*time.Millisecond, "origin delay for the collapse key")
@@ -67,8 +68,9 @@ func main() {
 	}
 	fmt.Println("cmd: edgebench")
 	if *quick {
-		*duration, *clients = time.Second, 100
+		*duration, *rounds, *clients = time.Second, 1, 100
 	}
+	*rounds = max(1, *rounds)
 	*duration = min(*duration, 30*time.Second)
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "edgebench:", err)
@@ -121,12 +123,13 @@ func run() error {
 		if srvN == 1 {
 			srvCPUs = "1"
 		}
-		fmt.Printf("note: %d cores: wrk (1 thread, %d connections) pinned to CPU 0 with taskset; the cache under test and the origin pinned to CPUs %s; one cache runs at a time (nginx worker_processes %d, ladder GOMAXPROCS %d from its affinity, Varnish default thread pools).\n",
+		fmt.Printf("note: %d cores: wrk (1 thread, %d connections) pinned to CPU 0 with taskset; the caches and the origin pinned to CPU(s) %s (nginx worker_processes %d, ladder GOMAXPROCS %d from its affinity, Varnish default thread pools).\n",
 			runtime.NumCPU(), *conns, srvCPUs, srvN, srvN)
 	} else {
 		fmt.Printf("note: %d core(s), no pinning (taskset missing or one core): wrk and the caches share every core.\n", runtime.NumCPU())
 	}
-	fmt.Printf("note: each object fetched once through each cache to warm it, wrk -t1 -c%d for 1s of warm-up, then wrk -t1 -c%d -d%s --latency; machine shared with other work, so figures are noisy: compare ratios from one run.\n", *conns, *conns, *duration)
+	slice := max(time.Second, *duration/time.Duration(*rounds))
+	fmt.Printf("note: all caches run at once, each idle while another is measured; each object is fetched through each until stored, then per object wrk -t1 -c%d for 1s of warm-up per cache, then %d rounds of wrk -t1 -c%d -d%s --latency per cache in turn (a load that comes and goes on this shared machine falls on all alike); each figure is the median of the rounds. Figures are noisy: compare ratios from one run.\n", *conns, *rounds, *conns, durArg(slice))
 	fmt.Printf("note: ladder's edge: %s, served by net/http in its own process in front of an httputil.ReverseProxy to the origin.\n", edgeh.Name)
 
 	dir, err := os.MkdirTemp("", "edgebench")
@@ -169,68 +172,103 @@ func run() error {
 			return p, err
 		}},
 	}
+	var live []*running
 	for _, c := range caches {
 		if *only != "" && !strings.Contains(","+*only+",", ","+c.name+",") {
 			continue
 		}
-		if err := measure(c, wrkCPU, oaddr); err != nil {
+		r, err := startAndWarm(c, oaddr)
+		if err != nil {
 			fmt.Printf("note: %s skipped: %v\n", c.name, err)
+			continue
+		}
+		defer r.proc.Stop(5 * time.Second)
+		live = append(live, r)
+	}
+	if err := measure(live, wrkCPU); err != nil {
+		return err
+	}
+	for _, r := range live {
+		if err := collapse(r.name, r.addr, oaddr); err != nil {
+			fmt.Printf("note: %s collapse burst: %v\n", r.name, err)
 		}
 	}
 	fmt.Println("note: bars (shared/BENCH.md): ladder ≥ 0.5× nginx proxy_cache requests/s on the same objects (ladder ÷ peer (req/s) ≥ 0.50); 1 origin request per burst of concurrent misses.")
 	return nil
 }
 
-// measure starts one cache, warms it, drives each object with wrk, runs
-// the collapse burst and stops the cache.
-func measure(c cache, wrkCPU, oaddr string) error {
+// running is a started, warmed cache.
+type running struct {
+	name, addr string
+	proc       *peers.Proc
+}
+
+// startAndWarm starts one cache and fetches each object through it until
+// it is stored: the first request fills, the next ones must be hits (the
+// origin's count for the path moves by one at most).
+func startAndWarm(c cache, oaddr string) (*running, error) {
 	addr, err := peers.FreeAddr()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := c.start(addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer p.Stop(5 * time.Second)
+	r := &running{name: c.name, addr: addr, proc: p}
 	if err := peers.WaitTCP(addr, p); err != nil {
-		return fmt.Errorf("did not start: %w", err)
+		p.Stop(5 * time.Second)
+		return nil, fmt.Errorf("did not start: %w", err)
 	}
 	for _, ob := range edgeh.Objects {
-		u := "http://" + addr + ob.Path
-		// warm: the first request fills, the next must be served from the
-		// cache (the origin's count for the path must not move).
 		before, err := originCount(oaddr, ob.Path)
 		if err != nil {
-			return err
+			p.Stop(5 * time.Second)
+			return nil, err
 		}
 		for range 3 {
-			if err := get(u, ob.Size); err != nil {
-				return fmt.Errorf("warming %s: %w", ob.Path, err)
+			if err := get("http://"+addr+ob.Path, ob.Size); err != nil {
+				p.Stop(5 * time.Second)
+				return nil, fmt.Errorf("warming %s: %w", ob.Path, err)
 			}
 		}
 		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
-			fmt.Printf("note: %s: %s reached the origin %d times while warming (expected 1): its hits are not all hits.\n", c.name, ob.Path, after-before)
-		}
-		_, _ = wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d1s", u)
-		out, err := wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d"+durArg(*duration), "--latency", u)
-		if err != nil {
-			return err
-		}
-		r, err := parseWrk(out)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d non-2xx \t %d sock-err \t %d timeouts\n",
-			c.name, ob.Name, r.requests, r.rps, r.p50, r.p99, r.non2xx, r.sockErrs, r.timeouts)
-		if r.non2xx+r.sockErrs+r.timeouts > 0 {
-			fmt.Fprintf(os.Stderr, "edgebench: %s %s: wrk reported errors:\n%s\n", c.name, ob.Path, out)
-		}
-		if after, _ := originCount(oaddr, ob.Path); after-before > 1 {
-			fmt.Printf("note: %s: %s reached the origin %d times in all while measured (1 expected).\n", c.name, ob.Path, after-before)
+			fmt.Printf("note: %s: %s reached the origin %d times while warming (1 expected): its hits are not all hits.\n", c.name, ob.Path, after-before)
 		}
 	}
-	return collapse(c.name, addr, oaddr)
+	return r, nil
+}
+
+// measure drives every running cache with wrk, object by object, in
+// rounds: each round gives each cache an equal slice of time, one after
+// the other, so load that comes and goes on a shared machine falls on
+// every cache alike; each round prints one line (cmd/results takes the
+// median of the rounds).
+func measure(live []*running, wrkCPU string) error {
+	slice := max(time.Second, *duration/time.Duration(*rounds))
+	for _, ob := range edgeh.Objects {
+		for _, r := range live { // warm keep-alive connections and paths
+			_, _ = wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d1s", "http://"+r.addr+ob.Path)
+		}
+		for range *rounds {
+			for _, r := range live {
+				out, err := wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d"+durArg(slice), "--latency", "http://"+r.addr+ob.Path)
+				if err != nil {
+					return err
+				}
+				w, err := parseWrk(out)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d non-2xx \t %d sock-err \t %d timeouts\n",
+					r.name, ob.Name, w.requests, w.rps, w.p50, w.p99, w.non2xx, w.sockErrs, w.timeouts)
+				if w.non2xx+w.sockErrs+w.timeouts > 0 {
+					fmt.Fprintf(os.Stderr, "edgebench: %s %s: wrk reported errors:\n%s\n", r.name, ob.Path, out)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // collapse sends *clients concurrent GETs for one cold key and reports how
