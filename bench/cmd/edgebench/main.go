@@ -129,7 +129,7 @@ func run() error {
 		fmt.Printf("note: %d core(s), no pinning (taskset missing or one core): wrk and the caches share every core.\n", runtime.NumCPU())
 	}
 	slice := max(time.Second, *duration/time.Duration(*rounds))
-	fmt.Printf("note: all caches run at once, each idle while another is measured; each object is fetched through each until stored, then per object wrk -t1 -c%d for 1s of warm-up per cache, then %d rounds of wrk -t1 -c%d -d%s --latency per cache in turn (a load that comes and goes on this shared machine falls on all alike); each figure is the median of the rounds. Figures are noisy: compare ratios from one run.\n", *conns, *rounds, *conns, durArg(slice))
+	fmt.Printf("note: all caches run at once, each idle while another is measured; each object is fetched through each until stored, then per object wrk -t1 -c%d for 1s of warm-up per cache, then %d rounds of wrk -t1 -c%d -d%s --latency per cache in turn (a load that comes and goes on this shared machine falls on all alike); each figure is the median of the rounds, and ladder ÷ peer is the median of the rounds' ratios (each round's ladder req/s over the peer's, measured seconds apart; each round starts with the next cache). Figures are noisy: compare ratios from one run.\n", *conns, *rounds, *conns, durArg(slice))
 	fmt.Printf("note: ladder's edge: %s, served by net/http in its own process in front of an httputil.ReverseProxy to the origin.\n", edgeh.Name)
 
 	dir, err := os.MkdirTemp("", "edgebench")
@@ -250,8 +250,11 @@ func measure(live []*running, wrkCPU string) error {
 		for _, r := range live { // warm keep-alive connections and paths
 			_, _ = wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d1s", "http://"+r.addr+ob.Path)
 		}
-		for range *rounds {
-			for _, r := range live {
+		for round := range *rounds {
+			// each round starts with the next cache, so none always runs first
+			got := map[string]wrkResult{}
+			for i := range live {
+				r := live[(i+round)%len(live)]
 				out, err := wrkRun(wrkCPU, "-t1", "-c"+strconv.Itoa(*conns), "-d"+durArg(slice), "--latency", "http://"+r.addr+ob.Path)
 				if err != nil {
 					return err
@@ -260,11 +263,21 @@ func measure(live []*running, wrkCPU string) error {
 				if err != nil {
 					return err
 				}
-				fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d non-2xx \t %d sock-err \t %d timeouts\n",
-					r.name, ob.Name, w.requests, w.rps, w.p50, w.p99, w.non2xx, w.sockErrs, w.timeouts)
+				got[r.name] = w
 				if w.non2xx+w.sockErrs+w.timeouts > 0 {
 					fmt.Fprintf(os.Stderr, "edgebench: %s %s: wrk reported errors:\n%s\n", r.name, ob.Path, out)
 				}
+			}
+			for _, r := range live {
+				w := got[r.name]
+				// ladder÷peer: ladder's req/s over this cache's in the same
+				// round; cmd/results prints the median of the rounds' ratios
+				ratio := ""
+				if l, ok := got["ladder"]; ok && r.name != "ladder" && w.rps > 0 {
+					ratio = fmt.Sprintf(" \t %.4f ladder÷peer", l.rps/w.rps)
+				}
+				fmt.Printf("BenchmarkEdgeCache/%s-hit-%s \t %d \t %.0f req/s \t %.0f p50-µs \t %.0f p99-µs \t %d non-2xx \t %d sock-err \t %d timeouts%s\n",
+					r.name, ob.Name, w.requests, w.rps, w.p50, w.p99, w.non2xx, w.sockErrs, w.timeouts, ratio)
 			}
 		}
 	}

@@ -71,6 +71,11 @@ func parse(r io.Reader, procs int) ([]*row, error) {
 	return rows, err
 }
 
+// roundRatio is the unit of a ratio a server benchmark measured round by
+// round (ladder's req/s over the peer's in the same round): its median is
+// the ratio column.
+const roundRatio = "ladder÷peer"
+
 // titles names the tables of the server benchmarks that print benchmark lines.
 var titles = map[string]string{
 	"BenchmarkEdgeCache":    "Edge cache: requests/s for cached objects",
@@ -186,9 +191,9 @@ func write(w io.Writer, rows []*row, count int) {
 		if t, ok := titles[title]; ok {
 			title = t
 		}
-		if perSecond { // the figure and its latencies first
+		if perSecond { // the figure and its latencies first; ladder÷peer is the ratio column
 			lead := []string{"req/s", "p50-µs", "p99-µs"}
-			extra = append(lead, slices.DeleteFunc(extra, func(u string) bool { return slices.Contains(lead, u) })...)
+			extra = append(lead, slices.DeleteFunc(extra, func(u string) bool { return slices.Contains(lead, u) || u == roundRatio })...)
 		}
 		fmt.Fprintf(w, "### %s\n\n", title)
 		if g[0].cmd != "" {
@@ -241,7 +246,10 @@ func write(w io.Writer, rows []*row, count int) {
 					if perSecond {
 						unit = "req/s" // ladder's requests/s over the peer's: above 1, ladder is faster
 					}
-					if pn, ln := median(r.values[unit]), median(l.values[unit]); pn > 0 && ln > 0 {
+					if rr := r.values[roundRatio]; perSecond && len(rr) > 0 {
+						// measured round by round: the median of the rounds' ratios
+						ratio = fmt.Sprintf("%.2f× (%s)", median(rr), l.sub)
+					} else if pn, ln := median(r.values[unit]), median(l.values[unit]); pn > 0 && ln > 0 {
 						ratio = fmt.Sprintf("%.2f× (%s)", ln/pn, l.sub)
 					}
 				}
