@@ -214,9 +214,12 @@ func write(w io.Writer, rows []*row, count int) {
 		}
 		head := append([]string{"case"}, stdCols...)
 		head = append(head, extra...)
-		if perSecond {
+		// a server benchmark's figures without ns/op or req/s (counts) have no ratio
+		noRatio := g[0].cmd != "" && !perSecond && !slices.Contains(stdCols, "ns/op")
+		switch {
+		case perSecond:
 			head = append(head, "ladder ÷ peer (req/s)")
-		} else {
+		case !noRatio:
 			head = append(head, "ladder ÷ peer (time)")
 		}
 		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
@@ -254,7 +257,9 @@ func write(w io.Writer, rows []*row, count int) {
 					}
 				}
 			}
-			cells = append(cells, ratio)
+			if !noRatio {
+				cells = append(cells, ratio)
+			}
 			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 		}
 		fmt.Fprintln(w)

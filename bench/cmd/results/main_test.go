@@ -96,7 +96,7 @@ func TestResultsServerBenchmark(t *testing.T) {
 		"| varnish-hit-1KiB | 50000 | 3640 | 57100 | 0 | 0.50× (ladder-hit-1KiB) |",
 		"| varnish-hit-16KiB | 100 | – | – | – | 1.00× (ladder-hit-16KiB) |", // median of 0.5, 3, 1 (not 200/100)
 		"### Edge cache: origin requests per burst",
-		"| nginx-cold | 100 | 1 |  |",
+		"| nginx-cold | 100 | 1 |\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
