@@ -183,7 +183,9 @@ func Squid(ps *Procs, dir, addr, origin, cpus string) (*Proc, string, error) {
 // defaults) with these changes, each for a reason:
 //   - proxy.config.http.server_ports: our loopback port only.
 //   - proxy.config.admin.user_id #-1: stay the user that started it (the
-//     temp dir is ours), instead of switching to the trafficserver user.
+//     temp dir is ours), instead of switching to the trafficserver user;
+//     so it runs non-root from a non-root user (checked as nobody, with
+//     this runroot) and as root only if started as root.
 //   - proxy.config.log.logging_enabled 0: no access logs (as for the others).
 //   - storage.config: a 64 MB cache file in the temp dir (the smallest ATS
 //     takes comfortably); the RAM cache in front of it is the default.
