@@ -101,6 +101,9 @@ type Expect struct {
 	Body      string
 	BodyOf    int
 	EmptyBody bool
+	// NotBodyOf n fails the step if the body is the one the origin sent in
+	// step n (1-based), e.g. a stale or wrongly updated stored response.
+	NotBodyOf int
 	// AllowCut accepts a body that ends early (an error reading it), for a
 	// step whose origin response is cut short on purpose.
 	AllowCut bool

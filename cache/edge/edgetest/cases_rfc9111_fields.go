@@ -331,6 +331,20 @@ func cases9111Fields() []Case {
 			Steps: reused(ok("Cache-Control", "max-age=3600", "Pragma", "no-cache"), sec, get()),
 		},
 
+		{
+			ID: "resp-no-transform", RFC: "9111", Section: "5.2.2.6", Level: "MUST",
+			Name: "no-transform: a hit carries the stored content and its Content-Type and Content-Encoding unchanged",
+			// §5.2.2.6: "The no-transform response directive indicates that an
+			// intermediary (regardless of whether it implements a cache) MUST NOT
+			// transform the content (as defined in Section 7.7 of [HTTP])."
+			Steps: []Step{
+				{Response: Response{Status: 200, Body: "<p>  spaces  </p>", Header: hdr("Cache-Control", "max-age=3600, no-transform",
+					"Content-Type", "text/html; charset=iso-8859-1", "Content-Encoding", "identity")}, Expect: fetched(1)},
+				{Request: get("Accept-Encoding", "gzip, br"), Expect: hit(1).with(
+					FieldCheck{"Content-Type", Equal, "text/html; charset=iso-8859-1"}, FieldCheck{"Content-Encoding", Equal, "identity"})},
+			},
+		},
+
 		// §5.3 Expires
 		{
 			ID: "expires-zero", RFC: "9111", Section: "5.3", Level: "MUST",

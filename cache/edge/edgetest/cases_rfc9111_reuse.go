@@ -674,6 +674,22 @@ func cases9111Validation() []Case {
 			},
 		},
 		{
+			ID: "validate-304-other-etag-not-used", RFC: "9111", Section: "4.3.4", Level: "MUST",
+			Name: "a 304 naming another strong ETag does not freshen the stored response",
+			// §4.3.4: "If the new response contains a strong validator …, then
+			// that strong validator identifies the selected representation for
+			// update. … If none of the stored responses contain the same strong
+			// validator, then the cache MUST NOT use the new response to update
+			// any stored responses." The stale body may then not be served
+			// (§4.2.4); a refetch (this origin answers an unconditional request
+			// with a 200) is fine.
+			Steps: []Step{
+				{Response: ok("Cache-Control", "max-age=1", "ETag", `"v1"`), Expect: fetched(1)},
+				{Pause: 3 * sec, Response: status(304, "Cache-Control", "max-age=3600", "ETag", `"v2"`), Expect: Expect{NotBodyOf: 1}},
+				{Expect: Expect{NotBodyOf: 1}},
+			},
+		},
+		{
 			ID: "validate-head-updates", RFC: "9111", Section: "4.3.5", Level: "SHOULD",
 			Name: "a 200 to a HEAD updates or invalidates the stored GET response",
 			// §4.3.5: "When a cache makes an inbound HEAD request for a target URI
