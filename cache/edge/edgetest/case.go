@@ -119,7 +119,8 @@ type Expect struct {
 	// Background says the cache is expected to send the origin a request in
 	// the background after this response (stale-while-revalidate); the runner
 	// waits for it to complete before the next step, and fails the step if it
-	// does not come.
+	// does not come. (Origin requests are counted per step by arrival: an
+	// undeclared background request may land in the next step's count.)
 	Background bool
 }
 

@@ -316,7 +316,7 @@ func cases9111Fields() []Case {
 			Steps: reused(ok("Cache-Control", `x-edgetest, max-age=3600, x-edgetest-arg="a, no-store"`), sec, get()),
 		},
 		{
-			ID: "resp-public-no-freshness-not-302", RFC: "9111", Section: "5.2.2.9", Level: "MAY",
+			ID: "resp-public-heuristic", RFC: "9111", Section: "5.2.2.9", Level: "MAY",
 			Name: "public alone on a 200 with Last-Modified: heuristically reused",
 			// §5.2.2.9: "The public response directive indicates that a cache MAY
 			// store the response even if it would otherwise be prohibited"

@@ -447,7 +447,7 @@ func cases9111Freshness() []Case {
 			Steps: notReused(ok("Last-Modified", "{{date:-20}}"), 5*sec, get()),
 		},
 		{
-			ID: "heuristic-not-302", RFC: "9111", Section: "4.2.2", Level: "MUST",
+			ID: "heuristic-not-307", RFC: "9111", Section: "4.2.2", Level: "MUST",
 			Name: "no heuristic freshness for a status that is not heuristically cacheable",
 			// §3: a response without explicit freshness is storable only with
 			// "a status code that is defined as heuristically cacheable"; 307 is not.
@@ -930,7 +930,7 @@ func cases9111Invalidation() []Case {
 			},
 		},
 		{
-			ID: "invalidate-head-safe", RFC: "9111", Section: "4.4", Level: "MAY",
+			ID: "invalidate-not-by-safe-get", RFC: "9111", Section: "4.4", Level: "MAY",
 			Name: "a GET with a query does not invalidate the URI without it",
 			// §4.4 invalidates on unsafe methods only; safe requests leave others alone.
 			Steps: []Step{store, {Request: Request{Path: "?x=1"}, Response: ok("Cache-Control", "max-age=3600"), Expect: fetched(2)}, {Expect: hit(1)}},
