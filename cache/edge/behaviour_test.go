@@ -422,3 +422,17 @@ func TestOptionsValidate(t *testing.T) {
 		t.Fatal("nil origin accepted")
 	}
 }
+
+func TestClientConditionalOnMiss(t *testing.T) {
+	e := run(t, edge.Options{}, []string{"Cache-Control", "max-age=100", "ETag", `"v1"`}, nil)
+	w := e.get("http://example.com/x", "If-None-Match", `"v1"`)
+	if w.Code != 304 || w.Body.Len() != 0 {
+		t.Fatalf("§4.3.2 conditional miss: %d %q", w.Code, w.Body)
+	}
+	if inm := e.org.lastReq().Header.Get("If-None-Match"); inm != "" {
+		t.Fatalf("the client's validator reached the origin: %q (the cache must fetch the whole response to store it)", inm)
+	}
+	if w := e.get("http://example.com/x"); w.Code != 200 || w.Body.String() != "body" || e.org.n.Load() != 1 {
+		t.Fatalf("after: %d %q origin %d", w.Code, w.Body, e.org.n.Load())
+	}
+}

@@ -332,3 +332,44 @@ func TestLeaderDisconnectMidBody(t *testing.T) {
 		t.Fatalf("after: %q %q", w.Body, w.Header().Get("Cache-Status"))
 	}
 }
+
+func TestCollapsedPerVariant(t *testing.T) {
+	e := newEnv(t, edge.Options{})
+	e.org.set(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Vary", "Accept-Encoding")
+		io.WriteString(w, r.Header.Get("Accept-Encoding"))
+	})
+	e.get("http://example.com/v", "Accept-Encoding", "gzip") // the URI is now known to vary
+	release := make(chan struct{})
+	inner := e.org.handler
+	e.org.set(func(w http.ResponseWriter, r *http.Request) { <-release; inner(w, r) })
+	var wg sync.WaitGroup
+	got := map[string][]*httptest.ResponseRecorder{}
+	var mu sync.Mutex
+	for _, enc := range []string{"br", "identity"} {
+		for range 10 {
+			wg.Go(func() {
+				w := e.get("http://example.com/v", "Accept-Encoding", enc)
+				mu.Lock()
+				got[enc] = append(got[enc], w)
+				mu.Unlock()
+			})
+		}
+	}
+	for e.c.Stats().Collapsed < 18 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if n := e.org.n.Load(); n != 3 {
+		t.Fatalf("origin requests %d, want 3 (gzip, then one per new variant)", n)
+	}
+	for enc, ws := range got {
+		for _, w := range ws {
+			if w.Body.String() != enc {
+				t.Fatalf("%s got %q", enc, w.Body)
+			}
+		}
+	}
+}

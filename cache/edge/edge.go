@@ -155,27 +155,29 @@ func (c *Cache) key(r *http.Request) (k string) {
 	return c.o.Key(r)
 }
 
-// lookup finds the stored response for r: the object (nil on a miss) and
-// whether the miss is a vary-miss (the URI is known).
-func (c *Cache) lookup(prim string, h http.Header) (*object, bool) {
+// lookup finds the stored response for r: the object (nil on a miss),
+// whether the miss is a vary-miss (the URI is known), and the key misses
+// for it collapse on: the variant's storage key when the URI is known to
+// vary, so concurrent misses for different variants fetch each their own.
+func (c *Cache) lookup(prim string, h http.Header) (*object, bool, string) {
 	e, ok := c.store.Get(prim)
 	if !ok {
-		return nil, false
+		return nil, false, prim
 	}
 	o := e.Value
 	if !o.marker {
-		return o, false
+		return o, false, prim
 	}
 	if o.vary.star {
-		return nil, true
+		return nil, true, prim
 	}
 	var buf [128]byte
-	sk := secondaryKey(append(buf[:0], prim...), &o.vary, h)
-	e, ok = c.store.Get(string(sk))
+	sk := string(secondaryKey(append(buf[:0], prim...), &o.vary, h))
+	e, ok = c.store.Get(sk)
 	if !ok || e.Value.marker {
-		return nil, true
+		return nil, true, sk
 	}
-	return e.Value, false
+	return e.Value, false, sk
 }
 
 // reqDirectives are the request's Cache-Control, or Pragma: no-cache when
@@ -241,7 +243,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rq = directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	}
-	o, varyMiss := c.lookup(prim, r.Header)
+	o, varyMiss, fkey := c.lookup(prim, r.Header)
 	if o != nil {
 		age := o.age(now)
 		switch c.usable(o, &rq, age) {
@@ -251,23 +253,23 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case useStaleRevalidate:
 			c.stats.stale.Add(1)
-			c.backgroundRevalidate(r, prim, o)
+			c.backgroundRevalidate(r, prim, fkey, o)
 			c.serveStored(w, r, o, age, now, "hit", "detail=stale-while-revalidate")
 			return
 		}
 		if rq.has(ccOnlyIfCached) {
-			c.gatewayTimeout(w, "fwd=stale; detail=only-if-cached")
+			c.gatewayTimeout(w)
 			return
 		}
 		fwd := "fwd=stale"
 		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
 			fwd = "fwd=request"
 		}
-		c.fetch(w, r, prim, o, &rq, fwd)
+		c.fetch(w, r, prim, fkey, o, &rq, fwd)
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
-		c.gatewayTimeout(w, "fwd=uri-miss; detail=only-if-cached")
+		c.gatewayTimeout(w)
 		return
 	}
 	fwd := "fwd=uri-miss"
@@ -280,7 +282,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.pass(w, r, fwd, false)
 		return
 	}
-	c.fetch(w, r, prim, nil, &rq, fwd)
+	c.fetch(w, r, prim, fkey, nil, &rq, fwd)
 }
 
 type use int
@@ -417,27 +419,33 @@ func appendStatus(upstream []string, ours string) string {
 // notModified evaluates the client's If-None-Match, else If-Modified-Since,
 // against o (RFC 9110 §13.2.2, RFC 9111 §4.3.2).
 func notModified(r *http.Request, o *object) bool {
-	if o.status != http.StatusOK {
+	return conditionMet(r, o.status, o.etag, o.lastMod)
+}
+
+// conditionMet reports whether a 200 with these validators answers the
+// client's conditional request with 304.
+func conditionMet(r *http.Request, status int, etag, lastMod string) bool {
+	if status != http.StatusOK {
 		return false
 	}
 	if inm, ok := r.Header["If-None-Match"]; ok {
-		return etagMatchWeak(inm, o.etag)
+		return etagMatchWeak(inm, etag)
 	}
 	ims, ok := r.Header["If-Modified-Since"]
-	if !ok || o.lastMod == "" {
+	if !ok || lastMod == "" {
 		return false
 	}
 	t, ok := parseDate(ims)
 	if !ok {
 		return false
 	}
-	lm, err := http.ParseTime(o.lastMod)
+	lm, err := http.ParseTime(lastMod)
 	return err == nil && !lm.After(t)
 }
 
 // gatewayTimeout answers 504 for only-if-cached. A response the cache
 // generates itself carries no Cache-Status member (RFC 9211 §2).
-func (c *Cache) gatewayTimeout(w http.ResponseWriter, _ string) {
+func (c *Cache) gatewayTimeout(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusGatewayTimeout)
 	w.Write([]byte("504 gateway timeout: not in cache\n"))
@@ -494,8 +502,10 @@ func (c *Cache) purgePrimary(prim string) int {
 	c.mu.Lock()
 	keys := c.byPrim[prim]
 	delete(c.byPrim, prim)
-	if f := c.inflight[prim]; f != nil {
-		f.noStore() // a fill running now must not store what was just purged
+	for _, f := range c.inflight {
+		if f.prim == prim {
+			f.noStore() // a fill running now must not store what was just purged
+		}
 	}
 	c.mu.Unlock()
 	n := 0

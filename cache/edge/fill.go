@@ -28,7 +28,8 @@ import (
 // bounded however large the body.
 type fill struct {
 	c      *Cache
-	prim   string
+	prim   string        // primary key
+	fkey   string        // key in Cache.inflight: the variant's storage key where known, else prim
 	stale  *object       // the stored response being revalidated, or nil
 	rq     directives    // the leader's request directives
 	lhdr   http.Header   // the leader's request header (for Vary checks)
@@ -87,14 +88,14 @@ func (f *fill) noStore() {
 }
 
 // fetch answers r through the fill for prim, joining one in flight.
-func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale *object, rq *directives, fwd string) {
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		c.pass(w, r, fwd, false)
 		return
 	}
-	f := c.inflight[prim]
+	f := c.inflight[fkey]
 	if f != nil {
 		f.mu.Lock()
 		// A response already under way that will not be stored is not
@@ -107,8 +108,8 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 	}
 	leader := f == nil
 	if leader {
-		f = c.newFill(r, prim, stale, rq)
-		c.inflight[prim] = f
+		f = c.newFill(r, prim, fkey, stale, rq)
+		c.inflight[fkey] = f
 		c.wg.Add(1)
 	}
 	pos := new(int64)
@@ -127,7 +128,7 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim string, stale
 	}
 }
 
-func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directives) *fill {
+func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *directives) *fill {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
 	stop := context.AfterFunc(c.base, cancel)
 	// The outgoing request is built here, in the client's handler, never
@@ -149,7 +150,7 @@ func (c *Cache) newFill(r *http.Request, prim string, stale *object, rq *directi
 		}
 	}
 	f := &fill{
-		c: c, prim: prim, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
+		c: c, prim: prim, fkey: fkey, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
 		cancel:  func() { stop(); cancel() },
 		start:   c.o.Now(),
 		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
@@ -221,7 +222,10 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	if f.age >= 0 {
 		h["Age"] = []string{strconv.FormatInt(int64(f.age/time.Second), 10)}
 	}
-	if f.kind != kindStream && f.stale != nil && notModified(r, f.stale) {
+	// A client's conditional request is answered 304 when the response
+	// (fetched whole: the cache strips the client's validators) matches and
+	// is one the cache stores (§4.3.2: not for a response it cannot store).
+	if f.shared && conditionMet(r, f.status, strings.TrimSpace(src.Get("Etag")), src.Get("Last-Modified")) {
 		for k := range h {
 			switch k {
 			case "Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified", "Age", "Cache-Status":
@@ -289,7 +293,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	ctx, span := c.tracer.Start(f.ctx, "edge fill", trace.WithSpanKind(trace.SpanKindInternal))
 	defer span.End()
 	out := f.out.WithContext(ctx)
-	fw := &fillWriter{f: f, c: c, h: http.Header{}, req: out, fwd: fwd}
+	fw := &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
 	t0 := time.Now()
 	perr := c.callOrigin(fw, out)
 	c.meters.originDone(ctx, time.Since(t0))
@@ -307,7 +311,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	if perr != nil {
 		c.o.Logger.Error("edge: origin handler panicked", "err", perr, "key", redact(f.prim))
 		if !f.ready {
-			f.publishError(http.StatusBadGateway, "fwd="+fwdName(fwd)+"; detail=origin-panic")
+			f.publishError(http.StatusBadGateway)
 		} else {
 			f.failed = true
 		}
@@ -320,7 +324,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 			c.stats.stale.Add(1)
 			f.publishObject(f.stale, now, "fwd=stale; detail=origin-timeout")
 		} else {
-			f.publishError(http.StatusGatewayTimeout, "fwd="+fwdName(fwd)+"; detail=origin-timeout")
+			f.publishError(http.StatusGatewayTimeout)
 		}
 		f.done = true
 		return
@@ -360,13 +364,11 @@ func (c *Cache) runFill(f *fill, fwd string) {
 // leave stops new requests from joining f.
 func (c *Cache) leave(f *fill) {
 	c.mu.Lock()
-	if c.inflight[f.prim] == f {
-		delete(c.inflight, f.prim)
+	if c.inflight[f.fkey] == f {
+		delete(c.inflight, f.fkey)
 	}
 	c.mu.Unlock()
 }
-
-func fwdName(fwd string) string { return strings.TrimPrefix(fwd, "fwd=") }
 
 // redact keeps the query (which may carry tokens) out of logs.
 func redact(key string) string {
@@ -392,7 +394,7 @@ func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) 
 }
 
 // publishError publishes a synthesized error to every reader. f.mu held.
-func (f *fill) publishError(code int, _ string) {
+func (f *fill) publishError(code int) {
 	f.ready, f.status, f.shared, f.cs, f.storing, f.obj = true, code, true, "", false, nil
 	f.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	f.buf = []byte(strconv.Itoa(code) + " " + http.StatusText(code) + "\n")
@@ -438,7 +440,6 @@ type fillWriter struct {
 	f       *fill
 	c       *Cache
 	h       http.Header
-	req     *http.Request
 	fwd     string
 	code    int
 	wrote   int64
@@ -494,11 +495,7 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 		f.obj = nil
 	}
 	w.marker = b.marker
-	fwd := w.fwd
-	if f.stale != nil && fwd == "fwd=stale" {
-		fwd = "fwd=stale"
-	}
-	f.cs = fwd + "; fwd-status=" + strconv.Itoa(code)
+	f.cs = w.fwd + "; fwd-status=" + strconv.Itoa(code)
 	if f.storing {
 		f.cs += "; stored"
 	}

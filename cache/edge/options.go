@@ -37,7 +37,11 @@ type Options struct {
 	// names none; 0 → none. It never overrides must-revalidate,
 	// proxy-revalidate, s-maxage or no-cache.
 	StaleIfError time.Duration
-	// OriginTimeout bounds one origin fetch; 0 → 30s.
+	// OriginTimeout bounds one origin fetch, from the request to the last
+	// body byte (a hung or trickling origin); 0 → 30s. Clients waiting for
+	// the response get 504 (or a stale response stale-if-error allows) when
+	// it expires before the origin answered. An origin handler that ignores
+	// its request's context keeps running past it, and Close waits for it.
 	OriginTimeout time.Duration
 	// SurrogateKeyHeader is the response field holding space-separated
 	// surrogate keys; "" → "Surrogate-Key". It is removed downstream.

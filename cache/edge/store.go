@@ -196,22 +196,22 @@ func (w *passWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // backgroundRevalidate starts one revalidation of o for prim unless one is
 // already running (RFC 5861 §3).
-func (c *Cache) backgroundRevalidate(r *http.Request, prim string, o *object) {
+func (c *Cache) backgroundRevalidate(r *http.Request, prim, fkey string, o *object) {
 	c.mu.Lock()
-	if c.closed || c.refresh[prim] || c.inflight[prim] != nil {
+	if c.closed || c.refresh[fkey] || c.inflight[fkey] != nil {
 		c.mu.Unlock()
 		return
 	}
-	c.refresh[prim] = true
+	c.refresh[fkey] = true
 	rq := directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
-	f := c.newFill(r, prim, o, &rq)
-	c.inflight[prim] = f
+	f := c.newFill(r, prim, fkey, o, &rq)
+	c.inflight[fkey] = f
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go func() {
 		defer func() {
 			c.mu.Lock()
-			delete(c.refresh, prim)
+			delete(c.refresh, fkey)
 			c.mu.Unlock()
 		}()
 		c.runFill(f, "fwd=stale")
