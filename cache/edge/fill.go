@@ -296,6 +296,18 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	fw := &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
 	t0 := time.Now()
 	perr := c.callOrigin(fw, out)
+	if perr == nil && fw.refetch && f.ctx.Err() == nil {
+		// The stored response cannot be freshened and may not be served
+		// stale: fetch the representation again without validators.
+		f.mu.Lock()
+		f.stale = nil
+		f.mu.Unlock()
+		out = out.Clone(ctx)
+		out.Header.Del("If-None-Match")
+		out.Header.Del("If-Modified-Since")
+		fw = &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
+		perr = c.callOrigin(fw, out)
+	}
 	c.meters.originDone(ctx, time.Since(t0))
 	if fw.code != 0 {
 		span.SetAttributes(attribute.Int("http.response.status_code", fw.code))
@@ -412,6 +424,16 @@ func (f *fill) publishObject(o *object, now time.Time, cs string) {
 	f.buf, f.base, f.done = o.body, 0, true
 }
 
+// otherStrongValidator reports whether a 304's header fields name a strong
+// entity tag the stored response does not carry (RFC 9111 §4.3.4).
+func otherStrongValidator(stored, h http.Header) bool {
+	t := strings.TrimSpace(h.Get("Etag"))
+	if t == "" || strings.HasPrefix(t, "W/") {
+		return false
+	}
+	return strings.TrimSpace(stored.Get("Etag")) != t
+}
+
 // freshen builds the stored response updated by a 304's header fields
 // (RFC 9111 §3.2, §4.3.4).
 func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *object {
@@ -446,6 +468,7 @@ type fillWriter struct {
 	clen    int64 // Content-Length announced, -1 if none
 	marker  *object
 	discard bool
+	refetch bool // a 304 named another strong validator: fetch again, unconditionally
 }
 
 func (w *fillWriter) Header() http.Header { return w.h }
@@ -477,6 +500,13 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 		}
 	}
 	if f.stale != nil && code == http.StatusNotModified {
+		if otherStrongValidator(f.stale.header, w.h) {
+			// RFC 9111 §4.3.4: "If none of the stored responses contain the
+			// same strong validator, then the cache MUST NOT use the new
+			// response to update any stored responses."
+			w.refetch, w.discard = true, true
+			return
+		}
 		f.kind, w.discard = kindValidated, true
 		return
 	}
