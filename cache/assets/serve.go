@@ -111,12 +111,31 @@ func (x *asset) negotiate(h http.Header, accept []string) (body []byte, etag, le
 // serveContent answers the rarer preconditions and ranges through
 // net/http, which implements them (RFC 9110 §13.2.2 order, multipart
 // ranges, 412 and 416), over the representation's bytes.
+//
+// Error responses (412, 416) are marked no-store and lose the 200's
+// Cache-Control, Content-Encoding and validators: under "public, max-age"
+// a shared cache may store any status (RFC 9111 §3), so one hostile
+// If-Match forwarded by a CDN would pin a 412 on the URL for a year.
+// ServeContent drops some of them itself, but not for a 412, nor with
+// GODEBUG=httpservecontentkeepheaders=1.
+//
+// Several ranges of an encoded variant are not served: a multipart body
+// is not a gzip or br stream, yet Content-Encoding applies to the whole
+// content (RFC 9110 §8.4), so the client could not decode it. The Range is
+// ignored instead (§14.2 allows it) and the whole variant sent; a single
+// range of the encoded bytes is fine.
 func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byte, length []string, mod time.Time, result int) {
 	if w.Header()["Content-Encoding"] != nil {
 		// ServeContent leaves a full response's length unset when
 		// Content-Encoding is (for handlers compressing on the fly); these
 		// bytes are already encoded. It resets it for ranges and errors.
 		w.Header()["Content-Length"] = length
+		if rg := r.Header["Range"]; len(rg) > 1 || len(rg) == 1 && strings.Contains(rg[0], ",") {
+			r2 := *r
+			r2.Header = r.Header.Clone()
+			delete(r2.Header, "Range")
+			r = &r2
+		}
 	}
 	cw := countingWriter{ResponseWriter: w}
 	http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
@@ -152,6 +171,13 @@ type countingWriter struct {
 func (c *countingWriter) WriteHeader(code int) {
 	if c.status == 0 {
 		c.status = code
+	}
+	if code >= 400 {
+		h := c.Header()
+		h["Cache-Control"] = hNoStore
+		delete(h, "Content-Encoding")
+		delete(h, "Etag")
+		delete(h, "Last-Modified")
 	}
 	c.ResponseWriter.WriteHeader(code)
 }
