@@ -110,10 +110,7 @@ func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asse
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
 	sri := sha512.Sum384(data)
-	ctype := mime.TypeByExtension(path.Ext(name))
-	if ctype == "" {
-		ctype = http.DetectContentType(data)
-	}
+	ctype := contentType(name, data)
 	// A logical name without a modification time gets no Last-Modified:
 	// instances started at different times would disagree on a made-up
 	// one, and an If-Modified-Since could then keep an old build's bytes.
@@ -143,6 +140,15 @@ func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asse
 		hLastMod:       hLastMod,
 		hHashedLastMod: []string{hashedMod.Format(http.TimeFormat)},
 	}
+}
+
+// contentType is the Content-Type of a file: from its extension, or
+// sniffed from its bytes for an extension this machine does not know.
+func contentType(name string, data []byte) string {
+	if ctype := mime.TypeByExtension(path.Ext(name)); ctype != "" {
+		return ctype
+	}
+	return http.DetectContentType(data)
 }
 
 func newVariant(coding string, data []byte) variant {

@@ -33,6 +33,8 @@ type Entry struct {
 	// Size of the identity bytes.
 	Size int64 `json:"size"`
 	// ContentType from the extension, or sniffed for files without one.
+	// Informational: New serves a previous name with the type it computes
+	// itself, as MIME tables differ between machines.
 	ContentType string `json:"content_type"`
 	// Encodings lists the precompressed variants served ("br", "gzip").
 	Encodings []string `json:"encodings,omitempty"`

@@ -55,7 +55,9 @@ type Options struct {
 //     are right only if that build used the same DigestLength.
 //   - Manifest alone: each hashed name is served if its bytes are known
 //     (the current build or another previous build holds a file with the
-//     same integrity, e.g. the file did not change). Names whose bytes are
+//     same integrity, e.g. the file did not change), with the Content-Type
+//     this instance gives the name (the manifest's may come from another
+//     machine's MIME table). Names whose bytes are
 //     nowhere are logged and answer 404: never the current build's bytes
 //     under the old name, which an immutable cache would keep forever.
 type Build struct {

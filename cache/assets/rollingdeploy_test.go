@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,5 +154,35 @@ func TestPreviousBuildMismatch(t *testing.T) {
 	_, err = assets.New(build2(t), assets.Options{Previous: []assets.Build{{Manifest: &forged, FS: build1(t)}}})
 	if !errors.Is(err, assets.ErrConflict) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A manifest written elsewhere (another machine's /etc/mime.types, another
+// Go release: "application/javascript" where this one says
+// "text/javascript; charset=utf-8") still names bytes this instance holds:
+// with a manifest alone, the previous hashed name is served, with the
+// Content-Type this instance gives its extension, not lost to a 404.
+func TestRollingDeployManifestFromAnotherMachine(t *testing.T) {
+	b1 := mustNew(t, build1(t), assets.Options{DigestLength: 8}) // the old build used shorter digests
+	m1 := b1.Manifest()
+	for k, e := range m1.Files {
+		e.ContentType = map[string]string{".js": "application/javascript", ".css": "text/css"}[path.Ext(k)]
+		m1.Files[k] = e
+	}
+	var logs bytes.Buffer
+	b2 := mustNew(t, build1(t), assets.Options{
+		Previous: []assets.Build{{Manifest: &m1}},
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	for _, name := range []string{"js/app.js", "css/site.css", "old.js"} {
+		old := mustURL(t, b1, name)
+		w, want := do(b2, "GET", old, "Accept-Encoding", "gzip"), do(b1, "GET", old, "Accept-Encoding", "gzip")
+		if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), want.Body.Bytes()) || w.Header().Get("Content-Type") != want.Header().Get("Content-Type") ||
+			w.Header().Get("Content-Encoding") != want.Header().Get("Content-Encoding") {
+			t.Errorf("%s: %d %v", old, w.Code, w.Header())
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("log: %s", logs.String())
 	}
 }
