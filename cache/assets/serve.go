@@ -131,11 +131,11 @@ func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byt
 		// bytes are already encoded. It resets it for ranges and errors.
 		w.Header()["Content-Length"] = length
 		if rg := r.Header["Range"]; len(rg) > 1 || len(rg) == 1 && strings.Contains(rg[0], ",") {
-			r2 := *r
-			r2.Header = r.Header.Clone()
-			delete(r2.Header, "Range")
-			r = &r2
+			r = withoutField(r, "Range")
 		}
+	}
+	if len(r.Header["If-Modified-Since"]) > 1 { // ServeContent would read the first
+		r = withoutField(r, "If-Modified-Since")
 	}
 	cw := countingWriter{ResponseWriter: w}
 	http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
@@ -143,6 +143,14 @@ func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byt
 		result = resultNotModified
 	}
 	a.m.count(result, cw.n)
+}
+
+// withoutField returns a shallow copy of r without one header field.
+func withoutField(r *http.Request, name string) *http.Request {
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	delete(r2.Header, name)
+	return &r2
 }
 
 // notModified evaluates If-None-Match (weak comparison), or without it
@@ -153,7 +161,7 @@ func notModified(rh http.Header, etag string, mod time.Time) bool {
 		return noneMatch(inm, etag)
 	}
 	ims := rh["If-Modified-Since"]
-	if len(ims) == 0 || mod.IsZero() {
+	if len(ims) != 1 || mod.IsZero() { // more than one member: ignored (§13.1.3)
 		return false
 	}
 	t, err := http.ParseTime(ims[0])

@@ -235,3 +235,20 @@ func TestLogicalLastModified(t *testing.T) {
 		t.Errorf("future mtime served as %v (%v)", lm, err)
 	}
 }
+
+// RFC 9110 §13.1.3: a recipient MUST ignore If-Modified-Since when the
+// field has more than one member (here two field lines).
+func TestIfModifiedSinceWithTwoMembersIgnored(t *testing.T) {
+	a := mustNew(t, site(t), assets.Options{})
+	css := mustURL(t, a, "css/site.css")
+	lm := do(a, "GET", css).Header().Get("Last-Modified")
+	if w := do(a, "GET", css, "If-Modified-Since", lm); w.Code != 304 {
+		t.Fatalf("one member: %d", w.Code)
+	}
+	if w := do(a, "GET", css, "If-Modified-Since", lm, "If-Modified-Since", lm); w.Code != 200 {
+		t.Errorf("two members: %d, want 200", w.Code)
+	}
+	if w := do(a, "GET", css, "Range", "bytes=0-3", "If-Modified-Since", lm, "If-Modified-Since", lm); w.Code != 206 {
+		t.Errorf("two members, with Range: %d, want 206", w.Code)
+	}
+}
