@@ -50,8 +50,12 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 	for _, p := range orphans {
 		src, ok := byIntegrity[p.integrity]
 		if !ok {
-			if r, ok := a.routes[p.hashed]; !ok || !r.hashed {
+			r, ok := a.routes[p.hashed]
+			switch {
+			case !ok || !r.hashed:
 				lost = append(lost, p.hashed)
+			case r.a.integrity != p.integrity:
+				return wrap(ErrConflict, "hashed name %q names two different contents (%s and %s): raise DigestLength", p.hashed, r.a.integrity, p.integrity)
 			}
 			continue
 		}

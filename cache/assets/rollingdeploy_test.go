@@ -186,3 +186,19 @@ func TestRollingDeployManifestFromAnotherMachine(t *testing.T) {
 		t.Errorf("log: %s", logs.String())
 	}
 }
+
+// A manifest-only previous name that is one of the current build's hashed
+// names but for other bytes (a digest clash, forged here) is refused like
+// the same clash with an FS, not served silently with the current bytes.
+func TestPreviousManifestOnlyClashRefused(t *testing.T) {
+	b1 := mustNew(t, build1(t), assets.Options{})
+	b2 := mustNew(t, build2(t), assets.Options{})
+	forged := b1.Manifest()
+	e := forged.Files["js/app.js"] // build 1's bytes, held by no build below
+	e.Name = b2.Manifest().Files["js/app.js"].Name
+	forged.Files["js/app.js"] = e
+	_, err := assets.New(build2(t), assets.Options{Previous: []assets.Build{{Manifest: &forged}}, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, assets.ErrConflict) {
+		t.Fatalf("%v", err)
+	}
+}
