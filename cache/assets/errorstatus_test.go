@@ -91,3 +91,31 @@ func TestMultipleRangesOfEncodedVariantDecode(t *testing.T) {
 		})
 	}
 }
+
+// RFC 9110 §13.1.5 and §8.8.2.2: If-Range with a date holds only when
+// Last-Modified is a strong validator. The identity, gzip and br bytes of
+// an asset share one Last-Modified, so for an asset with variants a date
+// cannot tell them apart: a client holding the first bytes of the identity
+// body that now asks with gzip must get the whole gzip body, never a 206
+// of gzip bytes to splice onto identity bytes. Entity tags still work.
+func TestIfRangeDateOnAssetWithVariants(t *testing.T) {
+	a := mustNew(t, site(t), assets.Options{})
+	js := mustURL(t, a, "js/app.js")
+	first := do(a, "GET", js)
+	lm := first.Header().Get("Last-Modified")
+	if w := do(a, "GET", js, "Accept-Encoding", "gzip", "Range", "bytes=4-", "If-Range", lm); w.Code != 200 || w.Header().Get("Content-Encoding") != "gzip" {
+		t.Errorf("If-Range date, gzip: %d %v", w.Code, w.Header())
+	}
+	gzTag := do(a, "GET", js, "Accept-Encoding", "gzip").Header().Get("ETag")
+	if w := do(a, "GET", js, "Accept-Encoding", "gzip", "Range", "bytes=4-", "If-Range", gzTag); w.Code != 206 {
+		t.Errorf("If-Range gzip tag: %d", w.Code)
+	}
+	if w := do(a, "GET", js, "Accept-Encoding", "gzip", "Range", "bytes=4-", "If-Range", first.Header().Get("ETag")); w.Code != 200 {
+		t.Errorf("If-Range identity tag on gzip: %d", w.Code)
+	}
+	// Without variants the date is the file's and stays usable.
+	css := mustURL(t, a, "css/site.css")
+	if w := do(a, "GET", css, "Range", "bytes=4-", "If-Range", do(a, "GET", css).Header().Get("Last-Modified")); w.Code != 206 {
+		t.Errorf("If-Range date without variants: %d", w.Code)
+	}
+}

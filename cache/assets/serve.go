@@ -66,7 +66,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rh := r.Header
 	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
-		a.serveContent(w, r, body, length, mod, result)
+		a.serveContent(w, r, body, length, mod, result, len(x.variants) > 0)
 		return
 	}
 	if notModified(rh, etag[0], mod) {
@@ -124,7 +124,17 @@ func (x *asset) negotiate(h http.Header, accept []string) (body []byte, etag, le
 // content (RFC 9110 §8.4), so the client could not decode it. The Range is
 // ignored instead (§14.2 allows it) and the whole variant sent; a single
 // range of the encoded bytes is fine.
-func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byte, length []string, mod time.Time, result int) {
+//
+// For an asset with variants, an If-Range holding a date is false (the
+// Range is ignored): its identity, gzip and br bytes share one
+// Last-Modified, so the date is no strong validator (§8.8.2.2, §13.1.5)
+// and could splice gzip bytes onto identity ones.
+func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byte, length []string, mod time.Time, result int, variants bool) {
+	if ir := r.Header["If-Range"]; variants && len(ir) > 0 && r.Header["Range"] != nil {
+		if v := trimOWS(ir[0]); !strings.HasPrefix(v, `"`) && !strings.HasPrefix(v, "W/") {
+			r = withoutField(r, "Range")
+		}
+	}
 	if w.Header()["Content-Encoding"] != nil {
 		// ServeContent leaves a full response's length unset when
 		// Content-Encoding is (for handlers compressing on the fly); these
