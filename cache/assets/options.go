@@ -3,6 +3,7 @@ package assets
 import (
 	"io/fs"
 	"log/slog"
+	"path"
 	"strings"
 
 	"go.opentelemetry.io/otel/metric"
@@ -26,7 +27,8 @@ const DefaultDigestLength = 12
 // 12-character digests and no previous builds.
 type Options struct {
 	// Prefix is the URL path the handler is mounted at: it starts and ends
-	// with "/". URL returns Prefix + hashed name; ServeHTTP answers paths
+	// with "/" and is a clean path (no "//", "." or ".." elements). URL
+	// returns Prefix + hashed name; ServeHTTP answers paths
 	// below it. "" means "/assets/".
 	Prefix string
 	// DigestLength is the number of hex characters of the SHA-256 in hashed
@@ -70,9 +72,11 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.Prefix == "" {
 		c.Prefix = "/assets/"
 	}
+	// A Prefix with "." or ".." elements would hand out URLs that
+	// browsers and ServeMux clean into paths the handler never answers.
 	if !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/") ||
-		strings.Contains(c.Prefix, "//") && c.Prefix != "/" || escapePath(c.Prefix) != c.Prefix || strings.Contains(c.Prefix, "%") {
-		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with /, hold no //, and need no escaping in a URL", o.Prefix)
+		c.Prefix != "/" && path.Clean(c.Prefix)+"/" != c.Prefix || escapePath(c.Prefix) != c.Prefix || strings.Contains(c.Prefix, "%") {
+		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with /, be a clean path (no //, . or ..), and need no escaping in a URL", o.Prefix)
 	}
 	switch {
 	case c.DigestLength == 0:
