@@ -62,7 +62,8 @@
 //
 // Metrics (scope github.com/ladder-go/ladder/cache/assets):
 // ladder.assets.requests by ladder.assets.result (hashed, logical,
-// not_modified, not_found, method_not_allowed) and ladder.assets.sent
-// (body bytes). Both are observable counters over atomics, so the request
-// path makes no SDK call.
+// not_modified, not_found, method_not_allowed, precondition_failed,
+// range_not_satisfiable) and ladder.assets.sent (asset body bytes). Both
+// are observable counters over atomics, so the request path makes no SDK
+// call.
 package assets

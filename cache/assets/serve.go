@@ -149,10 +149,16 @@ func (a *Assets) serveContent(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	cw := countingWriter{ResponseWriter: w}
 	http.ServeContent(&cw, r, "", mod, bytes.NewReader(body))
-	if cw.status == http.StatusNotModified {
+	n := cw.n
+	switch cw.status {
+	case http.StatusNotModified:
 		result = resultNotModified
+	case http.StatusPreconditionFailed:
+		result, n = resultPrecondition, 0
+	case http.StatusRequestedRangeNotSatisfiable:
+		result, n = resultRange, 0
 	}
-	a.m.count(result, cw.n)
+	a.m.count(result, n)
 }
 
 // withoutField returns a shallow copy of r without one header field.
