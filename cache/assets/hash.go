@@ -111,34 +111,30 @@ func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asse
 	digest := hex.EncodeToString(sum[:])
 	sri := sha512.Sum384(data)
 	ctype := contentType(name, data)
-	// A logical name without a modification time gets no Last-Modified:
-	// instances started at different times would disagree on a made-up
-	// one, and an If-Modified-Since could then keep an old build's bytes.
-	// A hashed name may take the start time: its bytes never change.
+	// Only a hashed name has a Last-Modified: its bytes never change, so
+	// any date is a true one, the file's or, without one, the start time.
+	// A logical name's bytes change from build to build while file times
+	// need not move forward (a rollback to an older build, reproducible
+	// builds with one fixed mtime, embed.FS with none, instances started
+	// at different times): an If-Modified-Since could keep another build's
+	// bytes. Its validator is the strong ETag alone.
 	mod = mod.UTC().Truncate(time.Second)
 	if mod.After(now) {
 		mod = now // never later than Date (RFC 9110 §8.8.2.1)
 	}
-	hashedMod := mod
 	if mod.IsZero() || mod.Unix() == 0 {
-		mod, hashedMod = time.Time{}, now
-	}
-	var hLastMod []string
-	if !mod.IsZero() {
-		hLastMod = []string{mod.Format(http.TimeFormat)}
+		mod = now
 	}
 	return &asset{
 		logical:        name,
 		hashed:         hashedName(name, digest[:digestLen]),
 		integrity:      "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-		modTime:        mod,
-		hashedMod:      hashedMod,
+		hashedMod:      mod,
 		data:           data,
 		hType:          []string{ctype},
 		hETag:          []string{`"` + digest[:32] + `"`},
 		hLen:           []string{strconv.Itoa(len(data))},
-		hLastMod:       hLastMod,
-		hHashedLastMod: []string{hashedMod.Format(http.TimeFormat)},
+		hHashedLastMod: []string{mod.Format(http.TimeFormat)},
 	}
 }
 

@@ -11,10 +11,11 @@ import (
 // with "Cache-Control: public, max-age=31536000, immutable", logical names
 // with "no-cache" (so caches revalidate them), both with a strong ETag,
 // X-Content-Type-Options: nosniff, and 304 for a matching If-None-Match
-// or, without one, a satisfied If-Modified-Since. Last-Modified is the
-// file's modification time; a file without one (embed.FS) sends none
-// under its logical name (instances started at different times would
-// disagree) and the time of New under its hashed name. Range,
+// or, without one, a satisfied If-Modified-Since. Only hashed names send
+// Last-Modified (the file's modification time or, without one, the time
+// of New): a logical name's bytes change between builds while file times
+// need not move forward (rollbacks, reproducible builds, embed.FS), so its
+// validator is the ETag alone and If-Modified-Since does not apply. Range,
 // If-Range, If-Match and If-Unmodified-Since are handled by
 // http.ServeContent over the same bytes. A precompressed variant is chosen
 // by Accept-Encoding, with Vary: Accept-Encoding on every response of an
@@ -51,17 +52,15 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x := rt.a
 	body, etag, length := x.negotiate(h, r.Header["Accept-Encoding"])
-	result, mod, lastMod := resultLogical, x.modTime, x.hLastMod
+	result, mod := resultLogical, time.Time{}
 	if rt.hashed {
-		result, mod, lastMod = resultHashed, x.hashedMod, x.hHashedLastMod
+		result, mod = resultHashed, x.hashedMod
 		h["Cache-Control"] = hImmutable
+		h["Last-Modified"] = x.hHashedLastMod
 	} else {
 		h["Cache-Control"] = hNoCache
 	}
 	h["Etag"] = etag
-	if lastMod != nil {
-		h["Last-Modified"] = lastMod
-	}
 	h["Content-Type"] = x.hType
 
 	rh := r.Header
