@@ -46,17 +46,13 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 		orphans = append(orphans, more...)
 	}
 	byIntegrity := held.byIntegrity()
-	var lost []string
+	// Names with bytes first, then the others against every route, so a
+	// clash is found whatever the order of builds and of map iteration.
+	var unheld []pending
 	for _, p := range orphans {
 		src, ok := byIntegrity[p.integrity]
 		if !ok {
-			r, ok := a.routes[p.hashed]
-			switch {
-			case !ok || !r.hashed:
-				lost = append(lost, p.hashed)
-			case r.a.integrity != p.integrity:
-				return wrap(ErrConflict, "hashed name %q names two different contents (%s and %s): raise DigestLength", p.hashed, r.a.integrity, p.integrity)
-			}
+			unheld = append(unheld, p)
 			continue
 		}
 		// The Content-Type is this instance's for the name, not the
@@ -73,6 +69,16 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 		}
 		if err := a.addHashed(p.hashed, x); err != nil {
 			return err
+		}
+	}
+	var lost []string
+	for _, p := range unheld {
+		r, ok := a.routes[p.hashed]
+		switch {
+		case !ok || !r.hashed:
+			lost = append(lost, p.hashed)
+		case r.a.integrity != p.integrity:
+			return wrap(ErrConflict, "hashed name %q names two different contents (%s and %s): raise DigestLength", p.hashed, r.a.integrity, p.integrity)
 		}
 	}
 	if len(lost) > 0 {

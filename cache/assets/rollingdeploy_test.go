@@ -202,3 +202,29 @@ func TestPreviousManifestOnlyClashRefused(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// Conflicting manifests: two previous names that are one hashed name for
+// different bytes are ErrConflict whichever comes first (Previous order,
+// map order), also when only one of them has bytes somewhere.
+func TestPreviousConflictingManifestsAlwaysRefused(t *testing.T) {
+	cur := mustNew(t, build2(t), assets.Options{})
+	held := cur.Manifest().Files["css/site.css"] // bytes the current build holds
+	unheld := assets.Entry{Name: held.Name, Integrity: "sha384-" + strings.Repeat("A", 64), ContentType: held.ContentType}
+	quiet := slog.New(slog.DiscardHandler)
+	for i := range 20 {
+		one := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(held, "x/a.0123456789ab.css"), "x/b.css": withName(unheld, "x/a.0123456789ab.css")}}
+		first := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(unheld, "x/a.0123456789ab.css")}}
+		second := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(held, "x/a.0123456789ab.css")}}
+		for name, prev := range map[string][]assets.Build{
+			"one manifest": {{Manifest: &one}},
+			"unheld first": {{Manifest: &first}, {Manifest: &second}},
+			"held first":   {{Manifest: &second}, {Manifest: &first}},
+		} {
+			if _, err := assets.New(build2(t), assets.Options{Previous: prev, Logger: quiet}); !errors.Is(err, assets.ErrConflict) {
+				t.Fatalf("run %d, %s: %v", i, name, err)
+			}
+		}
+	}
+}
+
+func withName(e assets.Entry, name string) assets.Entry { e.Name = name; return e }
