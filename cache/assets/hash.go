@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -89,21 +90,34 @@ func variantBase(name string) (string, bool) {
 	return strings.CutSuffix(name, ".gz")
 }
 
-// checkGzip decompresses gz (reading at most one byte more than want) and
-// compares it with want.
+// checkGzip decompresses gz and compares it with want as it goes, holding
+// no second copy of the file.
 func checkGzip(gz, want []byte) error {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return err
 	}
-	got, err := io.ReadAll(io.LimitReader(zr, int64(len(want))+1))
-	if err != nil {
+	cw := compareWriter{want: want}
+	if _, err := io.Copy(&cw, io.LimitReader(zr, int64(len(want))+1)); err != nil {
 		return err
 	}
-	if !bytes.Equal(got, want) {
-		return fmt.Errorf("decompresses to other bytes")
+	if len(cw.want) != 0 {
+		return errOtherBytes
 	}
 	return nil
+}
+
+var errOtherBytes = errors.New("decompresses to other bytes")
+
+// compareWriter consumes want as matching bytes are written.
+type compareWriter struct{ want []byte }
+
+func (c *compareWriter) Write(p []byte) (int, error) {
+	if len(p) > len(c.want) || !bytes.Equal(p, c.want[:len(p)]) {
+		return 0, errOtherBytes
+	}
+	c.want = c.want[len(p):]
+	return len(p), nil
 }
 
 func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asset {
