@@ -69,8 +69,6 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			j, jPicked := st.snap.chooseExcept(st.key, st.keyed, tried)
 			if j >= 0 && !slices.Contains(tried, j) && (t.unsent || t.hung || a.budget.withdraw()) {
 				next, nextPicked = j, jPicked
-			} else if jPicked {
-				st.snap.unpick(j) // not tried after all
 			}
 		}
 		if next >= 0 {

@@ -45,9 +45,6 @@ type Endpoint struct {
 	// poolMetrics.mu; see Pool.foldPicks).
 	succ        *Endpoint
 	retiredRefs int
-	// unpicked counts picks a counting picker counted that were thrown
-	// away (snapshot.unpick); the requests counter subtracts them.
-	unpicked atomic.Uint64
 
 	// Hung-backend detection (see RetryOptions.StallTimeout), in monotonic
 	// nanoseconds: when the backend last answered (updated at most once a

@@ -136,7 +136,7 @@ var bg = context.Background()
 func (pm *poolMetrics) replace(prev, succ *Endpoint) {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	c := pm.startedLocked(prev) - prev.unpicked.Load()
+	c := pm.startedLocked(prev)
 	succ.reqBase = c
 	prev.succ = succ
 	pm.replaced[&replacedEndpoint{e: prev, seen: c}] = struct{}{}
@@ -145,8 +145,7 @@ func (pm *poolMetrics) replace(prev, succ *Endpoint) {
 // startedLocked returns the requests e's flow word and cells counted started,
 // widening their wrapping count (collections come far more often than it
 // wraps: 1<<40 requests), plus what replaced snapshots' pickers counted;
-// callers add the live pickers' counts and subtract unpicked.
-
+// callers add the live pickers' counts.
 func (pm *poolMetrics) startedLocked(e *Endpoint) uint64 {
 	c := e.counts().started
 	// A sum of cells read one by one may run a few ahead of the truth
@@ -175,26 +174,20 @@ func (em *endpointMetrics) ejected(pm *poolMetrics) { pm.ejections.Add(bg, 1, em
 func (em *endpointMetrics) retried(pm *poolMetrics) { pm.retries.Add(bg, 1, em.add...) }
 
 // observeMembers visits the current members for the observed instruments,
-// with what a live counting picker counted for each, less the picks thrown
-// away (modulo 2^64); pm.mu is held. Collections run seconds apart: the
-// two slices are garbage worth no pooling.
+// with what a live counting picker counted for each; pm.mu is held.
+// Collections run seconds apart: the slice is garbage worth no pooling.
 func (p *Pool[T]) observeMembers(visit func(*Endpoint, uint64)) {
 	p.met.syncRetired()
 	s := p.snap.Load()
 	if s == nil {
 		return
 	}
-	// Thrown-away picks are read before the picks: each was counted by a
-	// picker before it was thrown away, so the difference never runs ahead.
 	n := make([]uint64, len(s.all))
-	for i, e := range s.all {
-		n[i] = -e.unpicked.Load()
-	}
 	if s.counted && !s.folded {
 		s.selfPicks(n)
 	}
 	for i, e := range s.all {
-		visit(e, n[i]) // modular: the sum with the rest is the true count
+		visit(e, n[i])
 	}
 }
 
@@ -284,7 +277,7 @@ func (pm *poolMetrics) syncRetired() {
 // more (their counts are final); pm.mu is held.
 func (pm *poolMetrics) syncReplaced() {
 	for x := range pm.replaced {
-		c := pm.startedLocked(x.e) - x.e.unpicked.Load()
+		c := pm.startedLocked(x.e)
 		live := x.e
 		for live.succ != nil {
 			live = live.succ

@@ -108,14 +108,6 @@ func (s *snapshot[T]) beginTry(e *Endpoint, picked bool) func(Outcome) {
 	return e.dones[modeCounted]
 }
 
-// unpick takes back the start a counting picker counted for position i
-// when the pick is thrown away (a retry avoiding a backend already tried).
-func (s *snapshot[T]) unpick(i int) {
-	if s.counted && s.mode == modeBare && i >= 0 {
-		s.all[i].unpicked.Add(1)
-	}
-}
-
 type tier struct {
 	pos    []int // positions in all
 	picker Picker
@@ -154,18 +146,22 @@ func (s *snapshot[T]) choose(key uint64, keyed bool) int {
 
 // chooseExcept picks like choose but avoids the positions in tried when
 // another eligible backend exists, for retries on a different backend.
-// picked says whether the position came from choose (its start counted by a
-// counting picker); choices thrown away are taken back (unpick).
+// picked says whether the position came from choose (so a counting picker
+// counted its start). A counting picker (round robin) is not asked: each of
+// its turns counts a request, and one thrown away could not be taken back
+// without a collection seeing the count step back; its retries go to a
+// random untried backend of the nearest zone that has one.
 func (s *snapshot[T]) chooseExcept(key uint64, keyed bool, tried []int) (pos int, picked bool) {
-	i := s.choose(key, keyed)
-	for attempt := 0; attempt < 2 && i >= 0 && slices.Contains(tried, i); attempt++ {
-		s.unpick(i)
-		i = s.choose(s.rand(), keyed)
+	i := -1
+	if !s.counted {
+		i = s.choose(key, keyed)
+		for attempt := 0; attempt < 2 && i >= 0 && slices.Contains(tried, i); attempt++ {
+			i = s.choose(s.rand(), keyed)
+		}
+		if i < 0 || !slices.Contains(tried, i) {
+			return i, true
+		}
 	}
-	if i < 0 || !slices.Contains(tried, i) {
-		return i, true
-	}
-	s.unpick(i)
 	for _, t := range s.tiers {
 		off := int(s.rand() % uint64(len(t.pos)))
 		for k := range t.pos {
