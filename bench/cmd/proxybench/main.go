@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ladder-go/ladder/bench/internal/peers"
 )
 
 var (
@@ -114,7 +116,7 @@ type result struct {
 }
 
 func run() error {
-	missing := ensureTools()
+	missing := peers.Ensure("nginx", "haproxy", "wrk") // apt-get install when root
 	dir, err := os.MkdirTemp("", "proxybench")
 	if err != nil {
 		return err
@@ -150,7 +152,7 @@ func run() error {
 	}
 	var backends []string
 	for range 3 {
-		addr, err := freeAddr()
+		addr, err := peers.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -183,11 +185,11 @@ func run() error {
 		results = append(results, r)
 	}
 	ts := strings.Join(backends, ",")
-	addr, _ := freeAddr()
+	addr, _ := peers.FreeAddr()
 	measure("ladder lb.Proxy (round robin)", addr, func() error { return start(self, "-serve", "ladder", "-listen", addr, "-targets", ts) })
-	addr2, _ := freeAddr()
+	addr2, _ := peers.FreeAddr()
 	measure("bare httputil.ReverseProxy", addr2, func() error { return start(self, "-serve", "bare", "-listen", addr2, "-targets", ts) })
-	addr3, _ := freeAddr()
+	addr3, _ := peers.FreeAddr()
 	measure("nginx", addr3, func() error {
 		if missing["nginx"] {
 			return errors.New("nginx is missing")
@@ -198,7 +200,7 @@ func run() error {
 		}
 		return start("nginx", "-c", conf, "-g", "daemon off;")
 	})
-	addr4, _ := freeAddr()
+	addr4, _ := peers.FreeAddr()
 	measure("haproxy", addr4, func() error {
 		if missing["haproxy"] {
 			return errors.New("haproxy is missing")
@@ -335,43 +337,6 @@ backend be
 %s`, numCPU(), addr, srv.String())
 	p := filepath.Join(dir, "haproxy.cfg")
 	return p, os.WriteFile(p, []byte(conf), 0o644)
-}
-
-// ensureTools installs nginx, haproxy and wrk with apt when run as root;
-// it returns the ones still missing.
-func ensureTools() map[string]bool {
-	missing := map[string]bool{}
-	var pkgs []string
-	for _, t := range []string{"nginx", "haproxy", "wrk"} {
-		if _, err := exec.LookPath(t); err != nil {
-			missing[t] = true
-			pkgs = append(pkgs, t)
-		}
-	}
-	if len(pkgs) == 0 || os.Geteuid() != 0 {
-		return missing
-	}
-	cmd := exec.Command("apt-get", append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)...)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "proxybench: apt-get install", pkgs, ":", err)
-	}
-	for _, t := range pkgs {
-		if _, err := exec.LookPath(t); err == nil {
-			delete(missing, t)
-		}
-	}
-	return missing
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func waitTCP(addr string) error {

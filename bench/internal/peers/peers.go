@@ -26,6 +26,7 @@ var Tools = map[string]string{
 	"traffic_server": "trafficserver",
 	"wrk":            "wrk",
 	"taskset":        "util-linux",
+	"haproxy":        "haproxy",
 }
 
 // Ensure installs the Debian packages for the binaries that are missing,
