@@ -118,6 +118,10 @@ type Options struct {
 	// Transport carries the requests; nil means a loopback transport with
 	// enough idle connections for the largest step.
 	Transport http.RoundTripper
+	// BeforeStep, if set, is called before each step (n is 1-based), after
+	// the setup for the first: where a caller reads the server's own
+	// signals, so that the next reading covers exactly the step.
+	BeforeStep func(n int, s Step)
 	// OnStep, if set, is called after each step (a progress line).
 	OnStep func(StepResult)
 }
@@ -340,6 +344,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	g.tl = newTimeline(opts.Interval)
 	for i, step := range opts.Steps {
+		if opts.BeforeStep != nil {
+			opts.BeforeStep(i+1, step)
+		}
 		sr := g.runStep(ctx, i+1, step, sessions[:step.Workers])
 		res.Steps = append(res.Steps, sr)
 		if opts.OnStep != nil {
