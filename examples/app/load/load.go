@@ -332,14 +332,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("load: every signup of the setup failed (%s): is the server at %s up?", setup.firstErr(), opts.BaseURL)
 	}
 
-	// Virtual users beyond Users log in as one of them, with their own jar.
+	// Virtual users beyond Users log in as one of them, with their own jar,
+	// when the mix posts.
 	sessions := make([]*vuser, maxWorkers)
 	for i := range sessions {
 		if i < len(g.users) {
 			sessions[i] = g.users[i]
 		} else {
 			sessions[i] = g.newUser(g.users[i%len(g.users)].name)
-			sessions[i].needLogin = true
+			sessions[i].needLogin = opts.Mix.Post > 0 // only posting needs a session
 		}
 	}
 	g.tl = newTimeline(opts.Interval)
