@@ -314,9 +314,11 @@ func killDrill(ctx context.Context, box *proc.Child, c config) (stage.Drill, err
 	}
 	killAt := killed.Sub(o.res.Start)
 	var beforeN, beforeErr, afterN, afterErr int
+	// Requests started in the last 250 ms before the kill may be in flight
+	// when it lands: they are counted in neither side.
 	for _, s := range o.res.Timeline {
 		switch {
-		case s.At+interval <= killAt:
+		case s.At+interval <= killAt-250*time.Millisecond:
 			beforeN += s.Requests
 			beforeErr += s.Errors
 		case s.At >= killAt:
