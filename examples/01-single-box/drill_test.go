@@ -37,3 +37,22 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C (the ctx of signal.NotifyContext) stops the run and every process
+// it started.
+func TestInterruptLeavesNothingBehind(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"-quick", "-step", "5s"}, &out, &errOut)
+	if code == 0 {
+		t.Fatalf("an interrupted run exited 0:\n%s", out.String())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+	if kids := children(t); len(kids) > 0 {
+		t.Fatalf("processes left behind: %v", kids)
+	}
+}

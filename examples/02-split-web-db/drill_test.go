@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 func TestDatabaseRestartIsSurvived(t *testing.T) {
@@ -43,6 +45,22 @@ func TestBadInputFailsFast(t *testing.T) {
 		}
 		if time.Since(start) > 15*time.Second {
 			t.Errorf("%q: took %v: must fail fast", tc.args, time.Since(start))
+		}
+	}
+}
+
+func TestDatabaseOutageIsSurvivedOnPostgres(t *testing.T) {
+	pg := testenv.Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"-quick", "-pg", pg.DSN}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	s := out.String()
+	for _, want := range []string{"PostgreSQL", "terminated the web tier's PostgreSQL sessions", "restart the database under load: HOLDS"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 func TestFloodDrainsAndKilledWorkerLosesNothing(t *testing.T) {
@@ -43,6 +45,23 @@ func TestBadInputFailsFast(t *testing.T) {
 		}
 		if time.Since(start) > 15*time.Second {
 			t.Errorf("%q: took %v: must fail fast", tc.args, time.Since(start))
+		}
+	}
+}
+
+func TestFloodOnARedisServer(t *testing.T) {
+	r := testenv.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	args := []string{"-quick", "-redis", r.Addr, "-prefix", strings.TrimSuffix(r.Prefix, ":")}
+	if code := run(ctx, args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	s := out.String()
+	for _, want := range []string{"Redis at " + r.Addr, "worker SIGKILLed mid-job:    HOLDS", " 0 lost"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
 }

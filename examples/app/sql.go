@@ -209,7 +209,12 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("app: %s: %w", op, err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("app: %s: %w", op, err)
+	}
+	// Any other failure of the database is an outage as callers see it
+	// (503, retry later), whatever the driver's words for it.
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
 }
 
 // isUniqueViolation recognises a unique-constraint error of either driver
