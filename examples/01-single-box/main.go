@@ -166,14 +166,7 @@ func serveBox(ctx context.Context, c config, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer a.Close()
-	mux := http.NewServeMux()
-	tel.Mount(mux)
-	mux.Handle("/", a)
-	ln, err := proc.ChildListen()
-	if err != nil {
-		return fail(err)
-	}
-	if err := proc.Serve(ctx, ln, mux); err != nil {
+	if err := stage.ServeChild(ctx, a, tel); err != nil {
 		return fail(err)
 	}
 	return 0
