@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -156,7 +157,8 @@ type dataTier struct {
 
 func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, error) {
 	if c.pg != "" {
-		db, err := app.OpenPostgres(ctx, c.pg, 5*time.Second)
+		appName := "ladder-example-02-" + strconv.Itoa(os.Getpid()) // the drill ends only these sessions
+		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName})
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +174,7 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 		return &dataTier{
 			store: store, ran: "PostgreSQL (server given by -pg / LADDER_PG_PRIMARY)",
 			outage: func(ctx context.Context, down time.Duration) (string, error) {
-				return "terminated the web tier's PostgreSQL sessions (a server this program does not own is not restarted)", terminateOwn(ctx, db, down)
+				return "terminated the web tier's PostgreSQL sessions (a server this program does not own is not restarted)", terminateOwn(ctx, db, appName, down)
 			},
 			close: func() { db.Close() },
 		}, nil
@@ -200,10 +202,11 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 	}, nil
 }
 
-// terminateOwn ends every session of this database's user from the web
-// tier's application name, repeatedly for down: the connections drop as in a
-// restart, and new ones are ended as they come.
-func terminateOwn(ctx context.Context, db *sql.DB, down time.Duration) error {
+// terminateOwn ends the web tier's own sessions (those with its
+// application_name), repeatedly for down: the connections drop as in a
+// restart, and new ones are ended as they come. Nobody else's session is
+// touched.
+func terminateOwn(ctx context.Context, db *sql.DB, appName string, down time.Duration) error {
 	admin, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -212,7 +215,7 @@ func terminateOwn(ctx context.Context, db *sql.DB, down time.Duration) error {
 	end := time.Now().Add(down)
 	for time.Now().Before(end) {
 		_, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()`)
+			WHERE application_name = $1 AND pid <> pg_backend_pid()`, appName)
 		if err != nil {
 			return err
 		}
