@@ -103,6 +103,7 @@ const (
 	ruleTestenv = "only tests import internal/testenv"
 	ruleHelper  = "core packages and their sub-packages import no internal package but the named dependency-free helpers (internal/stripe)"
 	rulePure    = "an internal helper that core packages import uses only the standard library"
+	ruleExample = "examples import only public packages (people copy them out of the repo)"
 )
 
 // Check returns every violation among pkgs, sorted by package.
@@ -138,8 +139,15 @@ func checkOne(p Package) []Violation {
 			}
 		}
 	}
+	if top == "examples" {
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, Module+"/internal/") {
+				bad(imp, ruleExample)
+			}
+		}
+	}
 	if _, isCore := coreSiblings[top]; !isCore {
-		return out // examples, internal: any package
+		return out // examples (public packages), internal: any package
 	}
 	for _, imp := range p.Imports {
 		irel, own := strings.CutPrefix(imp, Module+"/")

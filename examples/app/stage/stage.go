@@ -1,0 +1,283 @@
+// Package stage holds what every example's main shares beyond the
+// application: the telemetry of a served process (observe's golden signals,
+// runtime metrics and scale advisor, served as JSON at AdvisorPath), a
+// client reading that advice between load steps, and the Report an example
+// prints (and writes as JSON with -json) — the struct examples/ladder
+// collects from every stage.
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ladder-go/ladder/examples/app/load"
+	"github.com/ladder-go/ladder/examples/app/proc"
+	"github.com/ladder-go/ladder/observe"
+)
+
+// AdvisorPath is where a served process answers its advisor's evaluation.
+// In production, serve it (and the Prometheus metrics) on an internal
+// listener, not the public one.
+const AdvisorPath = "/debug/advisor"
+
+// Telemetry is a served process's observability: OTel SDK with runtime
+// metrics, the HTTP golden-signals middleware, trace-correlated logs and
+// the scale advisor reading them.
+type Telemetry struct {
+	Tel        *observe.Telemetry
+	Middleware *observe.Middleware
+	Advisor    *observe.Advisor
+	Logger     *slog.Logger
+}
+
+// NewTelemetry sets up observe for a process named service. cpus is the
+// number of cores the process may use (the advisor's utilisation
+// denominator); logs go to logw as text at level (warnings by default:
+// "log state changes, not every request").
+func NewTelemetry(ctx context.Context, service string, cpus int, logw io.Writer, level slog.Level) (*Telemetry, error) {
+	tel, err := observe.Setup(ctx, observe.SetupOptions{ServiceName: service, RuntimeMetrics: true})
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(observe.NewLogHandler(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})))
+	mw, err := observe.NewMiddleware(observe.MiddlewareOptions{MeterProvider: tel.MeterProvider, TracerProvider: tel.TracerProvider, Logger: logger})
+	if err != nil {
+		tel.Shutdown(ctx)
+		return nil, err
+	}
+	adv, err := observe.NewAdvisor(tel.Reader, observe.AdvisorOptions{CPUs: cpus, Logger: logger})
+	if err != nil {
+		tel.Shutdown(ctx)
+		return nil, err
+	}
+	return &Telemetry{Tel: tel, Middleware: mw, Advisor: adv, Logger: logger}, nil
+}
+
+// Shutdown flushes and stops the SDK.
+func (t *Telemetry) Shutdown(ctx context.Context) error { return t.Tel.Shutdown(ctx) }
+
+// Mount adds AdvisorPath and /metrics to mux.
+func (t *Telemetry) Mount(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", t.Tel.Metrics)
+	mux.HandleFunc("GET "+AdvisorPath, func(w http.ResponseWriter, r *http.Request) {
+		rep, err := t.Advisor.Evaluate(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(AdviceOf(rep))
+	})
+}
+
+// Advice is an advisor's evaluation as JSON carries it.
+type Advice struct {
+	Signals map[string]float64 `json:"signals"`
+	Moves   []Move             `json:"moves,omitempty"`
+}
+
+// Move is one fired rule: the bottleneck, the move and the numbers.
+type Move struct {
+	Rule       string   `json:"rule"`
+	Bottleneck string   `json:"bottleneck"`
+	Move       string   `json:"move"`
+	Evidence   []string `json:"evidence"`
+}
+
+// String is the "move now because…" line.
+func (m Move) String() string {
+	return fmt.Sprintf("move now: %s, because %s (%s)", m.Move, m.Bottleneck, strings.Join(m.Evidence, ", "))
+}
+
+// AdviceOf converts an advisor report.
+func AdviceOf(r observe.Report) Advice {
+	a := Advice{Signals: r.Signals}
+	for _, ad := range r.Advice {
+		m := Move{Rule: ad.Rule, Bottleneck: ad.Bottleneck, Move: ad.Move}
+		for _, e := range ad.Evidence {
+			m.Evidence = append(m.Evidence, e.String())
+		}
+		a.Moves = append(a.Moves, m)
+	}
+	return a
+}
+
+// FetchAdvice asks the process at baseURL for an evaluation (rates since the
+// previous one), within 3 s.
+func FetchAdvice(ctx context.Context, baseURL string) (Advice, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+AdvisorPath, nil)
+	if err != nil {
+		return Advice{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Advice{}, fmt.Errorf("stage: advisor: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Advice{}, fmt.Errorf("stage: advisor: HTTP %d", resp.StatusCode)
+	}
+	var a Advice
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&a); err != nil {
+		return Advice{}, fmt.Errorf("stage: advisor: %w", err)
+	}
+	return a, nil
+}
+
+// StepSignals are the served process's own signals over one load step.
+type StepSignals struct {
+	Step  int     `json:"step"`
+	CPU   float64 `json:"cpu"` // utilisation of the process's cores, 0–1 (observe's web.cpu)
+	Moves []Move  `json:"moves,omitempty"`
+}
+
+// SignalsOf picks a step's signals from an advice.
+func SignalsOf(step int, a Advice) StepSignals {
+	return StepSignals{Step: step, CPU: a.Signals[observe.SigCPU], Moves: a.Moves}
+}
+
+// Drill is one fault drill's outcome.
+type Drill struct {
+	Name    string             `json:"name"`
+	At      time.Duration      `json:"at"` // when the fault was injected, since the load began
+	Holds   bool               `json:"holds"`
+	Outcome string             `json:"outcome"` // one sentence with the numbers
+	Numbers map[string]float64 `json:"numbers,omitempty"`
+}
+
+// Report is what an example measured: the ladder walk collects one per stage.
+type Report struct {
+	Stage   string            `json:"stage"` // "01-single-box"
+	Title   string            `json:"title"`
+	Ran     map[string]string `json:"ran"` // component → what ran ("sql" → "SQLite (embedded)")
+	Load    *load.Result      `json:"load,omitempty"`
+	Signals []StepSignals     `json:"signals,omitempty"`
+	Drills  []Drill           `json:"drills,omitempty"`
+	// Move is the advisor's "move now because…" line at the end of the
+	// load, empty if no rule fired.
+	Move  string   `json:"move,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Holds reports whether every drill held.
+func (r *Report) Holds() bool {
+	for _, d := range r.Drills {
+		if !d.Holds {
+			return false
+		}
+	}
+	return true
+}
+
+// PrintHeader prints the stage's title and what ran.
+func (r *Report) PrintHeader(w io.Writer) {
+	fmt.Fprintf(w, "== %s: %s\n", r.Stage, r.Title)
+	keys := make([]string, 0, len(r.Ran))
+	for k := range r.Ran {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "   %-8s %s\n", k+":", r.Ran[k])
+	}
+}
+
+// PrintLoad prints the golden signals per step, with the served process's
+// CPU when Signals has it.
+func (r *Report) PrintLoad(w io.Writer) {
+	if r.Load == nil {
+		return
+	}
+	cpu := map[int]float64{}
+	for _, s := range r.Signals {
+		cpu[s.Step] = s.CPU
+	}
+	fmt.Fprintf(w, "   setup: %d signups, p50 %v, p99 %v, errors %s\n", r.Load.Setup.Requests, load.Round(r.Load.Setup.P50), load.Round(r.Load.Setup.P99), load.Percent(r.Load.Setup.ErrorRate))
+	fmt.Fprintf(w, "   %4s %7s %8s %8s %9s %9s %8s %6s  %s\n", "step", "workers", "requests", "req/s", "p50", "p99", "errors", "cpu", "failures")
+	for _, s := range r.Load.Steps {
+		c := "-"
+		if v, ok := cpu[s.Step]; ok {
+			c = fmt.Sprintf("%.0f%%", 100*v)
+		}
+		fmt.Fprintf(w, "   %4d %7d %8d %8.0f %9v %9v %8s %6s  %s\n", s.Step, s.Workers, s.Requests, s.Throughput,
+			load.Round(s.P50), load.Round(s.P99), load.Percent(s.ErrorRate), c, failuresOf(s.Failures))
+	}
+}
+
+func failuresOf(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// PrintDrills prints each drill's outcome.
+func (r *Report) PrintDrills(w io.Writer) {
+	for _, d := range r.Drills {
+		mark := "HOLDS"
+		if !d.Holds {
+			mark = "FAILS"
+		}
+		fmt.Fprintf(w, "   drill %-28s %s  %s\n", d.Name+":", mark, d.Outcome)
+	}
+}
+
+// Print prints the whole report.
+func (r *Report) Print(w io.Writer) {
+	r.PrintHeader(w)
+	r.PrintLoad(w)
+	r.PrintDrills(w)
+	if r.Move != "" {
+		fmt.Fprintf(w, "   advisor: %s\n", r.Move)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "   note: %s\n", n)
+	}
+}
+
+// WriteJSON writes the report to path ("-" is stdout).
+func (r *Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = os.Stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ServeChild serves h (with the telemetry's /metrics and AdvisorPath when
+// t is not nil) as a child process of package proc: on the address the
+// parent gave, announced to it, until ctx ends (SIGTERM in main's
+// signal.NotifyContext), then drains in-flight requests.
+func ServeChild(ctx context.Context, h http.Handler, t *Telemetry) error {
+	mux := http.NewServeMux()
+	if t != nil {
+		t.Mount(mux)
+	}
+	mux.Handle("/", h)
+	ln, err := proc.ChildListen()
+	if err != nil {
+		return err
+	}
+	return proc.Serve(ctx, ln, mux)
+}
