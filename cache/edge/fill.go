@@ -262,6 +262,9 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 		}
 		if done {
 			if failed {
+				if fl != nil {
+					fl.Flush() // what arrived, then the cut
+				}
 				panic(http.ErrAbortHandler) // the client must see a truncated body, not a short complete one
 			}
 			return true
@@ -348,8 +351,16 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	default:
 		// Store before the readers learn the body is complete, so a
 		// request after theirs finds the stored response.
+		// A body cut short (shorter than its Content-Length, or the fetch
+		// timed out, was closed or had its writes refused before the
+		// handler returned) is neither stored nor sent as complete.
+		if fw.broken || f.ctx.Err() != nil || !fw.complete() {
+			f.failed = true
+			f.done = true
+			return
+		}
 		o := f.obj
-		if f.storing && o != nil && fw.complete() {
+		if f.storing && o != nil {
 			o.body = f.buf
 			o.size += int64(len(f.buf))
 			f.mu.Unlock()
@@ -446,6 +457,7 @@ type fillWriter struct {
 	clen    int64 // Content-Length announced, -1 if none
 	marker  *object
 	discard bool
+	broken  bool // a Write was refused: the body is incomplete
 }
 
 func (w *fillWriter) Header() http.Header { return w.h }
@@ -520,6 +532,7 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		}
 		// Not storing: keep only what some reader still needs.
 		if len(f.readers) == 0 {
+			w.broken = true
 			f.mu.Unlock()
 			return 0, context.Canceled
 		}
@@ -542,6 +555,9 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		select {
 		case <-ch:
 		case <-f.ctx.Done():
+			f.mu.Lock()
+			w.broken = true
+			f.mu.Unlock()
 			return 0, f.ctx.Err()
 		}
 		f.mu.Lock()
