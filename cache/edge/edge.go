@@ -26,7 +26,7 @@ type Cache struct {
 
 	mu                     sync.Mutex
 	inflight               map[string]*fill               // primary key → the fill every miss for it joins
-	refresh                map[string]bool                // keys with a background revalidation running
+	refresh                map[string]*fill               // keys with a background revalidation running
 	byPrim                 map[string]map[string]struct{} // primary key → storage keys of its variants
 	bySurr                 map[string]map[string]struct{} // surrogate key → storage keys
 	closed                 bool
@@ -68,7 +68,7 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 	}
 	c := &Cache{
 		origin: origin, o: o, store: st,
-		inflight: map[string]*fill{}, refresh: map[string]bool{},
+		inflight: map[string]*fill{}, refresh: map[string]*fill{},
 		byPrim: map[string]map[string]struct{}{}, bySurr: map[string]map[string]struct{}{},
 		live: map[string]live{},
 		done: make(chan struct{}),

@@ -100,7 +100,9 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		f.mu.Lock()
 		// A response already under way that will not be stored is not
 		// joined: its start may be gone from the buffer.
-		joinable := !f.ready || f.storing
+		// Nor is one past OriginTimeout: its handler may be hung past
+		// its context, and the origin may answer a new request.
+		joinable := (!f.ready || f.storing) && f.ctx.Err() == nil
 		f.mu.Unlock()
 		if !joinable {
 			f = nil

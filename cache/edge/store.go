@@ -198,20 +198,28 @@ func (w *passWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // already running (RFC 5861 §3).
 func (c *Cache) backgroundRevalidate(r *http.Request, prim, fkey string, o *object) {
 	c.mu.Lock()
-	if c.closed || c.refresh[fkey] || c.inflight[fkey] != nil {
+	// A fill or revalidation past OriginTimeout (its handler may ignore
+	// its context and hang) does not stop a new one.
+	if f := c.inflight[fkey]; c.closed || f != nil && f.ctx.Err() == nil {
 		c.mu.Unlock()
 		return
 	}
-	c.refresh[fkey] = true
+	if f := c.refresh[fkey]; f != nil && f.ctx.Err() == nil {
+		c.mu.Unlock()
+		return
+	}
 	rq := directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	f := c.newFill(r, prim, fkey, o, &rq)
 	c.inflight[fkey] = f
+	c.refresh[fkey] = f
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go func() {
 		defer func() {
 			c.mu.Lock()
-			delete(c.refresh, fkey)
+			if c.refresh[fkey] == f {
+				delete(c.refresh, fkey)
+			}
 			c.mu.Unlock()
 		}()
 		c.runFill(f, "fwd=stale")
