@@ -328,6 +328,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 		if c.staleIfError(f.stale, &f.rq, now) {
 			c.stats.stale.Add(1)
 			f.publishObject(f.stale, now, "fwd=stale; detail=origin-timeout")
+			f.header = withoutFields(f.header, f.stale.cc.noCacheFields) // not validated
 		} else {
 			f.publishError(http.StatusGatewayTimeout)
 		}
@@ -350,6 +351,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	case kindStaleErr:
 		c.stats.stale.Add(1)
 		f.publishObject(f.stale, now, "fwd=stale; fwd-status="+strconv.Itoa(fw.code)+"; detail=origin-error")
+		f.header = withoutFields(f.header, f.stale.cc.noCacheFields) // not validated
 	default:
 		// Store before the readers learn the body is complete, so a
 		// request after theirs finds the stored response.

@@ -71,6 +71,11 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 		delete(stored, "Set-Cookie")
 		b.downstream = stored
 	}
+	if len(d.noCacheFields) > 0 {
+		// §5.2.2.4: stored, but sent to no other request (a collapsed
+		// follower) without revalidation.
+		b.downstream = withoutFields(stored, d.noCacheFields)
+	}
 	o := &object{
 		status: code, header: stored, prim: prim, key: prim, vary: b.vary,
 		reqTime: reqTime, respTime: now, date: date, cc: d, surrogate: surrogate,
@@ -106,6 +111,23 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 	}
 	b.obj = o
 	return b
+}
+
+// withoutFields returns h without the named fields (h itself if none is present).
+func withoutFields(h http.Header, fields []string) http.Header {
+	var out http.Header
+	for _, f := range fields {
+		if _, ok := h[f]; ok {
+			if out == nil {
+				out = h.Clone()
+			}
+			delete(out, f)
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
 }
 
 // storable applies RFC 9111 §3 for a shared cache.
