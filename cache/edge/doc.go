@@ -88,6 +88,10 @@
 //   - Range requests are answered with the full 200 from storage (RFC 9110
 //     §14.2 lets a server ignore Range); fills fetch the whole object.
 //   - A HEAD miss goes to the origin as HEAD and is not stored.
+//   - The variants stored per URL are bounded (Options.MaxVariants, 32 by
+//     default, as Traffic Server bounds alternates): a client inventing
+//     values of a field the response varies on replaces variants of that
+//     URL, any one of them, instead of evicting the rest of the cache.
 //
 // # Metrics
 //

@@ -679,6 +679,9 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 		set = map[string]struct{}{}
 		c.byPrim[o.prim] = set
 	}
+	if _, ok := set[o.key]; !ok && o.key != o.prim && len(set) >= c.o.MaxVariants {
+		c.dropVariant(set)
+	}
 	set[o.key] = struct{}{}
 	for _, s := range o.surrogate {
 		m := c.bySurr[s]
@@ -704,6 +707,27 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 	c.evictedSince += evicted + n
 	if c.evictedSince > len(c.live)/2+64 {
 		c.sweep()
+	}
+}
+
+// dropVariant makes room for one more variant in set (the storage keys of
+// one URL): it forgets keys the store has evicted and, if none was,
+// removes one variant, any one (a flood of new variants replaces each
+// other, not the rest of the cache). c.mu held.
+func (c *Cache) dropVariant(set map[string]struct{}) {
+	for k := range set {
+		if _, ok := c.live[k]; !ok {
+			delete(set, k)
+		}
+	}
+	if len(set) < c.o.MaxVariants {
+		return
+	}
+	for k := range set {
+		c.store.Delete(k)
+		c.forget(k)
+		delete(set, k)
+		return
 	}
 }
 

@@ -18,6 +18,11 @@ type Options struct {
 	// MaxObjectSize is the largest response stored; larger ones stream
 	// through uncached. 0 → 16 MiB.
 	MaxObjectSize int64
+	// MaxVariants bounds the Vary variants stored for one URL (Traffic
+	// Server's max_alts): a client sending random values of a field the
+	// response varies on (Accept-Language, Cookie) replaces variants of
+	// that URL instead of evicting every other object. 0 → 32.
+	MaxVariants int
 	// Name is this cache's name in Cache-Status; "" → "ladder".
 	Name string
 	// Targeted lists the targeted cache-control fields this cache obeys,
@@ -64,6 +69,8 @@ func (o Options) Validate() error {
 		return invalid("MaxBytes %d: must be ≥ 0", o.MaxBytes)
 	case o.MaxObjectSize < 0:
 		return invalid("MaxObjectSize %d: must be ≥ 0", o.MaxObjectSize)
+	case o.MaxVariants < 0:
+		return invalid("MaxVariants %d: must be ≥ 0", o.MaxVariants)
 	case o.MaxHeuristic < 0:
 		return invalid("MaxHeuristic %v: must be ≥ 0", o.MaxHeuristic)
 	case o.StaleIfError < 0:
@@ -90,6 +97,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxObjectSize == 0 {
 		o.MaxObjectSize = 16 << 20
+	}
+	if o.MaxVariants == 0 {
+		o.MaxVariants = 32
 	}
 	if o.Name == "" {
 		o.Name = "ladder"
