@@ -63,7 +63,10 @@
 //     (private, no-store, another Vary variant, …) releases the waiting
 //     clients to the origin: one client's private response is never
 //     handed to another. A body above MaxObjectSize is not stored and
-//     streams through with bounded buffering.
+//     streams through with bounded buffering (a window ahead of the
+//     slowest client); a client a whole window behind that reads under
+//     a quarter window in 10 s while another client waits is cut, so one
+//     client that stops reading cannot stall the others.
 //   - Purge by URL ([Cache.Purge], every variant) and by surrogate key
 //     ([Cache.PurgeKey], the Surrogate-Key response field, removed
 //     downstream); storage bounded by MaxBytes.

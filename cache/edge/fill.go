@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,6 +72,15 @@ const (
 
 // window is how much of an unstored body the fill buffers ahead of its slowest reader.
 const window = 256 << 10
+
+// stallCut is how long a reader a whole window behind the others may go
+// without reading a quarter window before it is cut, when another reader
+// waits for the body (a client reading under ~6 KB/s, or not at all). It
+// is a bound the cache keeps for itself: monotonic clock, not Options.Now.
+const stallCut = 10 * time.Second
+
+// cutPos marks a cut reader's position.
+const cutPos = math.MinInt64 / 2
 
 func (f *fill) broadcast() {
 	close(f.changed)
@@ -246,6 +256,10 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	for {
 		f.mu.Lock()
 		off := *pos - f.base
+		if off < 0 { // cut: a whole window behind the other readers
+			f.mu.Unlock()
+			panic(http.ErrAbortHandler)
+		}
 		var chunk []byte
 		if off < int64(len(f.buf)) {
 			chunk = f.buf[off:len(f.buf):len(f.buf)]
@@ -462,6 +476,9 @@ type fillWriter struct {
 	marker  *object
 	discard bool
 	broken  bool // a Write was refused: the body is incomplete
+
+	stallPos   int64     // the slowest reader's position when the window filled
+	stallSince time.Time // since when (zero: not stalled)
 }
 
 func (w *fillWriter) Header() http.Header { return w.h }
@@ -554,15 +571,47 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		if len(f.buf) < window {
 			break
 		}
+		// The window is full. If a reader has sent all of it and waits
+		// for more while the slowest, a whole window behind, has not
+		// moved a quarter window in stallCut, cut the slowest (its
+		// response ends early): one client that stops reading must not
+		// stall every other client of the fill until OriginTimeout.
+		var stall *time.Timer
+		if f.caughtUp() {
+			now := time.Now()
+			if w.stallSince.IsZero() || minPos >= w.stallPos+window/4 {
+				w.stallPos, w.stallSince = minPos, now
+			}
+			if wait := stallCut - now.Sub(w.stallSince); wait > 0 {
+				stall = time.NewTimer(wait)
+			} else {
+				for r := range f.readers {
+					if *r == minPos {
+						delete(f.readers, r)
+						*r = cutPos
+					}
+				}
+				w.stallSince = time.Time{}
+				continue
+			}
+		}
 		ch := f.changed
 		f.mu.Unlock()
+		var timeout <-chan time.Time
+		if stall != nil {
+			timeout = stall.C
+		}
 		select {
 		case <-ch:
+		case <-timeout:
 		case <-f.ctx.Done():
 			f.mu.Lock()
 			w.broken = true
 			f.mu.Unlock()
 			return 0, f.ctx.Err()
+		}
+		if stall != nil {
+			stall.Stop()
 		}
 		f.mu.Lock()
 	}
@@ -571,6 +620,17 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 	f.broadcast()
 	f.mu.Unlock()
 	return len(p), nil
+}
+
+// caughtUp reports whether some reader has sent everything buffered. f.mu held.
+func (f *fill) caughtUp() bool {
+	end := f.base + int64(len(f.buf))
+	for r := range f.readers {
+		if *r == end {
+			return true
+		}
+	}
+	return false
 }
 
 func sizeOf(o *object) int64 {
