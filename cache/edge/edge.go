@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -598,6 +599,13 @@ func (c *Cache) PurgeKey(key string) int {
 	c.mu.Lock()
 	keys := c.bySurr[key]
 	delete(c.bySurr, key)
+	for _, f := range c.inflight {
+		// A fill running now stores nothing tagged with key: what it
+		// fetched may predate the purge (put checks).
+		f.mu.Lock()
+		f.purgedKeys = append(f.purgedKeys, key)
+		f.mu.Unlock()
+	}
 	c.mu.Unlock()
 	n := 0
 	for k := range keys {
@@ -669,6 +677,9 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 	if f != nil {
 		f.mu.Lock()
 		purged := f.purged
+		for _, k := range o.surrogate {
+			purged = purged || slices.Contains(f.purgedKeys, k)
+		}
 		f.mu.Unlock()
 		if purged {
 			return

@@ -42,18 +42,19 @@ type fill struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change
 
-	ready   bool        // status and header published
-	status  int         // sent downstream
-	header  http.Header // sent to followers (without Cache-Status)
-	lheader http.Header // sent to the leader (may hold its private fields and Set-Cookie)
-	purged  bool        // a purge ran during the fill: store nothing
-	cs      string      // Cache-Status, after the cache name
-	shared  bool        // followers may use this response
-	vary    varySpec
-	age     time.Duration // Age of a response served from storage (-1: none)
-	storing bool          // the body is being kept to store
-	obj     *object       // the object being filled (header part)
-	kind    fillKind
+	ready      bool        // status and header published
+	status     int         // sent downstream
+	header     http.Header // sent to followers (without Cache-Status)
+	lheader    http.Header // sent to the leader (may hold its private fields and Set-Cookie)
+	purged     bool        // a purge ran during the fill: store nothing
+	purgedKeys []string    // surrogate keys purged during the fill: store nothing tagged with one
+	cs         string      // Cache-Status, after the cache name
+	shared     bool        // followers may use this response
+	vary       varySpec
+	age        time.Duration // Age of a response served from storage (-1: none)
+	storing    bool          // the body is being kept to store
+	obj        *object       // the object being filled (header part)
+	kind       fillKind
 
 	buf     []byte // body bytes from offset base
 	base    int64
@@ -459,6 +460,9 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 	}
 	n := o.obj
 	n.key, n.vary = old.key, old.vary
+	if len(n.surrogate) == 0 {
+		n.surrogate = old.surrogate // a 304 rarely repeats the tags
+	}
 	n.body = old.body
 	n.size += int64(len(old.body))
 	return n
