@@ -357,12 +357,14 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	case kindValidated:
 		o := c.freshen(f.stale, fw.h, f.start, now)
 		c.stats.revalidated.Add(1)
-		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
+		// Store before publishing: a reader woken by an earlier change
+		// may see the result at once, and its next request must hit.
 		if o != nil {
 			f.mu.Unlock()
 			c.put(o, nil, f)
 			f.mu.Lock()
 		}
+		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
 	case kindStaleErr:
 		c.stats.stale.Add(1)
 		f.publishObject(f.stale, now, "fwd=stale; fwd-status="+strconv.Itoa(fw.code)+"; detail=origin-error")
