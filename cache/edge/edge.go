@@ -214,7 +214,11 @@ func safe(m string) bool {
 }
 
 // ServeHTTP answers r from the cache or the origin.
-func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.serve(w, r, true) }
+
+// serve answers r; retry lets a miss look up storage once more when a
+// fill for it completed meanwhile.
+func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		c.stats.bypass.Add(1)
 		c.pass(w, r, "fwd=method", !safe(r.Method))
@@ -267,7 +271,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
 			fwd = "fwd=request"
 		}
-		c.fetch(w, r, prim, fkey, o, &rq, fwd)
+		c.fetch(w, r, prim, fkey, o, &rq, fwd, retry)
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
@@ -284,7 +288,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.pass(w, r, fwd, false)
 		return
 	}
-	c.fetch(w, r, prim, fkey, nil, &rq, fwd)
+	c.fetch(w, r, prim, fkey, nil, &rq, fwd, retry)
 }
 
 type use int

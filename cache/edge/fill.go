@@ -99,7 +99,7 @@ func (f *fill) noStore() {
 }
 
 // fetch answers r through the fill for prim, joining one in flight.
-func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string) {
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string, retry bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -120,6 +120,16 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		}
 	}
 	leader := f == nil
+	if leader && retry {
+		// A fill that finished between the caller's lookup and here has
+		// stored its response (put runs before leave, both under c.mu):
+		// look again rather than fetch it a second time.
+		if o, _, _ := c.lookup(prim, r.Header); o != nil && o != stale {
+			c.mu.Unlock()
+			c.serve(w, r, false)
+			return
+		}
+	}
 	if leader {
 		f = c.newFill(r, prim, fkey, stale, rq)
 		c.inflight[fkey] = f
