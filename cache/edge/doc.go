@@ -91,6 +91,13 @@
 //   - Range requests are answered with the full 200 from storage (RFC 9110
 //     §14.2 lets a server ignore Range); fills fetch the whole object.
 //   - A HEAD miss goes to the origin as HEAD and is not stored.
+//   - Hit-for-miss (Varnish's, 2 minutes): after a URL's response was
+//     not shareable for a reason of the URL's (private, no-store,
+//     Set-Cookie without public, Vary: *; not an error status, not an
+//     Authorization request), its misses go to the origin at once instead
+//     of collapsing, so an uncacheable API under load is not serialised
+//     behind one request per round trip. A shareable response is stored
+//     as usual and ends it.
 //   - The variants stored per URL are bounded (Options.MaxVariants, 32 by
 //     default, as Traffic Server bounds alternates): a client inventing
 //     values of a field the response varies on replaces variants of that

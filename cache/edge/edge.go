@@ -250,6 +250,11 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 		rq = directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	}
 	o, varyMiss, fkey := c.lookup(prim, r.Header)
+	alone := false
+	if o != nil && o.pass {
+		alone = now.Before(o.passUntil)
+		o = nil
+	}
 	if o != nil {
 		age := o.age(now)
 		switch c.usable(o, &rq, age) {
@@ -271,7 +276,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
 			fwd = "fwd=request"
 		}
-		c.fetch(w, r, prim, fkey, o, &rq, fwd, retry)
+		c.fetch(w, r, prim, fkey, o, &rq, fwd, retry, false)
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
@@ -288,7 +293,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 		c.pass(w, r, fwd, false)
 		return
 	}
-	c.fetch(w, r, prim, fkey, nil, &rq, fwd, retry)
+	c.fetch(w, r, prim, fkey, nil, &rq, fwd, retry, alone)
 }
 
 type use int
@@ -535,7 +540,7 @@ func (c *Cache) remove(k string) bool {
 	c.mu.Lock()
 	c.forget(k)
 	c.mu.Unlock()
-	return !e.Value.marker
+	return !e.Value.marker && !e.Value.pass
 }
 
 // forget drops k from the live accounting. c.mu held.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ladder-go/ladder/cache"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -99,14 +100,19 @@ func (f *fill) noStore() {
 }
 
 // fetch answers r through the fill for prim, joining one in flight.
-func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string, retry bool) {
+//
+// alone (the key is marked hit-for-miss) makes a fill nobody joins.
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string, retry, alone bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		c.pass(w, r, fwd, false)
 		return
 	}
-	f := c.inflight[fkey]
+	var f *fill
+	if !alone {
+		f = c.inflight[fkey]
+	}
 	if f != nil {
 		f.mu.Lock()
 		// A response already under way that will not be stored is not
@@ -124,7 +130,7 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		// A fill that finished between the caller's lookup and here has
 		// stored its response (put runs before leave, both under c.mu):
 		// look again rather than fetch it a second time.
-		if o, _, _ := c.lookup(prim, r.Header); o != nil && o != stale {
+		if o, _, _ := c.lookup(prim, r.Header); o != nil && !o.pass && o != stale {
 			c.mu.Unlock()
 			c.serve(w, r, false)
 			return
@@ -132,7 +138,9 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 	}
 	if leader {
 		f = c.newFill(r, prim, fkey, stale, rq)
-		c.inflight[fkey] = f
+		if !alone {
+			c.inflight[fkey] = f
+		}
 		c.wg.Add(1)
 	}
 	pos := new(int64)
@@ -390,6 +398,11 @@ func (c *Cache) runFill(f *fill, fwd string) {
 			f.done = true
 			return
 		}
+		if fw.pass {
+			f.mu.Unlock()
+			c.markPass(f)
+			f.mu.Lock()
+		}
 		o := f.obj
 		if f.storing && o != nil {
 			o.body = f.buf
@@ -492,6 +505,7 @@ type fillWriter struct {
 	marker  *object
 	discard bool
 	broken  bool // a Write was refused: the body is incomplete
+	pass    bool // the response is not shareable for a reason of the URL's: mark it hit-for-miss
 
 	stallPos   int64     // the slowest reader's position when the window filled
 	stallSince time.Time // since when (zero: not stalled)
@@ -544,6 +558,7 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 		f.obj = nil
 	}
 	w.marker = b.marker
+	w.pass = b.pass && f.stale == nil
 	f.cs = w.fwd + "; fwd-status=" + strconv.Itoa(code)
 	if f.storing {
 		f.cs += "; stored"
@@ -658,3 +673,40 @@ func sizeOf(o *object) int64 {
 
 // complete reports whether the body matched its announced length.
 func (w *fillWriter) complete() bool { return w.clen < 0 || w.clen == w.wrote }
+
+// hitForMiss is how long a URL whose response was not shareable (private,
+// no-store, Set-Cookie, Vary: *) is fetched without collapsing: each miss
+// goes to the origin at once instead of waiting for another client's
+// response only to be released (Varnish's hit-for-miss, 120 s in its
+// built-in VCL). A shareable response ends it at once (it is stored).
+const hitForMiss = 2 * time.Minute
+
+// markPass records f's key as hit-for-miss, unless something real is
+// stored there meanwhile.
+func (c *Cache) markPass(f *fill) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.mu.Lock()
+	purged := f.purged
+	f.mu.Unlock()
+	if c.closed || purged {
+		return
+	}
+	if e, ok := c.store.Get(f.fkey); ok && !e.Value.pass {
+		return
+	}
+	o := &object{pass: true, passUntil: c.o.Now().Add(hitForMiss), prim: f.prim, key: f.fkey}
+	cost := int64(len(f.fkey)) + 64
+	set := c.byPrim[f.prim]
+	if set == nil {
+		set = map[string]struct{}{}
+		c.byPrim[f.prim] = set
+	}
+	set[f.fkey] = struct{}{}
+	c.remember(f.fkey, cost, true)
+	n, err := c.store.Set(f.fkey, &cache.Entry[*object]{Value: o, Cost: cost})
+	if err != nil {
+		c.forget(f.fkey)
+	}
+	c.evictedSince += n
+}

@@ -17,6 +17,7 @@ type built struct {
 	obj        *object     // nil: not storable, not shareable
 	marker     *object     // the primary-key Vary marker, for a response with Vary
 	vary       varySpec
+	pass       bool // not shareable for a reason of the URL's, not of the request's (see hitForMiss)
 }
 
 // buildFor judges a response to f's leader request.
@@ -55,10 +56,13 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 		h["Date"] = []string{now.UTC().Format(http.TimeFormat)}
 	}
 	b := built{leader: h, downstream: h, vary: parseVary(h["Vary"])}
+	_, cookie := h["Set-Cookie"]
+	b.pass = code < 500 && (b.vary.star || d.has(ccPrivate) ||
+		d.has(ccNoStore) && !(d.has(ccMustUnderstand) && understood(code)) ||
+		cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted))
 	if !c.storable(code, &d, h, targeted, reqHdr, rq) || b.vary.star {
 		return b
 	}
-	_, cookie := h["Set-Cookie"]
 	if cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted) {
 		return b // a personalised response; see the package doc
 	}
