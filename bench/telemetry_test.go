@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ladder-go/ladder/bench/internal/edgeh"
 	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/lb"
@@ -175,6 +176,13 @@ var telemetryPaths = []telemetryPath{
 		}
 	}, false},
 	{"assets-hit", "ladder.assets.requests", telemetryAssets, false},
+	{"edge-hit", "ladder.edge.requests", func(b *testing.B, mp metric.MeterProvider) func(int) {
+		// cache/edge serving a stored 1 KiB object, in process (as BenchmarkEdge)
+		ob := edgeh.Objects[0]
+		serve, newReq := edgeHit(b, mp, ob, http.MethodGet, false)
+		w, r := newEdgeWriter(), newReq()
+		return func(int) { serve(w, r) }
+	}, false},
 	{"replica-select", "ladder.replica.queries", telemetryReplica, false},
 	{"session-read", "ladder.session.store.duration", func(b *testing.B, mp metric.MeterProvider) func(int) {
 		return telemetrySession(b, mp, false)

@@ -40,6 +40,11 @@ type Endpoint struct {
 	// the picks a counting picker counted when its snapshot is replaced
 	// (poolMetrics.mu).
 	reqBase, reqSeen, reqTotal uint64
+	// succ is the endpoint that replaced this one (same name), and
+	// retiredRefs counts the retired snapshots holding this one (both under
+	// poolMetrics.mu; see Pool.foldPicks).
+	succ        *Endpoint
+	retiredRefs int
 	// unpicked counts picks a counting picker counted that were thrown
 	// away (snapshot.unpick); the requests counter subtracts them.
 	unpicked atomic.Uint64

@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -33,6 +34,11 @@ type poolMetrics struct {
 	// started counts (Endpoint.reqSeen, reqTotal) with the folding of a
 	// replaced snapshot's picker counts into them (snapshot.folded).
 	mu sync.Mutex
+	// retired are the replaced snapshots picks may still reach, replaced
+	// the endpoints replaced (same name) that they may still count on
+	// (see Pool.foldPicks); guarded by mu.
+	retired  map[*retired]struct{}
+	replaced map[*replacedEndpoint]struct{}
 }
 
 // endpointMetrics holds one backend's precomputed attribute options.
@@ -50,7 +56,7 @@ func newPoolMetrics(mp metric.MeterProvider, members func(func(e *Endpoint, pick
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(scope)
-	pm := &poolMetrics{}
+	pm := &poolMetrics{retired: map[*retired]struct{}{}, replaced: map[*replacedEndpoint]struct{}{}}
 	var err error
 	must := func(e error) {
 		if err == nil && e != nil {
@@ -124,12 +130,16 @@ func (pm *poolMetrics) endpoint(name, zone string) *endpointMetrics {
 
 var bg = context.Background()
 
-// started returns the requests started on e, for an endpoint no longer in
-// the current snapshot (its pickers' counts folded).
-func (pm *poolMetrics) started(e *Endpoint) uint64 {
+// replace makes succ the successor of prev (same name), whose series it
+// continues: what prev counts from now on (picks on retired snapshots) is
+// added to succ's series at collections.
+func (pm *poolMetrics) replace(prev, succ *Endpoint) {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	return pm.startedLocked(e) - e.unpicked.Load()
+	c := pm.startedLocked(prev) - prev.unpicked.Load()
+	succ.reqBase = c
+	prev.succ = succ
+	pm.replaced[&replacedEndpoint{e: prev, seen: c}] = struct{}{}
 }
 
 // startedLocked returns the requests e's flow word and cells counted started,
@@ -169,6 +179,7 @@ func (em *endpointMetrics) retried(pm *poolMetrics) { pm.retries.Add(bg, 1, em.a
 // away (modulo 2^64); pm.mu is held. Collections run seconds apart: the
 // two slices are garbage worth no pooling.
 func (p *Pool[T]) observeMembers(visit func(*Endpoint, uint64)) {
+	p.met.syncRetired()
 	s := p.snap.Load()
 	if s == nil {
 		return
@@ -187,19 +198,101 @@ func (p *Pool[T]) observeMembers(visit func(*Endpoint, uint64)) {
 	}
 }
 
-// foldPicks adds the picks the current snapshot's pickers counted to its
-// endpoints' totals, once, before the snapshot is replaced: picks made on
-// it after that go uncounted (a membership change races a few picks at
-// most). pm.mu is held.
+// foldPicks retires the current snapshot before it is replaced: the picks
+// its pickers counted go to its endpoints' totals, and so will the picks
+// still made on it (by callers that loaded it before it was replaced), at
+// every collection until the snapshot is garbage (no pick can reach it any
+// more: picks use their snapshot after choosing). pm.mu is held.
 func (p *Pool[T]) foldPicks() {
 	s := p.snap.Load()
-	if s == nil || !s.counted || s.folded {
+	if s == nil || s.folded {
 		return
 	}
-	live := make([]uint64, len(s.all))
-	s.selfPicks(live)
-	for i, e := range s.all {
-		e.reqTotal += live[i]
+	r := &retired{pm: p.met, all: s.all}
+	if s.counted {
+		r.tiers, r.seen = s.tiers, make([]uint64, len(s.all))
 	}
+	for _, e := range s.all {
+		e.retiredRefs++
+	}
+	r.sync()
+	p.met.retired[r] = struct{}{}
+	runtime.AddCleanup(s, (*retired).release, r)
 	s.folded = true
+}
+
+// retired is a replaced snapshot still reachable by picks: its counting
+// pickers' counts (tiers, nil when none count) and its endpoints.
+type retired struct {
+	pm    *poolMetrics
+	all   []*Endpoint
+	tiers []tier
+	seen  []uint64 // by position: picks already added to all[i].reqTotal
+}
+
+// sync adds the picks counted since the last sync; pm.mu is held.
+func (r *retired) sync() {
+	if r.tiers == nil {
+		return
+	}
+	now := make([]uint64, len(r.all))
+	for _, t := range r.tiers {
+		tmp := make([]uint64, len(t.pos))
+		t.picker.(pickCounter).picks(tmp)
+		for k, i := range t.pos {
+			now[i] += tmp[k]
+		}
+	}
+	for i, e := range r.all {
+		e.reqTotal += now[i] - r.seen[i]
+		r.seen[i] = now[i]
+	}
+}
+
+// release runs once the snapshot is garbage: its counts are final.
+func (r *retired) release() {
+	pm := r.pm
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	r.sync()
+	delete(pm.retired, r)
+	for _, e := range r.all {
+		e.retiredRefs--
+	}
+	pm.syncReplaced()
+}
+
+// replacedEndpoint is an endpoint replaced by one of the same name (its
+// weight or zone changed) while retired snapshots may still start requests
+// on it: what it counts after that goes to its successor's series.
+type replacedEndpoint struct {
+	e    *Endpoint
+	seen uint64 // its count already in the successor's series
+}
+
+// syncRetired brings the retired snapshots' and replaced endpoints' late
+// picks into the live series; pm.mu is held.
+func (pm *poolMetrics) syncRetired() {
+	for r := range pm.retired {
+		r.sync()
+	}
+	pm.syncReplaced()
+}
+
+// syncReplaced routes what replaced endpoints counted since the last sync
+// to their live successors, and forgets those no retired snapshot holds any
+// more (their counts are final); pm.mu is held.
+func (pm *poolMetrics) syncReplaced() {
+	for x := range pm.replaced {
+		c := pm.startedLocked(x.e) - x.e.unpicked.Load()
+		live := x.e
+		for live.succ != nil {
+			live = live.succ
+		}
+		live.reqTotal += c - x.seen
+		x.seen = c
+		if x.e.retiredRefs == 0 {
+			delete(pm.replaced, x)
+		}
+	}
 }

@@ -363,7 +363,7 @@ func (p *Pool[T]) newEndpoint(name, zone string, w float64, prev *Endpoint, now 
 	if prev != nil {
 		e.ewma.Store(prev.ewma.Load())
 		e.ewmaStamp.Store(prev.ewmaStamp.Load())
-		e.reqBase = p.met.started(prev) // the counters' series go on
+		p.met.replace(prev, e) // the counters' series go on
 		e.errors.Store(prev.errors.Load())
 		e.fails.Store(prev.fails.Load())
 		e.down, e.ejections = prev.down, prev.ejections

@@ -26,8 +26,8 @@ type snapshot[T any] struct {
 	// turns, see pickCounter): in a bare pool, telemetry then adds nothing
 	// to a pick and its done.
 	counted bool
-	// folded is set (under poolMetrics.mu) once the pickers' counts have
-	// been added to the endpoints' totals: the snapshot is being replaced.
+	// folded is set (under poolMetrics.mu) once the snapshot is retired
+	// (being replaced): its pickers' counts are read through poolMetrics.retired.
 	folded bool
 }
 

@@ -53,7 +53,9 @@ func (w *responseWriter) Flush() {
 
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
-		w.code, w.wrote = http.StatusSwitchingProtocols, true
+		if !w.wrote { // else the status sent stands: the handler answered, then took the connection
+			w.code, w.wrote = http.StatusSwitchingProtocols, true
+		}
 		return h.Hijack()
 	}
 	return nil, nil, errHijack

@@ -223,14 +223,28 @@ const (
 // viewer returns the nonce of r's viewer; fresh is true when r had none
 // (or a malformed one) and a new one was made, to be set as a cookie.
 func viewer(r *http.Request) (nonce string, fresh bool) {
-	if c, err := r.Cookie(viewerCookie); err == nil {
-		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && len(b) == nonceLen {
-			return c.Value, false
-		}
+	if n := viewerNonce(r); n != "" {
+		return n, false
 	}
 	b := make([]byte, nonceLen)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return base64.RawURLEncoding.EncodeToString(b), true
+}
+
+// viewerNonce returns the first well-formed viewer nonce r carries, "" if
+// none. A browser may send several viewer cookies (one set by a sibling app
+// on the parent domain or at a longer path comes first): the page and its
+// actions must agree on the same one, and a foreign malformed one must not
+// hide the page's own.
+func viewerNonce(r *http.Request) string {
+	for _, c := range r.CookiesNamed(viewerCookie) {
+		if len(c.Value) == base64.RawURLEncoding.EncodedLen(nonceLen) {
+			if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && len(b) == nonceLen {
+				return c.Value
+			}
+		}
+	}
+	return ""
 }
 
 // token is the CSRF token for viewer nonce, issued at (unix seconds).
@@ -273,8 +287,7 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
-	c, err := r.Cookie(viewerCookie)
-	if err != nil || !p.validToken(r.PostForm.Get("csrf"), c.Value, p.opts.Now()) {
+	if !p.validToken(r.PostForm.Get("csrf"), viewerNonce(r), p.opts.Now()) {
 		http.Error(w, "forbidden: missing, expired or foreign CSRF token (reload the page)", http.StatusForbidden)
 		return
 	}
@@ -286,7 +299,7 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown action", http.StatusNotFound)
 		return
 	}
-	err = runPageAction(r.Context(), a.fn, target)
+	err := runPageAction(r.Context(), a.fn, target)
 	msg := a.label + " " + target + ": done"
 	q := url.Values{}
 	if err != nil {

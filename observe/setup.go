@@ -188,6 +188,9 @@ func (t *Telemetry) SetGlobal() {
 // first result.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
+		if ctx.Err() != nil {
+			t.exports.abort() // now, not in AfterFunc's goroutine: before any export below starts
+		}
 		stop := context.AfterFunc(ctx, t.exports.abort)
 		defer func() {
 			stop()
@@ -195,12 +198,25 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 			t.exports.wait()
 		}()
 		var errs []error
+		// A ctx already done goes to the providers as one that never ends:
+		// the SDK's TracerProvider.Shutdown, given a done ctx, returns
+		// before stopping any span processor (the batch processor's
+		// goroutine then stays for the life of the process). The exports
+		// are aborted first, so they still stop at once, and ctx's error
+		// is returned.
+		live := ctx
+		if ctx.Err() != nil {
+			live = context.WithoutCancel(ctx)
+		}
 		// Last in, first out: runtime metrics before the provider, traces
 		// before metrics so spans ending during shutdown are counted.
 		for i := len(t.shutdown) - 1; i >= 0; i-- {
-			if err := t.shutdown[i](ctx); err != nil {
+			if err := t.shutdown[i](live); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if live != ctx {
+			errs = append(errs, ctx.Err())
 		}
 		if err := errors.Join(errs...); err != nil {
 			t.err = fmt.Errorf("observe: shutdown: %w", err)

@@ -299,8 +299,8 @@ func (t *workerTel) consumed(ctx context.Context, q *wqueue, n int) {
 // attempt's start time: one atomic load per job, a compare-and-swap and
 // the end's clock read only per recorded one). Below that rate
 // every attempt is recorded and the histogram's count is exact; above it
-// the histogram is an unbiased sample of durations (attempts are picked by
-// the time they end, not by their duration) and exact counts come from
+// the histogram is an unbiased sample of durations (attempts are picked
+// when they start, before their duration is known) and exact counts come from
 // ladder.queue.outcomes, which counts every attempt (per-goroutine
 // counters, observed at collection). The SDK's cost is then bounded per
 // second, not per job: at 2M jobs/s it is ~0.5 % of the jobs.
@@ -310,8 +310,8 @@ const (
 	recordGap   = int64(time.Second / recordRate)
 )
 
-// sample reports whether an attempt started at now (Worker.mono) has its
-// duration recorded if it ends done.
+// sample reports whether an attempt starting at now (Worker.mono) has its
+// duration recorded if it ends done; called as it starts.
 func (t *queueTel) sample(now int64) bool {
 	for {
 		tat := t.tat.Load()

@@ -263,6 +263,11 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 	if r.traced {
 		r.values, span = w.startSpan(base, q, j)
 	}
+	// Done attempts are timed when sampled, decided now, as the attempt
+	// starts: unbiased by duration (decided at the end, a slow attempt's
+	// start lies behind a limiter that filled meanwhile, and every attempt
+	// slower than the burst would be refused); failed ones always.
+	sampled := r.metered && q.tel.sample(start)
 	r.state.Store(runRunning)
 	s.cur.Store(r)
 	w.armSweep(r.deadlineNs)
@@ -273,9 +278,8 @@ func (q *wqueue) process(base context.Context, s *slot, r *run) bool {
 		return false
 	}
 	r.cancel(whyFinished) // like the defer cancel() of context.WithTimeout
-	// Failed attempts are always timed; done ones when sampled (by start
-	// time: unbiased by duration, and no second clock read for the rest).
-	rec := r.metered && (err != nil || q.tel.sample(start))
+	// No second clock read for attempts not recorded.
+	rec := r.metered && (err != nil || sampled)
 	var end int64
 	if rec {
 		end = w.mono()

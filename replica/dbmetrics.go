@@ -26,8 +26,8 @@ import (
 // router's own work (and a statement on an in-process database) costs
 // about a microsecond, and an SDK Record ~300–500 ns. Every failed
 // statement is recorded; successful ones at most recordRate a second on
-// average, in bursts of recordBurst (a GCRA limiter decided on the
-// statement's start time, so the sample is unbiased by duration). Below
+// average, in bursts of recordBurst (a GCRA limiter decided when the
+// statement starts, so the sample is unbiased by duration). Below
 // that rate the histogram's count is exact; exact counts are
 // ladder.replica.queries.
 const (
@@ -225,8 +225,8 @@ func isGlobalDelegate(t reflect.Type) bool {
 	return t.PkgPath() == "go.opentelemetry.io/otel/internal/global"
 }
 
-// start returns the start time of a statement (ns since base), or -1 when
-// no SDK would record it.
+// start returns the token of a statement starting now (see decide), or -1
+// when no SDK would record it.
 func (d *dbMetrics) start() int64 {
 	if d == nil {
 		return -1
@@ -238,7 +238,31 @@ func (d *dbMetrics) start() int64 {
 	} else if !d.on {
 		return -1
 	}
-	return int64(time.Since(d.base))
+	return d.decide(int64(time.Since(d.base)))
+}
+
+// decide returns the token of a statement starting at now (ns since base):
+// now when a success would be recorded, -now-2 when only a failure would.
+// The sample is decided here, in order of start: decided when statements
+// end, a slow one's start lies too far behind the limiter's clock for it
+// ever to be kept once the limiter is full, and the histogram loses its
+// tail.
+func (d *dbMetrics) decide(now int64) int64 {
+	if d.sample(now) {
+		return now
+	}
+	return -now - 2
+}
+
+// keep reports whether a successful statement of token tok is recorded.
+func (d *dbMetrics) keep(tok int64) bool { return tok >= 0 }
+
+// started is the start time (ns since base) of token tok (≥ 0 or ≤ -2).
+func started(tok int64) int64 {
+	if tok < 0 {
+		return -tok - 2
+	}
+	return tok
 }
 
 // sample reports whether a successful statement started at start is
@@ -255,13 +279,13 @@ func (d *dbMetrics) sample(start int64) bool {
 	}
 }
 
-// done records a statement of operation op on n, started at start (from
+// done records a statement of operation op on n, of token tok (from
 // start; -1: not metering).
-func (d *dbMetrics) done(ctx context.Context, n *node, op int, start int64, err error) {
-	if start < 0 || err == nil && !d.sample(start) {
+func (d *dbMetrics) done(ctx context.Context, n *node, op int, tok int64, err error) {
+	if tok == -1 || err == nil && !d.keep(tok) {
 		return
 	}
-	sec := time.Duration(int64(time.Since(d.base)) - start).Seconds()
+	sec := time.Duration(int64(time.Since(d.base)) - started(tok)).Seconds()
 	role := roleReplica
 	if Role(n.role.Load()) == RolePrimary {
 		role = rolePrimary

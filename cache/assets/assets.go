@@ -30,16 +30,15 @@ type asset struct {
 	logical, hashed string
 	url             string
 	integrity       string
-	// modTime is the file's modification time, zero when the FS has none
-	// (embed.FS). Hashed names, whose bytes never change, use hashedMod:
-	// modTime or, without one, the time of New.
-	modTime, hashedMod time.Time
-	data               []byte
-	variants           []variant // preferred first: br, then gzip
+	// hashedMod is the Last-Modified of the hashed name, whose bytes never
+	// change: the file's modification time or, without one, the time of
+	// New. The logical name has none (see newAsset).
+	hashedMod time.Time
+	data      []byte
+	variants  []variant // preferred first: br, then gzip
 	// Header values, built once and assigned (never appended to: each has
 	// len == cap, so a later Add copies).
 	hType, hETag, hLen []string
-	hLastMod           []string // nil without modTime
 	hHashedLastMod     []string
 }
 

@@ -19,11 +19,16 @@
 //
 // [Assets.ServeHTTP] answers hashed names with "Cache-Control: public,
 // max-age=31536000, immutable" (RFC 8246) and logical names with
-// "no-cache" plus a strong ETag; 304 on If-None-Match and
-// If-Modified-Since; ranges and the other preconditions through
-// http.ServeContent; "app.js.br" and "app.js.gz" beside "app.js" are sent
+// "no-cache" plus a strong ETag (their only validator: no Last-Modified,
+// which builds do not move forward reliably); 304 on If-None-Match and,
+// for hashed names, If-Modified-Since; ranges and the other
+// preconditions through http.ServeContent; "app.js.br" and "app.js.gz" beside "app.js" are sent
 // by Accept-Encoding q-values (br first on a tie) with Vary and
 // Content-Encoding. A .gz that does not decompress to its file fails New.
+// A .br cannot be checked (the standard library has no brotli decoder):
+// a stale one would give browsers, which all prefer br, another script
+// than the integrity value names, which they then refuse. Write it in the
+// same build step as its file.
 //
 // # Rolling deploys
 //
@@ -62,7 +67,8 @@
 //
 // Metrics (scope github.com/ladder-go/ladder/cache/assets):
 // ladder.assets.requests by ladder.assets.result (hashed, logical,
-// not_modified, not_found, method_not_allowed) and ladder.assets.sent
-// (body bytes). Both are observable counters over atomics, so the request
-// path makes no SDK call.
+// not_modified, not_found, method_not_allowed, precondition_failed,
+// range_not_satisfiable) and ladder.assets.sent (asset body bytes). Both
+// are observable counters over atomics, so the request path makes no SDK
+// call.
 package assets

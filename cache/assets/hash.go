@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -89,60 +90,75 @@ func variantBase(name string) (string, bool) {
 	return strings.CutSuffix(name, ".gz")
 }
 
-// checkGzip decompresses gz (reading at most one byte more than want) and
-// compares it with want.
+// checkGzip decompresses gz and compares it with want as it goes, holding
+// no second copy of the file.
 func checkGzip(gz, want []byte) error {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return err
 	}
-	got, err := io.ReadAll(io.LimitReader(zr, int64(len(want))+1))
-	if err != nil {
+	cw := compareWriter{want: want}
+	if _, err := io.Copy(&cw, io.LimitReader(zr, int64(len(want))+1)); err != nil {
 		return err
 	}
-	if !bytes.Equal(got, want) {
-		return fmt.Errorf("decompresses to other bytes")
+	if len(cw.want) != 0 {
+		return errOtherBytes
 	}
 	return nil
+}
+
+var errOtherBytes = errors.New("decompresses to other bytes")
+
+// compareWriter consumes want as matching bytes are written.
+type compareWriter struct{ want []byte }
+
+func (c *compareWriter) Write(p []byte) (int, error) {
+	if len(p) > len(c.want) || !bytes.Equal(p, c.want[:len(p)]) {
+		return 0, errOtherBytes
+	}
+	c.want = c.want[len(p):]
+	return len(p), nil
 }
 
 func newAsset(name string, data []byte, digestLen int, mod, now time.Time) *asset {
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
 	sri := sha512.Sum384(data)
-	ctype := mime.TypeByExtension(path.Ext(name))
-	if ctype == "" {
-		ctype = http.DetectContentType(data)
-	}
-	// A logical name without a modification time gets no Last-Modified:
-	// instances started at different times would disagree on a made-up
-	// one, and an If-Modified-Since could then keep an old build's bytes.
-	// A hashed name may take the start time: its bytes never change.
+	ctype := contentType(name, data)
+	// Only a hashed name has a Last-Modified: its bytes never change, so
+	// any date is a true one, the file's or, without one, the start time.
+	// A logical name's bytes change from build to build while file times
+	// need not move forward (a rollback to an older build, reproducible
+	// builds with one fixed mtime, embed.FS with none, instances started
+	// at different times): an If-Modified-Since could keep another build's
+	// bytes. Its validator is the strong ETag alone.
 	mod = mod.UTC().Truncate(time.Second)
 	if mod.After(now) {
 		mod = now // never later than Date (RFC 9110 §8.8.2.1)
 	}
-	hashedMod := mod
 	if mod.IsZero() || mod.Unix() == 0 {
-		mod, hashedMod = time.Time{}, now
-	}
-	var hLastMod []string
-	if !mod.IsZero() {
-		hLastMod = []string{mod.Format(http.TimeFormat)}
+		mod = now
 	}
 	return &asset{
 		logical:        name,
 		hashed:         hashedName(name, digest[:digestLen]),
 		integrity:      "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-		modTime:        mod,
-		hashedMod:      hashedMod,
+		hashedMod:      mod,
 		data:           data,
 		hType:          []string{ctype},
 		hETag:          []string{`"` + digest[:32] + `"`},
 		hLen:           []string{strconv.Itoa(len(data))},
-		hLastMod:       hLastMod,
-		hHashedLastMod: []string{hashedMod.Format(http.TimeFormat)},
+		hHashedLastMod: []string{mod.Format(http.TimeFormat)},
 	}
+}
+
+// contentType is the Content-Type of a file: from its extension, or
+// sniffed from its bytes for an extension this machine does not know.
+func contentType(name string, data []byte) string {
+	if ctype := mime.TypeByExtension(path.Ext(name)); ctype != "" {
+		return ctype
+	}
+	return http.DetectContentType(data)
 }
 
 func newVariant(coding string, data []byte) variant {

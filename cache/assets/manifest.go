@@ -33,6 +33,8 @@ type Entry struct {
 	// Size of the identity bytes.
 	Size int64 `json:"size"`
 	// ContentType from the extension, or sniffed for files without one.
+	// Informational: New serves a previous name with the type it computes
+	// itself, as MIME tables differ between machines.
 	ContentType string `json:"content_type"`
 	// Encodings lists the precompressed variants served ("br", "gzip").
 	Encodings []string `json:"encodings,omitempty"`
@@ -55,7 +57,8 @@ func WriteManifest(w io.Writer, m Manifest) error {
 // is ~30 MB; anything larger is not one.
 const maxManifest = 64 << 20
 
-// ReadManifest parses a manifest written by WriteManifest. It checks every
+// ReadManifest parses a manifest written by WriteManifest: one JSON value,
+// nothing but white space after it. It checks every
 // name, so a manifest cannot make the handler serve a path outside the FS
 // it was given with.
 func ReadManifest(r io.Reader) (Manifest, error) {
@@ -63,6 +66,11 @@ func ReadManifest(r io.Reader) (Manifest, error) {
 	dec := json.NewDecoder(io.LimitReader(r, maxManifest))
 	if err := dec.Decode(&m); err != nil {
 		return Manifest{}, wrap(ErrInvalidManifest, "%v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	// One value: two manifests concatenated, or junk after one, is not a
+	// manifest whose first half may be trusted.
+	if _, err := dec.Token(); err != io.EOF {
+		return Manifest{}, wrap(ErrInvalidManifest, "data after the manifest")
 	}
 	if err := m.check(); err != nil {
 		return Manifest{}, err

@@ -14,15 +14,18 @@ const scope = "github.com/ladder-go/ladder/cache/assets"
 
 // Results of a request, the values of attribute ladder.assets.result.
 const (
-	resultHashed      = iota // 200/206 for a hashed name
-	resultLogical            // 200/206 for a logical name
-	resultNotModified        // 304
-	resultNotFound           // 404
-	resultMethod             // 405
+	resultHashed       = iota // 200/206 for a hashed name
+	resultLogical             // 200/206 for a logical name
+	resultNotModified         // 304
+	resultNotFound            // 404
+	resultMethod              // 405
+	resultPrecondition        // 412
+	resultRange               // 416
 	nResults
 )
 
-var resultNames = [nResults]string{"hashed", "logical", "not_modified", "not_found", "method_not_allowed"}
+var resultNames = [nResults]string{"hashed", "logical", "not_modified", "not_found", "method_not_allowed",
+	"precondition_failed", "range_not_satisfiable"}
 
 // metrics counts with atomics on the request path and exports them through
 // observable counters read at collection: a synchronous SDK Add would cost
@@ -48,13 +51,13 @@ func (m *metrics) init(mp metric.MeterProvider) error {
 	}
 	meter := mp.Meter(scope)
 	requests, err := meter.Int64ObservableCounter("ladder.assets.requests",
-		metric.WithDescription("Asset requests by result (hashed, logical, not_modified, not_found, method_not_allowed)."),
+		metric.WithDescription("Asset requests by result (hashed, logical, not_modified, not_found, method_not_allowed, precondition_failed, range_not_satisfiable)."),
 		metric.WithUnit("{request}"))
 	if err != nil {
 		return err
 	}
 	sent, err := meter.Int64ObservableCounter("ladder.assets.sent",
-		metric.WithDescription("Body bytes sent, after content coding."),
+		metric.WithDescription("Asset body bytes sent, after content coding (not error texts)."),
 		metric.WithUnit("By"))
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ func TestMetrics(t *testing.T) {
 	do(a, "GET", css, "If-None-Match", etag)                           // not_modified
 	do(a, "GET", "/assets/nope")                                       // not_found
 	do(a, "POST", css)                                                 // method_not_allowed
+	do(a, "GET", css, "If-Match", `"other"`)                           // precondition_failed
+	do(a, "GET", css, "Range", "bytes=100-")                           // range_not_satisfiable
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
@@ -49,12 +51,14 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	want := map[string]int64{
-		"ladder.assets.requests/hashed":             3,
-		"ladder.assets.requests/logical":            2,
-		"ladder.assets.requests/not_modified":       1,
-		"ladder.assets.requests/not_found":          1,
-		"ladder.assets.requests/method_not_allowed": 1,
-		"ladder.assets.sent":                        34,
+		"ladder.assets.requests/hashed":                3,
+		"ladder.assets.requests/logical":               2,
+		"ladder.assets.requests/not_modified":          1,
+		"ladder.assets.requests/not_found":             1,
+		"ladder.assets.requests/method_not_allowed":    1,
+		"ladder.assets.requests/precondition_failed":   1,
+		"ladder.assets.requests/range_not_satisfiable": 1,
+		"ladder.assets.sent":                           34, // the assets' bytes, not error texts
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -3,6 +3,7 @@ package assets
 import (
 	"io/fs"
 	"log/slog"
+	"path"
 	"strings"
 
 	"go.opentelemetry.io/otel/metric"
@@ -26,7 +27,8 @@ const DefaultDigestLength = 12
 // 12-character digests and no previous builds.
 type Options struct {
 	// Prefix is the URL path the handler is mounted at: it starts and ends
-	// with "/". URL returns Prefix + hashed name; ServeHTTP answers paths
+	// with "/" and is a clean path (no "//", "." or ".." elements). URL
+	// returns Prefix + hashed name; ServeHTTP answers paths
 	// below it. "" means "/assets/".
 	Prefix string
 	// DigestLength is the number of hex characters of the SHA-256 in hashed
@@ -55,7 +57,9 @@ type Options struct {
 //     are right only if that build used the same DigestLength.
 //   - Manifest alone: each hashed name is served if its bytes are known
 //     (the current build or another previous build holds a file with the
-//     same integrity, e.g. the file did not change). Names whose bytes are
+//     same integrity, e.g. the file did not change), with the Content-Type
+//     this instance gives the name (the manifest's may come from another
+//     machine's MIME table). Names whose bytes are
 //     nowhere are logged and answer 404: never the current build's bytes
 //     under the old name, which an immutable cache would keep forever.
 type Build struct {
@@ -68,9 +72,11 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.Prefix == "" {
 		c.Prefix = "/assets/"
 	}
+	// A Prefix with "." or ".." elements would hand out URLs that
+	// browsers and ServeMux clean into paths the handler never answers.
 	if !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/") ||
-		strings.Contains(c.Prefix, "//") && c.Prefix != "/" || escapePath(c.Prefix) != c.Prefix || strings.Contains(c.Prefix, "%") {
-		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with /, hold no //, and need no escaping in a URL", o.Prefix)
+		c.Prefix != "/" && path.Clean(c.Prefix)+"/" != c.Prefix || escapePath(c.Prefix) != c.Prefix || strings.Contains(c.Prefix, "%") {
+		return c, wrap(ErrInvalidOptions, "Prefix %q: must start and end with /, be a clean path (no //, . or ..), and need no escaping in a URL", o.Prefix)
 	}
 	switch {
 	case c.DigestLength == 0:

@@ -12,8 +12,22 @@ type heldBytes map[string]*asset
 
 func heldKey(integrity, ctype string) string { return integrity + "\x00" + ctype }
 
+// byIntegrity indexes the held bytes by integrity alone, picking for each
+// the asset with the most precompressed variants (then the first logical
+// name), so every instance picks the same.
+func (h heldBytes) byIntegrity() map[string]*asset {
+	m := make(map[string]*asset, len(h))
+	for _, x := range h {
+		y, ok := m[x.integrity]
+		if !ok || len(x.variants) > len(y.variants) || len(x.variants) == len(y.variants) && x.logical < y.logical {
+			m[x.integrity] = x
+		}
+	}
+	return m
+}
+
 // pending is a previous hashed name known only from a manifest.
-type pending struct{ hashed, key string }
+type pending struct{ logical, hashed, integrity string }
 
 // addPrevious adds the hashed names of earlier builds: first every build
 // with an FS (whose bytes are known), then names known only from a
@@ -31,17 +45,40 @@ func (a *Assets) addPrevious(o Options, now time.Time) error {
 		}
 		orphans = append(orphans, more...)
 	}
-	var lost []string
+	byIntegrity := held.byIntegrity()
+	// Names with bytes first, then the others against every route, so a
+	// clash is found whatever the order of builds and of map iteration.
+	var unheld []pending
 	for _, p := range orphans {
-		x, ok := held[p.key]
+		src, ok := byIntegrity[p.integrity]
 		if !ok {
-			if r, ok := a.routes[p.hashed]; !ok || !r.hashed {
-				lost = append(lost, p.hashed)
-			}
+			unheld = append(unheld, p)
 			continue
+		}
+		// The Content-Type is this instance's for the name, not the
+		// manifest's: one written on another machine or by another Go
+		// release may spell it differently ("application/javascript").
+		ctype := contentType(p.logical, src.data)
+		k := heldKey(p.integrity, ctype)
+		x, ok := held[k]
+		if !ok { // the same bytes, held under another type: share them
+			c := *src
+			c.logical, c.hType = p.logical, []string{ctype}
+			x = &c
+			held[k] = x
 		}
 		if err := a.addHashed(p.hashed, x); err != nil {
 			return err
+		}
+	}
+	var lost []string
+	for _, p := range unheld {
+		r, ok := a.routes[p.hashed]
+		switch {
+		case !ok || !r.hashed:
+			lost = append(lost, p.hashed)
+		case r.a.integrity != p.integrity:
+			return wrap(ErrConflict, "hashed name %q names two different contents (%s and %s): raise DigestLength", p.hashed, r.a.integrity, p.integrity)
 		}
 	}
 	if len(lost) > 0 {
@@ -93,7 +130,7 @@ func (a *Assets) addBuild(b Build, digestLen int, now time.Time, held heldBytes)
 	if b.Manifest != nil {
 		for logical, e := range b.Manifest.Files {
 			if _, ok := files[logical]; !ok {
-				orphans = append(orphans, pending{e.Name, heldKey(e.Integrity, e.ContentType)})
+				orphans = append(orphans, pending{logical, e.Name, e.Integrity})
 			}
 		}
 	}

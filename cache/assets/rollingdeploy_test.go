@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,3 +156,75 @@ func TestPreviousBuildMismatch(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A manifest written elsewhere (another machine's /etc/mime.types, another
+// Go release: "application/javascript" where this one says
+// "text/javascript; charset=utf-8") still names bytes this instance holds:
+// with a manifest alone, the previous hashed name is served, with the
+// Content-Type this instance gives its extension, not lost to a 404.
+func TestRollingDeployManifestFromAnotherMachine(t *testing.T) {
+	b1 := mustNew(t, build1(t), assets.Options{DigestLength: 8}) // the old build used shorter digests
+	m1 := b1.Manifest()
+	for k, e := range m1.Files {
+		e.ContentType = map[string]string{".js": "application/javascript", ".css": "text/css"}[path.Ext(k)]
+		m1.Files[k] = e
+	}
+	var logs bytes.Buffer
+	b2 := mustNew(t, build1(t), assets.Options{
+		Previous: []assets.Build{{Manifest: &m1}},
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	for _, name := range []string{"js/app.js", "css/site.css", "old.js"} {
+		old := mustURL(t, b1, name)
+		w, want := do(b2, "GET", old, "Accept-Encoding", "gzip"), do(b1, "GET", old, "Accept-Encoding", "gzip")
+		if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), want.Body.Bytes()) || w.Header().Get("Content-Type") != want.Header().Get("Content-Type") ||
+			w.Header().Get("Content-Encoding") != want.Header().Get("Content-Encoding") {
+			t.Errorf("%s: %d %v", old, w.Code, w.Header())
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("log: %s", logs.String())
+	}
+}
+
+// A manifest-only previous name that is one of the current build's hashed
+// names but for other bytes (a digest clash, forged here) is refused like
+// the same clash with an FS, not served silently with the current bytes.
+func TestPreviousManifestOnlyClashRefused(t *testing.T) {
+	b1 := mustNew(t, build1(t), assets.Options{})
+	b2 := mustNew(t, build2(t), assets.Options{})
+	forged := b1.Manifest()
+	e := forged.Files["js/app.js"] // build 1's bytes, held by no build below
+	e.Name = b2.Manifest().Files["js/app.js"].Name
+	forged.Files["js/app.js"] = e
+	_, err := assets.New(build2(t), assets.Options{Previous: []assets.Build{{Manifest: &forged}}, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, assets.ErrConflict) {
+		t.Fatalf("%v", err)
+	}
+}
+
+// Conflicting manifests: two previous names that are one hashed name for
+// different bytes are ErrConflict whichever comes first (Previous order,
+// map order), also when only one of them has bytes somewhere.
+func TestPreviousConflictingManifestsAlwaysRefused(t *testing.T) {
+	cur := mustNew(t, build2(t), assets.Options{})
+	held := cur.Manifest().Files["css/site.css"] // bytes the current build holds
+	unheld := assets.Entry{Name: held.Name, Integrity: "sha384-" + strings.Repeat("A", 64), ContentType: held.ContentType}
+	quiet := slog.New(slog.DiscardHandler)
+	for i := range 20 {
+		one := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(held, "x/a.0123456789ab.css"), "x/b.css": withName(unheld, "x/a.0123456789ab.css")}}
+		first := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(unheld, "x/a.0123456789ab.css")}}
+		second := assets.Manifest{Version: 1, Files: map[string]assets.Entry{"x/a.css": withName(held, "x/a.0123456789ab.css")}}
+		for name, prev := range map[string][]assets.Build{
+			"one manifest": {{Manifest: &one}},
+			"unheld first": {{Manifest: &first}, {Manifest: &second}},
+			"held first":   {{Manifest: &second}, {Manifest: &first}},
+		} {
+			if _, err := assets.New(build2(t), assets.Options{Previous: prev, Logger: quiet}); !errors.Is(err, assets.ErrConflict) {
+				t.Fatalf("run %d, %s: %v", i, name, err)
+			}
+		}
+	}
+}
+
+func withName(e assets.Entry, name string) assets.Entry { e.Name = name; return e }

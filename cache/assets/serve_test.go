@@ -200,9 +200,9 @@ func TestUnknownNames(t *testing.T) {
 	}
 }
 
-// RFC 9110 §13.1.3 on a logical name: with the file's modification time it
-// is the validator; without one (embed.FS) there is no Last-Modified, so an
-// If-Modified-Since alone never keeps a client on an older build's bytes.
+// RFC 9110 §13.1.3 on a logical name: there is no Last-Modified, dated file
+// or not, so an If-Modified-Since alone never keeps a client on another
+// build's bytes (see lastmodified_builds_test.go); hashed names have one.
 func TestLogicalLastModified(t *testing.T) {
 	mod := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	fsys := fstest.MapFS{
@@ -216,8 +216,10 @@ func TestLogicalLastModified(t *testing.T) {
 		code            int
 		lastModified    string
 	}{
-		{"dated, IMS at mtime", "/assets/dated.css", mod.Format(http.TimeFormat), 304, ""},
-		{"dated, IMS before", "/assets/dated.css", mod.Add(-time.Second).Format(http.TimeFormat), 200, mod.Format(http.TimeFormat)},
+		{"dated, IMS at mtime", "/assets/dated.css", mod.Format(http.TimeFormat), 200, ""},
+		{"dated, IMS before", "/assets/dated.css", mod.Add(-time.Second).Format(http.TimeFormat), 200, ""},
+		{"hashed dated, IMS at mtime", mustURL(t, a, "dated.css"), mod.Format(http.TimeFormat), 304, ""},
+		{"hashed dated, IMS before", mustURL(t, a, "dated.css"), mod.Add(-time.Second).Format(http.TimeFormat), 200, mod.Format(http.TimeFormat)},
 		{"undated, any IMS", "/assets/undated.css", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 200, ""},
 		{"hashed undated, IMS now", mustURL(t, a, "undated.css"), time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 304, ""},
 	}
@@ -230,8 +232,25 @@ func TestLogicalLastModified(t *testing.T) {
 		})
 	}
 	// §8.8.2.1: never a Last-Modified later than the response's Date.
-	lm, err := http.ParseTime(do(a, "GET", "/assets/future.css").Header().Get("Last-Modified"))
+	lm, err := http.ParseTime(do(a, "GET", mustURL(t, a, "future.css")).Header().Get("Last-Modified"))
 	if err != nil || lm.After(time.Now()) {
 		t.Errorf("future mtime served as %v (%v)", lm, err)
+	}
+}
+
+// RFC 9110 §13.1.3: a recipient MUST ignore If-Modified-Since when the
+// field has more than one member (here two field lines).
+func TestIfModifiedSinceWithTwoMembersIgnored(t *testing.T) {
+	a := mustNew(t, site(t), assets.Options{})
+	css := mustURL(t, a, "css/site.css")
+	lm := do(a, "GET", css).Header().Get("Last-Modified")
+	if w := do(a, "GET", css, "If-Modified-Since", lm); w.Code != 304 {
+		t.Fatalf("one member: %d", w.Code)
+	}
+	if w := do(a, "GET", css, "If-Modified-Since", lm, "If-Modified-Since", lm); w.Code != 200 {
+		t.Errorf("two members: %d, want 200", w.Code)
+	}
+	if w := do(a, "GET", css, "Range", "bytes=0-3", "If-Modified-Since", lm, "If-Modified-Since", lm); w.Code != 206 {
+		t.Errorf("two members, with Range: %d, want 206", w.Code)
 	}
 }

@@ -334,6 +334,18 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	fw := &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
 	t0 := time.Now()
 	perr := c.callOrigin(fw, out)
+	if perr == nil && fw.refetch && f.ctx.Err() == nil {
+		// The stored response cannot be freshened and may not be served
+		// stale: fetch the representation again without validators.
+		f.mu.Lock()
+		f.stale = nil
+		f.mu.Unlock()
+		out = out.Clone(ctx)
+		out.Header.Del("If-None-Match")
+		out.Header.Del("If-Modified-Since")
+		fw = &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
+		perr = c.callOrigin(fw, out)
+	}
 	c.meters.originDone(ctx, time.Since(t0))
 	if fw.code != 0 {
 		span.SetAttributes(attribute.Int("http.response.status_code", fw.code))
@@ -467,6 +479,16 @@ func (f *fill) publishObject(o *object, now time.Time, cs string) {
 	f.buf, f.base, f.done = o.body, 0, true
 }
 
+// otherStrongValidator reports whether a 304's header fields name a strong
+// entity tag the stored response does not carry (RFC 9111 §4.3.4).
+func otherStrongValidator(stored, h http.Header) bool {
+	t := strings.TrimSpace(h.Get("Etag"))
+	if t == "" || strings.HasPrefix(t, "W/") {
+		return false
+	}
+	return strings.TrimSpace(stored.Get("Etag")) != t
+}
+
 // freshen builds the stored response updated by a 304's header fields
 // (RFC 9111 §3.2, §4.3.4).
 func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *object {
@@ -506,6 +528,7 @@ type fillWriter struct {
 	discard bool
 	broken  bool // a Write was refused: the body is incomplete
 	pass    bool // the response is not shareable for a reason of the URL's: mark it hit-for-miss
+	refetch bool // a 304 named another strong validator: fetch again, unconditionally
 
 	stallPos   int64     // the slowest reader's position when the window filled
 	stallSince time.Time // since when (zero: not stalled)
@@ -540,6 +563,13 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 		}
 	}
 	if f.stale != nil && code == http.StatusNotModified {
+		if otherStrongValidator(f.stale.header, w.h) {
+			// RFC 9111 §4.3.4: "If none of the stored responses contain the
+			// same strong validator, then the cache MUST NOT use the new
+			// response to update any stored responses."
+			w.refetch, w.discard = true, true
+			return
+		}
 		f.kind, w.discard = kindValidated, true
 		return
 	}

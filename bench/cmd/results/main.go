@@ -9,6 +9,12 @@
 //
 //	go test -run '^$' -bench . -count 6 ./... | go run ./cmd/results -pkgdir . > RESULTS.md
 //
+// Server benchmarks under cmd/ (cmd/edgebench) print the same line format
+// after a `cmd: <name>` line, plus `note: ` lines: the notes are printed
+// as paragraphs before the tables, the reproduce command becomes
+// `go run ./cmd/<name>`, and a group measured in req/s (higher is better)
+// gets the ratio ladder ÷ peer of req/s instead of time.
+//
 // With -figures it turns a drill's figures file into markdown instead (see
 // figures), for bench/DRILLS.md.
 package main
@@ -31,6 +37,7 @@ import (
 // sample is one line of benchmark output: its figures by unit.
 type row struct {
 	pkg, fn, sub string
+	cmd          string               // the cmd/<name> that printed it, "" for go test
 	values       map[string][]float64 // unit → samples
 }
 
@@ -48,24 +55,52 @@ func main() {
 		}
 		return
 	}
-	rows, err := parse(os.Stdin, *procs)
+	rows, notes, err := parseNotes(os.Stdin, *procs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "results:", err)
 		os.Exit(1)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(os.Stdout, "%s\n\n", n)
 	}
 	write(os.Stdout, rows, *count)
 }
 
 func parse(r io.Reader, procs int) ([]*row, error) {
+	rows, _, err := parseNotes(r, procs)
+	return rows, err
+}
+
+// roundRatio is the unit of a ratio a server benchmark measured round by
+// round (ladder's req/s over the peer's in the same round): its median is
+// the ratio column.
+const roundRatio = "ladder÷peer"
+
+// titles names the tables of the server benchmarks that print benchmark lines.
+var titles = map[string]string{
+	"BenchmarkEdgeCache":    "Edge cache: requests/s for cached objects",
+	"BenchmarkEdgeCollapse": "Edge cache: origin requests per burst of concurrent misses on one cold key",
+}
+
+func parseNotes(r io.Reader, procs int) ([]*row, []string, error) {
 	byName := map[string]*row{}
 	var order []*row
-	pkg := ""
+	var notes []string
+	pkg, cmd := "", ""
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
 			pkg = strings.TrimSpace(p)
+			continue
+		}
+		if c, ok := strings.CutPrefix(line, "cmd: "); ok {
+			cmd = strings.TrimSpace(c)
+			continue
+		}
+		if n, ok := strings.CutPrefix(line, "note: "); ok {
+			notes = append(notes, strings.TrimSpace(n))
 			continue
 		}
 		if !strings.HasPrefix(line, "Benchmark") {
@@ -85,7 +120,7 @@ func parse(r io.Reader, procs int) ([]*row, error) {
 		key := pkg + " " + name
 		rw := byName[key]
 		if rw == nil {
-			rw = &row{pkg: pkg, fn: fn, sub: sub, values: map[string][]float64{}}
+			rw = &row{pkg: pkg, fn: fn, sub: sub, cmd: cmd, values: map[string][]float64{}}
 			byName[key] = rw
 			order = append(order, rw)
 		}
@@ -97,7 +132,7 @@ func parse(r io.Reader, procs int) ([]*row, error) {
 			rw.values[f[i+1]] = append(rw.values[f[i+1]], v)
 		}
 	}
-	return order, sc.Err()
+	return order, notes, sc.Err()
 }
 
 func median(xs []float64) float64 {
@@ -152,14 +187,47 @@ func write(w io.Writer, rows []*row, count int) {
 			}
 		}
 		sort.Strings(extra)
-		fmt.Fprintf(w, "### %s\n\n", g[0].fn)
-		fmt.Fprintf(w, "`cd bench && go test -run '^$' -bench '^%s$' -count %d ./%s`\n\n", g[0].fn, count, relPkg(g[0].pkg))
-		head := []string{"case", "ns/op", "B/op", "allocs/op"}
+		title, perSecond := g[0].fn, slices.Contains(extra, "req/s")
+		if t, ok := titles[title]; ok {
+			title = t
+		}
+		if perSecond { // the figure and its latencies first; ladder÷peer is the ratio column
+			lead := []string{"req/s", "p50-µs", "p99-µs"}
+			extra = append(lead, slices.DeleteFunc(extra, func(u string) bool { return slices.Contains(lead, u) || u == roundRatio })...)
+		}
+		fmt.Fprintf(w, "### %s\n\n", title)
+		if g[0].cmd != "" {
+			fmt.Fprintf(w, "`cd bench && go run ./cmd/%s` (%s)\n\n", g[0].cmd, g[0].fn)
+		} else {
+			fmt.Fprintf(w, "`cd bench && go test -run '^$' -bench '^%s$' -count %d ./%s`\n\n", g[0].fn, count, relPkg(g[0].pkg))
+		}
+		// the standard columns, less those no row of a server benchmark has
+		var stdCols []string
+		for _, u := range []string{"ns/op", "B/op", "allocs/op"} {
+			has := g[0].cmd == ""
+			for _, r := range g {
+				has = has || len(r.values[u]) > 0
+			}
+			if has {
+				stdCols = append(stdCols, u)
+			}
+		}
+		head := append([]string{"case"}, stdCols...)
 		head = append(head, extra...)
-		head = append(head, "ladder ÷ peer (time)")
+		// a server benchmark's figures without ns/op or req/s (counts) have no ratio
+		noRatio := g[0].cmd != "" && !perSecond && !slices.Contains(stdCols, "ns/op")
+		switch {
+		case perSecond:
+			head = append(head, "ladder ÷ peer (req/s)")
+		case !noRatio:
+			head = append(head, "ladder ÷ peer (time)")
+		}
 		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 		for _, r := range g {
-			cells := []string{r.sub, num(r.values["ns/op"]), num(r.values["B/op"]), num(r.values["allocs/op"])}
+			cells := []string{r.sub}
+			for _, u := range stdCols {
+				cells = append(cells, num(r.values[u]))
+			}
 			for _, u := range extra {
 				cells = append(cells, num(r.values[u]))
 			}
@@ -177,12 +245,21 @@ func write(w io.Writer, rows []*row, count int) {
 				}
 			} else if !strings.HasPrefix(r.sub, "ladder-") && !strings.HasSuffix(r.sub, "/off") {
 				if l := pair(r, g); l != nil {
-					if pn, ln := median(r.values["ns/op"]), median(l.values["ns/op"]); pn > 0 && ln > 0 {
+					unit := "ns/op"
+					if perSecond {
+						unit = "req/s" // ladder's requests/s over the peer's: above 1, ladder is faster
+					}
+					if rr := r.values[roundRatio]; perSecond && len(rr) > 0 {
+						// measured round by round: the median of the rounds' ratios
+						ratio = fmt.Sprintf("%.2f× (%s)", median(rr), l.sub)
+					} else if pn, ln := median(r.values[unit]), median(l.values[unit]); pn > 0 && ln > 0 {
 						ratio = fmt.Sprintf("%.2f× (%s)", ln/pn, l.sub)
 					}
 				}
 			}
-			cells = append(cells, ratio)
+			if !noRatio {
+				cells = append(cells, ratio)
+			}
 			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 		}
 		fmt.Fprintln(w)

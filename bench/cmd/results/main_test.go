@@ -60,3 +60,46 @@ redisqueue crash drill: 100000 jobs, lost 0
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+const edgeSample = `cmd: edgebench
+note: wrk pinned to CPU 0.
+BenchmarkEdgeCache/ladder-hit-1KiB 	 29008 	 25000 req/s 	 2090 p50-µs 	 8200 p99-µs 	 0 errors
+BenchmarkEdgeCache/nginx-hit-1KiB 	 12822 	 20000 req/s 	 3640 p50-µs 	 57100 p99-µs 	 0 errors
+BenchmarkEdgeCache/varnish-hit-1KiB 	 12822 	 50000 req/s 	 3640 p50-µs 	 57100 p99-µs 	 0 errors
+BenchmarkEdgeCache/ladder-hit-16KiB 	 1 	 100 req/s
+BenchmarkEdgeCache/varnish-hit-16KiB 	 1 	 100 req/s 	 0.5 ladder÷peer
+BenchmarkEdgeCache/ladder-hit-16KiB 	 1 	 300 req/s
+BenchmarkEdgeCache/varnish-hit-16KiB 	 1 	 100 req/s 	 3 ladder÷peer
+BenchmarkEdgeCache/ladder-hit-16KiB 	 1 	 200 req/s
+BenchmarkEdgeCache/varnish-hit-16KiB 	 1 	 200 req/s 	 1 ladder÷peer
+BenchmarkEdgeCollapse/ladder-cold 	 1 	 1 origin-req 	 100 clients
+BenchmarkEdgeCollapse/nginx-cold 	 1 	 1 origin-req 	 100 clients
+`
+
+func TestResultsServerBenchmark(t *testing.T) {
+	rows, notes, err := parseNotes(strings.NewReader(edgeSample), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || notes[0] != "wrk pinned to CPU 0." {
+		t.Errorf("notes = %q", notes)
+	}
+	var b bytes.Buffer
+	write(&b, rows, 1)
+	out := b.String()
+	for _, want := range []string{
+		"### Edge cache: requests/s for cached objects",
+		"`cd bench && go run ./cmd/edgebench` (BenchmarkEdgeCache)",
+		"| ladder ÷ peer (req/s) |",
+		"| case | req/s | p50-µs | p99-µs | errors | ladder ÷ peer (req/s) |",
+		"| nginx-hit-1KiB | 20000 | 3640 | 57100 | 0 | 1.25× (ladder-hit-1KiB) |",
+		"| varnish-hit-1KiB | 50000 | 3640 | 57100 | 0 | 0.50× (ladder-hit-1KiB) |",
+		"| varnish-hit-16KiB | 100 | – | – | – | 1.00× (ladder-hit-16KiB) |", // median of 0.5, 3, 1 (not 200/100)
+		"### Edge cache: origin requests per burst",
+		"| nginx-cold | 100 | 1 |\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -101,6 +101,9 @@ type Expect struct {
 	Body      string
 	BodyOf    int
 	EmptyBody bool
+	// NotBodyOf n fails the step if the body is the one the origin sent in
+	// step n (1-based), e.g. a stale or wrongly updated stored response.
+	NotBodyOf int
 	// AllowCut accepts a body that ends early (an error reading it), for a
 	// step whose origin response is cut short on purpose.
 	AllowCut bool
@@ -116,7 +119,8 @@ type Expect struct {
 	// Background says the cache is expected to send the origin a request in
 	// the background after this response (stale-while-revalidate); the runner
 	// waits for it to complete before the next step, and fails the step if it
-	// does not come.
+	// does not come. (Origin requests are counted per step by arrival: an
+	// undeclared background request may land in the next step's count.)
 	Background bool
 }
 

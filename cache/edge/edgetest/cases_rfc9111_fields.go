@@ -316,7 +316,7 @@ func cases9111Fields() []Case {
 			Steps: reused(ok("Cache-Control", `x-edgetest, max-age=3600, x-edgetest-arg="a, no-store"`), sec, get()),
 		},
 		{
-			ID: "resp-public-no-freshness-not-302", RFC: "9111", Section: "5.2.2.9", Level: "MAY",
+			ID: "resp-public-heuristic", RFC: "9111", Section: "5.2.2.9", Level: "MAY",
 			Name: "public alone on a 200 with Last-Modified: heuristically reused",
 			// §5.2.2.9: "The public response directive indicates that a cache MAY
 			// store the response even if it would otherwise be prohibited"
@@ -329,6 +329,20 @@ func cases9111Fields() []Case {
 			// is not specified, it does not provide a reliable replacement for
 			// "Cache-Control: no-cache" in them."
 			Steps: reused(ok("Cache-Control", "max-age=3600", "Pragma", "no-cache"), sec, get()),
+		},
+
+		{
+			ID: "resp-no-transform", RFC: "9111", Section: "5.2.2.6", Level: "MUST",
+			Name: "no-transform: a hit carries the stored content and its Content-Type and Content-Encoding unchanged",
+			// §5.2.2.6: "The no-transform response directive indicates that an
+			// intermediary (regardless of whether it implements a cache) MUST NOT
+			// transform the content (as defined in Section 7.7 of [HTTP])."
+			Steps: []Step{
+				{Response: Response{Status: 200, Body: "<p>  spaces  </p>", Header: hdr("Cache-Control", "max-age=3600, no-transform",
+					"Content-Type", "text/html; charset=iso-8859-1", "Content-Encoding", "identity")}, Expect: fetched(1)},
+				{Request: get("Accept-Encoding", "gzip, br"), Expect: hit(1).with(
+					FieldCheck{"Content-Type", Equal, "text/html; charset=iso-8859-1"}, FieldCheck{"Content-Encoding", Equal, "identity"})},
+			},
 		},
 
 		// §5.3 Expires

@@ -447,7 +447,7 @@ func cases9111Freshness() []Case {
 			Steps: notReused(ok("Last-Modified", "{{date:-20}}"), 5*sec, get()),
 		},
 		{
-			ID: "heuristic-not-302", RFC: "9111", Section: "4.2.2", Level: "MUST",
+			ID: "heuristic-not-307", RFC: "9111", Section: "4.2.2", Level: "MUST",
 			Name: "no heuristic freshness for a status that is not heuristically cacheable",
 			// §3: a response without explicit freshness is storable only with
 			// "a status code that is defined as heuristically cacheable"; 307 is not.
@@ -671,6 +671,22 @@ func cases9111Validation() []Case {
 				{Pause: 3 * sec, Response: status(304, "Cache-Control", "max-age=3600", "ETag", `"v1"`, "Content-Length", "0"),
 					Expect: Expect{Origin: Conditional, Status: 200, BodyOf: 1}},
 				{Expect: Expect{Status: 200, BodyOf: 1}},
+			},
+		},
+		{
+			ID: "validate-304-other-etag-not-used", RFC: "9111", Section: "4.3.4", Level: "MUST",
+			Name: "a 304 naming another strong ETag does not freshen the stored response",
+			// §4.3.4: "If the new response contains a strong validator …, then
+			// that strong validator identifies the selected representation for
+			// update. … If none of the stored responses contain the same strong
+			// validator, then the cache MUST NOT use the new response to update
+			// any stored responses." The stale body may then not be served
+			// (§4.2.4); a refetch (this origin answers an unconditional request
+			// with a 200) is fine.
+			Steps: []Step{
+				{Response: ok("Cache-Control", "max-age=1", "ETag", `"v1"`), Expect: fetched(1)},
+				{Pause: 3 * sec, Response: status(304, "Cache-Control", "max-age=3600", "ETag", `"v2"`), Expect: Expect{NotBodyOf: 1}},
+				{Expect: Expect{NotBodyOf: 1}},
 			},
 		},
 		{
@@ -914,7 +930,7 @@ func cases9111Invalidation() []Case {
 			},
 		},
 		{
-			ID: "invalidate-head-safe", RFC: "9111", Section: "4.4", Level: "MAY",
+			ID: "invalidate-not-by-safe-get", RFC: "9111", Section: "4.4", Level: "MAY",
 			Name: "a GET with a query does not invalidate the URI without it",
 			// §4.4 invalidates on unsafe methods only; safe requests leave others alone.
 			Steps: []Step{store, {Request: Request{Path: "?x=1"}, Response: ok("Cache-Control", "max-age=3600"), Expect: fetched(2)}, {Expect: hit(1)}},

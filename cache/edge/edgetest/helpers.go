@@ -68,9 +68,6 @@ func (e Expect) with(checks ...FieldCheck) Expect {
 	return e
 }
 
-// status returns e expecting the status code.
-func (e Expect) status(code int) Expect { e.Status = code; return e }
-
 // cs returns e with these Cache-Status expectations instead.
 func (e Expect) cs(tokens ...string) Expect { e.CacheStatus = tokens; return e }
 

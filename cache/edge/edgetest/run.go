@@ -82,8 +82,10 @@ func Validate(cases []Case) error {
 			bad("needs a Section, a Name and Steps")
 		}
 		for i, s := range c.Steps {
-			if n := s.Expect.BodyOf; n < 0 || n > i+1 {
-				bad("step %d: BodyOf %d is not an earlier step", i+1, n)
+			for _, n := range []int{s.Expect.BodyOf, s.Expect.NotBodyOf} {
+				if n < 0 || n > i+1 {
+					bad("step %d: BodyOf/NotBodyOf %d is not this or an earlier step", i+1, n)
+				}
 			}
 		}
 	}
@@ -212,6 +214,8 @@ func runStep(ctx context.Context, client *http.Client, url, base string, c Case,
 		fail("body %q, want %q (the origin's in step %d)", clip(got), c.body(e.BodyOf-1), e.BodyOf)
 	case e.EmptyBody && len(got) != 0:
 		fail("body %q, want none", clip(got))
+	case e.NotBodyOf > 0 && string(got) == c.body(e.NotBodyOf-1):
+		fail("body %q is the origin's from step %d", clip(got), e.NotBodyOf)
 	}
 	for _, ck := range e.Header {
 		if err := ck.check(resp.Header, now(), base); err != nil {
