@@ -512,6 +512,9 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 	}
 	n.body = old.body
 	n.size += int64(len(old.body))
+	if n.size > c.o.MaxObjectSize {
+		return nil // the 304's fields made it too large to keep
+	}
 	return n
 }
 
@@ -582,7 +585,7 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 	f.header, f.lheader = b.downstream, b.leader
 	f.vary = b.vary
 	f.shared = b.obj != nil
-	f.storing = b.obj != nil && !f.purged && (w.clen < 0 || w.clen <= c.o.MaxObjectSize-b.obj.size)
+	f.storing = b.obj != nil && !f.purged && max(w.clen, 0) <= c.o.MaxObjectSize-b.obj.size
 	f.obj = b.obj
 	if !f.storing {
 		f.obj = nil
