@@ -60,7 +60,7 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 	b.pass = code < 500 && (b.vary.star || d.has(ccPrivate) ||
 		d.has(ccNoStore) && !(d.has(ccMustUnderstand) && understood(code)) ||
 		cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted))
-	if !c.storable(code, &d, h, targeted, reqHdr, rq) || b.vary.star {
+	if !c.storable(code, &d, h, targeted, reqHdr, rq) || b.vary.star || !framed(h) {
 		return b
 	}
 	if cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted) {
@@ -132,6 +132,29 @@ func withoutFields(h http.Header, fields []string) http.Header {
 		return h
 	}
 	return out
+}
+
+// framed reports whether h's Content-Length, if any, is one valid length
+// (RFC 9112 §6.3: conflicting or invalid values are a framing error; a
+// stored copy would replay them on every hit). Identical duplicate lines
+// are folded into one.
+func framed(h http.Header) bool {
+	cl, ok := h["Content-Length"]
+	if !ok {
+		return true
+	}
+	for _, v := range cl[1:] {
+		if strings.TrimSpace(v) != strings.TrimSpace(cl[0]) {
+			return false
+		}
+	}
+	if _, ok := parseDelta(strings.TrimSpace(cl[0])); !ok {
+		return false
+	}
+	if len(cl) > 1 {
+		h["Content-Length"] = cl[:1]
+	}
+	return true
 }
 
 // storable applies RFC 9111 §3 for a shared cache.
