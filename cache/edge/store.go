@@ -257,6 +257,10 @@ func (c *Cache) backgroundRevalidate(r *http.Request, prim, fkey string, o *obje
 		c.mu.Unlock()
 		return
 	}
+	if e, ok := c.store.Get(fkey); !ok || e.Value != o {
+		c.mu.Unlock()
+		return // refreshed (or purged) since the caller's lookup
+	}
 	rq := directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	f := c.newFill(r, prim, fkey, o, &rq)
 	c.inflight[fkey] = f
