@@ -57,7 +57,8 @@
 //     logged. Keys are never included.
 //   - Collapsing: concurrent misses for one key make one origin request.
 //     The fetch runs detached from any client (it keeps the request's trace
-//     context, drops its cancellation, and is bounded by OriginTimeout), and
+//     context, drops its cancellation, and is bounded by OriginTimeout of
+//     origin silence, not of total length), and
 //     every waiting client streams the body as it arrives, so a large body
 //     reaches the first client at once. A response that may not be shared
 //     (private, no-store, another Vary variant, …) releases the waiting

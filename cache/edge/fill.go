@@ -38,6 +38,7 @@ type fill struct {
 	out    *http.Request // the request sent to the origin
 	ctx    context.Context
 	cancel context.CancelFunc
+	idle   *time.Timer // cancels ctx after OriginTimeout of origin silence
 	start  time.Time
 
 	mu      sync.Mutex
@@ -160,8 +161,13 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 }
 
 func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *directives) *fill {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
+	// OriginTimeout bounds the origin's silence (until its header, then
+	// between body writes), not the whole fetch: a large body streaming
+	// to a slow client takes as long as the client reads.
+	ctx, cancelCause := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	cancel := func() { cancelCause(context.DeadlineExceeded) }
 	stop := context.AfterFunc(c.base, cancel)
+	idle := time.AfterFunc(c.o.OriginTimeout, cancel)
 	// The outgoing request is built here, in the client's handler, never
 	// from r after that handler may have returned.
 	out := r.Clone(ctx)
@@ -182,7 +188,8 @@ func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *d
 	}
 	f := &fill{
 		c: c, prim: prim, fkey: fkey, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
-		cancel:  func() { stop(); cancel() },
+		idle:    idle,
+		cancel:  func() { stop(); idle.Stop(); cancel() },
 		start:   c.o.Now(),
 		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
 	}
@@ -547,6 +554,7 @@ func (w *fillWriter) WriteHeader(code int) {
 	w.writeHeaderLocked(code)
 	w.f.broadcast()
 	w.f.mu.Unlock()
+	w.f.idle.Reset(w.c.o.OriginTimeout)
 }
 
 func (w *fillWriter) Flush() {}
@@ -600,6 +608,15 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 
 func (w *fillWriter) Write(p []byte) (int, error) {
 	f := w.f
+	// Time in Write (waiting for readers) is not the origin's silence.
+	f.idle.Stop()
+	defer f.idle.Reset(w.c.o.OriginTimeout)
+	if err := f.ctx.Err(); err != nil {
+		f.mu.Lock()
+		w.broken = true
+		f.mu.Unlock()
+		return 0, err
+	}
 	f.mu.Lock()
 	if w.code == 0 {
 		w.writeHeaderLocked(http.StatusOK)
@@ -641,6 +658,7 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		// response ends early): one client that stops reading must not
 		// stall every other client of the fill until OriginTimeout.
 		var stall *time.Timer
+		quiet := false // no reader caught up: bound the wait for any to move
 		if f.caughtUp() {
 			now := time.Now()
 			if w.stallSince.IsZero() || minPos >= w.stallPos+window/4 {
@@ -658,6 +676,8 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 				w.stallSince = time.Time{}
 				continue
 			}
+		} else {
+			stall, quiet = time.NewTimer(w.c.o.OriginTimeout), true
 		}
 		ch := f.changed
 		f.mu.Unlock()
@@ -668,6 +688,15 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		select {
 		case <-ch:
 		case <-timeout:
+			if quiet {
+				// No reader has moved for OriginTimeout: give the fetch
+				// up rather than hold the origin for clients that never read.
+				f.mu.Lock()
+				w.broken = true
+				f.mu.Unlock()
+				f.cancel()
+				return 0, context.DeadlineExceeded
+			}
 		case <-f.ctx.Done():
 			f.mu.Lock()
 			w.broken = true

@@ -42,11 +42,17 @@ type Options struct {
 	// names none; 0 → none. It never overrides must-revalidate,
 	// proxy-revalidate, s-maxage or no-cache.
 	StaleIfError time.Duration
-	// OriginTimeout bounds one origin fetch, from the request to the last
-	// body byte (a hung or trickling origin); 0 → 30s. Clients waiting for
-	// the response get 504 (or a stale response stale-if-error allows) when
-	// it expires before the origin answered. An origin handler that ignores
-	// its request's context keeps running past it, and Close waits for it.
+	// OriginTimeout bounds the origin's silence during a fetch: until its
+	// header, then between its body writes (a hung or trickling origin),
+	// as Varnish's between_bytes_timeout and nginx's proxy_read_timeout
+	// do; and how long a fill too large to store waits for clients that
+	// have all stopped reading. It does not bound a whole download: a
+	// large body streams to a slow client for as long as both keep
+	// moving. 0 → 30s. Clients waiting for the header get 504 (or a stale
+	// response stale-if-error allows) when it expires; a body cut short is
+	// cut for every client and never stored. An origin handler that
+	// ignores its request's context keeps running past it, and Close
+	// waits for it.
 	OriginTimeout time.Duration
 	// SurrogateKeyHeader is the response field holding space-separated
 	// surrogate keys; "" → "Surrogate-Key". It is removed downstream.
