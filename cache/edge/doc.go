@@ -92,6 +92,17 @@
 //   - Range requests are answered with the full 200 from storage (RFC 9110
 //     §14.2 lets a server ignore Range); fills fetch the whole object.
 //   - A HEAD miss goes to the origin as HEAD and is not stored.
+//   - The default key is the scheme, the Host (lowercased, default port
+//     dropped: an absolute-form target's host, as net/http sets it), the
+//     path and the query exactly as sent. Nothing else is in it: not
+//     X-Forwarded-Host or other forwarding fields (RFC 9111 §4 keys on
+//     the target URI; Varnish and nginx do the same), so an origin that
+//     builds links or redirects from such a field must list it in Vary,
+//     or the proxy in front must set it, or one client poisons the URL
+//     for everybody (Options.Key can add it). /a?x=1 and /a?x=%31 are
+//     two keys (no normalisation, as Varnish and nginx): a purge names
+//     the form clients use. A response whose Content-Encoding depends on
+//     Accept-Encoding must say Vary: Accept-Encoding; the cache adds none.
 //   - Hit-for-miss (Varnish's, 2 minutes): after a URL's response was
 //     not shareable for a reason of the URL's (private, no-store,
 //     Set-Cookie without public, Vary: *; not an error status, not an
