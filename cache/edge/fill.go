@@ -156,6 +156,18 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		c.stats.collapsed.Add(1)
 	}
 	if !c.read(w, r, f, pos, leader) {
+		f.mu.Lock()
+		shared, vary := f.shared, f.vary
+		f.mu.Unlock()
+		if shared && stale == nil && fkey == prim && len(vary.fields) > 0 {
+			// Released as another variant of a URI not known to vary:
+			// collapse with the clients of this variant on its own key
+			// (once: that fill is keyed by the variant).
+			var buf [128]byte
+			sk := string(secondaryKey(append(buf[:0], prim...), &vary, r.Header))
+			c.fetch(w, r, prim, sk, nil, rq, "fwd=vary-miss", retry, false)
+			return
+		}
 		c.pass(w, r, fwd, false) // released: the response is not for sharing
 	}
 }
