@@ -109,7 +109,8 @@
 //     Authorization request), its misses go to the origin at once instead
 //     of collapsing, so an uncacheable API under load is not serialised
 //     behind one request per round trip. A shareable response is stored
-//     as usual and ends it.
+//     as usual and ends it. The marks are kept apart from the stored
+//     objects (at most 65536 keys and 4 MiB), so they never evict one.
 //   - The variants stored per URL are bounded (Options.MaxVariants, 32 by
 //     default, as Traffic Server bounds alternates): a client inventing
 //     values of a field the response varies on replaces variants of that

@@ -24,6 +24,7 @@ type Cache struct {
 	origin http.Handler
 	o      Options
 	store  *cache.Sharded[string, *object]
+	passes *cache.Sharded[string, time.Time] // hit-for-miss keys → until; bounded apart from the objects
 
 	mu                     sync.Mutex
 	inflight               map[string]*fill               // primary key → the fill every miss for it joins
@@ -67,8 +68,12 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, invalid("MaxBytes %d: %v", opts.MaxBytes, err)
 	}
+	passes, err := cache.NewShardedLRU[string, time.Time](16, maxPasses, cache.StoreOptions{MaxCost: maxPassBytes})
+	if err != nil {
+		return nil, invalid("hit-for-miss store: %v", err)
+	}
 	c := &Cache{
-		origin: origin, o: o, store: st,
+		origin: origin, o: o, store: st, passes: passes,
 		inflight: map[string]*fill{}, refresh: map[string]*fill{},
 		byPrim: map[string]map[string]struct{}{}, bySurr: map[string]map[string]struct{}{},
 		live: map[string]live{},
@@ -250,11 +255,6 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 		rq = directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	}
 	o, varyMiss, fkey := c.lookup(prim, r.Header)
-	alone := false
-	if o != nil && o.pass {
-		alone = now.Before(o.passUntil)
-		o = nil
-	}
 	if o != nil {
 		age := o.age(now)
 		switch c.usable(o, &rq, age) {
@@ -286,6 +286,10 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 	fwd := "fwd=uri-miss"
 	if varyMiss {
 		fwd = "fwd=vary-miss"
+	}
+	alone := false
+	if e, ok := c.passes.Get(fkey); ok {
+		alone = now.Before(e.Value)
 	}
 	if rq.has(ccNoStore) || r.Method == http.MethodHead {
 		// A request that forbids storing, and a HEAD miss, go to the origin as they are.
@@ -540,7 +544,7 @@ func (c *Cache) remove(k string) bool {
 	c.mu.Lock()
 	c.forget(k)
 	c.mu.Unlock()
-	return !e.Value.marker && !e.Value.pass
+	return !e.Value.marker
 }
 
 // forget drops k from the live accounting. c.mu held.

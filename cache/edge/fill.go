@@ -131,7 +131,7 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		// A fill that finished between the caller's lookup and here has
 		// stored its response (put runs before leave, both under c.mu):
 		// look again rather than fetch it a second time.
-		if o, _, _ := c.lookup(prim, r.Header); o != nil && !o.pass && o != stale {
+		if o, _, _ := c.lookup(prim, r.Header); o != nil && o != stale {
 			c.mu.Unlock()
 			c.serve(w, r, false)
 			return
@@ -755,32 +755,22 @@ func (w *fillWriter) complete() bool { return w.clen < 0 || w.clen == w.wrote }
 // built-in VCL). A shareable response ends it at once (it is stored).
 const hitForMiss = 2 * time.Minute
 
-// markPass records f's key as hit-for-miss, unless something real is
-// stored there meanwhile.
+// maxPasses and maxPassBytes (key bytes + 64 each) bound the hit-for-miss
+// keys remembered, least recently used first out. They live apart from
+// the stored objects (outside MaxBytes), so a client requesting many
+// distinct uncacheable URLs evicts none of those.
+const (
+	maxPasses    = 1 << 16
+	maxPassBytes = 4 << 20
+)
+
+// markPass records f's key as hit-for-miss.
 func (c *Cache) markPass(f *fill) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	f.mu.Lock()
 	purged := f.purged
 	f.mu.Unlock()
-	if c.closed || purged {
+	if purged {
 		return
 	}
-	if e, ok := c.store.Get(f.fkey); ok && !e.Value.pass {
-		return
-	}
-	o := &object{pass: true, passUntil: c.o.Now().Add(hitForMiss), prim: f.prim, key: f.fkey}
-	cost := int64(len(f.fkey)) + 64
-	set := c.byPrim[f.prim]
-	if set == nil {
-		set = map[string]struct{}{}
-		c.byPrim[f.prim] = set
-	}
-	set[f.fkey] = struct{}{}
-	c.remember(f.fkey, cost, true)
-	n, err := c.store.Set(f.fkey, &cache.Entry[*object]{Value: o, Cost: cost})
-	if err != nil {
-		c.forget(f.fkey)
-	}
-	c.evictedSince += n
+	c.passes.Set(f.fkey, &cache.Entry[time.Time]{Value: c.o.Now().Add(hitForMiss), Cost: int64(len(f.fkey)) + 64})
 }

@@ -10,12 +10,10 @@ import (
 // primary key whose variants live under secondary keys). Objects are
 // immutable once stored: a 304 builds a new one.
 type object struct {
-	marker    bool // primary-key entry naming the Vary; the variants are stored apart
-	pass      bool // hit-for-miss: the URL's last response was not shareable; misses do not collapse until passUntil
-	passUntil time.Time
-	vary      varySpec // the response's Vary (star responses are never stored)
-	key       string   // storage key (primary, or primary+secondary)
-	prim      string   // primary key
+	marker bool     // primary-key entry naming the Vary; the variants are stored apart
+	vary   varySpec // the response's Vary (star responses are never stored)
+	key    string   // storage key (primary, or primary+secondary)
+	prim   string   // primary key
 
 	status int
 	header http.Header // as sent downstream: hop-by-hop, surrogate keys and private fields removed

@@ -3,6 +3,7 @@ package edge_test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,5 +56,30 @@ func TestUncacheableNotSerialized(t *testing.T) {
 	n := e.org.n.Load()
 	if w := e.get("http://example.com/api/me"); w.Body.String() != "public now" || e.org.n.Load() != n {
 		t.Fatalf("not stored once cacheable: %q %q", w.Body, w.Header().Get("Cache-Status"))
+	}
+}
+
+// Hit-for-miss marks are not stored objects: a client requesting many
+// distinct URLs the origin answers privately (a login redirect with
+// Set-Cookie on every path) must not evict what the cache holds.
+func TestHitForMissDoesNotEvictObjects(t *testing.T) {
+	e := newEnv(t, edge.Options{MaxBytes: 64 << 10})
+	e.org.set(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/keep" {
+			w.Header().Set("Cache-Control", "max-age=600")
+		} else {
+			w.Header().Set("Set-Cookie", "session=new")
+			w.Header().Set("Cache-Control", "max-age=600")
+		}
+		io.WriteString(w, "x")
+	})
+	e.get("http://example.com/keep")
+	for i := range 5000 {
+		e.get("http://example.com/login-" + strconv.Itoa(i))
+	}
+	n := e.org.n.Load()
+	e.get("http://example.com/keep")
+	if e.org.n.Load() != n {
+		t.Fatal("the stored object was evicted by hit-for-miss marks")
 	}
 }
