@@ -120,7 +120,8 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		// joined: its start may be gone from the buffer.
 		// Nor is one past OriginTimeout: its handler may be hung past
 		// its context, and the origin may answer a new request.
-		joinable := (!f.ready || f.storing) && f.ctx.Err() == nil
+		// Nor one whose body failed: a new fetch may well succeed.
+		joinable := (!f.ready || f.storing) && !f.failed && f.ctx.Err() == nil
 		f.mu.Unlock()
 		if !joinable {
 			f = nil

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,5 +70,38 @@ func TestOriginShortBodyNotStored(t *testing.T) {
 	e.org.set(fixed(e.clk, "whole", "Cache-Control", "max-age=60"))
 	if w := e.get("http://example.com/short"); w.Body.String() != "whole" {
 		t.Fatalf("short body stored: %q", w.Body)
+	}
+}
+
+// An origin that panics after sending its header and part of its body:
+// every client of the fill (leader and followers) gets the part and a cut,
+// nothing is stored, and the process lives.
+func TestOriginPanicMidBody(t *testing.T) {
+	e := newEnv(t, edge.Options{})
+	release := make(chan struct{})
+	e.org.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "part")
+		panic("boom")
+	})
+	var wg sync.WaitGroup
+	cut := make([]bool, 5)
+	for i := range cut {
+		wg.Go(func() { _, cut[i] = serve(e.c, "http://example.com/pm") })
+	}
+	for e.c.Stats().Collapsed+e.c.Stats().Misses < int64(len(cut)) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	for i, c := range cut {
+		if !c {
+			t.Fatalf("client %d got a complete response", i)
+		}
+	}
+	e.org.set(fixed(e.clk, "whole", "Cache-Control", "max-age=60"))
+	if w := e.get("http://example.com/pm"); w.Body.String() != "whole" {
+		t.Fatalf("stored after a panic: %q", w.Body)
 	}
 }
