@@ -433,6 +433,6 @@ func TestClientConditionalOnMiss(t *testing.T) {
 		t.Fatalf("the client's validator reached the origin: %q (the cache must fetch the whole response to store it)", inm)
 	}
 	if w := e.get("http://example.com/x"); w.Code != 200 || w.Body.String() != "body" || e.org.n.Load() != 1 {
-		t.Fatalf("after: %d %q origin %d", w.Code, w.Body, e.org.n.Load())
+		t.Fatalf("after: %d %q origin %d %q", w.Code, w.Body, e.org.n.Load(), w.Header().Get("Cache-Status"))
 	}
 }

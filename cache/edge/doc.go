@@ -57,13 +57,17 @@
 //     logged. Keys are never included.
 //   - Collapsing: concurrent misses for one key make one origin request.
 //     The fetch runs detached from any client (it keeps the request's trace
-//     context, drops its cancellation, and is bounded by OriginTimeout), and
+//     context, drops its cancellation, and is bounded by OriginTimeout of
+//     origin silence, not of total length), and
 //     every waiting client streams the body as it arrives, so a large body
 //     reaches the first client at once. A response that may not be shared
 //     (private, no-store, another Vary variant, …) releases the waiting
 //     clients to the origin: one client's private response is never
 //     handed to another. A body above MaxObjectSize is not stored and
-//     streams through with bounded buffering.
+//     streams through with bounded buffering (a window ahead of the
+//     slowest client); a client a whole window behind that reads under
+//     a quarter window in 10 s while another client waits is cut, so one
+//     client that stops reading cannot stall the others.
 //   - Purge by URL ([Cache.Purge], every variant) and by surrogate key
 //     ([Cache.PurgeKey], the Surrogate-Key response field, removed
 //     downstream); storage bounded by MaxBytes.
@@ -88,6 +92,29 @@
 //   - Range requests are answered with the full 200 from storage (RFC 9110
 //     §14.2 lets a server ignore Range); fills fetch the whole object.
 //   - A HEAD miss goes to the origin as HEAD and is not stored.
+//   - The default key is the scheme, the Host (lowercased, default port
+//     dropped: an absolute-form target's host, as net/http sets it), the
+//     path and the query exactly as sent. Nothing else is in it: not
+//     X-Forwarded-Host or other forwarding fields (RFC 9111 §4 keys on
+//     the target URI; Varnish and nginx do the same), so an origin that
+//     builds links or redirects from such a field must list it in Vary,
+//     or the proxy in front must set it, or one client poisons the URL
+//     for everybody (Options.Key can add it). /a?x=1 and /a?x=%31 are
+//     two keys (no normalisation, as Varnish and nginx): a purge names
+//     the form clients use. A response whose Content-Encoding depends on
+//     Accept-Encoding must say Vary: Accept-Encoding; the cache adds none.
+//   - Hit-for-miss (Varnish's, 2 minutes): after a URL's response was
+//     not shareable for a reason of the URL's (private, no-store,
+//     Set-Cookie without public, Vary: *; not an error status, not an
+//     Authorization request), its misses go to the origin at once instead
+//     of collapsing, so an uncacheable API under load is not serialised
+//     behind one request per round trip. A shareable response is stored
+//     as usual and ends it. The marks are kept apart from the stored
+//     objects (at most 65536 keys and 4 MiB), so they never evict one.
+//   - The variants stored per URL are bounded (Options.MaxVariants, 32 by
+//     default, as Traffic Server bounds alternates): a client inventing
+//     values of a field the response varies on replaces variants of that
+//     URL, any one of them, instead of evicting the rest of the cache.
 //
 // # Metrics
 //

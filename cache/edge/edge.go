@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +24,11 @@ type Cache struct {
 	origin http.Handler
 	o      Options
 	store  *cache.Sharded[string, *object]
+	passes *cache.Sharded[string, time.Time] // hit-for-miss keys → until; bounded apart from the objects
 
 	mu                     sync.Mutex
 	inflight               map[string]*fill               // primary key → the fill every miss for it joins
-	refresh                map[string]bool                // keys with a background revalidation running
+	refresh                map[string]*fill               // keys with a background revalidation running
 	byPrim                 map[string]map[string]struct{} // primary key → storage keys of its variants
 	bySurr                 map[string]map[string]struct{} // surrogate key → storage keys
 	closed                 bool
@@ -66,9 +68,13 @@ func New(origin http.Handler, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, invalid("MaxBytes %d: %v", opts.MaxBytes, err)
 	}
+	passes, err := cache.NewShardedLRU[string, time.Time](16, maxPasses, cache.StoreOptions{MaxCost: maxPassBytes})
+	if err != nil {
+		return nil, invalid("hit-for-miss store: %v", err)
+	}
 	c := &Cache{
-		origin: origin, o: o, store: st,
-		inflight: map[string]*fill{}, refresh: map[string]bool{},
+		origin: origin, o: o, store: st, passes: passes,
+		inflight: map[string]*fill{}, refresh: map[string]*fill{},
 		byPrim: map[string]map[string]struct{}{}, bySurr: map[string]map[string]struct{}{},
 		live: map[string]live{},
 		done: make(chan struct{}),
@@ -213,7 +219,11 @@ func safe(m string) bool {
 }
 
 // ServeHTTP answers r from the cache or the origin.
-func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.serve(w, r, true) }
+
+// serve answers r; retry lets a miss look up storage once more when a
+// fill for it completed meanwhile.
+func (c *Cache) serve(w http.ResponseWriter, r *http.Request, retry bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		c.stats.bypass.Add(1)
 		c.pass(w, r, "fwd=method", !safe(r.Method))
@@ -266,7 +276,7 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rq.has(ccNoCache) || rq.maxAge != absent || rq.minFresh != absent {
 			fwd = "fwd=request"
 		}
-		c.fetch(w, r, prim, fkey, o, &rq, fwd)
+		c.fetch(w, r, prim, fkey, o, &rq, fwd, retry, false)
 		return
 	}
 	if rq.has(ccOnlyIfCached) {
@@ -277,13 +287,17 @@ func (c *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if varyMiss {
 		fwd = "fwd=vary-miss"
 	}
+	alone := false
+	if e, ok := c.passes.Get(fkey); ok {
+		alone = now.Before(e.Value)
+	}
 	if rq.has(ccNoStore) || r.Method == http.MethodHead {
 		// A request that forbids storing, and a HEAD miss, go to the origin as they are.
 		c.stats.misses.Add(1)
 		c.pass(w, r, fwd, false)
 		return
 	}
-	c.fetch(w, r, prim, fkey, nil, &rq, fwd)
+	c.fetch(w, r, prim, fkey, nil, &rq, fwd, retry, alone)
 }
 
 type use int
@@ -598,6 +612,13 @@ func (c *Cache) PurgeKey(key string) int {
 	c.mu.Lock()
 	keys := c.bySurr[key]
 	delete(c.bySurr, key)
+	for _, f := range c.inflight {
+		// A fill running now stores nothing tagged with key: what it
+		// fetched may predate the purge (put checks).
+		f.mu.Lock()
+		f.purgedKeys = append(f.purgedKeys, key)
+		f.mu.Unlock()
+	}
 	c.mu.Unlock()
 	n := 0
 	for k := range keys {
@@ -669,6 +690,9 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 	if f != nil {
 		f.mu.Lock()
 		purged := f.purged
+		for _, k := range o.surrogate {
+			purged = purged || slices.Contains(f.purgedKeys, k)
+		}
 		f.mu.Unlock()
 		if purged {
 			return
@@ -678,6 +702,9 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 	if set == nil {
 		set = map[string]struct{}{}
 		c.byPrim[o.prim] = set
+	}
+	if _, ok := set[o.key]; !ok && o.key != o.prim && len(set) >= c.o.MaxVariants {
+		c.dropVariant(set)
 	}
 	set[o.key] = struct{}{}
 	for _, s := range o.surrogate {
@@ -704,6 +731,27 @@ func (c *Cache) put(o *object, marker *object, f *fill) {
 	c.evictedSince += evicted + n
 	if c.evictedSince > len(c.live)/2+64 {
 		c.sweep()
+	}
+}
+
+// dropVariant makes room for one more variant in set (the storage keys of
+// one URL): it forgets keys the store has evicted and, if none was,
+// removes one variant, any one (a flood of new variants replaces each
+// other, not the rest of the cache). c.mu held.
+func (c *Cache) dropVariant(set map[string]struct{}) {
+	for k := range set {
+		if _, ok := c.live[k]; !ok {
+			delete(set, k)
+		}
+	}
+	if len(set) < c.o.MaxVariants {
+		return
+	}
+	for k := range set {
+		c.store.Delete(k)
+		c.forget(k)
+		delete(set, k)
+		return
 	}
 }
 

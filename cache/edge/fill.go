@@ -3,12 +3,14 @@ package edge
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ladder-go/ladder/cache"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -36,23 +38,25 @@ type fill struct {
 	out    *http.Request // the request sent to the origin
 	ctx    context.Context
 	cancel context.CancelFunc
+	idle   *time.Timer // cancels ctx after OriginTimeout of origin silence
 	start  time.Time
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change
 
-	ready   bool        // status and header published
-	status  int         // sent downstream
-	header  http.Header // sent to followers (without Cache-Status)
-	lheader http.Header // sent to the leader (may hold its private fields and Set-Cookie)
-	purged  bool        // a purge ran during the fill: store nothing
-	cs      string      // Cache-Status, after the cache name
-	shared  bool        // followers may use this response
-	vary    varySpec
-	age     time.Duration // Age of a response served from storage (-1: none)
-	storing bool          // the body is being kept to store
-	obj     *object       // the object being filled (header part)
-	kind    fillKind
+	ready      bool        // status and header published
+	status     int         // sent downstream
+	header     http.Header // sent to followers (without Cache-Status)
+	lheader    http.Header // sent to the leader (may hold its private fields and Set-Cookie)
+	purged     bool        // a purge ran during the fill: store nothing
+	purgedKeys []string    // surrogate keys purged during the fill: store nothing tagged with one
+	cs         string      // Cache-Status, after the cache name
+	shared     bool        // followers may use this response
+	vary       varySpec
+	age        time.Duration // Age of a response served from storage (-1: none)
+	storing    bool          // the body is being kept to store
+	obj        *object       // the object being filled (header part)
+	kind       fillKind
 
 	buf     []byte // body bytes from offset base
 	base    int64
@@ -72,6 +76,15 @@ const (
 // window is how much of an unstored body the fill buffers ahead of its slowest reader.
 const window = 256 << 10
 
+// stallCut is how long a reader a whole window behind the others may go
+// without reading a quarter window before it is cut, when another reader
+// waits for the body (a client reading under ~6 KB/s, or not at all). It
+// is a bound the cache keeps for itself: monotonic clock, not Options.Now.
+const stallCut = 10 * time.Second
+
+// cutPos marks a cut reader's position.
+const cutPos = math.MinInt64 / 2
+
 func (f *fill) broadcast() {
 	close(f.changed)
 	f.changed = make(chan struct{})
@@ -88,28 +101,48 @@ func (f *fill) noStore() {
 }
 
 // fetch answers r through the fill for prim, joining one in flight.
-func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string) {
+//
+// alone (the key is marked hit-for-miss) makes a fill nobody joins.
+func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string, stale *object, rq *directives, fwd string, retry, alone bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		c.pass(w, r, fwd, false)
 		return
 	}
-	f := c.inflight[fkey]
+	var f *fill
+	if !alone {
+		f = c.inflight[fkey]
+	}
 	if f != nil {
 		f.mu.Lock()
 		// A response already under way that will not be stored is not
 		// joined: its start may be gone from the buffer.
-		joinable := !f.ready || f.storing
+		// Nor is one past OriginTimeout: its handler may be hung past
+		// its context, and the origin may answer a new request.
+		// Nor one whose body failed: a new fetch may well succeed.
+		joinable := (!f.ready || f.storing) && !f.failed && f.ctx.Err() == nil
 		f.mu.Unlock()
 		if !joinable {
 			f = nil
 		}
 	}
 	leader := f == nil
+	if leader && retry {
+		// A fill that finished between the caller's lookup and here has
+		// stored its response (put runs before leave, both under c.mu):
+		// look again rather than fetch it a second time.
+		if o, _, _ := c.lookup(prim, r.Header); o != nil && o != stale {
+			c.mu.Unlock()
+			c.serve(w, r, false)
+			return
+		}
+	}
 	if leader {
 		f = c.newFill(r, prim, fkey, stale, rq)
-		c.inflight[fkey] = f
+		if !alone {
+			c.inflight[fkey] = f
+		}
 		c.wg.Add(1)
 	}
 	pos := new(int64)
@@ -124,13 +157,30 @@ func (c *Cache) fetch(w http.ResponseWriter, r *http.Request, prim, fkey string,
 		c.stats.collapsed.Add(1)
 	}
 	if !c.read(w, r, f, pos, leader) {
+		f.mu.Lock()
+		shared, vary := f.shared, f.vary
+		f.mu.Unlock()
+		if shared && stale == nil && fkey == prim && len(vary.fields) > 0 {
+			// Released as another variant of a URI not known to vary:
+			// collapse with the clients of this variant on its own key
+			// (once: that fill is keyed by the variant).
+			var buf [128]byte
+			sk := string(secondaryKey(append(buf[:0], prim...), &vary, r.Header))
+			c.fetch(w, r, prim, sk, nil, rq, "fwd=vary-miss", retry, false)
+			return
+		}
 		c.pass(w, r, fwd, false) // released: the response is not for sharing
 	}
 }
 
 func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *directives) *fill {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.o.OriginTimeout)
+	// OriginTimeout bounds the origin's silence (until its header, then
+	// between body writes), not the whole fetch: a large body streaming
+	// to a slow client takes as long as the client reads.
+	ctx, cancelCause := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	cancel := func() { cancelCause(context.DeadlineExceeded) }
 	stop := context.AfterFunc(c.base, cancel)
+	idle := time.AfterFunc(c.o.OriginTimeout, cancel)
 	// The outgoing request is built here, in the client's handler, never
 	// from r after that handler may have returned.
 	out := r.Clone(ctx)
@@ -151,7 +201,8 @@ func (c *Cache) newFill(r *http.Request, prim, fkey string, stale *object, rq *d
 	}
 	f := &fill{
 		c: c, prim: prim, fkey: fkey, stale: stale, rq: *rq, lhdr: lhdr, ctx: ctx, out: out,
-		cancel:  func() { stop(); cancel() },
+		idle:    idle,
+		cancel:  func() { stop(); idle.Stop(); cancel() },
 		start:   c.o.Now(),
 		changed: make(chan struct{}), readers: map[*int64]struct{}{}, age: -1,
 	}
@@ -244,6 +295,10 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 	for {
 		f.mu.Lock()
 		off := *pos - f.base
+		if off < 0 { // cut: a whole window behind the other readers
+			f.mu.Unlock()
+			panic(http.ErrAbortHandler)
+		}
 		var chunk []byte
 		if off < int64(len(f.buf)) {
 			chunk = f.buf[off:len(f.buf):len(f.buf)]
@@ -262,6 +317,9 @@ func (c *Cache) read(w http.ResponseWriter, r *http.Request, f *fill, pos *int64
 		}
 		if done {
 			if failed {
+				if fl != nil {
+					fl.Flush() // what arrived, then the cut
+				}
 				panic(http.ErrAbortHandler) // the client must see a truncated body, not a short complete one
 			}
 			return true
@@ -335,6 +393,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 		if c.staleIfError(f.stale, &f.rq, now) {
 			c.stats.stale.Add(1)
 			f.publishObject(f.stale, now, "fwd=stale; detail=origin-timeout")
+			f.header = withoutFields(f.header, f.stale.cc.noCacheFields) // not validated
 		} else {
 			f.publishError(http.StatusGatewayTimeout)
 		}
@@ -348,20 +407,36 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	case kindValidated:
 		o := c.freshen(f.stale, fw.h, f.start, now)
 		c.stats.revalidated.Add(1)
-		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
+		// Store before publishing: a reader woken by an earlier change
+		// may see the result at once, and its next request must hit.
 		if o != nil {
 			f.mu.Unlock()
 			c.put(o, nil, f)
 			f.mu.Lock()
 		}
+		f.publishObject(o, now, "fwd=stale; fwd-status=304; stored")
 	case kindStaleErr:
 		c.stats.stale.Add(1)
 		f.publishObject(f.stale, now, "fwd=stale; fwd-status="+strconv.Itoa(fw.code)+"; detail=origin-error")
+		f.header = withoutFields(f.header, f.stale.cc.noCacheFields) // not validated
 	default:
 		// Store before the readers learn the body is complete, so a
 		// request after theirs finds the stored response.
+		// A body cut short (shorter than its Content-Length, or the fetch
+		// timed out, was closed or had its writes refused before the
+		// handler returned) is neither stored nor sent as complete.
+		if fw.broken || f.ctx.Err() != nil || !fw.complete() {
+			f.failed = true
+			f.done = true
+			return
+		}
+		if fw.pass {
+			f.mu.Unlock()
+			c.markPass(f)
+			f.mu.Lock()
+		}
 		o := f.obj
-		if f.storing && o != nil && fw.complete() {
+		if f.storing && o != nil {
 			o.body = f.buf
 			o.size += int64(len(f.buf))
 			f.mu.Unlock()
@@ -452,8 +527,14 @@ func (c *Cache) freshen(old *object, h http.Header, reqTime, now time.Time) *obj
 	}
 	n := o.obj
 	n.key, n.vary = old.key, old.vary
+	if len(n.surrogate) == 0 {
+		n.surrogate = old.surrogate // a 304 rarely repeats the tags
+	}
 	n.body = old.body
 	n.size += int64(len(old.body))
+	if n.size > c.o.MaxObjectSize {
+		return nil // the 304's fields made it too large to keep
+	}
 	return n
 }
 
@@ -468,7 +549,12 @@ type fillWriter struct {
 	clen    int64 // Content-Length announced, -1 if none
 	marker  *object
 	discard bool
+	broken  bool // a Write was refused: the body is incomplete
+	pass    bool // the response is not shareable for a reason of the URL's: mark it hit-for-miss
 	refetch bool // a 304 named another strong validator: fetch again, unconditionally
+
+	stallPos   int64     // the slowest reader's position when the window filled
+	stallSince time.Time // since when (zero: not stalled)
 }
 
 func (w *fillWriter) Header() http.Header { return w.h }
@@ -481,6 +567,7 @@ func (w *fillWriter) WriteHeader(code int) {
 	w.writeHeaderLocked(code)
 	w.f.broadcast()
 	w.f.mu.Unlock()
+	w.f.idle.Reset(w.c.o.OriginTimeout)
 }
 
 func (w *fillWriter) Flush() {}
@@ -519,12 +606,13 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 	f.header, f.lheader = b.downstream, b.leader
 	f.vary = b.vary
 	f.shared = b.obj != nil
-	f.storing = b.obj != nil && !f.purged && (w.clen < 0 || w.clen <= c.o.MaxObjectSize-b.obj.size)
+	f.storing = b.obj != nil && !f.purged && max(w.clen, 0) <= c.o.MaxObjectSize-b.obj.size
 	f.obj = b.obj
 	if !f.storing {
 		f.obj = nil
 	}
 	w.marker = b.marker
+	w.pass = b.pass && f.stale == nil
 	f.cs = w.fwd + "; fwd-status=" + strconv.Itoa(code)
 	if f.storing {
 		f.cs += "; stored"
@@ -533,6 +621,15 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 
 func (w *fillWriter) Write(p []byte) (int, error) {
 	f := w.f
+	// Time in Write (waiting for readers) is not the origin's silence.
+	f.idle.Stop()
+	defer f.idle.Reset(w.c.o.OriginTimeout)
+	if err := f.ctx.Err(); err != nil {
+		f.mu.Lock()
+		w.broken = true
+		f.mu.Unlock()
+		return 0, err
+	}
 	f.mu.Lock()
 	if w.code == 0 {
 		w.writeHeaderLocked(http.StatusOK)
@@ -550,6 +647,7 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		}
 		// Not storing: keep only what some reader still needs.
 		if len(f.readers) == 0 {
+			w.broken = true
 			f.mu.Unlock()
 			return 0, context.Canceled
 		}
@@ -567,12 +665,59 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 		if len(f.buf) < window {
 			break
 		}
+		// The window is full. If a reader has sent all of it and waits
+		// for more while the slowest, a whole window behind, has not
+		// moved a quarter window in stallCut, cut the slowest (its
+		// response ends early): one client that stops reading must not
+		// stall every other client of the fill until OriginTimeout.
+		var stall *time.Timer
+		quiet := false // no reader caught up: bound the wait for any to move
+		if f.caughtUp() {
+			now := time.Now()
+			if w.stallSince.IsZero() || minPos >= w.stallPos+window/4 {
+				w.stallPos, w.stallSince = minPos, now
+			}
+			if wait := stallCut - now.Sub(w.stallSince); wait > 0 {
+				stall = time.NewTimer(wait)
+			} else {
+				for r := range f.readers {
+					if *r == minPos {
+						delete(f.readers, r)
+						*r = cutPos
+					}
+				}
+				w.stallSince = time.Time{}
+				continue
+			}
+		} else {
+			stall, quiet = time.NewTimer(w.c.o.OriginTimeout), true
+		}
 		ch := f.changed
 		f.mu.Unlock()
+		var timeout <-chan time.Time
+		if stall != nil {
+			timeout = stall.C
+		}
 		select {
 		case <-ch:
+		case <-timeout:
+			if quiet {
+				// No reader has moved for OriginTimeout: give the fetch
+				// up rather than hold the origin for clients that never read.
+				f.mu.Lock()
+				w.broken = true
+				f.mu.Unlock()
+				f.cancel()
+				return 0, context.DeadlineExceeded
+			}
 		case <-f.ctx.Done():
+			f.mu.Lock()
+			w.broken = true
+			f.mu.Unlock()
 			return 0, f.ctx.Err()
+		}
+		if stall != nil {
+			stall.Stop()
 		}
 		f.mu.Lock()
 	}
@@ -581,6 +726,17 @@ func (w *fillWriter) Write(p []byte) (int, error) {
 	f.broadcast()
 	f.mu.Unlock()
 	return len(p), nil
+}
+
+// caughtUp reports whether some reader has sent everything buffered. f.mu held.
+func (f *fill) caughtUp() bool {
+	end := f.base + int64(len(f.buf))
+	for r := range f.readers {
+		if *r == end {
+			return true
+		}
+	}
+	return false
 }
 
 func sizeOf(o *object) int64 {
@@ -592,3 +748,30 @@ func sizeOf(o *object) int64 {
 
 // complete reports whether the body matched its announced length.
 func (w *fillWriter) complete() bool { return w.clen < 0 || w.clen == w.wrote }
+
+// hitForMiss is how long a URL whose response was not shareable (private,
+// no-store, Set-Cookie, Vary: *) is fetched without collapsing: each miss
+// goes to the origin at once instead of waiting for another client's
+// response only to be released (Varnish's hit-for-miss, 120 s in its
+// built-in VCL). A shareable response ends it at once (it is stored).
+const hitForMiss = 2 * time.Minute
+
+// maxPasses and maxPassBytes (key bytes + 64 each) bound the hit-for-miss
+// keys remembered, least recently used first out. They live apart from
+// the stored objects (outside MaxBytes), so a client requesting many
+// distinct uncacheable URLs evicts none of those.
+const (
+	maxPasses    = 1 << 16
+	maxPassBytes = 4 << 20
+)
+
+// markPass records f's key as hit-for-miss.
+func (c *Cache) markPass(f *fill) {
+	f.mu.Lock()
+	purged := f.purged
+	f.mu.Unlock()
+	if purged {
+		return
+	}
+	c.passes.Set(f.fkey, &cache.Entry[time.Time]{Value: c.o.Now().Add(hitForMiss), Cost: int64(len(f.fkey)) + 64})
+}

@@ -46,8 +46,14 @@ func (o *object) setAge() {
 	apparent := max(o.respTime.Sub(o.date), 0)
 	delay := max(o.respTime.Sub(o.reqTime), 0)
 	corrected := time.Duration(o.ageValue)*time.Second + delay
-	o.correctedAge = max(apparent, corrected)
+	// A Date centuries ago saturates apparent at the largest Duration,
+	// which adding the resident time would wrap to a negative age (fresh
+	// forever): cap it at 2^31 seconds, the largest Age (§1.2.2).
+	o.correctedAge = min(max(apparent, corrected), maxAge)
 }
+
+// maxAge is the largest age kept: 2^31 seconds (RFC 9111 §1.2.2).
+const maxAge = maxDelta * time.Second
 
 // governing returns the directives that govern caching: the first valid
 // targeted field present (RFC 9213 §2.2), else Cache-Control, and whether

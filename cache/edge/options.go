@@ -18,6 +18,11 @@ type Options struct {
 	// MaxObjectSize is the largest response stored; larger ones stream
 	// through uncached. 0 → 16 MiB.
 	MaxObjectSize int64
+	// MaxVariants bounds the Vary variants stored for one URL (Traffic
+	// Server's max_alts): a client sending random values of a field the
+	// response varies on (Accept-Language, Cookie) replaces variants of
+	// that URL instead of evicting every other object. 0 → 32.
+	MaxVariants int
 	// Name is this cache's name in Cache-Status; "" → "ladder".
 	Name string
 	// Targeted lists the targeted cache-control fields this cache obeys,
@@ -37,11 +42,17 @@ type Options struct {
 	// names none; 0 → none. It never overrides must-revalidate,
 	// proxy-revalidate, s-maxage or no-cache.
 	StaleIfError time.Duration
-	// OriginTimeout bounds one origin fetch, from the request to the last
-	// body byte (a hung or trickling origin); 0 → 30s. Clients waiting for
-	// the response get 504 (or a stale response stale-if-error allows) when
-	// it expires before the origin answered. An origin handler that ignores
-	// its request's context keeps running past it, and Close waits for it.
+	// OriginTimeout bounds the origin's silence during a fetch: until its
+	// header, then between its body writes (a hung or trickling origin),
+	// as Varnish's between_bytes_timeout and nginx's proxy_read_timeout
+	// do; and how long a fill too large to store waits for clients that
+	// have all stopped reading. It does not bound a whole download: a
+	// large body streams to a slow client for as long as both keep
+	// moving. 0 → 30s. Clients waiting for the header get 504 (or a stale
+	// response stale-if-error allows) when it expires; a body cut short is
+	// cut for every client and never stored. An origin handler that
+	// ignores its request's context keeps running past it, and Close
+	// waits for it.
 	OriginTimeout time.Duration
 	// SurrogateKeyHeader is the response field holding space-separated
 	// surrogate keys; "" → "Surrogate-Key". It is removed downstream.
@@ -64,6 +75,8 @@ func (o Options) Validate() error {
 		return invalid("MaxBytes %d: must be ≥ 0", o.MaxBytes)
 	case o.MaxObjectSize < 0:
 		return invalid("MaxObjectSize %d: must be ≥ 0", o.MaxObjectSize)
+	case o.MaxVariants < 0:
+		return invalid("MaxVariants %d: must be ≥ 0", o.MaxVariants)
 	case o.MaxHeuristic < 0:
 		return invalid("MaxHeuristic %v: must be ≥ 0", o.MaxHeuristic)
 	case o.StaleIfError < 0:
@@ -90,6 +103,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxObjectSize == 0 {
 		o.MaxObjectSize = 16 << 20
+	}
+	if o.MaxVariants == 0 {
+		o.MaxVariants = 32
 	}
 	if o.Name == "" {
 		o.Name = "ladder"

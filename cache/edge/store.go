@@ -17,6 +17,7 @@ type built struct {
 	obj        *object     // nil: not storable, not shareable
 	marker     *object     // the primary-key Vary marker, for a response with Vary
 	vary       varySpec
+	pass       bool // not shareable for a reason of the URL's, not of the request's (see hitForMiss)
 }
 
 // buildFor judges a response to f's leader request.
@@ -55,10 +56,13 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 		h["Date"] = []string{now.UTC().Format(http.TimeFormat)}
 	}
 	b := built{leader: h, downstream: h, vary: parseVary(h["Vary"])}
-	if !c.storable(code, &d, h, targeted, reqHdr, rq) || b.vary.star {
+	_, cookie := h["Set-Cookie"]
+	b.pass = code < 500 && (b.vary.star || d.has(ccPrivate) ||
+		d.has(ccNoStore) && !(d.has(ccMustUnderstand) && understood(code)) ||
+		cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted))
+	if !c.storable(code, &d, h, targeted, reqHdr, rq) || b.vary.star || !framed(h) {
 		return b
 	}
-	_, cookie := h["Set-Cookie"]
 	if cookie && !(d.has(ccPublic) || d.sMaxAge >= 0 || targeted) {
 		return b // a personalised response; see the package doc
 	}
@@ -70,6 +74,11 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 		}
 		delete(stored, "Set-Cookie")
 		b.downstream = stored
+	}
+	if len(d.noCacheFields) > 0 {
+		// §5.2.2.4: stored, but sent to no other request (a collapsed
+		// follower) without revalidation.
+		b.downstream = withoutFields(stored, d.noCacheFields)
 	}
 	o := &object{
 		status: code, header: stored, prim: prim, key: prim, vary: b.vary,
@@ -106,6 +115,46 @@ func (c *Cache) judge(code int, src http.Header, reqTime, now time.Time, prim st
 	}
 	b.obj = o
 	return b
+}
+
+// withoutFields returns h without the named fields (h itself if none is present).
+func withoutFields(h http.Header, fields []string) http.Header {
+	var out http.Header
+	for _, f := range fields {
+		if _, ok := h[f]; ok {
+			if out == nil {
+				out = h.Clone()
+			}
+			delete(out, f)
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
+
+// framed reports whether h's Content-Length, if any, is one valid length
+// (RFC 9112 §6.3: conflicting or invalid values are a framing error; a
+// stored copy would replay them on every hit). Identical duplicate lines
+// are folded into one.
+func framed(h http.Header) bool {
+	cl, ok := h["Content-Length"]
+	if !ok {
+		return true
+	}
+	for _, v := range cl[1:] {
+		if strings.TrimSpace(v) != strings.TrimSpace(cl[0]) {
+			return false
+		}
+	}
+	if _, ok := parseDelta(strings.TrimSpace(cl[0])); !ok {
+		return false
+	}
+	if len(cl) > 1 {
+		h["Content-Length"] = cl[:1]
+	}
+	return true
 }
 
 // storable applies RFC 9111 §3 for a shared cache.
@@ -198,20 +247,32 @@ func (w *passWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // already running (RFC 5861 §3).
 func (c *Cache) backgroundRevalidate(r *http.Request, prim, fkey string, o *object) {
 	c.mu.Lock()
-	if c.closed || c.refresh[fkey] || c.inflight[fkey] != nil {
+	// A fill or revalidation past OriginTimeout (its handler may ignore
+	// its context and hang) does not stop a new one.
+	if f := c.inflight[fkey]; c.closed || f != nil && f.ctx.Err() == nil {
 		c.mu.Unlock()
 		return
 	}
-	c.refresh[fkey] = true
+	if f := c.refresh[fkey]; f != nil && f.ctx.Err() == nil {
+		c.mu.Unlock()
+		return
+	}
+	if e, ok := c.store.Get(fkey); !ok || e.Value != o {
+		c.mu.Unlock()
+		return // refreshed (or purged) since the caller's lookup
+	}
 	rq := directives{maxAge: absent, sMaxAge: absent, swr: absent, sie: absent, maxStale: absent, minFresh: absent}
 	f := c.newFill(r, prim, fkey, o, &rq)
 	c.inflight[fkey] = f
+	c.refresh[fkey] = f
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go func() {
 		defer func() {
 			c.mu.Lock()
-			delete(c.refresh, fkey)
+			if c.refresh[fkey] == f {
+				delete(c.refresh, fkey)
+			}
 			c.mu.Unlock()
 		}()
 		c.runFill(f, "fwd=stale")
