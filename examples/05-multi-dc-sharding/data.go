@@ -13,9 +13,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
+	"maps"
+	"math"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,15 +33,23 @@ import (
 // live on the shard that the current map gives the user's name.
 type sharded struct {
 	region string
-	dir    string
-	router *shard.Router
+	dir    string // SQLite: the directory of the shard files
+	pg     string // PostgreSQL: the server (admin DSN) the shard databases are made on
+	dbTag  string // PostgreSQL: the prefix of this run's database names
+	// Each table has its router: shard.Migration moves one table and swaps
+	// its router at its cutover. Between the two cutovers a moved user's
+	// row and posts sit on different shards, which no query joins. With
+	// SQLite both swap together.
+	users, posts *shard.Router
 
 	mu     sync.RWMutex // guards dbs, stores and hot
 	dbs    map[string]*sql.DB
 	stores map[string]*app.SQLStore
 	hot    *shard.Hot
 
-	// fence: every write holds it shared; a cutover holds it exclusively.
+	moving sync.Mutex
+	// fence (SQLite): every write holds it shared; a cutover holds it
+	// exclusively.
 	fence sync.RWMutex
 	// dirty, while a move runs, collects the names written since it began.
 	dirtyMu sync.Mutex
@@ -48,7 +61,7 @@ type sharded struct {
 
 var _ app.Store = (*sharded)(nil)
 
-func newSharded(region, dir string, n int) (*sharded, error) {
+func newSharded(c config, n int) (*sharded, error) {
 	j, err := shard.NewJump(n)
 	if err != nil {
 		return nil, err
@@ -57,7 +70,8 @@ func newSharded(region, dir string, n int) (*sharded, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sharded{region: region, dir: dir, router: shard.NewRouter(m),
+	s := &sharded{region: c.region, dir: c.dir, pg: c.pg, dbTag: c.dbTag,
+		users: shard.NewRouter(m), posts: shard.NewRouter(m),
 		dbs: map[string]*sql.DB{}, stores: map[string]*app.SQLStore{}}
 	for _, name := range m.Shards() {
 		if err := s.open(name); err != nil {
@@ -80,15 +94,38 @@ func shardNames(n int) []string {
 	return names
 }
 
-// open opens (creating it) the SQLite file of shard name.
+func (s *sharded) dialect() app.Dialect {
+	if s.pg != "" {
+		return app.Postgres
+	}
+	return app.SQLite
+}
+
+// open opens (creating it) the database of shard name: a SQLite file, or a
+// PostgreSQL database on the server given.
 func (s *sharded) open(name string) error {
-	db, err := app.OpenSQLite(filepath.Join(s.dir, s.region+"-"+name+".db"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var db *sql.DB
+	var err error
+	if s.pg == "" {
+		db, err = app.OpenSQLite(filepath.Join(s.dir, s.region+"-"+name+".db"))
+	} else {
+		db, err = createPG(ctx, s.pg, s.dbTag+"_"+s.region+"_"+strings.ReplaceAll(name, "-", "_"))
+	}
 	if err != nil {
 		return err
 	}
-	st, err := app.NewSQLStore(db, nil, app.SQLite)
+	st, err := app.NewSQLStore(db, nil, s.dialect())
 	if err == nil {
-		err = st.Migrate(context.Background())
+		err = st.Migrate(ctx)
+	}
+	if err == nil && s.pg != "" {
+		// shard.Migration finds a row's copies by its primary key: post IDs
+		// must be unique across the shards, so each shard counts in its
+		// own range.
+		i, _ := strconv.Atoi(strings.TrimLeft(name, "st-"))
+		_, err = db.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE app_posts ALTER COLUMN id RESTART WITH %d`, int64(i+1)*1_000_000_000_000))
 	}
 	if err != nil {
 		db.Close()
@@ -111,16 +148,55 @@ func (s *sharded) close() {
 	}
 }
 
-// route returns the store that owns key under the current map, and records
+// route returns the store that owns key under r's current map, and records
 // the request for the hot-key detector.
-func (s *sharded) route(key string) *app.SQLStore {
+func (s *sharded) route(r *shard.Router, key string) *app.SQLStore {
 	h := shard.KeyString(key)
-	m := s.router.Map()
+	m := r.Map()
 	i := m.Shard(h)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	s.hot.Record(i, h)
 	return s.stores[m.Shards()[i]]
+}
+
+// write runs f on the shard owning key under r's map. With PostgreSQL it
+// runs in a transaction tagged with the map (shard.TagTx), retried on the
+// next map when a migration's cutover refuses it (shard.IsStaleRoute).
+func (s *sharded) write(ctx context.Context, r *shard.Router, key string, f func(*app.SQLStore) error) error {
+	s.fence.RLock()
+	defer s.fence.RUnlock()
+	s.touch(key)
+	if s.pg == "" {
+		return f(s.route(r, key))
+	}
+	h := shard.KeyString(key)
+	for attempt := 0; ; attempt++ {
+		m := r.Map()
+		s.mu.RLock()
+		s.hot.Record(m.Shard(h), h)
+		s.mu.RUnlock()
+		tx, err := s.db(m.Name(h)).BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		st, err := app.NewSQLStore(tx, nil, app.Postgres)
+		if err == nil {
+			err = shard.TagTx(ctx, tx, m)
+		}
+		if err == nil {
+			err = f(st)
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
+		if !shard.IsStaleRoute(err) || attempt == 10 {
+			return err
+		}
+		time.Sleep(time.Millisecond) // the router swaps right after the shards commit
+	}
 }
 
 func (s *sharded) touch(key string) {
@@ -140,10 +216,7 @@ func (s *sharded) CreateUser(ctx context.Context, u app.User, hash string) error
 }
 
 func (s *sharded) createUser(ctx context.Context, u app.User, hash string) error {
-	s.fence.RLock()
-	defer s.fence.RUnlock()
-	s.touch(u.Name)
-	return s.route(u.Name).CreateUser(ctx, u, hash)
+	return s.write(ctx, s.users, u.Name, func(st *app.SQLStore) error { return st.CreateUser(ctx, u, hash) })
 }
 
 func (s *sharded) CreatePost(ctx context.Context, p app.Post) error {
@@ -155,23 +228,20 @@ func (s *sharded) CreatePost(ctx context.Context, p app.Post) error {
 }
 
 func (s *sharded) createPost(ctx context.Context, p app.Post) error {
-	s.fence.RLock()
-	defer s.fence.RUnlock()
-	s.touch(p.Author)
-	return s.route(p.Author).CreatePost(ctx, p)
+	return s.write(ctx, s.posts, p.Author, func(st *app.SQLStore) error { return st.CreatePost(ctx, p) })
 }
 
 func (s *sharded) UserByName(ctx context.Context, name string) (app.User, string, error) {
-	return s.route(name).UserByName(ctx, name)
+	return s.route(s.users, name).UserByName(ctx, name)
 }
 
 func (s *sharded) UserPosts(ctx context.Context, author string, limit int) ([]app.Post, error) {
-	return s.route(author).UserPosts(ctx, author, limit)
+	return s.route(s.posts, author).UserPosts(ctx, author, limit)
 }
 
 // Feed is a cross-shard query: every shard's newest posts, merged.
 func (s *sharded) Feed(ctx context.Context, limit int) ([]app.Post, error) {
-	m := s.router.Map()
+	m := s.posts.Map()
 	names := m.Shards()
 	res, err := shard.Scatter(ctx, shard.AllShards(m), func(ctx context.Context, i int) ([]app.Post, error) {
 		s.mu.RLock()
@@ -308,8 +378,13 @@ type moveReport struct {
 // count and checksum every row under both maps, swap the router; lift the
 // fence; delete the copies the old shards no longer own.
 func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error) {
-	old := s.router.Map()
+	s.moving.Lock() // one move at a time
+	defer s.moving.Unlock()
+	old := s.users.Map()
 	rep := moveReport{From: old.Version(), To: next.Version()}
+	if s.posts.Map() != old {
+		return rep, errors.New("the tables' maps differ: a move was left half done")
+	}
 	for _, name := range next.Shards() {
 		s.mu.RLock()
 		_, ok := s.dbs[name]
@@ -320,13 +395,7 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 			}
 		}
 	}
-	// Capture from here: a key written after its copy is copied again.
-	s.dirtyMu.Lock()
-	s.dirty = map[string]bool{}
-	s.dirtyMu.Unlock()
-	defer func() { s.dirtyMu.Lock(); s.dirty = nil; s.dirtyMu.Unlock() }()
-
-	names, err := s.users(ctx, old)
+	names, err := s.userNames(ctx, old)
 	if err != nil {
 		return rep, err
 	}
@@ -341,13 +410,39 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 		return rep, err
 	}
 	rep.Keys, rep.MovedKeys, rep.Moved, rep.Flows = plan.Keys, plan.MovedKeys, plan.Moved, plan.Flows
+	if s.pg != "" {
+		err = s.movePG(ctx, old, next, &rep)
+	} else {
+		err = s.moveSQLite(ctx, old, next, names, &rep)
+	}
+	if err != nil {
+		return rep, err
+	}
+	hot, err := shard.NewHot(next.Shards(), shard.HotOptions{})
+	if err != nil {
+		return rep, err
+	}
+	s.mu.Lock()
+	s.hot.Close()
+	s.hot = hot
+	s.mu.Unlock()
+	return rep, nil
+}
+
+// moveSQLite is this example's own online move for SQLite files.
+func (s *sharded) moveSQLite(ctx context.Context, old, next *shard.Map, names []string, rep *moveReport) error {
+	// Capture from here: a key written after its copy is copied again.
+	s.dirtyMu.Lock()
+	s.dirty = map[string]bool{}
+	s.dirtyMu.Unlock()
+	defer func() { s.dirtyMu.Lock(); s.dirty = nil; s.dirtyMu.Unlock() }()
 
 	start := time.Now()
 	for _, n := range names {
 		if h := shard.KeyString(n); old.Name(h) != next.Name(h) {
 			c, err := s.resync(ctx, old, next, n)
 			if err != nil {
-				return rep, err
+				return err
 			}
 			rep.MovedPosts += c
 		}
@@ -361,7 +456,7 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 		for _, n := range d {
 			if h := shard.KeyString(n); old.Name(h) != next.Name(h) {
 				if _, err := s.resync(ctx, old, next, n); err != nil {
-					return rep, err
+					return err
 				}
 				rep.Resynced++
 			}
@@ -372,8 +467,9 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 	// Cutover under the fence.
 	s.fence.Lock()
 	fenced := time.Now()
-	err = func() error {
-		defer func() { rep.Pause = time.Since(fenced).Seconds() }()
+	var fencedFor time.Duration
+	err := func() error {
+		defer func() { fencedFor = time.Since(fenced) }()
 		for _, n := range s.takeDirty() {
 			if h := shard.KeyString(n); old.Name(h) != next.Name(h) {
 				if _, err := s.resync(ctx, old, next, n); err != nil {
@@ -383,10 +479,11 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 			}
 		}
 		var sb, sa uint64
-		if rep.UsersBefore, rep.PostsBefore, sb, err = s.census(ctx, old); err != nil {
+		var err error
+		if rep.UsersBefore, rep.PostsBefore, sb, err = s.census(ctx, old, math.MaxInt64); err != nil {
 			return err
 		}
-		if rep.UsersAfter, rep.PostsAfter, sa, err = s.census(ctx, next); err != nil {
+		if rep.UsersAfter, rep.PostsAfter, sa, err = s.census(ctx, next, math.MaxInt64); err != nil {
 			return err
 		}
 		rep.SumBefore, rep.SumAfter = fmt.Sprintf("%016x", sb), fmt.Sprintf("%016x", sa)
@@ -394,37 +491,111 @@ func (s *sharded) move(ctx context.Context, next *shard.Map) (moveReport, error)
 			return fmt.Errorf("verify: %d users/%d posts/%s before, %d/%d/%s after: not swapped",
 				rep.UsersBefore, rep.PostsBefore, rep.SumBefore, rep.UsersAfter, rep.PostsAfter, rep.SumAfter)
 		}
-		hot, err := shard.NewHot(next.Shards(), shard.HotOptions{})
-		if err != nil {
+		if err := s.users.Swap(old, next); err != nil {
 			return err
 		}
-		if err := s.router.Swap(old, next); err != nil {
-			hot.Close()
-			return err
-		}
-		s.mu.Lock()
-		s.hot.Close()
-		s.hot = hot
-		s.mu.Unlock()
-		return nil
+		return s.posts.Swap(old, next)
 	}()
 	s.fence.Unlock()
 	if err != nil {
-		return rep, err
+		return err
 	}
+	rep.Pause = fencedFor.Seconds()
 	// Cleanup: the old shards' copies of moved keys.
 	for _, n := range names {
 		if h := shard.KeyString(n); old.Name(h) != next.Name(h) {
 			src := s.db(old.Name(h))
 			if _, err := src.ExecContext(ctx, `DELETE FROM app_posts WHERE author = ?`, n); err != nil {
-				return rep, err
+				return err
 			}
 			if _, err := src.ExecContext(ctx, `DELETE FROM app_users WHERE name = ?`, n); err != nil {
-				return rep, err
+				return err
 			}
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// movePG moves the rows with shard.Migration, one per table (each swaps
+// its table's router at its cutover): change capture by triggers, batched
+// copy, catch-up, verify and a fenced cutover, then Cleanup. The rows
+// created before the move began are counted and checksummed under both
+// maps; those written during it are the ledger's to check.
+func (s *sharded) movePG(ctx context.Context, old, next *shard.Map, rep *moveReport) error {
+	t0 := time.Now().UnixNano()
+	var err error
+	var sb, sa uint64
+	if rep.UsersBefore, rep.PostsBefore, sb, err = s.census(ctx, old, t0); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	dbs := maps.Clone(s.dbs)
+	s.mu.RUnlock()
+	var mu sync.Mutex
+	opts := shard.MigrateOptions{
+		FenceTimeout: 5 * time.Second, FenceHold: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnProgress: func(p shard.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch p.Phase {
+			case "replay":
+				rep.Resynced += p.Rows
+			case "cutover":
+				rep.Pause = max(rep.Pause, p.Fence.Seconds())
+			}
+		},
+	}
+	control := dbs[old.Shards()[0]]
+	start := time.Now()
+	var migs []*shard.Migration
+	for _, t := range []struct {
+		table shard.Table
+		r     *shard.Router
+	}{
+		{shard.Table{Name: "app_users", KeyColumn: "name", PKColumn: "name"}, s.users},
+		{shard.Table{Name: "app_posts", KeyColumn: "author", PKColumn: "id"}, s.posts},
+	} {
+		m, err := shard.NewMigration(control, dbs, t.table, t.r, old, next, opts)
+		if err != nil {
+			return err
+		}
+		migs = append(migs, m)
+	}
+	for i, m := range migs { // one table after the other
+		if err := m.Run(ctx); err != nil {
+			for _, m := range migs[:i+1] {
+				if _, rerr := m.Rollback(ctx); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+			return err
+		}
+	}
+	rep.Copy = time.Since(start).Seconds()
+	for _, m := range migs {
+		if err := m.Cleanup(ctx); err != nil {
+			return err
+		}
+	}
+	if rep.UsersAfter, rep.PostsAfter, sa, err = s.census(ctx, next, t0); err != nil {
+		return err
+	}
+	rep.SumBefore, rep.SumAfter = fmt.Sprintf("%016x", sb), fmt.Sprintf("%016x", sa)
+	// Posts moved: those the plan's keys carried (counted after the move).
+	rep.MovedPosts = 0
+	for i, sh := range next.Shards() {
+		if old.Index(sh) >= 0 {
+			continue
+		}
+		_ = i
+		var n int
+		if err := s.db(sh).QueryRowContext(ctx, `SELECT count(*) FROM app_posts`).Scan(&n); err != nil {
+			return err
+		}
+		rep.MovedPosts += n
+	}
+	return nil
 }
 
 func (s *sharded) takeDirty() []string {
@@ -452,8 +623,8 @@ func (s *sharded) db(name string) *sql.DB {
 	return s.dbs[name]
 }
 
-// users lists every user name on the shards of m.
-func (s *sharded) users(ctx context.Context, m *shard.Map) ([]string, error) {
+// userNames lists every user name on the shards of m.
+func (s *sharded) userNames(ctx context.Context, m *shard.Map) ([]string, error) {
 	var names []string
 	for _, sh := range m.Shards() {
 		rows, err := s.db(sh).QueryContext(ctx, `SELECT name FROM app_users`)
@@ -538,10 +709,11 @@ func (s *sharded) resync(ctx context.Context, old, next *shard.Map, name string)
 	return len(posts), tx.Commit()
 }
 
-// census counts the users and posts that m places on the shard holding them
-// (a copy on a shard m does not name is not counted) and sums a hash of each
-// row: the same rows give the same numbers whatever shard holds them.
-func (s *sharded) census(ctx context.Context, m *shard.Map) (users, posts int, sum uint64, err error) {
+// census counts the users and posts created before before (Unix ns) that m
+// places on the shard holding them (a copy on a shard m does not name is not
+// counted) and sums a hash of each row: the same rows give the same numbers
+// whatever shard holds them.
+func (s *sharded) census(ctx context.Context, m *shard.Map, before int64) (users, posts int, sum uint64, err error) {
 	row := func(parts ...any) uint64 {
 		f := fnv.New64a()
 		fmt.Fprintln(f, parts...)
@@ -549,7 +721,7 @@ func (s *sharded) census(ctx context.Context, m *shard.Map) (users, posts int, s
 	}
 	for i, sh := range m.Shards() {
 		owned := func(name string) bool { return m.Shard(shard.KeyString(name)) == i }
-		rows, err := s.db(sh).QueryContext(ctx, `SELECT name, pass, created_ns FROM app_users`)
+		rows, err := s.db(sh).QueryContext(ctx, s.q(`SELECT name, pass, created_ns FROM app_users WHERE created_ns < ?`), before)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -566,7 +738,7 @@ func (s *sharded) census(ctx context.Context, m *shard.Map) (users, posts int, s
 			}
 		}
 		rows.Close()
-		rows, err = s.db(sh).QueryContext(ctx, `SELECT author, body, created_ns FROM app_posts`)
+		rows, err = s.db(sh).QueryContext(ctx, s.q(`SELECT author, body, created_ns FROM app_posts WHERE created_ns < ?`), before)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -637,7 +809,7 @@ func (s *sharded) handler(storeHandler http.Handler) http.Handler {
 		s.repl.mu.Lock()
 		queued := len(s.repl.queue)
 		s.repl.mu.Unlock()
-		m := s.router.Map()
+		m := s.users.Map()
 		reply(w, regionStats{Region: s.region, Acked: s.repl.acked.Load(), Shipped: s.repl.shipped.Load(),
 			Received: s.repl.received.Load(), Queued: queued, Map: m.String(), Shards: m.Shards()}, nil)
 	})
@@ -647,19 +819,19 @@ func (s *sharded) handler(storeHandler http.Handler) http.Handler {
 	})
 	mux.HandleFunc("GET /region/where", func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("name")
-		m := s.router.Map()
+		m := s.posts.Map()
 		sh := m.Name(shard.KeyString(name))
 		var users, posts int
 		db := s.db(sh)
 		err := db.QueryRowContext(r.Context(), `SELECT count(*) FROM app_users`).Scan(&users)
 		if err == nil {
-			err = db.QueryRowContext(r.Context(), `SELECT count(*) FROM app_posts WHERE author <> ?`, name).Scan(&posts)
+			err = db.QueryRowContext(r.Context(), s.q(`SELECT count(*) FROM app_posts WHERE author <> ?`), name).Scan(&posts)
 		}
 		reply(w, map[string]any{"shard": sh, "users_on_shard": users, "others_posts_on_shard": posts}, err)
 	})
 	mux.HandleFunc("POST /region/reshard", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("shards"))
-		cur := s.router.Map()
+		cur := s.users.Map()
 		j, err := shard.NewJump(n)
 		if err != nil {
 			reply(w, nil, err)
@@ -674,7 +846,7 @@ func (s *sharded) handler(storeHandler http.Handler) http.Handler {
 		reply(w, rep, err)
 	})
 	mux.HandleFunc("POST /region/isolate", func(w http.ResponseWriter, r *http.Request) {
-		next, err := isolateMap(s.router.Map(), r.URL.Query().Get("tenant"))
+		next, err := isolateMap(s.users.Map(), r.URL.Query().Get("tenant"))
 		if err != nil {
 			reply(w, nil, err)
 			return
@@ -683,7 +855,7 @@ func (s *sharded) handler(storeHandler http.Handler) http.Handler {
 		reply(w, rep, err)
 	})
 	mux.HandleFunc("POST /region/hot/reset", func(w http.ResponseWriter, r *http.Request) {
-		hot, err := shard.NewHot(s.router.Map().Shards(), shard.HotOptions{})
+		hot, err := shard.NewHot(s.users.Map().Shards(), shard.HotOptions{})
 		if err == nil {
 			s.mu.Lock()
 			s.hot.Close()
@@ -723,7 +895,7 @@ func (s *sharded) seed(ctx context.Context, n, per int) error {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		name := fmt.Sprintf("seed-%05d", i)
-		st := s.route(name)
+		st := s.route(s.users, name) // untagged: no move runs yet
 		if err := st.CreateUser(ctx, app.User{Name: name, Created: base}, "seeded"); err != nil && !errors.Is(err, app.ErrTaken) {
 			return err
 		}
@@ -741,8 +913,8 @@ func (s *sharded) seed(ctx context.Context, n, per int) error {
 // current map names.
 func (s *sharded) bodies(ctx context.Context, prefix string) ([]string, error) {
 	var out []string
-	for _, sh := range s.router.Map().Shards() {
-		rows, err := s.db(sh).QueryContext(ctx, `SELECT body FROM app_posts WHERE substr(body, 1, ?) = ?`, len(prefix), prefix)
+	for _, sh := range s.posts.Map().Shards() {
+		rows, err := s.db(sh).QueryContext(ctx, s.q(`SELECT body FROM app_posts WHERE substr(body, 1, ?) = ?`), len(prefix), prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -760,6 +932,100 @@ func (s *sharded) bodies(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// q rebinds ? placeholders for PostgreSQL.
+func (s *sharded) q(query string) string {
+	if s.pg == "" {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// createPG creates database name on the server of admin (dropping a
+// leftover of that name first) and opens it.
+func createPG(ctx context.Context, admin, name string) (*sql.DB, error) {
+	a, err := app.OpenPostgres(ctx, admin, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	if _, err := a.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
+		return nil, fmt.Errorf("drop database %s: %w", name, err)
+	}
+	if _, err := a.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	dsn, err := withDatabase(admin, name)
+	if err != nil {
+		return nil, err
+	}
+	db, err := app.OpenPostgres(ctx, dsn, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return db, nil
+}
+
+// withDatabase returns the URL DSN dsn naming database name instead.
+func withDatabase(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("postgres DSN %q: want a URL postgres://user@host:port/db?…", redactDSN(dsn))
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	return dsn
+}
+
+// dropPG drops every database of this run (named tag_…) on the server.
+func dropPG(ctx context.Context, admin, tag string) error {
+	a, err := app.OpenPostgres(ctx, admin, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rows, err := a.QueryContext(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, tag+"_")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	var errs []error
+	for _, n := range names {
+		if _, err := a.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+n+`" WITH (FORCE)`); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func reply(w http.ResponseWriter, v any, err error) {

@@ -34,9 +34,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -69,6 +71,7 @@ type config struct {
 	jsonPath string
 	// child roles
 	region, dir, data, redis string
+	pg, dbTag                string // PostgreSQL: server DSN; prefix of this run's databases
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -82,7 +85,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.ship, "ship", 0, "how often a region ships its writes to the other (default 500ms; -quick 300ms)")
 	fs.IntVar(&c.webs, "webs", 0, "web servers per region (default 2; -quick 1)")
 	fs.IntVar(&c.seed, "seed", 0, "users seeded in each region before the load, 3 posts each (default 4000; -quick 400)")
+	fs.StringVar(&c.pg, "pg", os.Getenv("LADDER_PG_PRIMARY"), "PostgreSQL server DSN (default $LADDER_PG_PRIMARY): the shards become databases made on it (and dropped after); empty runs SQLite files")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the report as JSON to this file (- for stdout)")
+	fs.StringVar(&c.dbTag, "db-tag", "", "(child) the prefix of this run's PostgreSQL databases")
 	fs.StringVar(&c.region, "region", "", "(child) the region served")
 	fs.StringVar(&c.dir, "dir", "", "(child) the directory of the shard files")
 	fs.StringVar(&c.data, "data", "", "(child) the region's data tier URL")
@@ -121,6 +126,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case c.kdfIter != 0 && c.kdfIter < app.MinKDFIterations:
 		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
 	}
+	if c.pg != "" {
+		if _, err := withDatabase(c.pg, "x"); err != nil {
+			return c, err
+		}
+	}
 	if c.kdfIter == 0 {
 		c.kdfIter = map[bool]int{false: app.DefaultKDFIterations, true: app.MinKDFIterations}[c.quick]
 	}
@@ -153,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serveData is a region's data tier: 4 shards, the copy to the other region.
 func serveData(ctx context.Context, c config) error {
-	s, err := newSharded(c.region, c.dir, 4)
+	s, err := newSharded(c, 4)
 	if err != nil {
 		return err
 	}
@@ -225,7 +235,7 @@ func startRegion(ctx context.Context, c config, g *proc.Group, name, dir, redisA
 	r := &region{name: name}
 	var err error
 	r.data, err = g.Start(ctx, proc.Spec{Name: name + "-data", Role: "data",
-		Args: []string{"-region", name, "-dir", dir, "-ship", c.ship.String()}})
+		Args: []string{"-region", name, "-dir", dir, "-ship", c.ship.String(), "-pg", c.pg, "-db-tag", c.dbTag}})
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +257,23 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	sqlRan := "SQLite files, 4 shards per region (shard.Router, jump hash on the user name); moves: this example's copy, catch-up, fenced verify and cutover"
+	if c.pg != "" {
+		pg, err := app.OpenPostgres(ctx, c.pg, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		pg.Close()
+		c.dbTag = fmt.Sprintf("ex05_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := dropPG(ctx, c.pg, c.dbTag); err != nil {
+				fmt.Fprintln(stderr, "05-multi-dc-sharding: dropping this run's databases:", err)
+			}
+		}()
+		sqlRan = fmt.Sprintf("PostgreSQL, 4 shard databases per region (%s_*) on %s, dropped at exit (shard.Router, jump hash on the user name); moves: shard.Migration, one per table", c.dbTag, redactDSN(c.pg))
+	}
 	mr := miniredis.NewMiniRedis()
 	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 		return fmt.Errorf("miniredis: %w", err)
@@ -301,7 +328,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		Title: "two regions with locality routing and async copies, users sharded by name",
 		Ran: map[string]string{
 			"regions": fmt.Sprintf("east and west, each %d web process(es) and a data tier process; %v one way between them (a delaying TCP proxy in this program)", c.webs, c.lag),
-			"sql":     "SQLite files, 4 shards per region (shard.Router, jump hash on the user name)",
+			"sql":     sqlRan,
 			"lb":      "lb.Proxy on " + fd.url + " in the east, zones [east west], active /readyz probes and passive ejection",
 			"copy":    fmt.Sprintf("asynchronous, each data tier ships its acknowledged writes to the other every %v", c.ship),
 			"session": "embedded miniredis both regions reach (stands in for a replicated session store)",
@@ -494,7 +521,7 @@ func reshardDrill(ctx context.Context, c config, fd *frontDoor, west *region) (s
 			missing++
 		}
 	}
-	st := res.Total()
+	st := res.Steps[0].Stats
 	lost := (mv.UsersBefore - mv.UsersAfter) + (mv.PostsBefore - mv.PostsAfter)
 	holds := lost == 0 && mv.SumBefore == mv.SumAfter && missing == 0 && mv.Moved > 0.12 && mv.Moved < 0.28
 	return stage.Drill{
@@ -517,32 +544,49 @@ func hotTenantDrill(ctx context.Context, c config, fd *frontDoor, west *region) 
 		return fail(err)
 	}
 	name := tenant.users[0]
-	phase := func() (hotReport, *load.Result, error) {
+	// The tenant's page is read by as many readers as every other page
+	// together (the seeded users', chosen at random).
+	phase := func() (hotReport, load.Stats, error) {
 		var hr hotReport
 		if err := postJSON(ctx, http.DefaultClient, west.dataU+"/region/hot/reset", nil, nil); err != nil {
-			return hr, nil, err
-		}
-		wait, err := bgLoad(ctx, fd.url, 4, c.step)
-		if err != nil {
-			return hr, nil, err
+			return hr, load.Stats{}, err
 		}
 		hctx, cancel := context.WithTimeout(ctx, c.step)
 		var wg sync.WaitGroup
-		for range 4 { // the tenant's page is read by everyone
+		var mu sync.Mutex
+		var lat []time.Duration
+		var errs int
+		for i := range 8 {
 			wg.Go(func() {
+				rnd := rand.New(rand.NewPCG(uint64(i), 5))
 				for n := 0; n < 20_000 && hctx.Err() == nil; n++ {
-					get(hctx, fd.url+"/api/users/"+name+"/posts?limit=5")
+					who := name
+					if i%2 == 1 {
+						who = fmt.Sprintf("seed-%05d", rnd.IntN(c.seed))
+					}
+					t := time.Now()
+					code := get(hctx, fd.url+"/api/users/"+who+"/posts?limit=5")
+					if hctx.Err() != nil {
+						return
+					}
+					mu.Lock()
+					lat = append(lat, time.Since(t))
+					if code != http.StatusOK {
+						errs++
+					}
+					mu.Unlock()
 				}
 			})
 		}
-		res, err := wait()
-		cancel()
 		wg.Wait()
-		if err != nil {
-			return hr, nil, err
+		cancel()
+		err := callJSON(ctx, http.DefaultClient, http.MethodGet, west.dataU+"/region/hot", nil, &hr)
+		slices.Sort(lat)
+		st := load.Stats{Requests: len(lat), Errors: errs}
+		if len(lat) > 0 {
+			st.P99 = lat[len(lat)*99/100]
 		}
-		err = callJSON(ctx, http.DefaultClient, http.MethodGet, west.dataU+"/region/hot", nil, &hr)
-		return hr, res, err
+		return hr, st, err
 	}
 	before, res1, err := phase()
 	if err != nil {
@@ -576,17 +620,18 @@ func hotTenantDrill(ctx context.Context, c config, fd *frontDoor, west *region) 
 	if len(before.Suggest) > 0 {
 		share = before.Suggest[0].Share
 	}
-	holds := named && alone && skewAfter < before.Skew && mv.UsersBefore == mv.UsersAfter && mv.PostsBefore == mv.PostsAfter
+	holds := named && alone && skewAfter < before.Skew && res1.Errors+res2.Errors == 0 && mv.UsersBefore == mv.UsersAfter && mv.PostsBefore == mv.PostsAfter
 	return stage.Drill{
 		Name: "a hot tenant found and isolated", Holds: holds,
 		Outcome: fmt.Sprintf("shard.Hot named %s (%v) as %s of shard %s's requests; skew (busiest ÷ mean) over the %d shards %.2f before; "+
 			"map v%d → v%d put it alone on shard %s (%d users there, %d posts of others; %d rows lost, pause %v); after, the %d shared shards' skew %.2f and the tenant's own shard took %s of the requests; "+
-			"p99 %v before, %v after",
+			"%d and %d requests (%d failed), p99 %v before, %v after",
 			name, named, load.Percent(share), before.Shards[max(before.Max, 0)], n, before.Skew,
 			mv.From, mv.To, where.Shard, where.Users, where.OthersPosts, (mv.PostsBefore-mv.PostsAfter)+(mv.UsersBefore-mv.UsersAfter), secs(mv.Pause),
 			n, skewAfter, load.Percent(float64(after.Counts[len(after.Counts)-1])/float64(max(sum, 1))),
-			load.Round(res1.Total().P99), load.Round(res2.Total().P99)),
-		Numbers: map[string]float64{"skew_before": before.Skew, "skew_after": skewAfter, "hot_share": share},
+			res1.Requests, res2.Requests, res1.Errors+res2.Errors, load.Round(res1.P99), load.Round(res2.P99)),
+		Numbers: map[string]float64{"skew_before": before.Skew, "skew_after": skewAfter, "hot_share": share,
+			"failed": float64(res1.Errors + res2.Errors)},
 	}, nil
 }
 
