@@ -18,7 +18,7 @@ import (
 )
 
 // newSQLite returns a migrated SQLite store in a temporary directory.
-func newSQLite(t *testing.T) *app.SQLStore {
+func newSQLite(t testing.TB) *app.SQLStore {
 	t.Helper()
 	db, err := app.OpenSQLite(filepath.Join(t.TempDir(), "app.db"))
 	if err != nil {
@@ -164,3 +164,5 @@ func TestPasswordHash(t *testing.T) {
 }
 
 var _ session.Store = (*session.MemoryStore)(nil)
+
+func newFuzzStore(f *testing.F) *app.SQLStore { return newSQLite(f) }

@@ -1,0 +1,66 @@
+package stage_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ladder-go/ladder/examples/app/load"
+	"github.com/ladder-go/ladder/examples/app/stage"
+	"github.com/ladder-go/ladder/observe"
+)
+
+func report() *stage.Report {
+	return &stage.Report{
+		Stage: "01-single-box", Title: "one box",
+		Ran:     map[string]string{"sql": "SQLite"},
+		Load:    &load.Result{Steps: []load.StepResult{{Step: 1, Workers: 4, Stats: load.Stats{Requests: 100, Throughput: 50, P50: time.Millisecond, P99: 9 * time.Millisecond}}}},
+		Signals: []stage.StepSignals{{Step: 1, CPU: 0.93}},
+		Drills:  []stage.Drill{{Name: "kill", Holds: true, Outcome: "all failed"}},
+		Move:    "move now: add web servers",
+	}
+}
+
+func TestReportPrintsTheNumbers(t *testing.T) {
+	var sb strings.Builder
+	report().Print(&sb)
+	for _, want := range []string{"== 01-single-box: one box", "SQLite", "93%", "9ms", "drill kill:", "HOLDS", "move now: add web servers"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, sb.String())
+		}
+	}
+}
+
+func TestReportJSONRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := report()
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back stage.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Load.Steps[0].P99 != 9*time.Millisecond || !back.Holds() || back.Signals[0].CPU != 0.93 {
+		t.Fatalf("round trip lost data: %+v", back)
+	}
+	back.Drills = append(back.Drills, stage.Drill{Name: "x"})
+	if back.Holds() {
+		t.Fatal("Holds with a failed drill")
+	}
+}
+
+func TestMoveLineNamesTheEvidence(t *testing.T) {
+	a := stage.AdviceOf(observe.Report{Advice: []observe.Advice{{Rule: "web-single", Bottleneck: "the box is saturated", Move: "add web servers",
+		Evidence: []observe.Evidence{{Signal: observe.SigCPU, Value: 0.9, Op: observe.Above, Threshold: 0.8}}}}})
+	if got := a.Moves[0].String(); !strings.Contains(got, "move now: add web servers, because the box is saturated") || !strings.Contains(got, "web.cpu 0.9 ≥ 0.8") {
+		t.Fatalf("move line %q", got)
+	}
+}
