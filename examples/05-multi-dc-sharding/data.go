@@ -955,7 +955,7 @@ func (s *sharded) q(query string) string {
 // createPG creates database name on the server of admin (dropping a
 // leftover of that name first) and opens it.
 func createPG(ctx context.Context, admin, name string) (*sql.DB, error) {
-	a, err := app.OpenPostgres(ctx, admin, 5*time.Second)
+	a, err := app.OpenPostgres(ctx, admin, app.PostgresOptions{ApplicationName: "ladder-ex05"})
 	if err != nil {
 		return nil, err
 	}
@@ -970,7 +970,7 @@ func createPG(ctx context.Context, admin, name string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := app.OpenPostgres(ctx, dsn, 5*time.Second)
+	db, err := app.OpenPostgres(ctx, dsn, app.PostgresOptions{ApplicationName: "ladder-ex05"})
 	if err != nil {
 		return nil, err
 	}
@@ -1000,7 +1000,7 @@ func redactDSN(dsn string) string {
 
 // dropPG drops every database of this run (named tag_…) on the server.
 func dropPG(ctx context.Context, admin, tag string) error {
-	a, err := app.OpenPostgres(ctx, admin, 5*time.Second)
+	a, err := app.OpenPostgres(ctx, admin, app.PostgresOptions{ApplicationName: "ladder-ex05"})
 	if err != nil {
 		return err
 	}

@@ -251,7 +251,21 @@ func startRegion(ctx context.Context, c config, g *proc.Group, name, dir, redisA
 	return r, nil
 }
 
+// lockedWriter serialises writes: the children's output (one copying
+// goroutine per child) and this process's logs share stderr.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr}
 	dir, err := os.MkdirTemp("", "ladder-05-*")
 	if err != nil {
 		return err
@@ -259,7 +273,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(dir)
 	sqlRan := "SQLite files, 4 shards per region (shard.Router, jump hash on the user name); moves: this example's copy, catch-up, fenced verify and cutover"
 	if c.pg != "" {
-		pg, err := app.OpenPostgres(ctx, c.pg, 5*time.Second)
+		pg, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: "ladder-ex05"})
 		if err != nil {
 			return err
 		}
