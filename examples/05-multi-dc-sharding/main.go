@@ -470,10 +470,16 @@ func regionDownDrill(ctx context.Context, c config, fd *frontDoor, east, west *r
 	// Failures and shift time.
 	start := res.Start
 	var after, afterErr, tailN, tailErr int
+	var p99Before, p99After []time.Duration // per interval: the near region, then the far one
 	for _, s := range res.Timeline {
 		if start.Add(s.At + res.Interval).After(killAt) {
 			after += s.Requests
 			afterErr += s.Errors
+			if s.At >= res.Elapsed/2 && s.Requests > 0 {
+				p99After = append(p99After, s.P99)
+			}
+		} else if s.Requests > 0 {
+			p99Before = append(p99Before, s.P99)
 		}
 		if s.At >= res.Elapsed/2 {
 			tailN += s.Requests
@@ -490,12 +496,13 @@ func regionDownDrill(ctx context.Context, c config, fd *frontDoor, east, west *r
 	holds := fd.served("west") > 0 && shift >= 0 && afterErr <= bound && tailN > 0 && tailErr == 0 && ledWestMissing == 0
 	return stage.Drill{
 		Name: "a region goes down under load", At: killAt.Sub(start), Holds: holds,
-		Outcome: fmt.Sprintf("SIGKILLed every east process; the west answered from %v after the kill; %d of %d requests after the kill failed (bound %d), the last %v after it; the last half %d requests, %d failed. "+
+		Outcome: fmt.Sprintf("SIGKILLed every east process; the west answered from %v after the kill; %d of %d requests after the kill failed (bound %d), the last %v after it; the last half %d requests, %d failed; median p99 per interval %v in the east before, %v from the west after. "+
 			"The async copy lost %d of the %d writes the east acknowledged (acknowledged %d, the west received %d); of the ledger's %d posts acknowledged by the east, %d are missing in the west",
 			shift.Round(time.Millisecond), afterErr, after+led.total(), bound, lastFail.Round(time.Millisecond), tailN, tailErr,
+			load.Round(median(p99Before)), load.Round(median(p99After)),
 			lost, ackedEast, ackedEast, ws.Received, ledEast, ledLost),
 		Numbers: map[string]float64{"shift_seconds": shift.Seconds(), "failed_after_kill": float64(afterErr), "requests_after_kill": float64(after),
-			"tail_errors": float64(tailErr), "lost_writes": float64(lost), "acked_east": float64(ackedEast),
+			"tail_errors": float64(tailErr), "p99_before_seconds": median(p99Before).Seconds(), "p99_after_seconds": median(p99After).Seconds(), "lost_writes": float64(lost), "acked_east": float64(ackedEast),
 			"ledger_acked_east": float64(ledEast), "ledger_lost": float64(ledLost)},
 	}, nil
 }
@@ -647,6 +654,14 @@ func hotTenantDrill(ctx context.Context, c config, fd *frontDoor, west *region) 
 		Numbers: map[string]float64{"skew_before": before.Skew, "skew_after": skewAfter, "hot_share": share,
 			"failed": float64(res1.Errors + res2.Errors)},
 	}, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 func secs(s float64) time.Duration { return load.Round(time.Duration(s * float64(time.Second))) }
