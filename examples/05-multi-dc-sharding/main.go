@@ -15,17 +15,19 @@
 //  3. a hot tenant: shard.Hot names it, a Directory override gives it a shard
 //     of its own, and the load skew before and after.
 //
-//     go run ./examples/05-multi-dc-sharding
+//     go run ./examples/05-multi-dc-sharding                   # SQLite files
+//     go run ./examples/05-multi-dc-sharding -pg postgres://…  # PostgreSQL (or LADDER_PG_PRIMARY)
 //     go run ./examples/05-multi-dc-sharding -quick
 //
 // What is real and what stands in: every region is real processes (children
 // of this program, SIGKILLed in drill 1) on loopback; the distance between
 // the regions is a TCP proxy in this program that delays every chunk by -lag
-// each way; the shards are SQLite files (one per shard and region), and the
-// online move is this example's own copy, catch-up, fenced verify and cutover
-// (shard.Migration does it for PostgreSQL with triggers); sessions live in an
-// embedded miniredis both regions reach, standing in for a session store
-// replicated between regions (not what the drills are about).
+// each way; the shards are SQLite files (one per shard and region), moved
+// online by this example's own copy, catch-up, fenced verify and cutover, or
+// PostgreSQL databases made (and dropped at exit) on the server given, moved
+// by shard.Migration; sessions live in an embedded miniredis both regions
+// reach, standing in for a session store replicated between regions (not
+// what the drills are about).
 package main
 
 import (
