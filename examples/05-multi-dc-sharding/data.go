@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,13 +248,19 @@ func (s *sharded) Feed(ctx context.Context, limit int) ([]app.Post, error) {
 		s.mu.RLock()
 		st := s.stores[names[i]]
 		s.mu.RUnlock()
-		return st.Feed(ctx, limit)
+		posts, err := st.Feed(ctx, limit)
+		// A shard's IDs follow its own inserts (copies from other shards
+		// and regions included), not the posts' times: sort for Merge.
+		slices.SortStableFunc(posts, newestFirst)
+		return posts, err
 	}, shard.ScatterOptions{Timeout: time.Second})
 	if err != nil {
 		return nil, err
 	}
-	return res.Merge(func(a, b app.Post) int { return b.Created.Compare(a.Created) }, limit), nil
+	return res.Merge(newestFirst, limit), nil
 }
+
+func newestFirst(a, b app.Post) int { return b.Created.Compare(a.Created) }
 
 func (s *sharded) Ping(ctx context.Context) error {
 	s.mu.RLock()
@@ -895,13 +902,14 @@ func (s *sharded) seed(ctx context.Context, n, per int) error {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		name := fmt.Sprintf("seed-%05d", i)
-		st := s.route(s.users, name) // untagged: no move runs yet
-		if err := st.CreateUser(ctx, app.User{Name: name, Created: base}, "seeded"); err != nil && !errors.Is(err, app.ErrTaken) {
+		// Untagged, not copied to the other region (seeded alike): no move
+		// runs yet.
+		if err := s.route(s.users, name).CreateUser(ctx, app.User{Name: name, Created: base}, "seeded"); err != nil && !errors.Is(err, app.ErrTaken) {
 			return err
 		}
 		for k := range per {
 			p := app.Post{Author: name, Body: fmt.Sprintf("seed post %d of %s", k, name), Created: base.Add(time.Duration(i*per+k) * time.Second)}
-			if err := st.CreatePost(ctx, p); err != nil {
+			if err := s.route(s.posts, name).CreatePost(ctx, p); err != nil {
 				return err
 			}
 		}
