@@ -362,7 +362,9 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	rep.Load = res
 	rep.PrintLoad(stdout)
 	e, w := fd.served("east"), fd.served("west")
-	fmt.Fprintf(stdout, "   locality: east answered %d requests, west %d (%s stayed in the nearest region)\n", e, w, load.Percent(float64(e)/float64(max(e+w, 1))))
+	near := float64(e) / float64(max(e+w, 1))
+	fmt.Fprintf(stdout, "   locality: east answered %d requests, west %d (%s stayed in the nearest region)\n", e, w, load.Percent(near))
+	rep.Notes = append(rep.Notes, fmt.Sprintf("locality: %.4f of the requests stayed in the nearest region", near))
 
 	d1, err := regionDownDrill(ctx, c, fd, east, west, stdout)
 	if err != nil {
