@@ -551,11 +551,11 @@ func reshardDrill(ctx context.Context, c config, fd *frontDoor, west *region) (s
 	holds := lost == 0 && mv.SumBefore == mv.SumAfter && missing == 0 && mv.Moved > 0.12 && mv.Moved < 0.28
 	return stage.Drill{
 		Name: "reshard 4 → 5 shards online under load", Holds: holds,
-		Outcome: fmt.Sprintf("map v%d → v%d (jump hash): %d of %d users moved (%s, ideal 1/5 = 20%%) with %d posts, %d keys written during the copy copied again; "+
-			"under the fence %d users and %d posts before, %d and %d after (%d rows lost), checksum %s before, %s after; writes paused %v at cutover (count and checksum included), copy %v; "+
+		Outcome: fmt.Sprintf("map v%d → v%d (jump hash): %d of %d users moved (%s, ideal 1/5 = 20%%) with %d posts, %d changes made during the copy replayed; "+
+			"counted %s: %d users and %d posts before, %d and %d after (%d rows lost), checksum %s before, %s after; writes paused %v at cutover, copy %v; "+
 			"%d requests meanwhile, %d failed, p99 %v; the ledger's %d posts acknowledged during the move: %d missing",
 			mv.From, mv.To, mv.MovedKeys, mv.Keys, load.Percent(mv.Moved), mv.MovedPosts, mv.Resynced,
-			mv.UsersBefore, mv.PostsBefore, mv.UsersAfter, mv.PostsAfter, lost, mv.SumBefore, mv.SumAfter,
+			mv.Census, mv.UsersBefore, mv.PostsBefore, mv.UsersAfter, mv.PostsAfter, lost, mv.SumBefore, mv.SumAfter,
 			secs(mv.Pause), secs(mv.Copy), st.Requests+led.total(), st.Errors+led.failed(), load.Round(st.P99), len(led.acked()), missing),
 		Numbers: map[string]float64{"moved_share": mv.Moved, "rows_lost": float64(lost), "pause_seconds": mv.Pause,
 			"failed": float64(st.Errors + led.failed()), "ledger_missing": float64(missing)},
