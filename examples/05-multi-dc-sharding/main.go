@@ -36,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -198,6 +199,7 @@ func serveWeb(ctx context.Context, c config) error {
 	web, err := app.New(app.Config{
 		Store: store, Sessions: sessions, SessionOptions: app.LoopbackSessionOptions(),
 		KDFIterations: c.kdfIter, StoreTimeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Wrap: []func(http.Handler) http.Handler{func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("X-Region", c.region)
