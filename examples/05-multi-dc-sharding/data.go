@@ -328,7 +328,10 @@ func (r *replicator) run(ctx context.Context) {
 	}
 }
 
-// apply writes a batch shipped by the peer (not copied back).
+// apply writes a batch shipped by the peer (not copied back). A batch is
+// sent again until the peer answers, so a batch applied in part before an
+// error comes back: a user already there is skipped (its name is unique),
+// and so is a post already there (same author, time and body).
 func (s *sharded) apply(ctx context.Context, batch []write) error {
 	for _, w := range batch {
 		var err error
@@ -339,7 +342,14 @@ func (s *sharded) apply(ctx context.Context, batch []write) error {
 				err = nil
 			}
 		case w.Post != nil:
-			err = s.createPost(ctx, *w.Post)
+			p := *w.Post
+			var n int
+			err = s.db(s.posts.Map().Name(shard.KeyString(p.Author))).QueryRowContext(ctx,
+				s.q(`SELECT count(*) FROM app_posts WHERE author = ? AND created_ns = ? AND body = ?`),
+				p.Author, p.Created.UnixNano(), p.Body).Scan(&n)
+			if err == nil && n == 0 {
+				err = s.createPost(ctx, p)
+			}
 		}
 		if err != nil {
 			return err
