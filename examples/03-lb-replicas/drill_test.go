@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The whole walk, small: every drill must hold (0 failed reads when a web
+// server is SIGKILLed, 0 failed requests in the rolling restart and the
+// autoscaler's scale-in, 0 stale reads with read-your-writes, writes resume
+// after the primary stops).
+func TestDrillsHold(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"-quick", "-pg-primary=", "-pg-replica=", "-redis="}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	s := out.String()
+	t.Log(s)
+	for _, want := range []string{
+		"miniredis", "replicatest's pair",
+		"SIGKILL a web server under load: HOLDS", " 0 failed reads",
+		"rolling restart under load:      HOLDS",
+		"autoscale on the advisor's web-tier rule: HOLDS",
+		"just posted, see your post:      HOLDS",
+		"stop the primary:                HOLDS",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestBadInputFailsFast(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"-web", "1"}, 2, "-web 1"},
+		{[]string{"-step", "5ms"}, 2, "-step"},
+		{[]string{"-pg-primary", "postgres://x@127.0.0.1:1/x", "-pg-replica="}, 2, "go together"},
+		{[]string{"nonsense"}, 2, "unexpected arguments"},
+		{[]string{"-redis", "127.0.0.1:1", "-pg-primary=", "-pg-replica="}, 1, "unreachable"},
+		{[]string{"-redis=", "-pg-primary", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1", "-pg-replica", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, 1, "primary"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var out, errOut bytes.Buffer
+		start := time.Now()
+		code := run(ctx, tc.args, &out, &errOut)
+		cancel()
+		if code != tc.code || !strings.Contains(errOut.String(), tc.msg) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d naming %q", tc.args, code, errOut.String(), tc.code, tc.msg)
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Errorf("%q: took %v: must fail fast", tc.args, time.Since(start))
+		}
+	}
+}
