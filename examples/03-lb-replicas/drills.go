@@ -200,7 +200,10 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 	actx, stopAdv := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stopAdv(); wg.Wait() }()
+	// Reads only: a post's followers wait for the replica to replay it
+	// (read-your-writes), and that wait (-lag) is not the web tier's.
 	res, err := load.Run(ctx, load.Options{BaseURL: web.url, Users: 8, Interval: tick, Timeout: 5 * time.Second,
+		Mix: load.Mix{Feed: 90, UserPosts: 10},
 		Steps: []load.Step{
 			{Workers: high, Duration: 2 * c.step, MaxRequests: 200_000}, // before: c.web servers
 			{Workers: high, Duration: 5 * c.step, MaxRequests: 500_000}, // the advisor acts
@@ -380,7 +383,7 @@ func primaryDrill(ctx context.Context, c config, web *webTier, data *dataTier, _
 		lost = data.pair.Pending()
 		stoppedAt = time.Now()
 		mu.Unlock()
-		return data.primary.Close() // every handle to the primary's database closed: it is gone
+		return data.stopPrimary(ctx)
 	})
 	// Let the writer run until writes have resumed for a while (bounded).
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {

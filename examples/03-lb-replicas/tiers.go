@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -35,6 +36,49 @@ type dataTier struct {
 	url      string // base URL; + "/on" or "/off"
 	closers  []func()
 	probeInt time.Duration
+	stop     *stoppable // the pair's primary, as the routers' monitors see it
+}
+
+// stoppable is the pair's Positions with a switch that makes the primary's
+// old timeline unreachable to the routers' monitors. Drill 5 closes the
+// primary's *sql.DB, so that every query the application sends it fails as
+// on a stopped server; but a monitor holds one connection of each pool for
+// its probes (so a busy pool cannot make a node look dead), and a
+// connection already taken from a closed *sql.DB keeps working in process.
+// A stopped server would fail those probes too: stopped says so.
+type stoppable struct {
+	replica.Positions
+	stopped  atomic.Bool
+	timeline atomic.Uint64 // the stopped primary's
+}
+
+func (s *stoppable) State(ctx context.Context, node replica.Querier) (replica.NodeState, error) {
+	st, err := s.Positions.State(ctx, node)
+	if err == nil && s.stopped.Load() && st.Role == replica.RolePrimary && st.Timeline <= s.timeline.Load() {
+		return replica.NodeState{}, errors.New("primary stopped")
+	}
+	return st, err
+}
+
+func (s *stoppable) WritePosition(ctx context.Context, primary replica.Querier) (replica.Position, error) {
+	if s.stopped.Load() {
+		if st, err := s.Positions.State(ctx, primary); err == nil && st.Timeline <= s.timeline.Load() {
+			return 0, errors.New("primary stopped")
+		}
+	}
+	return s.Positions.WritePosition(ctx, primary)
+}
+
+// stopPrimary stops the pair's primary: its *sql.DB is closed, and the
+// monitors' probes of it fail from now on.
+func (d *dataTier) stopPrimary(ctx context.Context) error {
+	st, err := d.pair.State(ctx, d.primary)
+	if err != nil {
+		return err
+	}
+	d.stop.timeline.Store(st.Timeline)
+	d.stop.stopped.Store(true)
+	return d.primary.Close()
 }
 
 func (d *dataTier) close() {
@@ -68,7 +112,8 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 			return nil, err
 		}
 		d.closers = append(d.closers, func() { d.pair.Close() })
-		d.primary, d.rep, positions = d.pair.Primary(), d.pair.Replica(), d.pair
+		d.stop = &stoppable{Positions: d.pair}
+		d.primary, d.rep, positions = d.pair.Primary(), d.pair.Replica(), d.stop
 		d.ran = fmt.Sprintf("replica/replicatest's pair in this process (SQLite primary + a replica replaying its commits %v behind), served over HTTP/JSON", c.lag)
 	}
 	mk := func(mode replica.ReadYourWrites, failover replica.Failover) (*replica.Router, error) {
