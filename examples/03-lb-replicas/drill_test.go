@@ -64,3 +64,22 @@ func TestBadInputFailsFast(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C (the ctx of signal.NotifyContext) in the middle of the drills stops
+// the run and every process it started.
+func TestInterruptLeavesNothingBehind(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(6*time.Second, cancel)
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"-quick", "-pg-primary=", "-pg-replica=", "-redis="}, &out, &errOut)
+	if code == 0 {
+		t.Fatalf("an interrupted run exited 0:\n%s", out.String())
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+	if kids := children(t); len(kids) > 0 {
+		t.Fatalf("processes left behind: %v\n%s", kids, out.String())
+	}
+}

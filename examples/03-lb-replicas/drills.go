@@ -241,10 +241,9 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 	}
 	n, reads, writes := totals(res)
 	before, after := res.Steps[0], res.Steps[2]
-	recovered := after.P99 < before.P99
-	rec := "p99 recovered"
-	if !recovered {
-		rec = "p99 did NOT recover (the machine's CPU, shared by every process, was the limit)"
+	rec := fmt.Sprintf("p99 recovered: %.0f %% of before", 100*after.P99.Seconds()/before.P99.Seconds())
+	if after.P99 > before.P99*4/5 {
+		rec = fmt.Sprintf("p99 barely moved (%.0f %% of before): the machine's cores, shared by every process, were the limit", 100*after.P99.Seconds()/before.P99.Seconds())
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -386,7 +385,7 @@ func primaryDrill(ctx context.Context, c config, web *webTier, data *dataTier, _
 		return data.stopPrimary(ctx)
 	})
 	// Let the writer run until writes have resumed for a while (bounded).
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(50 * time.Millisecond) {
 		mu.Lock()
 		ok := okAfter >= 20
 		mu.Unlock()
