@@ -36,6 +36,9 @@ func TestDrillsHold(t *testing.T) {
 	if !regexp.MustCompile(`on \(causal wait[^)]*\), 0 stale`).MatchString(s) {
 		t.Errorf("read-your-writes on: stale reads")
 	}
+	if !regexp.MustCompile(`read-your-writes off, [1-9][0-9]* stale`).MatchString(s) {
+		t.Errorf("read-your-writes off: no stale read, the replica's lag did not show")
+	}
 }
 
 func TestBadInputFailsFast(t *testing.T) {

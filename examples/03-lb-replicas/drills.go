@@ -251,9 +251,10 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 		Name:  "autoscale on the advisor's web-tier rule",
 		At:    before.Elapsed,
 		Holds: n > 0 && ups.Load() >= 1 && downs.Load() >= 1 && reads+writes == 0,
-		Outcome: fmt.Sprintf("%d users on %d servers: p99 %v, %.0f req/s; the rule (%s ≥ %.0f) fired: %q; scaler %v; after: %d users, p99 %v, %.0f req/s (%s); "+
+		Outcome: fmt.Sprintf("%d users on %d servers: p50 %v, p99 %v, %.0f req/s; the rule (%s ≥ %.0f) fired: %q; scaler %v; after: %d users, p50 %v, p99 %v, %.0f req/s (%s); "+
 			"load fell to 2 users: %d server(s) removed (out of the pool, then drained), %d left; %d requests, %d failed",
-			high, c.web, load.Round(before.P99), before.Throughput, observe.SigLBInflight, up, firedLine, events, high, load.Round(after.P99), after.Throughput, rec,
+			high, c.web, load.Round(before.P50), load.Round(before.P99), before.Throughput, observe.SigLBInflight, up, firedLine, events,
+			high, load.Round(after.P50), load.Round(after.P99), after.Throughput, rec,
 			downs.Load(), len(web.servers()), n, reads+writes),
 		Numbers: map[string]float64{"p99_before_seconds": before.P99.Seconds(), "p99_after_seconds": after.P99.Seconds(),
 			"added": float64(ups.Load()), "removed": float64(downs.Load()), "failed": float64(reads + writes), "requests": float64(n)},
