@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-go/ladder/internal/testenv"
 )
 
 // The whole walk, small: every drill must hold (0 failed reads when a web
@@ -84,5 +87,35 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 	}
 	if kids := children(t); len(kids) > 0 {
 		t.Fatalf("processes left behind: %v\n%s", kids, out.String())
+	}
+}
+
+// The walk on a private PostgreSQL primary and streaming replica, with
+// sessions in redis-server when LADDER_REDIS_ADDR is set: the primary is
+// SIGKILLed in drill 5 and the router promotes the replica (pg_promote).
+// The CI run covers the same drills on the in-process pair; this one is
+// LADDER_DRILL=full's (scripts/drill), to keep the package's race tests
+// under a minute.
+func TestDrillsHoldOnPostgres(t *testing.T) {
+	if os.Getenv("LADDER_DRILL") != "full" {
+		t.Skip("LADDER_DRILL=full runs the walk on a private PostgreSQL pair")
+	}
+	pg := testenv.StartPGPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	stop := func(context.Context) error { pg.Primary.Kill(); return nil }
+	if code := runWith(ctx, []string{"-quick", "-pg-primary", pg.Primary.DSN, "-pg-replica", pg.Replica.DSN}, &out, &errOut, stop); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	s := out.String()
+	t.Log(s)
+	for _, want := range []string{"PostgreSQL primary and streaming replica", "writes now go to replica (timeline 2)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`on \(causal wait[^)]*\), 0 stale`).MatchString(s) {
+		t.Errorf("read-your-writes on: stale reads")
 	}
 }

@@ -32,8 +32,9 @@
 // (app.NewStoreHandler / app.RemoteStore) because SQLite is a library, not a
 // server. With -pg-primary and -pg-replica (or LADDER_PG_PRIMARY and
 // LADDER_PG_REPLICA) the router runs over PostgreSQL streaming replication
-// instead (package pgreplica); drill 5 then does not stop a server this
-// program does not own, and says so.
+// instead (package pgreplica); drill 5 then stops the primary only if
+// -pg-stop says how (a server this program does not own is not stopped
+// otherwise), and the router promotes the replica with pg_promote.
 package main
 
 import (
@@ -45,6 +46,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"syscall"
@@ -78,6 +80,10 @@ type config struct {
 	step      time.Duration
 	kdfIter   int
 	jsonPath  string
+	pgStop    string // a shell command that stops the PostgreSQL primary
+	// stopPG stops the PostgreSQL primary (the -pg-stop command, or a
+	// test's hook); nil: drill 5 is not run on PostgreSQL.
+	stopPG func(ctx context.Context) error
 
 	// set by the parent for a web server child
 	store  string
@@ -100,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.lag, "lag", 100*time.Millisecond, "replication delay of the in-process pair (0 to 10s)")
 	fs.DurationVar(&c.step, "step", 0, "base duration of the load phases (default 2s; -quick 600ms)")
 	fs.IntVar(&c.kdfIter, "kdf-iter", 0, fmt.Sprintf("PBKDF2 iterations per password hash (0: %d here, so logins are cheap; production: %d)", app.MinKDFIterations, app.DefaultKDFIterations))
+	fs.StringVar(&c.pgStop, "pg-stop", "", "a shell command that stops the PostgreSQL primary (e.g. \"pg_ctl -D … stop -m immediate\"); with it drill 5 stops the primary and the router promotes the replica (pg_promote: superuser); without it drill 5 is not run on PostgreSQL")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the report as JSON to this file (- for stdout)")
 	fs.StringVar(&c.store, "store", "", "(web server child) the data tier's URL")
 	fs.StringVar(&c.prefix, "prefix", "", "(web server child) the Redis key prefix")
@@ -140,6 +147,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+// runWith is run with a hook that stops the PostgreSQL primary (a test's).
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, stopPG func(context.Context) error) int {
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -147,6 +159,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "03-lb-replicas:", err)
 		return 2
+	}
+	c.stopPG = stopPG
+	if c.pgStop != "" && stopPG == nil {
+		c.stopPG = func(ctx context.Context) error {
+			out, err := exec.CommandContext(ctx, "sh", "-c", c.pgStop).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("-pg-stop: %w: %s", err, out)
+			}
+			return nil
+		}
 	}
 	if proc.Role() == "web" {
 		if err := serveWeb(ctx, c, stderr); err != nil {

@@ -37,6 +37,8 @@ type dataTier struct {
 	closers  []func()
 	probeInt time.Duration
 	stop     *stoppable // the pair's primary, as the routers' monitors see it
+	canStop  bool
+	stopPG   func(context.Context) error
 }
 
 // stoppable is the pair's Positions with a switch that makes the primary's
@@ -69,16 +71,21 @@ func (s *stoppable) WritePosition(ctx context.Context, primary replica.Querier) 
 	return s.Positions.WritePosition(ctx, primary)
 }
 
-// stopPrimary stops the pair's primary: its *sql.DB is closed, and the
-// monitors' probes of it fail from now on.
-func (d *dataTier) stopPrimary(ctx context.Context) error {
+// stopPrimary stops the primary and says what the replica had not
+// replayed. The pair's: its *sql.DB is closed and the monitors' probes of it
+// fail from now on. PostgreSQL's: by -pg-stop (or a test's hook).
+func (d *dataTier) stopPrimary(ctx context.Context) (string, error) {
+	if d.pair == nil {
+		return "a PostgreSQL primary stopped by -pg-stop (what the replica had not received is lost: asynchronous streaming)", d.stopPG(ctx)
+	}
 	st, err := d.pair.State(ctx, d.primary)
 	if err != nil {
-		return err
+		return "", err
 	}
+	lost := d.pair.Pending()
 	d.stop.timeline.Store(st.Timeline)
 	d.stop.stopped.Store(true)
-	return d.primary.Close()
+	return fmt.Sprintf("the pair's primary closed with %d commits not yet replayed (lost, as asynchronous replication loses them)", lost), d.primary.Close()
 }
 
 func (d *dataTier) close() {
@@ -128,10 +135,16 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		d.closers = append(d.closers, func() { r.Close() })
 		return r, nil
 	}
+	// This process holds the only router that writes, so it may promote
+	// (FailoverCoordinate is for a single instance). On PostgreSQL it does
+	// so only when it may stop the primary (-pg-stop): otherwise promotion
+	// is the operator's (Patroni's) job and the router follows it.
 	failover := replica.FailoverCoordinate
-	if d.pair == nil {
-		failover = replica.FailoverFollow // promotion of a server we do not own is its operator's (Patroni's) job
+	if d.pair == nil && c.stopPG == nil {
+		failover = replica.FailoverFollow
 	}
+	d.canStop = d.pair != nil || c.stopPG != nil
+	d.stopPG = c.stopPG
 	if d.on, err = mk(replica.RYWCausalWait, failover); err != nil {
 		return nil, err
 	}
