@@ -166,14 +166,7 @@ func serveBox(ctx context.Context, c config, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer a.Close()
-	mux := http.NewServeMux()
-	tel.Mount(mux)
-	mux.Handle("/", a)
-	ln, err := proc.ChildListen()
-	if err != nil {
-		return fail(err)
-	}
-	if err := proc.Serve(ctx, ln, mux); err != nil {
+	if err := stage.ServeChild(ctx, a, tel); err != nil {
 		return fail(err)
 	}
 	return 0
@@ -274,34 +267,23 @@ var sessionOptions = app.LoopbackSessionOptions()
 // failed before and after, and restarts it on the same port and file.
 func killDrill(ctx context.Context, box *proc.Child, c config) (stage.Drill, error) {
 	dur := 4 * c.step
-	interval := 50 * time.Millisecond
-	type out struct {
-		res *load.Result
-		err error
-	}
-	done := make(chan out, 1)
-	started := make(chan struct{})
-	go func() {
-		res, err := load.Run(ctx, load.Options{
-			BaseURL: box.URL(), Users: 4, Interval: interval, Timeout: time.Second,
-			Steps:      []load.Step{{Workers: 4, Duration: dur, MaxRequests: c.maxReqs}},
-			BeforeStep: func(int, load.Step) { close(started) },
-		})
-		done <- out{res, err}
-	}()
-	select {
-	case <-started:
-	case o := <-done:
-		return stage.Drill{}, fmt.Errorf("kill drill: load did not start: %w", o.err)
+	bg := load.Start(ctx, load.Options{
+		BaseURL: box.URL(), Users: 4, Interval: 50 * time.Millisecond, Timeout: time.Second,
+		Steps: []load.Step{{Workers: 4, Duration: dur, MaxRequests: c.maxReqs}},
+	})
+	if err := bg.WaitStarted(); err != nil {
+		bg.Wait()
+		return stage.Drill{}, fmt.Errorf("kill drill: %w", err)
 	}
 	time.Sleep(dur / 3)
 	killed := time.Now()
 	if err := box.Kill(); err != nil {
+		bg.Wait()
 		return stage.Drill{}, err
 	}
-	o := <-done
-	if o.err != nil {
-		return stage.Drill{}, fmt.Errorf("kill drill: %w", o.err)
+	res, err := bg.Wait()
+	if err != nil {
+		return stage.Drill{}, fmt.Errorf("kill drill: %w", err)
 	}
 	restartBegin := time.Now()
 	if err := box.Restart(ctx); err != nil {
@@ -312,32 +294,21 @@ func killDrill(ctx context.Context, box *proc.Child, c config) (stage.Drill, err
 	if err != nil {
 		return stage.Drill{}, fmt.Errorf("kill drill: after restart: %w", err)
 	}
-	killAt := killed.Sub(o.res.Start)
-	var beforeN, beforeErr, afterN, afterErr int
 	// Requests started in the last 250 ms before the kill may be in flight
-	// when it lands: they are counted in neither side.
-	for _, s := range o.res.Timeline {
-		switch {
-		case s.At+interval <= killAt-250*time.Millisecond:
-			beforeN += s.Requests
-			beforeErr += s.Errors
-		case s.At >= killAt:
-			afterN += s.Requests
-			afterErr += s.Errors
-		}
-	}
-	d := stage.Drill{
+	// when it lands: they are counted on neither side.
+	killAt := res.Since(killed)
+	before, after := res.Window(0, killAt-250*time.Millisecond), res.Window(killAt, 0)
+	return stage.Drill{
 		Name: "kill the box under load",
 		At:   killAt,
 		// The drill shows the failure: it "holds" when the box served
 		// before the kill and nothing was served after it.
-		Holds: beforeN > 0 && beforeErr == 0 && afterN > 0 && afterErr == afterN && posts > 0,
+		Holds: before.Requests > 0 && before.Errors == 0 && after.Requests > 0 && after.Errors == after.Requests && posts > 0,
 		Outcome: fmt.Sprintf("before the kill %d requests, %d failed; after it %d requests, %d failed (%s): everything is down until a restart by hand (%v here; the SQLite file kept the posts: feed has %d)",
-			beforeN, beforeErr, afterN, afterErr, load.Percent(ratio(afterErr, afterN)), restart.Round(time.Millisecond), posts),
-		Numbers: map[string]float64{"before_requests": float64(beforeN), "before_errors": float64(beforeErr),
-			"after_requests": float64(afterN), "after_errors": float64(afterErr), "restart_seconds": restart.Seconds()},
-	}
-	return d, nil
+			before.Requests, before.Errors, after.Requests, after.Errors, load.Percent(ratio(after.Errors, after.Requests)), restart.Round(time.Millisecond), posts),
+		Numbers: map[string]float64{"before_requests": float64(before.Requests), "before_errors": float64(before.Errors),
+			"after_requests": float64(after.Requests), "after_errors": float64(after.Errors), "restart_seconds": restart.Seconds()},
+	}, nil
 }
 
 func ratio(a, b int) float64 {

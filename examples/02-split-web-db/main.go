@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -156,7 +157,8 @@ type dataTier struct {
 
 func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, error) {
 	if c.pg != "" {
-		db, err := app.OpenPostgres(ctx, c.pg, 5*time.Second)
+		appName := "ladder-example-02-" + strconv.Itoa(os.Getpid()) // the drill ends only these sessions
+		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName})
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +174,7 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 		return &dataTier{
 			store: store, ran: "PostgreSQL (server given by -pg / LADDER_PG_PRIMARY)",
 			outage: func(ctx context.Context, down time.Duration) (string, error) {
-				return "terminated the web tier's PostgreSQL sessions (a server this program does not own is not restarted)", terminateOwn(ctx, db, down)
+				return "terminated the web tier's PostgreSQL sessions (a server this program does not own is not restarted)", terminateOwn(ctx, db, appName, down)
 			},
 			close: func() { db.Close() },
 		}, nil
@@ -200,10 +202,11 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 	}, nil
 }
 
-// terminateOwn ends every session of this database's user from the web
-// tier's application name, repeatedly for down: the connections drop as in a
-// restart, and new ones are ended as they come.
-func terminateOwn(ctx context.Context, db *sql.DB, down time.Duration) error {
+// terminateOwn ends the web tier's own sessions (those with its
+// application_name), repeatedly for down: the connections drop as in a
+// restart, and new ones are ended as they come. Nobody else's session is
+// touched.
+func terminateOwn(ctx context.Context, db *sql.DB, appName string, down time.Duration) error {
 	admin, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -212,7 +215,7 @@ func terminateOwn(ctx context.Context, db *sql.DB, down time.Duration) error {
 	end := time.Now().Add(down)
 	for time.Now().Before(end) {
 		_, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()`)
+			WHERE application_name = $1 AND pid <> pg_backend_pid()`, appName)
 		if err != nil {
 			return err
 		}
@@ -356,84 +359,55 @@ func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, 
 	})
 	defer func() { stopPoll(); wg.Wait() }()
 
-	type out struct {
-		res *load.Result
-		err error
-	}
-	done := make(chan out, 1)
-	started := make(chan struct{})
-	go func() {
-		res, err := load.Run(ctx, load.Options{
-			BaseURL: webURL, Users: 4, Interval: interval, Timeout: 2 * time.Second,
-			Steps:      []load.Step{{Workers: 4, Duration: total, MaxRequests: 200_000}},
-			BeforeStep: func(int, load.Step) { close(started) },
-		})
-		done <- out{res, err}
-	}()
-	select {
-	case <-started:
-	case o := <-done:
-		return stage.Drill{}, fmt.Errorf("restart drill: load did not start: %w", o.err)
+	bg := load.Start(ctx, load.Options{
+		BaseURL: webURL, Users: 4, Interval: interval, Timeout: 2 * time.Second,
+		Steps: []load.Step{{Workers: 4, Duration: total, MaxRequests: 200_000}},
+	})
+	if err := bg.WaitStarted(); err != nil {
+		bg.Wait()
+		return stage.Drill{}, fmt.Errorf("restart drill: %w", err)
 	}
 	time.Sleep(c.step)
 	faultAt := time.Now()
 	what, err := data.outage(ctx, c.down)
+	backAt := time.Now()
+	res, werr := bg.Wait()
 	if err != nil {
 		return stage.Drill{}, fmt.Errorf("restart drill: %w", err)
 	}
-	backAt := time.Now()
-	o := <-done
-	if o.err != nil {
-		return stage.Drill{}, fmt.Errorf("restart drill: %w", o.err)
+	if werr != nil {
+		return stage.Drill{}, fmt.Errorf("restart drill: %w", werr)
 	}
 	stopPoll()
 	wg.Wait()
 
-	start := o.res.Start
-	var before, during, duringErr, after, afterErr int
-	var lastErrAt time.Duration
-	for _, s := range o.res.Timeline {
-		switch {
-		case s.At+interval <= faultAt.Sub(start):
-			before += s.Requests
-		case s.At < backAt.Sub(start):
-			during += s.Requests
-			duringErr += s.Errors
-		default:
-			after += s.Requests
-			afterErr += s.Errors
-		}
+	fault, back := res.Since(faultAt), res.Since(backAt)
+	before, during, after := res.Window(0, fault), res.Window(fault, back), res.Window(back, 0)
+	tail := res.Window(res.Elapsed*3/4, 0) // the last quarter must be error-free
+	var lastErrAt, outageP99 time.Duration
+	for _, s := range res.Timeline {
 		if s.Errors > 0 {
 			lastErrAt = s.At + interval
 		}
-	}
-	recovery := lastErrAt - backAt.Sub(start)
-	if recovery < 0 {
-		recovery = 0
-	}
-	// The tail: the last quarter of the run must be error-free.
-	var tailN, tailErr int
-	for _, s := range o.res.Timeline {
-		if s.At >= o.res.Elapsed*3/4 {
-			tailN += s.Requests
-			tailErr += s.Errors
+		if s.At >= fault && s.At+interval <= back {
+			outageP99 = max(outageP99, s.P99)
 		}
 	}
-	st := o.res.Steps[0]
-	holds := liveFailures.Load() == 0 && tailN > 0 && tailErr == 0
+	recovery := max(lastErrAt-back, 0)
+	holds := liveFailures.Load() == 0 && tail.Requests > 0 && tail.Errors == 0
 	if data.restarts {
 		holds = holds && notReady.Load() >= 1 && readyAgain.Load() >= 1 && opened.Load() >= 1 && closed.Load() >= 1
 	}
 	return stage.Drill{
 		Name:  "restart the database under load",
-		At:    faultAt.Sub(start),
+		At:    fault,
 		Holds: holds,
 		Outcome: fmt.Sprintf("%s; web tier alive throughout (%d failed liveness checks), readiness went not-ready %d× and ready again %d×, "+
-			"breaker opened %d× and closed %d×; %d requests before, %d during the outage (%d failed, fast: p99 of the step %v), %d after (%d failed, the last %v after the database was back), the last quarter %d requests, %d failed",
+			"breaker opened %d× and closed %d×; %d requests before, %d during the outage (%d failed, answered fast: p99 %v), %d after (%d failed, the last %v after the database was back), the last quarter %d requests, %d failed",
 			what, liveFailures.Load(), notReady.Load(), readyAgain.Load(), opened.Load(), closed.Load(),
-			before, during, duringErr, load.Round(st.P99), after, afterErr, recovery.Round(time.Millisecond), tailN, tailErr),
-		Numbers: map[string]float64{"during_requests": float64(during), "during_errors": float64(duringErr),
-			"after_errors": float64(afterErr), "tail_errors": float64(tailErr), "breaker_opened": float64(opened.Load()),
+			before.Requests, during.Requests, during.Errors, load.Round(outageP99), after.Requests, after.Errors, recovery.Round(time.Millisecond), tail.Requests, tail.Errors),
+		Numbers: map[string]float64{"during_requests": float64(during.Requests), "during_errors": float64(during.Errors), "outage_p99_seconds": outageP99.Seconds(),
+			"after_errors": float64(after.Errors), "tail_errors": float64(tail.Errors), "breaker_opened": float64(opened.Load()),
 			"breaker_closed": float64(closed.Load()), "not_ready": float64(notReady.Load()), "recovery_seconds": recovery.Seconds()},
 	}, nil
 }

@@ -206,7 +206,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rdb.Close()
-	defer rdb.Del(context.Background(), sentKey(c.prefix)) // a shared server keeps nothing of this run but the queue's own keys
+	defer cleanup(rdb, c.prefix) // a shared Redis keeps nothing of this run
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	backend, err := redisqueue.New(rdb, redisqueue.Options{Prefix: c.prefix, Logger: logger})
 	if err != nil {
@@ -487,4 +487,21 @@ func sentCount2(ctx context.Context, rdb *redis.Client, prefix string) (distinct
 		total += n
 	}
 	return len(m), total, nil
+}
+
+// cleanup deletes this run's keys: the sends and the queue's keys (which
+// redisqueue puts under "{<prefix>:<queue>}"), within 5 s.
+func cleanup(rdb *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys := []string{sentKey(prefix)}
+	for _, pattern := range []string{"{" + prefix + ":*", prefix + ":*"} {
+		iter := rdb.Scan(ctx, 0, pattern, 500).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+	}
+	for i := 0; i < len(keys); i += 500 {
+		rdb.Del(ctx, keys[i:min(i+500, len(keys))]...)
+	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 )
 
@@ -16,7 +17,8 @@ type CountingStore struct {
 // Count wraps s.
 func Count(s Store) *CountingStore { return &CountingStore{s: s} }
 
-// StoreCounts are a CountingStore's counts.
+// StoreCounts are a CountingStore's counts. Errors counts failures of the
+// store (not ErrNotFound, ErrTaken or ErrInvalid, which are answers).
 type StoreCounts struct {
 	Writes, Reads, UserLookups, Pings, Errors int64
 }
@@ -31,8 +33,8 @@ func (c *CountingStore) Counts() StoreCounts {
 
 func (c *CountingStore) note(n *atomic.Int64, err error) error {
 	n.Add(1)
-	if err != nil {
-		c.errs.Add(1)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTaken) && !errors.Is(err, ErrInvalid) {
+		c.errs.Add(1) // a failure of the store, not one of its answers
 	}
 	return err
 }

@@ -13,7 +13,7 @@ import (
 func TestSQLStoreOnPostgres(t *testing.T) {
 	pg := testenv.Postgres(t)
 	ctx := context.Background()
-	db, err := app.OpenPostgres(ctx, pg.DSN, 0)
+	db, err := app.OpenPostgres(ctx, pg.DSN, app.PostgresOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +53,11 @@ func TestSQLStoreOnPostgres(t *testing.T) {
 
 func TestOpenPostgresFailsFast(t *testing.T) {
 	start := time.Now()
-	_, err := app.OpenPostgres(context.Background(), "postgres://nobody@127.0.0.1:1/x", 2*time.Second)
+	_, err := app.OpenPostgres(context.Background(), "postgres://nobody@127.0.0.1:1/x", app.PostgresOptions{Timeout: 2 * time.Second})
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("unreachable server: %v after %v", err, time.Since(start))
 	}
-	if _, err := app.OpenPostgres(context.Background(), "::", time.Second); err == nil {
+	if _, err := app.OpenPostgres(context.Background(), "::", app.PostgresOptions{}); err == nil {
 		t.Fatal("a bad DSN opened")
 	}
 }

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // DB is what SQLStore needs from a database handle: *sql.DB, *sql.Tx and
@@ -257,18 +258,35 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// PostgresOptions configure OpenPostgres.
+type PostgresOptions struct {
+	// Timeout bounds the first ping; 0 means 5 s.
+	Timeout time.Duration
+	// ApplicationName is reported to the server (pg_stat_activity), so
+	// that an operator, or a drill, can tell this program's sessions from
+	// others; "" keeps the DSN's (or none).
+	ApplicationName string
+}
+
 // OpenPostgres opens a PostgreSQL database through pgx's database/sql driver
-// and pings it within timeout (0 means 5 s), so a bad DSN or an unreachable
-// server is a clear error at start, never a hang.
-func OpenPostgres(ctx context.Context, dsn string, timeout time.Duration) (*sql.DB, error) {
-	if timeout <= 0 {
-		timeout = 5 * time.Second
+// and pings it within Timeout, so a bad DSN or an unreachable server is a
+// clear error at start, never a hang.
+func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*sql.DB, error) {
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: PostgresOptions.Timeout %v: must be ≥ 0", ErrInvalidOptions, opts.Timeout)
 	}
-	db, err := sql.Open("pgx", dsn)
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("app: postgres DSN: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if opts.ApplicationName != "" {
+		cfg.RuntimeParams["application_name"] = opts.ApplicationName
+	}
+	db := stdlib.OpenDB(*cfg)
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

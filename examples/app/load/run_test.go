@@ -124,3 +124,34 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestBackgroundWindowsSplitAtAFault(t *testing.T) {
+	url := server(t)
+	bg := load.Start(context.Background(), load.Options{
+		BaseURL: url, Users: 2, Interval: 20 * time.Millisecond,
+		Steps: []load.Step{{Workers: 2, Duration: 300 * time.Millisecond, MaxRequests: 1_000_000}},
+	})
+	if err := bg.WaitStarted(); err != nil {
+		t.Fatal(err)
+	}
+	mid := time.Now()
+	res, err := bg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := res.Since(mid)
+	all, before, after := res.Window(0, 0), res.Window(0, at), res.Window(at, 0)
+	if all.Requests != res.Steps[0].Requests || before.Requests+after.Requests > all.Requests || before.Requests == 0 && after.Requests == 0 {
+		t.Fatalf("all %+v, before %+v, after %+v, step %d", all, before, after, res.Steps[0].Requests)
+	}
+}
+
+func TestBackgroundReportsASetupFailure(t *testing.T) {
+	bg := load.Start(context.Background(), load.Options{BaseURL: "http://127.0.0.1:1", Steps: load.Rising(1, 1, 1, time.Second, 1)})
+	if err := bg.WaitStarted(); err == nil {
+		t.Fatal("no error from a run whose setup failed")
+	}
+	if _, err := bg.Wait(); err == nil {
+		t.Fatal("Wait: no error")
+	}
+}

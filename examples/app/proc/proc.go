@@ -270,12 +270,21 @@ func (c *Child) Kill() error {
 	c.mu.Lock()
 	cmd, done := c.cmd, c.done
 	c.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
-		return nil
+	if cmd == nil || cmd.Process == nil || exited(done) {
+		return nil // never signal a reaped pid: it may belong to another process by now
 	}
 	signalGroup(cmd.Process.Pid, syscall.SIGKILL)
 	<-done
 	return nil
+}
+
+func exited(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Stop sends SIGTERM (a graceful stop: the child drains) and waits up to
@@ -284,7 +293,7 @@ func (c *Child) Stop() error {
 	c.mu.Lock()
 	cmd, done := c.cmd, c.done
 	c.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
+	if cmd == nil || cmd.Process == nil || exited(done) {
 		return nil
 	}
 	signalGroup(cmd.Process.Pid, syscall.SIGTERM)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/examples/app/load"
+	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/observe"
 )
 
@@ -262,4 +263,21 @@ func (r *Report) WriteJSON(path string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// ServeChild serves h (with the telemetry's /metrics and AdvisorPath when
+// t is not nil) as a child process of package proc: on the address the
+// parent gave, announced to it, until ctx ends (SIGTERM in main's
+// signal.NotifyContext), then drains in-flight requests.
+func ServeChild(ctx context.Context, h http.Handler, t *Telemetry) error {
+	mux := http.NewServeMux()
+	if t != nil {
+		t.Mount(mux)
+	}
+	mux.Handle("/", h)
+	ln, err := proc.ChildListen()
+	if err != nil {
+		return err
+	}
+	return proc.Serve(ctx, ln, mux)
 }
