@@ -104,11 +104,11 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 	var positions replica.Positions
 	dialect := app.SQLite
 	if c.pgPrimary != "" {
-		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, 5*time.Second); err != nil {
+		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas"}); err != nil {
 			return nil, fmt.Errorf("primary: %w", err)
 		}
 		d.closers = append(d.closers, func() { d.primary.Close() })
-		if d.rep, err = app.OpenPostgres(ctx, c.pgReplica, 5*time.Second); err != nil {
+		if d.rep, err = app.OpenPostgres(ctx, c.pgReplica, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas"}); err != nil {
 			return nil, fmt.Errorf("replica: %w", err)
 		}
 		d.closers = append(d.closers, func() { d.rep.Close() })
