@@ -207,7 +207,7 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 		Steps: []load.Step{
 			{Workers: high, Duration: 2 * c.step, MaxRequests: 200_000}, // before: c.web servers
 			{Workers: high, Duration: 5 * c.step, MaxRequests: 500_000}, // the advisor acts
-			{Workers: high, Duration: 2 * c.step, MaxRequests: 200_000}, // after
+			{Workers: high, Duration: 3 * c.step, MaxRequests: 300_000}, // after
 			{Workers: 2, Duration: 6 * c.step, MaxRequests: 200_000},    // load falls
 		},
 		BeforeStep: func(n int, _ load.Step) {
