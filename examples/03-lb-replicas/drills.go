@@ -142,8 +142,9 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 		return stage.Drill{}, errors.New("observe has no web-tier rule")
 	}
 	// The default fires at 32 requests in flight per server (servers with
-	// hundreds of threads); these servers have c.slots slots each.
-	up := float64(c.slots + 1)
+	// hundreds of threads); these servers have c.slots slots each: it fires
+	// when every slot is taken on average, so requests start to queue.
+	up := float64(c.slots)
 	rule.When = slices.Clone(rule.When)
 	for i := range rule.When {
 		if rule.When[i].Signal == observe.SigLBInflight {
@@ -196,7 +197,9 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 	if err != nil {
 		return stage.Drill{}, err
 	}
-	high := c.web*c.slots*2 + 2
+	// As many users as the largest pool has slots: queueing on c.web
+	// servers, none once the scaler has added all it may.
+	high := c.maxWeb * c.slots
 	actx, stopAdv := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stopAdv(); wg.Wait() }()
