@@ -27,6 +27,16 @@ import (
 	"github.com/ladder-go/ladder/observe"
 )
 
+// env is what the drills act on.
+type env struct {
+	c      config
+	web    *webTier // the lb and its web servers
+	data   *dataTier
+	tel    *stage.Telemetry
+	group  *proc.Group
+	logger *slog.Logger
+}
+
 const tick = 50 * time.Millisecond // the load timeline's resolution in the drills
 
 // failed counts a step's failed reads (idempotent: the proxy may retry
@@ -52,7 +62,8 @@ func totals(res *load.Result) (requests, reads, writes int) {
 }
 
 // 1. SIGKILL one web server under load.
-func killDrill(ctx context.Context, c config, web *webTier, _ *dataTier, _ *stage.Telemetry, _ *proc.Group, _ io.Writer, _ *slog.Logger) (stage.Drill, error) {
+func (e *env) killDrill(ctx context.Context) (stage.Drill, error) {
+	c, web := e.c, e.web
 	victim := web.servers()[0]
 	workers := c.web * c.slots * 2
 	res, err := underLoad(ctx, web.url, load.Options{Users: 8, Interval: tick, Timeout: 3 * time.Second,
@@ -88,7 +99,8 @@ func killDrill(ctx context.Context, c config, web *webTier, _ *dataTier, _ *stag
 // 2. Restart every web server, one at a time, under load: drain (readiness
 // fails, the prober takes it out, in-flight requests finish, it exits), start
 // it again on its port, wait until the prober has it back, next.
-func rollingDrill(ctx context.Context, c config, web *webTier, _ *dataTier, _ *stage.Telemetry, _ *proc.Group, _ io.Writer, _ *slog.Logger) (stage.Drill, error) {
+func (e *env) rollingDrill(ctx context.Context) (stage.Drill, error) {
+	c, web := e.c, e.web
 	servers := web.servers()
 	workers := c.web * c.slots * 2
 	per := drainDelay + 2*time.Second
@@ -131,7 +143,10 @@ func rollingDrill(ctx context.Context, c config, web *webTier, _ *dataTier, _ *s
 // servers, the proxy's in-flight requests per server rise, the advisor's
 // web-tier rule fires and its scaler adds a server. Load falls: the scaler
 // takes one out of the pool and drains it.
-func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, tel *stage.Telemetry, _ *proc.Group, _ io.Writer, logger *slog.Logger) (stage.Drill, error) {
+func (e *env) autoscaleDrill(ctx context.Context) (stage.Drill, error) {
+	c, web := e.c, e.web
+	tel := e.tel
+	logger := e.logger
 	rule := observe.Rule{}
 	for _, r := range observe.DefaultRules {
 		if r.ID == "web-tier" {
@@ -268,7 +283,11 @@ func autoscaleDrill(ctx context.Context, c config, web *webTier, _ *dataTier, te
 // balancer (each request may land on another server), with the naive split
 // (reads on the replica whatever was just written) and with read-your-writes
 // (the router's causal wait, its token carried in a cookie).
-func readYourWritesDrill(ctx context.Context, c config, web *webTier, data *dataTier, _ *stage.Telemetry, group *proc.Group, _ io.Writer, logger *slog.Logger) (stage.Drill, error) {
+func (e *env) readYourWritesDrill(ctx context.Context) (stage.Drill, error) {
+	c, web := e.c, e.web
+	data := e.data
+	group := e.group
+	logger := e.logger
 	off, err := startWeb(ctx, "naive", c, data.url+"/off", c.redis, group, noop.NewMeterProvider(), logger)
 	if err != nil {
 		return stage.Drill{}, err
@@ -334,7 +353,9 @@ func readYourWritesDrill(ctx context.Context, c config, web *webTier, data *data
 
 // 5. Stop the primary under load: the router's probes of it fail, it
 // promotes the replica (FailoverCoordinate) and writes move there.
-func primaryDrill(ctx context.Context, c config, web *webTier, data *dataTier, _ *stage.Telemetry, _ *proc.Group, _ io.Writer, _ *slog.Logger) (stage.Drill, error) {
+func (e *env) primaryDrill(ctx context.Context) (stage.Drill, error) {
+	c, web := e.c, e.web
+	data := e.data
 	if !data.canStop {
 		return stage.Drill{
 			Name: "stop the primary", Holds: true,

@@ -79,11 +79,11 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	rep.Load = res
 	rep.PrintLoad(stdout)
 
-	drills := []func(context.Context, config, *webTier, *dataTier, *stage.Telemetry, *proc.Group, io.Writer, *slog.Logger) (stage.Drill, error){
-		killDrill, rollingDrill, autoscaleDrill, readYourWritesDrill, primaryDrill,
-	}
-	for _, f := range drills {
-		d, err := f(ctx, c, web, data, tel, group, stderr, logger)
+	e := &env{c: c, web: web, data: data, tel: tel, group: group, logger: logger}
+	for _, f := range []func(context.Context) (stage.Drill, error){
+		e.killDrill, e.rollingDrill, e.autoscaleDrill, e.readYourWritesDrill, e.primaryDrill,
+	} {
+		d, err := f(ctx)
 		if err != nil {
 			return err
 		}
