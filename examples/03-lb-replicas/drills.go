@@ -372,6 +372,7 @@ func (e *env) primaryDrill(ctx context.Context) (stage.Drill, error) {
 		stoppedAt                 time.Time
 		firstOKAfter              time.Time
 		okBefore, failed, okAfter int
+		inFlightOK                int
 		what                      string
 	)
 	wctx, stopW := context.WithCancel(ctx)
@@ -379,14 +380,23 @@ func (e *env) primaryDrill(ctx context.Context) (stage.Drill, error) {
 	var mu sync.Mutex
 	wg.Go(func() { // one user posting every 10 ms
 		for i := 0; wctx.Err() == nil; i++ {
+			mu.Lock()
+			sentBefore := stoppedAt.IsZero()
+			mu.Unlock()
 			err := postJSON(wctx, cl, web.url+"/api/posts", map[string]string{"body": "write " + strconv.Itoa(i)})
 			now := time.Now()
 			mu.Lock()
 			switch {
 			case wctx.Err() != nil:
-			case stoppedAt.IsZero():
+			case sentBefore && stoppedAt.IsZero():
 				if err == nil {
 					okBefore++
+				}
+			case sentBefore: // in flight when the primary stopped
+				if err == nil {
+					inFlightOK++
+				} else {
+					failed++
 				}
 			case err != nil:
 				failed++
@@ -430,11 +440,11 @@ func (e *env) primaryDrill(ctx context.Context) (stage.Drill, error) {
 			writer = fmt.Sprintf("%s (timeline %d)", s.Name, s.State.Timeline)
 		}
 	}
+	// The outage: from the stop to the first success of a write sent after
+	// it (a write already in flight may still commit on the old primary).
 	outage := time.Duration(0)
-	if failed > 0 && !firstOKAfter.IsZero() {
+	if !firstOKAfter.IsZero() {
 		outage = firstOKAfter.Sub(stoppedAt)
-	} else if failed == 0 && !firstOKAfter.IsZero() {
-		outage = firstOKAfter.Sub(stoppedAt) // the first write after the stop waited, none failed
 	}
 	n, reads, _ := totals(res)
 	return stage.Drill{
@@ -442,9 +452,9 @@ func (e *env) primaryDrill(ctx context.Context) (stage.Drill, error) {
 		At:    c.step,
 		Holds: okAfter > 0 && writer != "" && writer[:7] != "primary",
 		Outcome: fmt.Sprintf("%s; "+
-			"the router promoted the replica after %d failed probes every %v: writes now go to %s; write outage %v (%d POSTs failed, %d ok before, %d ok after); "+
+			"the router promoted the replica after %d failed probes every %v: writes now go to %s; write outage %v (the first write sent after the stop that succeeded; %d POSTs failed, %d ok before, %d in flight at the stop and ok, %d ok after); "+
 			"reads meanwhile: %d requests, %d failed",
-			what, 3, data.probeInt, writer, outage.Round(time.Millisecond), failed, okBefore, okAfter, n, reads),
+			what, 3, data.probeInt, writer, outage.Round(time.Millisecond), failed, okBefore, inFlightOK, okAfter, n, reads),
 		Numbers: map[string]float64{"outage_seconds": outage.Seconds(), "failed_writes": float64(failed), "writes_after": float64(okAfter),
 			"failed_reads": float64(reads)},
 	}, nil
