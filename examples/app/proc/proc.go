@@ -121,6 +121,8 @@ func NewGroup(opts Options) (*Group, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
+	// Every child's output copier writes here: one lock for them all.
+	opts.Stderr = &lockedWriter{w: opts.Stderr}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("proc: own executable: %w", err)
@@ -332,6 +334,18 @@ func (g *Group) Close() error {
 		c.Kill()
 	}
 	return nil
+}
+
+// lockedWriter serialises the writes of several children's copiers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 type prefixWriter struct {
