@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -229,14 +230,21 @@ func withDatabase(dsn, name string) (string, error) {
 }
 
 func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 		return u.String()
 	}
-	return dsn
+	// keyword/value form: password=secret, password = 'se cret'
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
 }
+
+var kvPassword = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
 
 // dropPG drops every database of this run (named tag_…) on the server.
 func dropPG(ctx context.Context, admin, tag string) error {

@@ -235,11 +235,20 @@ func (r *region) kill() error {
 	return r.data.Kill()
 }
 
+// dataSpec is the data tier child of region name; its -pg defaults to
+// $LADDER_PG_PRIMARY, set here to the parent's DSN.
+func dataSpec(c config, name, dir string) proc.Spec {
+	// The DSN (and its password) goes through the environment: a command
+	// line is readable by every user of the machine in /proc/<pid>/cmdline.
+	return proc.Spec{Name: name + "-data", Role: "data",
+		Args: []string{"-region", name, "-dir", dir, "-ship", c.ship.String(), "-db-tag", c.dbTag},
+		Env:  []string{"LADDER_PG_PRIMARY=" + c.pg}}
+}
+
 func startRegion(ctx context.Context, c config, g *proc.Group, name, dir, redisAddr string) (*region, error) {
 	r := &region{name: name}
 	var err error
-	r.data, err = g.Start(ctx, proc.Spec{Name: name + "-data", Role: "data",
-		Args: []string{"-region", name, "-dir", dir, "-ship", c.ship.String(), "-pg", c.pg, "-db-tag", c.dbTag}})
+	r.data, err = g.Start(ctx, dataSpec(c, name, dir))
 	if err != nil {
 		return nil, err
 	}
