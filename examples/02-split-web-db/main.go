@@ -158,8 +158,29 @@ type dataTier struct {
 func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, error) {
 	if c.pg != "" {
 		appName := "ladder-example-02-" + strconv.Itoa(os.Getpid()) // the drill ends only these sessions
-		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName})
+		// The run's tables live in a schema of its own, dropped at exit: the
+		// operator's database is left as found, and two runs at once do not
+		// share a feed.
+		admin, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName + "-admin"})
 		if err != nil {
+			return nil, err
+		}
+		schema := fmt.Sprintf("ladder_ex02_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
+			admin.Close()
+			return nil, fmt.Errorf("postgres: create schema %s: %w", schema, err)
+		}
+		dropSchema := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+				slog.Error("02-split-web-db: schema left behind", "schema", schema, "err", err)
+			}
+			admin.Close()
+		}
+		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName, SearchPath: schema})
+		if err != nil {
+			dropSchema()
 			return nil, err
 		}
 		db.SetMaxOpenConns(16)
@@ -169,14 +190,15 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 		}
 		if err != nil {
 			db.Close()
+			dropSchema()
 			return nil, err
 		}
 		return &dataTier{
-			store: store, ran: "PostgreSQL (server given by -pg / LADDER_PG_PRIMARY)",
+			store: store, ran: "PostgreSQL (server given by -pg / LADDER_PG_PRIMARY), schema " + schema + " (dropped at exit)",
 			outage: func(ctx context.Context, down time.Duration) (string, error) {
 				return "terminated the web tier's PostgreSQL sessions (a server this program does not own is not restarted)", terminateOwn(ctx, db, appName, down)
 			},
-			close: func() { db.Close() },
+			close: func() { db.Close(); dropSchema() },
 		}, nil
 	}
 	dbc, err := group.Start(ctx, proc.Spec{Name: "db", Role: "db", Args: []string{"-db", c.dbPath}})

@@ -266,6 +266,11 @@ type PostgresOptions struct {
 	// that an operator, or a drill, can tell this program's sessions from
 	// others; "" keeps the DSN's (or none).
 	ApplicationName string
+	// SearchPath, if set, is the session's search_path: a schema of the
+	// caller's own (the examples make one per run and drop it at exit, so
+	// the tables never land in the operator's database); "" keeps the
+	// server's.
+	SearchPath string
 }
 
 // OpenPostgres opens a PostgreSQL database through pgx's database/sql driver
@@ -284,6 +289,9 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*sql.D
 	}
 	if opts.ApplicationName != "" {
 		cfg.RuntimeParams["application_name"] = opts.ApplicationName
+	}
+	if opts.SearchPath != "" {
+		cfg.RuntimeParams["search_path"] = opts.SearchPath
 	}
 	db := stdlib.OpenDB(*cfg)
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
