@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -104,11 +105,18 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 	var positions replica.Positions
 	dialect := app.SQLite
 	if c.pgPrimary != "" {
-		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas"}); err != nil {
+		// The run's tables live in a schema of its own, dropped at exit
+		// (the closer added first runs last): the operator's database is
+		// left as found, and two runs at once do not share a feed.
+		schema := fmt.Sprintf("ladder_ex03_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		if err := makeSchema(ctx, c.pgPrimary, schema, &d.closers); err != nil {
+			return nil, fmt.Errorf("primary: %w", err)
+		}
+		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas", SearchPath: schema}); err != nil {
 			return nil, fmt.Errorf("primary: %w", err)
 		}
 		d.closers = append(d.closers, func() { d.primary.Close() })
-		if d.rep, err = app.OpenPostgres(ctx, c.pgReplica, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas"}); err != nil {
+		if d.rep, err = app.OpenPostgres(ctx, c.pgReplica, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas", SearchPath: schema}); err != nil {
 			return nil, fmt.Errorf("replica: %w", err)
 		}
 		d.closers = append(d.closers, func() { d.rep.Close() })
@@ -182,6 +190,30 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 	d.closers = append(d.closers, stop)
 	d.url = url
 	return d, nil
+}
+
+// makeSchema creates schema on the PostgreSQL server of dsn and adds to
+// closers the function that drops it (bounded, whatever ctx has become).
+func makeSchema(ctx context.Context, dsn, schema string, closers *[]func()) error {
+	admin, err := app.OpenPostgres(ctx, dsn, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas-admin"})
+	if err != nil {
+		return err
+	}
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
+		admin.Close()
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	*closers = append(*closers, func() {
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+			// After a promotion this connection's server is the old
+			// primary; the schema stays on the new one, named here.
+			slog.Error("03-lb-replicas: schema left behind", "schema", schema, "err", err)
+		}
+	})
+	return nil
 }
 
 // serve serves h on a free loopback port until stop.
