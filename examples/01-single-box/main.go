@@ -99,8 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-cpus %d: want 1 to %d", c.cpus, runtime.NumCPU())
 	case c.maxReqs < 1 || c.maxReqs > 10_000_000:
 		return c, fmt.Errorf("-max-requests %d: want 1 to 10,000,000", c.maxReqs)
-	case c.kdfIter != 0 && c.kdfIter < app.MinKDFIterations:
-		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
+	case c.kdfIter != 0 && (c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations): // above, one hash takes seconds: the load measures nothing but the KDF
+		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	}
 	if c.kdfIter == 0 {
 		c.kdfIter = app.DefaultKDFIterations

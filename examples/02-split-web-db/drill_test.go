@@ -34,6 +34,7 @@ func TestBadInputFailsFast(t *testing.T) {
 		{[]string{"-down", "0s", "-step", "5ms"}, 2, "-step"},
 		{[]string{"-pg", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, 1, "unreachable"},
 		{[]string{"-pg", "::not a dsn::"}, 1, "postgres"},
+		{[]string{"-kdf-iter", "2000000000"}, 2, "-kdf-iter"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		var out, errOut bytes.Buffer

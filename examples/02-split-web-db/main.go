@@ -90,8 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-step %v: want 100ms to 1m", c.step)
 	case c.down < 100*time.Millisecond || c.down > time.Minute:
 		return c, fmt.Errorf("-down %v: want 100ms to 1m", c.down)
-	case c.kdfIter != 0 && c.kdfIter < app.MinKDFIterations:
-		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
+	case c.kdfIter != 0 && (c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations): // above, one hash takes seconds: the load measures nothing but the KDF
+		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	}
 	if c.kdfIter == 0 {
 		c.kdfIter = map[bool]int{false: app.DefaultKDFIterations, true: app.MinKDFIterations}[c.quick]

@@ -136,8 +136,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-lag %v: want 0 to 10s", c.lag)
 	case c.step < 100*time.Millisecond || c.step > time.Minute:
 		return c, fmt.Errorf("-step %v: want 100ms to 1m", c.step)
-	case c.kdfIter < app.MinKDFIterations:
-		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
+	case c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations: // above, one hash takes seconds: the load measures nothing but the KDF
+		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	case (c.pgPrimary == "") != (c.pgReplica == ""):
 		return c, errors.New("-pg-primary and -pg-replica go together (a primary and its streaming replica)")
 	case c.drain < 0:

@@ -126,6 +126,7 @@ func TestBadInputFailsFast(t *testing.T) {
 		{[]string{"-webs", "9"}, 2, "-webs"},
 		{[]string{"-seed", "3"}, 2, "-seed"},
 		{[]string{"-kdf-iter", "5"}, 2, "-kdf-iter"},
+		{[]string{"-kdf-iter", "2000000000"}, 2, "-kdf-iter"},
 		{[]string{"-nope"}, 2, "-nope"},
 		{[]string{"extra"}, 2, "unexpected"},
 		{[]string{"-pg", "::not a dsn::"}, 2, "postgres DSN"},

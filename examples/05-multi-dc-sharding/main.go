@@ -126,8 +126,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-webs %d: want 1 to 8", c.webs)
 	case c.seed < 10 || c.seed > 100_000:
 		return c, fmt.Errorf("-seed %d: want 10 to 100000", c.seed)
-	case c.kdfIter != 0 && c.kdfIter < app.MinKDFIterations:
-		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
+	case c.kdfIter != 0 && (c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations): // above, one hash takes seconds: the load measures nothing but the KDF
+		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	}
 	if c.pg != "" {
 		if _, err := withDatabase(c.pg, "x"); err != nil {

@@ -101,8 +101,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-concurrency %d: want 1 to 1000", c.perWkr)
 	case c.latency < 0 || c.latency > 10*time.Second:
 		return c, fmt.Errorf("-latency %v: want 0 to 10s", c.latency)
-	case c.kdfIter < app.MinKDFIterations:
-		return c, fmt.Errorf("-kdf-iter %d: want 0 or at least %d", c.kdfIter, app.MinKDFIterations)
+	case c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations: // above, one hash takes seconds: the load measures nothing but the KDF
+		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	}
 	return c, nil
 }

@@ -75,7 +75,8 @@ type Config struct {
 	// read-your-writes tokens). Applied in order: Wrap[0] is outermost.
 	Wrap []func(http.Handler) http.Handler
 	// KDFIterations is PBKDF2's iteration count for new passwords; 0 means
-	// DefaultKDFIterations; below MinKDFIterations is an error.
+	// DefaultKDFIterations; below MinKDFIterations or above MaxKDFIterations
+	// is an error.
 	KDFIterations int
 	// StoreTimeout bounds each store call of a request, so a hung database
 	// fails requests fast; 0 means 2 s; negative is an error.
@@ -92,8 +93,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Store == nil:
 		return fmt.Errorf("%w: Store: nil", ErrInvalidOptions)
-	case c.KDFIterations != 0 && c.KDFIterations < MinKDFIterations:
-		return fmt.Errorf("%w: KDFIterations %d: must be 0 or ≥ %d", ErrInvalidOptions, c.KDFIterations, MinKDFIterations)
+	case c.KDFIterations != 0 && (c.KDFIterations < MinKDFIterations || c.KDFIterations > MaxKDFIterations):
+		return fmt.Errorf("%w: KDFIterations %d: must be 0 or %d to %d", ErrInvalidOptions, c.KDFIterations, MinKDFIterations, MaxKDFIterations)
 	case c.StoreTimeout < 0:
 		return fmt.Errorf("%w: StoreTimeout %v: must be ≥ 0", ErrInvalidOptions, c.StoreTimeout)
 	}

@@ -28,6 +28,10 @@ const DefaultKDFIterations = 600_000
 // they used.
 const MinKDFIterations = 1_000
 
+// MaxKDFIterations is the highest iteration count HashPassword makes and
+// CheckPassword checks: it bounds the CPU a stored hash can ask for.
+const MaxKDFIterations = 100_000_000
+
 const kdfScheme = "pbkdf2-sha256"
 
 // HashPassword returns an encoded hash of password with a fresh 16-byte salt:
@@ -35,8 +39,8 @@ const kdfScheme = "pbkdf2-sha256"
 // iteration count travels with the hash, so it can be raised later without
 // invalidating stored hashes.
 func HashPassword(password string, iterations int) (string, error) {
-	if iterations < MinKDFIterations {
-		return "", fmt.Errorf("%w: KDF iterations %d: must be ≥ %d", ErrInvalidOptions, iterations, MinKDFIterations)
+	if iterations < MinKDFIterations || iterations > MaxKDFIterations {
+		return "", fmt.Errorf("%w: KDF iterations %d: must be %d to %d", ErrInvalidOptions, iterations, MinKDFIterations, MaxKDFIterations)
 	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
@@ -58,7 +62,7 @@ func CheckPassword(encoded, password string) bool {
 		return false
 	}
 	iter, err := strconv.Atoi(parts[1])
-	if err != nil || iter < MinKDFIterations || iter > 100_000_000 {
+	if err != nil || iter < MinKDFIterations || iter > MaxKDFIterations {
 		return false
 	}
 	enc := base64.RawStdEncoding
