@@ -27,7 +27,7 @@ func TestQuickRunServesThenFailsWhenKilled(t *testing.T) {
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
-	for _, args := range [][]string{{"-workers", "0"}, {"-step", "-1s"}, {"-cpus", "1000"}, {"-kdf-iter", "5"}, {"-kdf-iter", "2000000000"}, {"-nope"}, {"extra"}} {
+	for _, args := range [][]string{{"-workers", "0"}, {"-step", "-1s"}, {"-cpus", "1000"}, {"-kdf-iter", "5"}, {"-kdf-iter", "2000000000"}, {"-json", "/nonexistent-dir/report.json"}, {"-nope"}, {"extra"}} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (stderr %q)", args, code, errOut.String())

@@ -73,6 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := stage.CheckOutput(c.jsonPath); err != nil {
+		return c, fmt.Errorf("-json: %w", err) // before the run, not after it
+	}
 	if workers == "" {
 		workers = "1,2,4,8,16,32"
 		if c.quick {

@@ -61,6 +61,7 @@ func TestBadInputFailsFast(t *testing.T) {
 		{[]string{"-pg-primary", "postgres://x@127.0.0.1:1/x", "-pg-replica="}, 2, "go together"},
 		{[]string{"nonsense"}, 2, "unexpected arguments"},
 		{[]string{"-kdf-iter", "2000000000"}, 2, "-kdf-iter"},
+		{[]string{"-json", "/nonexistent-dir/report.json"}, 2, "-json"}, // refused before the run, not after it
 		{[]string{"-redis", "127.0.0.1:1", "-pg-primary=", "-pg-replica="}, 1, "unreachable"},
 		{[]string{"-redis=", "-pg-primary", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1", "-pg-replica", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, 1, "primary"},
 	} {

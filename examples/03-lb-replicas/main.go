@@ -56,6 +56,7 @@ import (
 
 	"github.com/ladder-go/ladder/examples/app"
 	"github.com/ladder-go/ladder/examples/app/proc"
+	"github.com/ladder-go/ladder/examples/app/stage"
 	"github.com/ladder-go/ladder/health"
 	"github.com/ladder-go/ladder/session/redisstore"
 )
@@ -116,6 +117,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := stage.CheckOutput(c.jsonPath); err != nil {
+		return c, fmt.Errorf("-json: %w", err) // before the run, not after it
 	}
 	if c.step == 0 {
 		c.step = map[bool]time.Duration{false: 2 * time.Second, true: 600 * time.Millisecond}[c.quick]

@@ -101,6 +101,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := stage.CheckOutput(c.jsonPath); err != nil {
+		return c, fmt.Errorf("-json: %w", err) // before the run, not after it
+	}
 	def := func(d *time.Duration, full, quick time.Duration) {
 		if *d == 0 {
 			*d = map[bool]time.Duration{false: full, true: quick}[c.quick]

@@ -33,6 +33,7 @@ func TestBadInputFailsFast(t *testing.T) {
 	}{
 		{[]string{"-rate", "-3"}, 2, "-rate"},
 		{[]string{"-kdf-iter", "2000000000"}, 2, "-kdf-iter"},
+		{[]string{"-json", "/nonexistent-dir/report.json"}, 2, "-json"},
 		{[]string{"-signups", "0", "-quick", "-concurrency", "0"}, 2, "-concurrency"},
 		{[]string{"-redis", "127.0.0.1:1"}, 1, "unreachable"},
 	} {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -252,6 +253,26 @@ func (r *Report) Print(w io.Writer) {
 }
 
 // WriteJSON writes the report to path ("-" is stdout).
+// CheckOutput reports why WriteJSON could not write path (its directory
+// missing, or path a directory), so that a run can refuse a bad -json before
+// it runs instead of losing its report after. "" and "-" are fine.
+func CheckOutput(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", filepath.Dir(path))
+	}
+	return nil
+}
+
 func (r *Report) WriteJSON(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
