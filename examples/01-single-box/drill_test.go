@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-go/ladder/examples/app/proc"
 )
 
 func TestQuickRunServesThenFailsWhenKilled(t *testing.T) {
@@ -52,7 +54,7 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("stopping took %v", d)
 	}
-	if kids := children(t); len(kids) > 0 {
+	if kids := proc.Children(); len(kids) > 0 {
 		t.Fatalf("processes left behind: %v", kids)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/internal/testenv"
 )
 
@@ -93,7 +94,7 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("stopping took %v", d)
 	}
-	if kids := children(t); len(kids) > 0 {
+	if kids := proc.Children(); len(kids) > 0 {
 		t.Fatalf("processes left behind: %v\n%s", kids, out.String())
 	}
 }

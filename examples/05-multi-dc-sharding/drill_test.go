@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
 	"github.com/ladder-go/ladder/internal/testenv"
 )
@@ -160,7 +161,7 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("stopping took %v", d)
 	}
-	if kids := children(t); len(kids) > 0 {
+	if kids := proc.Children(); len(kids) > 0 {
 		t.Fatalf("processes left behind: %v", kids)
 	}
 }

@@ -1,16 +1,16 @@
-package main
+package proc
 
 import (
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 )
 
-// children lists the live child processes of this test (Linux /proc).
-func children(t *testing.T) []int {
-	t.Helper()
+// Children lists the live (not zombie) child processes of this process,
+// from /proc: what a test checks is empty once a Group is closed or an
+// example interrupted.
+func Children() []int {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var kids []int
 	for _, p := range stats {
