@@ -52,8 +52,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ladder-go/ladder/examples/app"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
@@ -188,23 +186,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, stopP
 	return 0
 }
 
-func connectRedis(ctx context.Context, addr string) (*redis.Client, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second, MaxRetries: 1})
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis at %s unreachable: %w", addr, err)
-	}
-	return rdb, nil
-}
-
 // serveWeb is one stateless web server: the application over the data tier,
 // sessions in Redis, a fixed number of request slots (its capacity), and a
 // drain on SIGTERM.
 func serveWeb(ctx context.Context, c config, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	rdb, err := connectRedis(ctx, c.redis)
+	rdb, err := app.OpenRedis(ctx, c.redis)
 	if err != nil {
 		return err
 	}

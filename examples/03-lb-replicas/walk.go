@@ -11,6 +11,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/ladder-go/ladder/examples/app"
 	"github.com/ladder-go/ladder/examples/app/load"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
@@ -28,7 +29,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		c.redis = mr.Addr()
 		ranRedis = "miniredis, embedded in this process (real RESP on " + c.redis + "), session/redisstore"
 	} else {
-		rdb, err := connectRedis(ctx, c.redis) // fail fast, with a message, before starting anything
+		rdb, err := app.OpenRedis(ctx, c.redis) // fail fast, with a message, before starting anything
 		if err != nil {
 			return err
 		}

@@ -133,24 +133,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// connect returns a client of the Redis at addr, checked within 3 s.
-func connect(ctx context.Context, addr string) (*redis.Client, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second, MaxRetries: 1})
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis at %s unreachable: %w", addr, err)
-	}
-	return rdb, nil
-}
-
 func sentKey(prefix string) string { return prefix + ":sent" }
 
 // work is one worker process: it sends welcome mails from the queue and
 // records each send in Redis (HINCRBY sent <name> 1).
 func work(ctx context.Context, c config, stderr io.Writer) error {
-	rdb, err := connect(ctx, c.redis)
+	rdb, err := app.OpenRedis(ctx, c.redis)
 	if err != nil {
 		return err
 	}
@@ -204,7 +192,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if c.prefix == "" {
 		c.prefix = "ladder-ex06-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	rdb, err := connect(ctx, c.redis)
+	rdb, err := app.OpenRedis(ctx, c.redis)
 	if err != nil {
 		return err
 	}
