@@ -1,4 +1,4 @@
-package main
+package multidc
 
 // The network between the clients and the regions: the front door (an lb
 // proxy preferring the nearest region), the delaying proxy that stands for

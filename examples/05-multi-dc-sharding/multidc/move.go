@@ -1,4 +1,4 @@
-package main
+package multidc
 
 // Moving keys between shards online: resharding and tenant isolation.
 

@@ -1,4 +1,4 @@
-package main
+package multidc
 
 // The data tier of one region: the users sharded by name (shard.Router) over
 // SQLite files or PostgreSQL databases, and the asynchronous copy of every

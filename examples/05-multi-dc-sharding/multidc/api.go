@@ -1,4 +1,4 @@
-package main
+package multidc
 
 // The region's control API, for the parent (loopback only), and helpers.
 

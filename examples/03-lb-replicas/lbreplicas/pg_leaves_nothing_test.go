@@ -1,4 +1,4 @@
-package main
+package lbreplicas
 
 import (
 	"bytes"
@@ -10,18 +10,18 @@ import (
 	"github.com/ladder-go/ladder/internal/testenv"
 )
 
-// The operator's database (-pg) is left as it was found: the run's tables
-// live in a schema of its own, dropped at exit, so runs neither pile rows up
-// in it nor share a feed when two run at once.
+// The operator's database (-pg-primary) is left as it was found: the run's
+// tables live in a schema of its own, dropped at exit, so runs neither pile
+// rows up in it nor share a feed when two run at once.
 func TestPostgresRunLeavesNoTables(t *testing.T) {
-	pg := testenv.Postgres(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	pg := testenv.Replica(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"-quick", "-pg", pg.DSN}, &out, &errOut); code != 0 {
+	if code := run(ctx, []string{"-quick", "-pg-primary", pg.Primary.DSN, "-pg-replica", pg.Replica.DSN}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	db, err := app.OpenPostgres(ctx, pg.DSN, app.PostgresOptions{})
+	db, err := app.OpenPostgres(ctx, pg.Primary.DSN, app.PostgresOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
