@@ -6,17 +6,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/ladder-go/ladder/examples/01-single-box/singlebox"
+	"github.com/ladder-go/ladder/examples/app/stage"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := singlebox.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stage.Main(singlebox.Run) } // exits 130 on Ctrl-C, after stopping every process it started

@@ -6,17 +6,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/ladder-go/ladder/examples/05-multi-dc-sharding/multidc"
+	"github.com/ladder-go/ladder/examples/app/stage"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := multidc.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stage.Main(multidc.Run) } // exits 130 on Ctrl-C, after stopping every process it started

@@ -14,9 +14,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ladder-go/ladder/examples/app/load"
@@ -301,4 +304,39 @@ func ServeChild(ctx context.Context, h http.Handler, t *Telemetry) error {
 		return err
 	}
 	return proc.Serve(ctx, ln, mux)
+}
+
+// Main is an example's main: it runs run with the command line, stdout and
+// stderr, under a context cancelled by Ctrl-C (SIGINT) or SIGTERM, and exits
+// with run's code, or with 128+signal (130 for Ctrl-C, 143 for SIGTERM) when
+// a signal stopped it, as a shell reports an interrupted command.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
+	os.Exit(main(run, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int, args []string, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var got atomic.Value
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			cancel(fmt.Errorf("stage: %v", s))
+		case <-done:
+		}
+	}()
+	code := run(ctx, args, stdout, stderr)
+	if s, ok := got.Load().(os.Signal); ok {
+		if n, ok := s.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+		return 130
+	}
+	return code
 }
