@@ -370,16 +370,27 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	if fw.code != 0 {
 		span.SetAttributes(attribute.Int("http.response.status_code", fw.code))
 	}
+	aborted := perr == errOriginAborted
 	if perr != nil {
-		span.SetStatus(codes.Error, "origin handler panicked")
+		span.SetStatus(codes.Error, perr.Error())
 	}
 	now := c.o.Now()
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.broadcast()
-	if perr != nil {
+	switch {
+	case aborted && f.ctx.Err() != nil:
+		// The edge stopped this fetch (nobody reads it, the origin fell
+		// silent, or the cache closed) and the origin, a reverse proxy
+		// most often, aborted as it should.
+		c.o.Logger.Debug("edge: origin fetch stopped", "key", redact(f.prim))
+	case aborted:
+		c.o.Logger.Warn("edge: origin aborted its response", "key", redact(f.prim))
+	case perr != nil:
 		c.o.Logger.Error("edge: origin handler panicked", "err", perr, "key", redact(f.prim))
+	}
+	if perr != nil {
 		if !f.ready {
 			f.publishError(http.StatusBadGateway)
 		} else {
@@ -470,7 +481,7 @@ func (c *Cache) callOrigin(w http.ResponseWriter, r *http.Request) (perr error) 
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
-				perr = fmt.Errorf("%w: %v", ErrPanic, p)
+				perr = errOriginAborted // the origin cut its response on purpose
 				return
 			}
 			perr = fmt.Errorf("%w: %v", ErrPanic, p)
