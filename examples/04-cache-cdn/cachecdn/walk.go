@@ -113,20 +113,15 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	printed := len(rep.Notes)
 
 	// 2. New visitors load the front page and its assets, without and with
-	// the edge.
-	d, err := e.edgeCompare(ctx)
-	if err != nil {
-		return err
-	}
-	rep.Drills = append(rep.Drills, d)
-	(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
-
-	// 3. and 4. The drills.
-	for _, f := range []func(context.Context) (stage.Drill, error){e.stampedeDrill, e.deployDrill} {
+	// the edge; 3. and 4., the drills. Each one's At is when it began, since
+	// the load began (the ladder's timeline).
+	for _, f := range []func(context.Context) (stage.Drill, error){e.edgeCompare, e.stampedeDrill, e.deployDrill} {
+		at := time.Since(rep.Load.Start)
 		d, err := f(ctx)
 		if err != nil {
 			return err
 		}
+		d.At = at
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
