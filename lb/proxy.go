@@ -147,6 +147,7 @@ func (p *Proxy) init() {
 		Rewrite:        p.rewrite,
 		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base, owned: true, tracing: newClientTracing(p.TracerProvider, p.prop)},
 		FlushInterval:  p.FlushInterval,
+		BufferPool:     copyBufs,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       slog.NewLogLogger(redactHandler{p.logger().Handler()}, slog.LevelWarn),
