@@ -105,8 +105,12 @@ type Proxy struct {
 
 type stateKey struct{}
 
-// proxyState carries one request's routing through ReverseProxy.
+// proxyState carries one request's routing through ReverseProxy. For
+// Proxy it is also the request's context (the one it was given, with
+// itself as the value of stateKey), which saves a context.WithValue per
+// request.
 type proxyState struct {
+	context.Context
 	snap   *snapshot[urlT]
 	key    uint64
 	keyed  bool
@@ -115,6 +119,17 @@ type proxyState struct {
 	tried  [4]int
 	// carrier injects trace context for Transport (see copyOnSet).
 	carrier copyOnSet
+	// fwd backs the values of the headers rewrite sets (X-Forwarded-For,
+	// -Host, -Proto, X-Real-Ip): one allocation instead of one each.
+	fwd [4]string
+}
+
+// Value returns the state itself for stateKey, else the request's value.
+func (s *proxyState) Value(key any) any {
+	if key == (stateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
 }
 
 func (p *Proxy) init() {
@@ -185,7 +200,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "escaped slash or backslash in path", http.StatusBadRequest)
 		return
 	}
-	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
+	st := &proxyState{Context: r.Context(), snap: p.Pool.load(), pinned: -1, served: -1}
 	if p.HashKey != nil {
 		if k := p.HashKey(r); k != "" { // no key: balance, do not pile onto one backend
 			st.key, st.keyed = fnv64(k), true
@@ -194,7 +209,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.sticky != nil && st.snap != nil {
 		st.pinned = p.sticky.lookup(r, st.snap)
 	}
-	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	r = r.WithContext(st)
 	r.URL = u
 	p.rp.ServeHTTP(w, r)
 }
@@ -211,8 +226,24 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header.Del("Connection")
 		pr.Out.Header.Del("Http2-Settings")
 	}
-	if xff := forwardedFor(pr.In, p.TrustedProxies); xff != "" {
-		pr.Out.Header.Set("X-Forwarded-For", xff)
+	// The values live in the request's state (one allocation for all):
+	// set like Header.Set does, with canonical keys.
+	var fwd *[4]string
+	if st, _ := pr.In.Context().Value(stateKey{}).(*proxyState); st != nil {
+		fwd = &st.fwd
+	} else {
+		fwd = new([4]string)
+	}
+	set := func(i int, key, v string) {
+		fwd[i] = v
+		pr.Out.Header[key] = fwd[i : i+1 : i+1]
+	}
+	peerStr := ""
+	if ok {
+		peerStr = peer.String()
+	}
+	if xff := forwardedForPeer(pr.In, p.TrustedProxies, peer, ok, peerStr); xff != "" {
+		set(0, "X-Forwarded-For", xff)
 	}
 	host, proto := pr.In.Host, "http"
 	if pr.In.TLS != nil {
@@ -226,13 +257,18 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			proto = v
 		}
 	}
-	pr.Out.Header.Set("X-Forwarded-Host", host)
-	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	set(1, "X-Forwarded-Host", host)
+	set(2, "X-Forwarded-Proto", proto)
 	// X-Real-IP is a single address many backends believe: it is always ours.
-	if c := ClientIP(pr.In, p.TrustedProxies); c.IsValid() {
-		pr.Out.Header.Set("X-Real-Ip", c.String())
-	} else {
-		pr.Out.Header.Del("X-Real-Ip")
+	switch {
+	case ok && !trusted: // the client is the peer
+		set(3, "X-Real-Ip", peerStr)
+	default:
+		if c := ClientIP(pr.In, p.TrustedProxies); c.IsValid() {
+			set(3, "X-Real-Ip", c.String())
+		} else {
+			pr.Out.Header.Del("X-Real-Ip")
+		}
 	}
 	p.prop.Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
 	if p.PreserveHost {
