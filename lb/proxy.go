@@ -68,8 +68,14 @@ type Proxy struct {
 	// (..;x), so a request cannot climb out of a backend's path prefix.
 	EscapedSlashes EscapedSlashes
 	// Transport sends requests to backends; nil means a clone of
-	// http.DefaultTransport keeping more idle connections per backend and
-	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
+	// http.DefaultTransport that keeps up to 256 idle connections per
+	// backend and no cap on them in all (http.DefaultTransport keeps 2 per
+	// host and 100 in all: under load it closes connections and dials new
+	// ones), that does not ask backends for gzip on the client's behalf
+	// (DisableCompression: a client's own Accept-Encoding passes through,
+	// and a response is never compressed by the backend only to be
+	// decompressed here), and that ignores HTTP_PROXY/HTTPS_PROXY
+	// (backends are dialled directly).
 	Transport http.RoundTripper
 	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
 	// buffer fills, negative after every write; streamed responses are
@@ -155,6 +161,8 @@ func (p *Proxy) init() {
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
+		t.MaxIdleConns = 0 // no cap in all: the per-backend one bounds it
+		t.DisableCompression = true
 		t.Proxy = nil // backends are dialled directly, whatever HTTP_PROXY says
 		base = t
 	}
