@@ -8,7 +8,7 @@
 // proxy once, in a rotated order) and each figure is the median over the
 // rounds. It prints a markdown table: requests/s, latency percentiles, the
 // CPU each proxy process spent per request, the connections to backends it
-// closed (TIME_WAIT), and ratios against Caddy, the bare proxy and nginx.
+// dialled during the run, and ratios against Caddy, the bare proxy and nginx.
 //
 // Run by scripts/bench (not CI): `cd bench && go run ./cmd/proxybench`.
 // It installs nginx, haproxy, caddy and wrk with apt when run as root and
@@ -61,6 +61,11 @@ var (
 
 const body = "hello from a loopback backend, 64 bytes of payload to proxy...\n"
 
+// connsPath answers, on a backend, the number of connections it accepted.
+const connsPath = "/_proxybench/accepted"
+
+var accepted atomic.Int64 // a backend's accepted connections
+
 func main() {
 	flag.Parse()
 	if *serve != "" {
@@ -84,6 +89,10 @@ func child(kind, addr string, backends []string) error {
 	switch kind {
 	case "backend":
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == connsPath { // the parent asks how many connections were accepted
+				io.WriteString(w, strconv.FormatInt(accepted.Load(), 10))
+				return
+			}
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, body)
 		})
@@ -107,7 +116,7 @@ func child(kind, addr string, backends []string) error {
 		}
 	case "ladder":
 		var err error
-		if h, err = ladderProxy(backends, transport()); err != nil {
+		if h, err = ladderProxy(backends); err != nil {
 			return err
 		}
 	default:
@@ -125,6 +134,11 @@ func child(kind, addr string, backends []string) error {
 	// The parent stops this process with SIGTERM (or SIGKILL if it dies:
 	// Pdeathsig); on SIGTERM the profiles are written out.
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM)
 	go func() {
@@ -143,9 +157,9 @@ func child(kind, addr string, backends []string) error {
 	return srv.ListenAndServe()
 }
 
-// transport is the transport of the Go proxies (ladder's and the bare
-// one): http.DefaultTransport with keep-alive pools big enough for wrk's
-// connections, as lb.Proxy's default transport has.
+// transport is the bare ReverseProxy's transport: http.DefaultTransport
+// with keep-alive pools big enough for wrk's connections, the size
+// lb.Proxy's default transport has (ladder runs on that default).
 func transport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 1024
@@ -168,7 +182,7 @@ type sample struct {
 	p50, p99 time.Duration
 	reqs     float64
 	cpu      time.Duration // user+system time of the proxy's processes during the run
-	timeWait int           // new TIME_WAIT sockets to or from the backends
+	dials    int           // connections the backends accepted during the run
 	errs     string
 }
 
@@ -212,7 +226,6 @@ func run() error {
 		return err
 	}
 	var backends []string
-	ports := map[int]bool{}
 	for range 3 {
 		addr, err := peers.FreeAddr()
 		if err != nil {
@@ -222,9 +235,6 @@ func run() error {
 			return err
 		}
 		backends = append(backends, addr)
-		_, p := peers.HostPort(addr)
-		port, _ := strconv.Atoi(p)
-		ports[port] = true
 	}
 	for _, b := range backends {
 		if err := waitTCP(b); err != nil {
@@ -306,7 +316,7 @@ func run() error {
 			if p.skipped != "" {
 				continue
 			}
-			s, err := measure(p, ports)
+			s, err := measure(p, backends)
 			if err != nil {
 				p.skipped = err.Error()
 				continue
@@ -320,22 +330,52 @@ func run() error {
 }
 
 // measure warms p up, then runs wrk once against it.
-func measure(p *proxy, ports map[int]bool) (sample, error) {
+func measure(p *proxy, backends []string) (sample, error) {
 	target := "http://" + p.addr + "/"
-	_ = exec.Command("wrk", "-t1", "-c8", "-d1s", target).Run() // warm up keep-alive pools
-	tw0 := timeWait(ports)
+	// Warm up with the same load: the keep-alive pools fill, so the run
+	// itself should dial nothing.
+	_ = exec.Command("wrk", "-t"+strconv.Itoa(*threads), "-c"+strconv.Itoa(*conns), "-d1s", target).Run()
+	d0, err := dials(backends)
+	if err != nil {
+		return sample{}, err
+	}
 	cpu0 := treeCPU(p.pid)
 	out, err := exec.Command("wrk", "-t"+strconv.Itoa(*threads), "-c"+strconv.Itoa(*conns),
 		"-d"+strconv.Itoa(int(duration.Seconds()))+"s", "--latency", target).CombinedOutput()
 	cpu1 := treeCPU(p.pid)
-	tw1 := timeWait(ports)
 	if err != nil {
 		return sample{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
+	d1, err := dials(backends)
+	if err != nil {
+		return sample{}, err
+	}
 	s, err := parseWrk(out)
 	s.cpu = cpu1 - cpu0
-	s.timeWait = max(0, tw1-tw0)
+	s.dials = d1 - d0 - len(backends) // less the second count's own connections
 	return s, err
+}
+
+// dials is the number of connections the backends accepted so far,
+// counting the connection each is asked on. Only the proxy under test is
+// sending, so the difference over a run is that proxy's dials.
+func dials(backends []string) (int, error) {
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	n := 0
+	for _, b := range backends {
+		resp, err := c.Get("http://" + b + connsPath)
+		if err != nil {
+			return 0, fmt.Errorf("backend %s: %w", b, err)
+		}
+		v, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		k, perr := strconv.Atoi(string(v))
+		if err != nil || perr != nil {
+			return 0, fmt.Errorf("backend %s: accepted count %q: %v %v", b, v, err, perr)
+		}
+		n += k
+	}
+	return n, nil
 }
 
 var (
@@ -373,41 +413,6 @@ func parseWrk(out []byte) (sample, error) {
 		s.errs = strings.Join(parts, "; ")
 	}
 	return s, nil
-}
-
-// timeWait counts the loopback sockets in TIME_WAIT with a backend's port
-// on either side: each one is a backend connection that was closed (by the
-// proxy or the backend) instead of kept alive for reuse.
-func timeWait(ports map[int]bool) int {
-	n := 0
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for line := range bytes.Lines(b) {
-			fs := strings.Fields(string(line))
-			if len(fs) < 4 || fs[3] != "06" { // TCP_TIME_WAIT
-				continue
-			}
-			if ports[hexPort(fs[1])] || ports[hexPort(fs[2])] {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func hexPort(addr string) int {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return -1
-	}
-	p, err := strconv.ParseUint(addr[i+1:], 16, 16)
-	if err != nil {
-		return -1
-	}
-	return int(p)
 }
 
 // treeCPU is the user+system time of pid and its descendants (nginx's and
@@ -494,7 +499,7 @@ func summarize(p *proxy) summary {
 		p50 = append(p50, s.p50)
 		p99 = append(p99, s.p99)
 		cpr = append(cpr, perReq(s.cpu, s.reqs))
-		tw = append(tw, s.timeWait)
+		tw = append(tw, s.dials)
 		all = append(all, strconv.FormatFloat(s.rps, 'f', 0, 64))
 		if s.errs != "0" {
 			errs = append(errs, s.errs)
@@ -514,10 +519,33 @@ func printTable(ps []*proxy) {
 			sums[p.key] = summarize(p)
 		}
 	}
-	caddy, bare, nginx := sums["caddy"].rps, sums["bare"].rps, sums["nginx"].rps
+	byKey := map[string]*proxy{}
+	for _, p := range ps {
+		if p.skipped == "" {
+			byKey[p.key] = p
+		}
+	}
+	// A ratio is the median over the rounds of the two proxies' ratio in
+	// the same round: load that comes and goes falls on both alike.
+	ratio := func(p *proxy, ref string) string {
+		q := byKey[ref]
+		if q == nil || len(q.runs) != len(p.runs) {
+			return ""
+		}
+		var rs []float64
+		for i := range p.runs {
+			if q.runs[i].rps > 0 {
+				rs = append(rs, p.runs[i].rps/q.runs[i].rps)
+			}
+		}
+		if len(rs) == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.2f×", median(rs))
+	}
 	fmt.Printf("wrk -t%d -c%d -d%s, 3 backends, all processes on one %d-core machine over loopback; %d interleaved rounds, each figure the median over them.\n\n",
 		*threads, *conns, *duration, runtime.NumCPU(), *rounds)
-	fmt.Println("| proxy | requests/s | each round | p50 | p99 | CPU per request | backend conns closed | errors | ÷ Caddy | ÷ bare ReverseProxy | ÷ nginx |")
+	fmt.Println("| proxy | requests/s | each round | p50 | p99 | CPU per request | backend dials | errors | ÷ Caddy | ÷ bare ReverseProxy | ÷ nginx |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, p := range ps {
 		if p.skipped != "" {
@@ -527,22 +555,18 @@ func printTable(ps []*proxy) {
 		s := sums[p.key]
 		fmt.Printf("| %s | %.0f | %s | %v | %v | %v | %d | %s | %s | %s | %s |\n", p.name, s.rps, s.rpsAll,
 			s.p50.Round(10*time.Microsecond), s.p99.Round(10*time.Microsecond), s.cpuPerReq, s.tw, s.err,
-			ratio(s.rps, caddy), ratio(s.rps, bare), ratio(s.rps, nginx))
+			ratio(p, "caddy"), ratio(p, "bare"), ratio(p, "nginx"))
 	}
 	fmt.Println()
+	fmt.Println("÷ columns: the median over the rounds of the ratio of requests/s within each round.")
 	fmt.Println("CPU per request: user + system time of the proxy's processes (nginx's and haproxy's workers included) over the requests of the run;")
-	fmt.Println("on a shared machine it moves less than requests/s. Backend conns closed: new TIME_WAIT sockets on the backends' ports")
-	fmt.Println("during the run (0 when every backend connection is kept alive and reused). The bare ReverseProxy (keep-alive pool 256)")
-	fmt.Println("shares lb.Proxy's transport settings and is the baseline of the ÷ bare column; the one on http.DefaultTransport keeps")
-	fmt.Println("2 idle connections per backend. Caddy: reverse_proxy, lb_policy round_robin, keep-alive pool as ladder's, admin and")
-	fmt.Println("access logs off.")
-}
-
-func ratio(a, b float64) string {
-	if a == 0 || b == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%.2f×", a/b)
+	fmt.Println("on a shared machine it moves less than requests/s. Backend dials: connections the backends accepted during the run")
+	fmt.Println("(0 when the proxy reuses the connections it opened while warming up: none closed, none dialled). ladder runs with its defaults, its own")
+	fmt.Println("transport included (`&lb.Proxy{Pool: pool}`). The bare ReverseProxy (keep-alive pool 256: http.DefaultTransport with")
+	fmt.Println("MaxIdleConnsPerHost 256, the issue's \"tuned transport\") is the baseline of the ÷ bare column; the one on")
+	fmt.Println("http.DefaultTransport as it comes keeps 2 idle connections per backend. Caddy: reverse_proxy, lb_policy round_robin,")
+	fmt.Println("keep-alive pool as ladder's (256 per backend), admin and access logs off. nginx: upstream keepalive 256, access_log off;")
+	fmt.Println("haproxy: http-reuse always, nbthread = cores.")
 }
 
 // caddyConf writes Caddy's JSON config: reverse_proxy to the backends,
