@@ -482,24 +482,24 @@ func median[T int | float64 | time.Duration](xs []T) T {
 
 // summary is a proxy's medians over its rounds.
 type summary struct {
-	rps, reqs   float64
+	rps         float64
 	p50, p99    time.Duration
 	cpuPerReq   time.Duration
-	tw          int
+	dials       int
 	rpsAll, err string
 }
 
 func summarize(p *proxy) summary {
 	var rps []float64
 	var p50, p99, cpr []time.Duration
-	var tw []int
+	var dials []int
 	var all, errs []string
 	for _, s := range p.runs {
 		rps = append(rps, s.rps)
 		p50 = append(p50, s.p50)
 		p99 = append(p99, s.p99)
 		cpr = append(cpr, perReq(s.cpu, s.reqs))
-		tw = append(tw, s.dials)
+		dials = append(dials, s.dials)
 		all = append(all, strconv.FormatFloat(s.rps, 'f', 0, 64))
 		if s.errs != "0" {
 			errs = append(errs, s.errs)
@@ -509,7 +509,7 @@ func summarize(p *proxy) summary {
 	if len(errs) > 0 {
 		e = strings.Join(errs, "; ")
 	}
-	return summary{rps: median(rps), p50: median(p50), p99: median(p99), cpuPerReq: median(cpr), tw: median(tw), rpsAll: strings.Join(all, ", "), err: e}
+	return summary{rps: median(rps), p50: median(p50), p99: median(p99), cpuPerReq: median(cpr), dials: median(dials), rpsAll: strings.Join(all, ", "), err: e}
 }
 
 func printTable(ps []*proxy) {
@@ -554,7 +554,7 @@ func printTable(ps []*proxy) {
 		}
 		s := sums[p.key]
 		fmt.Printf("| %s | %.0f | %s | %v | %v | %v | %d | %s | %s | %s | %s |\n", p.name, s.rps, s.rpsAll,
-			s.p50.Round(10*time.Microsecond), s.p99.Round(10*time.Microsecond), s.cpuPerReq, s.tw, s.err,
+			s.p50.Round(10*time.Microsecond), s.p99.Round(10*time.Microsecond), s.cpuPerReq, s.dials, s.err,
 			ratio(p, "caddy"), ratio(p, "bare"), ratio(p, "nginx"))
 	}
 	fmt.Println()
