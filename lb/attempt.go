@@ -91,15 +91,8 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			return nil, o.Err
 		}
 		st.served = i
-		resp, cancel, span := t.resp, t.cancel, t.span
-		resp.Body = wrapBody(resp.Body, func(err error) {
-			cancel()
-			if err != nil && err != io.EOF && o.Err == nil {
-				o.Err = err
-			}
-			a.done(e, done, o, span)
-		})
-		return resp, nil
+		t.run.finishOn(t.resp, o, done)
+		return t.resp, nil
 	}
 }
 
@@ -124,6 +117,44 @@ type tried struct {
 	hung   bool   // abandoned on a hung backend
 	guard  *bodyGuard
 	span   trace.Span // the try's client span, nil when not tracing
+	run    *tryRun
+}
+
+// tryRun is what one try allocates, in one piece: its watch, its client
+// trace (which tells whether the request's headers were written), the URL
+// it is sent to, and, for the try that answers, the wrapper of the
+// response body that ends the try when the body is done.
+type tryRun struct {
+	watch
+	trace httptrace.ClientTrace
+	url   url.URL
+	body  doneBody
+	// for the answering try: what the body's end finishes
+	span trace.Span
+	o    Outcome
+	done func(Outcome)
+}
+
+// finishOn wraps resp's body so that the try ends (its context released,
+// its outcome recorded with done, its span ended) once when the body is
+// closed or fails, keeping the Write method of upgraded (101) connections.
+func (r *tryRun) finishOn(resp *http.Response, o Outcome, done func(Outcome)) {
+	r.o, r.done = o, done
+	r.body = doneBody{ReadCloser: resp.Body, run: r}
+	if rw, ok := resp.Body.(io.ReadWriteCloser); ok {
+		resp.Body = &doneRWBody{doneBody: &r.body, w: rw}
+		return
+	}
+	resp.Body = &r.body
+}
+
+// finish ends the answering try, err being the body's read error if any.
+func (r *tryRun) finish(err error) {
+	r.cancel()
+	if err != nil && err != io.EOF && r.o.Err == nil {
+		r.o.Err = err
+	}
+	r.a.done(r.e, r.done, r.o, r.span)
 }
 
 // watch is one try's timer: it ends the try at the per-try timeout and
@@ -186,7 +217,8 @@ func (w *watch) wroteHeaders() {
 func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *Endpoint, target *url.URL, replayable bool, tracer trace.Tracer, resend int) tried {
 	ro := &a.retry
 	ctx, cancel := context.WithCancel(req.Context())
-	w := &watch{a: a, e: e, abandon: replayable, cancel: cancel, sent: monotonic()}
+	run := &tryRun{watch: watch{a: a, e: e, abandon: replayable, cancel: cancel, sent: monotonic()}}
+	w := &run.watch
 	first := ro.PerTryTimeout
 	if ro.StallTimeout > 0 {
 		first = min(first, ro.StallTimeout)
@@ -195,7 +227,8 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	if ro.StallTimeout > 0 {
 		e.sending(w.sent)
 	}
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: w.wroteHeaders})
+	run.trace.WroteHeaders = w.wroteHeaders
+	ctx = httptrace.WithClientTrace(ctx, &run.trace)
 	out := req.WithContext(ctx)
 	var guard *bodyGuard
 	if body != nil && body != http.NoBody {
@@ -210,11 +243,13 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	if target == nil || target.Host == "" {
 		err = fmt.Errorf("lb: backend URL %v: no host", target)
 	} else {
-		out.URL = retarget(orig, target)
+		retargetTo(&run.url, orig, target)
+		out.URL = &run.url
 		if tracer != nil {
 			var sctx context.Context
 			sctx, span = a.tracing.startTry(ctx, tracer, out, e, target.Host, resend)
 			out = out.WithContext(sctx)
+			run.span = span
 		}
 		resp, err = a.base.RoundTrip(out)
 	}
@@ -224,7 +259,7 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	timedOut, hung, headers := w.timedOut, w.hung, w.headers
 	w.mu.Unlock()
 	w.timer.Stop()
-	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard, span: span}
+	t := tried{o: Outcome{Err: err, Latency: time.Duration(end - w.sent)}, cancel: cancel, hung: hung, guard: guard, span: span, run: run}
 	if resp != nil && !timedOut && !(hung && replayable) {
 		e.answered(w.sent, end, ro.StallTimeout)
 	}
@@ -341,7 +376,14 @@ func (g *bodyGuard) release() {
 
 // retarget points u at target, joining their paths and queries.
 func retarget(u, target *url.URL) *url.URL {
-	v := *u
+	v := new(url.URL)
+	retargetTo(v, u, target)
+	return v
+}
+
+// retargetTo sets v to u pointed at target, joining their paths and queries.
+func retargetTo(v, u, target *url.URL) {
+	*v = *u
 	v.Scheme, v.Host = target.Scheme, target.Host
 	if target.Path != "" {
 		// Join the escaped forms, so that an encoded slash (%2F) stays one,
@@ -359,36 +401,27 @@ func retarget(u, target *url.URL) *url.URL {
 			v.RawQuery = target.RawQuery + "&" + v.RawQuery
 		}
 	}
-	return &v
 }
 
-// wrapBody calls finish once when the body is closed or fully read,
-// keeping the Write method of upgraded (101) connections.
-func wrapBody(b io.ReadCloser, finish func(error)) io.ReadCloser {
-	d := &doneBody{ReadCloser: b, finish: finish}
-	if rw, ok := b.(io.ReadWriteCloser); ok {
-		return &doneRWBody{doneBody: d, w: rw}
-	}
-	return d
-}
-
+// doneBody is the answering try's response body: it ends the try once,
+// when the body is closed or a read fails.
 type doneBody struct {
 	io.ReadCloser
-	once   sync.Once
-	finish func(error)
+	once sync.Once
+	run  *tryRun
 }
 
 func (d *doneBody) Read(p []byte) (int, error) {
 	n, err := d.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		d.once.Do(func() { d.finish(err) })
+		d.once.Do(func() { d.run.finish(err) })
 	}
 	return n, err
 }
 
 func (d *doneBody) Close() error {
 	err := d.ReadCloser.Close()
-	d.once.Do(func() { d.finish(nil) })
+	d.once.Do(func() { d.run.finish(nil) })
 	return err
 }
 

@@ -114,17 +114,24 @@ func ClientIP(r *http.Request, trusted Trusted) netip.Addr {
 // the incoming chain, cleaned, followed by the peer.
 func forwardedFor(r *http.Request, trusted Trusted) string {
 	peer, ok := peerAddr(r)
+	return forwardedForPeer(r, trusted, peer, ok, peer.String())
+}
+
+// forwardedForPeer is forwardedFor given r's peer from peerAddr and its
+// string, which the proxy also sends as X-Real-IP.
+func forwardedForPeer(r *http.Request, trusted Trusted, peer netip.Addr, ok bool, peerStr string) string {
 	if !ok {
 		return ""
 	}
-	var b strings.Builder
-	if trusted.Contains(peer) {
-		for _, a := range forwardedChain(r.Header.Values("X-Forwarded-For")) {
-			b.WriteString(a.String())
-			b.WriteString(", ")
-		}
+	if !trusted.Contains(peer) {
+		return peerStr // the common case: no chain to keep
 	}
-	b.WriteString(peer.String())
+	var b strings.Builder
+	for _, a := range forwardedChain(r.Header.Values("X-Forwarded-For")) {
+		b.WriteString(a.String())
+		b.WriteString(", ")
+	}
+	b.WriteString(peerStr)
 	return b.String()
 }
 

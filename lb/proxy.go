@@ -68,8 +68,14 @@ type Proxy struct {
 	// (..;x), so a request cannot climb out of a backend's path prefix.
 	EscapedSlashes EscapedSlashes
 	// Transport sends requests to backends; nil means a clone of
-	// http.DefaultTransport keeping more idle connections per backend and
-	// ignoring HTTP_PROXY/HTTPS_PROXY (backends are dialled directly).
+	// http.DefaultTransport that keeps up to 256 idle connections per
+	// backend and no cap on them in all (http.DefaultTransport keeps 2 per
+	// host and 100 in all: under load it closes connections and dials new
+	// ones), that does not ask backends for gzip on the client's behalf
+	// (DisableCompression: a client's own Accept-Encoding passes through,
+	// and a response is never compressed by the backend only to be
+	// decompressed here), and that ignores HTTP_PROXY/HTTPS_PROXY
+	// (backends are dialled directly).
 	Transport http.RoundTripper
 	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
 	// buffer fills, negative after every write; streamed responses are
@@ -105,8 +111,12 @@ type Proxy struct {
 
 type stateKey struct{}
 
-// proxyState carries one request's routing through ReverseProxy.
+// proxyState carries one request's routing through ReverseProxy. For
+// Proxy it is also the request's context (the one it was given, with
+// itself as the value of stateKey), which saves a context.WithValue per
+// request.
 type proxyState struct {
+	context.Context
 	snap   *snapshot[urlT]
 	key    uint64
 	keyed  bool
@@ -115,6 +125,17 @@ type proxyState struct {
 	tried  [4]int
 	// carrier injects trace context for Transport (see copyOnSet).
 	carrier copyOnSet
+	// fwd backs the values of the headers rewrite sets (X-Forwarded-For,
+	// -Host, -Proto, X-Real-Ip): one allocation instead of one each.
+	fwd [4]string
+}
+
+// Value returns the state itself for stateKey, else the request's value.
+func (s *proxyState) Value(key any) any {
+	if key == (stateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
 }
 
 func (p *Proxy) init() {
@@ -140,6 +161,8 @@ func (p *Proxy) init() {
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
+		t.MaxIdleConns = 0 // no cap in all: the per-backend one bounds it
+		t.DisableCompression = true
 		t.Proxy = nil // backends are dialled directly, whatever HTTP_PROXY says
 		base = t
 	}
@@ -147,6 +170,7 @@ func (p *Proxy) init() {
 		Rewrite:        p.rewrite,
 		Transport:      &attempts{pool: p.Pool, retry: p.retry, budget: p.budget, base: base, owned: true, tracing: newClientTracing(p.TracerProvider, p.prop)},
 		FlushInterval:  p.FlushInterval,
+		BufferPool:     copyBufs,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       slog.NewLogLogger(redactHandler{p.logger().Handler()}, slog.LevelWarn),
@@ -184,7 +208,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "escaped slash or backslash in path", http.StatusBadRequest)
 		return
 	}
-	st := &proxyState{snap: p.Pool.load(), pinned: -1, served: -1}
+	st := &proxyState{Context: r.Context(), snap: p.Pool.load(), pinned: -1, served: -1}
 	if p.HashKey != nil {
 		if k := p.HashKey(r); k != "" { // no key: balance, do not pile onto one backend
 			st.key, st.keyed = fnv64(k), true
@@ -193,7 +217,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.sticky != nil && st.snap != nil {
 		st.pinned = p.sticky.lookup(r, st.snap)
 	}
-	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	r = r.WithContext(st)
 	r.URL = u
 	p.rp.ServeHTTP(w, r)
 }
@@ -210,8 +234,24 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header.Del("Connection")
 		pr.Out.Header.Del("Http2-Settings")
 	}
-	if xff := forwardedFor(pr.In, p.TrustedProxies); xff != "" {
-		pr.Out.Header.Set("X-Forwarded-For", xff)
+	// The values live in the request's state (one allocation for all):
+	// set like Header.Set does, with canonical keys.
+	var fwd *[4]string
+	if st, _ := pr.In.Context().Value(stateKey{}).(*proxyState); st != nil {
+		fwd = &st.fwd
+	} else {
+		fwd = new([4]string)
+	}
+	set := func(i int, key, v string) {
+		fwd[i] = v
+		pr.Out.Header[key] = fwd[i : i+1 : i+1]
+	}
+	peerStr := ""
+	if ok {
+		peerStr = peer.String()
+	}
+	if xff := forwardedForPeer(pr.In, p.TrustedProxies, peer, ok, peerStr); xff != "" {
+		set(0, "X-Forwarded-For", xff)
 	}
 	host, proto := pr.In.Host, "http"
 	if pr.In.TLS != nil {
@@ -225,13 +265,18 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			proto = v
 		}
 	}
-	pr.Out.Header.Set("X-Forwarded-Host", host)
-	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	set(1, "X-Forwarded-Host", host)
+	set(2, "X-Forwarded-Proto", proto)
 	// X-Real-IP is a single address many backends believe: it is always ours.
-	if c := ClientIP(pr.In, p.TrustedProxies); c.IsValid() {
-		pr.Out.Header.Set("X-Real-Ip", c.String())
-	} else {
-		pr.Out.Header.Del("X-Real-Ip")
+	switch {
+	case ok && !trusted: // the client is the peer
+		set(3, "X-Real-Ip", peerStr)
+	default:
+		if c := ClientIP(pr.In, p.TrustedProxies); c.IsValid() {
+			set(3, "X-Real-Ip", c.String())
+		} else {
+			pr.Out.Header.Del("X-Real-Ip")
+		}
 	}
 	p.prop.Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
 	if p.PreserveHost {

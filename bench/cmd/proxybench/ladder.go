@@ -11,10 +11,11 @@ import (
 )
 
 // ladderProxy is lb.Proxy with its defaults (round robin, passive outlier
-// ejection, retries of idempotent requests) over the backends, sharing the
-// Go proxies' transport so the comparison with the bare ReverseProxy
-// measures only what lb adds.
-func ladderProxy(backends []string, tr http.RoundTripper) (http.Handler, error) {
+// ejection, retries of idempotent requests, the stall watch, its own
+// transport) over the backends: what `&lb.Proxy{Pool: pool}` runs. Its
+// default transport keeps the idle pool the bare ReverseProxy's transport
+// is given here (256 per backend).
+func ladderProxy(backends []string) (http.Handler, error) {
 	var bs []lb.Backend[*url.URL]
 	for _, b := range backends {
 		u, err := url.Parse("http://" + b)
@@ -27,5 +28,5 @@ func ladderProxy(backends []string, tr http.RoundTripper) (http.Handler, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &lb.Proxy{Pool: pool, Transport: tr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil
+	return &lb.Proxy{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil
 }

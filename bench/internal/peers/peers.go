@@ -27,6 +27,7 @@ var Tools = map[string]string{
 	"wrk":            "wrk",
 	"taskset":        "util-linux",
 	"haproxy":        "haproxy",
+	"caddy":          "caddy",
 }
 
 // Ensure installs the Debian packages for the binaries that are missing,
@@ -44,11 +45,21 @@ func Ensure(bins ...string) map[string]bool {
 	if len(pkgs) == 0 || os.Geteuid() != 0 {
 		return missing
 	}
-	cmd := exec.Command("apt-get", append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)...)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "peers: apt-get install", pkgs, ":", err)
+	apt := func(args ...string) error {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		return cmd.Run()
+	}
+	install := append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)
+	if err := apt(install...); err != nil {
+		// A fresh machine has no package lists yet: update once and retry.
+		if err = apt("update", "-qq"); err == nil {
+			err = apt(install...)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peers: apt-get install", pkgs, ":", err)
+		}
 	}
 	for _, b := range bins {
 		if _, err := exec.LookPath(b); err == nil {
