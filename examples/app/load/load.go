@@ -14,6 +14,8 @@ package load
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -484,6 +486,12 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if method == http.MethodPost {
+		// A fresh key per logical POST (a retry of it would send the same):
+		// the app does the work once however often the request arrives, so
+		// a balancer may resend it after a server died with it.
+		req.Header.Set("Idempotency-Key", newKey())
+	}
 	start := time.Now()
 	resp, err := u.client.Do(req)
 	if err != nil {
@@ -496,6 +504,13 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 		return d, &StatusError{Code: resp.StatusCode}
 	}
 	return d, nil
+}
+
+// newKey returns a random idempotency key: 128 bits in hex.
+func newKey() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails (crypto/rand's contract since Go 1.24)
+	return hex.EncodeToString(b[:])
 }
 
 func (g *gen) noteNew(name string) {
