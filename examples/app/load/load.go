@@ -383,6 +383,7 @@ type gen struct {
 }
 
 type vuser struct {
+	id        int64 // unique in the process
 	name      string
 	client    *http.Client
 	needLogin bool
@@ -390,9 +391,12 @@ type vuser struct {
 	posts     int
 }
 
+var vuserSeq atomic.Int64
+
 func (g *gen) newUser(name string) *vuser {
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	return &vuser{
+		id:     vuserSeq.Add(1),
 		name:   name,
 		client: &http.Client{Transport: g.rt, Jar: jar, Timeout: g.opts.Timeout},
 		rnd:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
@@ -468,7 +472,9 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 	case OpPost:
 		method, path = http.MethodPost, "/api/posts"
 		u.posts++
-		body = map[string]string{"body": "post " + strconv.Itoa(u.posts) + " by " + u.name}
+		// Unique per logical post, across the virtual users sharing a
+		// name: a post stored twice shows as a repeated body.
+		body = map[string]string{"body": "post " + strconv.Itoa(u.posts) + " by " + u.name + " #" + strconv.FormatInt(u.id, 10)}
 	case OpFeed:
 		path = "/api/feed?limit=20"
 	case OpUserPosts:
