@@ -102,7 +102,7 @@ func (d *dataTier) close() {
 	}
 }
 
-func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier, err error) {
+func startData(ctx context.Context, c config, mp metric.MeterProvider, logger *slog.Logger) (_ *dataTier, err error) {
 	d := &dataTier{probeInt: 100 * time.Millisecond}
 	defer func() {
 		if err != nil {
@@ -142,7 +142,7 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		r, err := replica.New(d.primary, []replica.Replica{{Name: "replica", DB: d.rep}}, replica.Options{
 			Positions: positions, ReadYourWrites: mode, Failover: failover,
 			ProbeInterval: d.probeInt, ProbeTimeout: 500 * time.Millisecond, FailoverAfter: 3,
-			Cookie: "-", Logger: logger,
+			Cookie: "-", Logger: logger, MeterProvider: mp,
 		})
 		if err != nil {
 			return nil, err
