@@ -50,7 +50,6 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	defer data.close()
 
-
 	group, err := proc.NewGroup(proc.Options{Stderr: stderr})
 	if err != nil {
 		return err
