@@ -249,7 +249,7 @@ func terminateOwn(ctx context.Context, db *sql.DB, appName string, down time.Dur
 
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if c.dbPath == "" {
-		dir, err := os.MkdirTemp("", "ladder-02-*")
+		dir, err := stage.TempDir("02") // removes what SIGKILLed runs left
 		if err != nil {
 			return err
 		}

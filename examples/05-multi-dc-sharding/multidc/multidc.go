@@ -280,7 +280,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	stderr = &lockedWriter{w: stderr}
-	dir, err := os.MkdirTemp("", "ladder-05-*")
+	dir, err := stage.TempDir("05") // removes what SIGKILLed runs left
 	if err != nil {
 		return err
 	}

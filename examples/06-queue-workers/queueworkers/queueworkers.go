@@ -207,7 +207,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 
 	// The web tier, in this process: signups enqueue and return.
-	dir, err := os.MkdirTemp("", "ladder-06-*")
+	dir, err := stage.TempDir("06") // removes what SIGKILLed runs left
 	if err != nil {
 		return err
 	}
