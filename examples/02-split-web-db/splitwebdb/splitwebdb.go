@@ -162,22 +162,16 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 		// The run's tables live in a schema of its own, dropped at exit: the
 		// operator's database is left as found, and two runs at once do not
 		// share a feed.
-		admin, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName + "-admin"})
+		// (CreateRunSchema first drops the schemas SIGKILLed runs left.)
+		rs, err := app.CreateRunSchema(ctx, c.pg, "ladder_ex02_", appName+"-admin")
 		if err != nil {
 			return nil, err
 		}
-		schema := fmt.Sprintf("ladder_ex02_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
-			admin.Close()
-			return nil, fmt.Errorf("postgres: create schema %s: %w", schema, err)
-		}
+		schema := rs.Name
 		dropSchema := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+			if err := rs.Drop(context.Background()); err != nil {
 				slog.Error("02-split-web-db: schema left behind", "schema", schema, "err", err)
 			}
-			admin.Close()
 		}
 		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName, SearchPath: schema})
 		if err != nil {
