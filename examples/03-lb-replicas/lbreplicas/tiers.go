@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -89,13 +88,20 @@ func (d *dataTier) stopPrimary(ctx context.Context) (string, error) {
 	return fmt.Sprintf("the pair's primary closed with %d commits not yet replayed (lost, as asynchronous replication loses them)", lost), d.primary.Close()
 }
 
+// countPosts counts the posts on the primary, and those repeating an
+// earlier post's author and body.
+func (d *dataTier) countPosts(ctx context.Context) (n, repeats int64, err error) {
+	err = d.primary.QueryRowContext(ctx, "SELECT count(*), count(*) - count(DISTINCT author || '|' || body) FROM app_posts").Scan(&n, &repeats)
+	return n, repeats, err
+}
+
 func (d *dataTier) close() {
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		d.closers[i]()
 	}
 }
 
-func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier, err error) {
+func startData(ctx context.Context, c config, mp metric.MeterProvider, logger *slog.Logger) (_ *dataTier, err error) {
 	d := &dataTier{probeInt: 100 * time.Millisecond}
 	defer func() {
 		if err != nil {
@@ -108,8 +114,8 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		// The run's tables live in a schema of its own, dropped at exit
 		// (the closer added first runs last): the operator's database is
 		// left as found, and two runs at once do not share a feed.
-		schema := fmt.Sprintf("ladder_ex03_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-		if err := makeSchema(ctx, c.pgPrimary, schema, &d.closers); err != nil {
+		schema, err := makeSchema(ctx, c.pgPrimary, &d.closers)
+		if err != nil {
 			return nil, fmt.Errorf("primary: %w", err)
 		}
 		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas", SearchPath: schema}); err != nil {
@@ -135,7 +141,7 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		r, err := replica.New(d.primary, []replica.Replica{{Name: "replica", DB: d.rep}}, replica.Options{
 			Positions: positions, ReadYourWrites: mode, Failover: failover,
 			ProbeInterval: d.probeInt, ProbeTimeout: 500 * time.Millisecond, FailoverAfter: 3,
-			Cookie: "-", Logger: logger,
+			Cookie: "-", Logger: logger, MeterProvider: mp,
 		})
 		if err != nil {
 			return nil, err
@@ -192,28 +198,23 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 	return d, nil
 }
 
-// makeSchema creates schema on the PostgreSQL server of dsn and adds to
-// closers the function that drops it (bounded, whatever ctx has become).
-func makeSchema(ctx context.Context, dsn, schema string, closers *[]func()) error {
-	admin, err := app.OpenPostgres(ctx, dsn, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas-admin"})
+// makeSchema creates the run's schema on the PostgreSQL server of dsn (first
+// dropping those that SIGKILLed runs left) and adds to closers the function
+// that drops it (bounded, whatever ctx has become).
+func makeSchema(ctx context.Context, dsn string, closers *[]func()) (string, error) {
+	rs, err := app.CreateRunSchema(ctx, dsn, "ladder_ex03_", "ladder-03-lb-replicas-admin")
 	if err != nil {
-		return err
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
-		admin.Close()
-		return fmt.Errorf("create schema %s: %w", schema, err)
+		return "", err
 	}
 	*closers = append(*closers, func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+		if err := rs.Drop(context.Background()); err != nil {
 			// After a promotion this connection's server is the old
-			// primary; the schema stays on the new one, named here.
-			slog.Error("03-lb-replicas: schema left behind", "schema", schema, "err", err)
+			// primary; the schema stays on the new one, named here (the
+			// next run on that server drops it).
+			slog.Error("03-lb-replicas: schema left behind", "schema", rs.Name, "err", err)
 		}
 	})
-	return nil
+	return rs.Name, nil
 }
 
 // serve serves h on a free loopback port until stop.
@@ -280,7 +281,10 @@ func startWeb(ctx context.Context, name string, c config, storeURL, redisAddr st
 			return nil, err
 		}
 	}
-	proxy := &lb.Proxy{Pool: t.pool, Logger: logger}
+	// POSTs carrying an Idempotency-Key are resent like GETs when the
+	// server that received them dies: the application records the key
+	// with the work, so a resend is answered without doing it twice.
+	proxy := &lb.Proxy{Pool: t.pool, Logger: logger, Retry: lb.RetryOptions{IdempotencyKeyHeader: app.IdempotencyKeyHeader}}
 	if err := proxy.Validate(); err != nil {
 		return nil, err
 	}
