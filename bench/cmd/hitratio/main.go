@@ -127,7 +127,7 @@ func table(w workload) error {
 	return nil
 }
 
-var names = []string{"ladder-lru", "ladder-2q", "ladder-arc", "ladder-lfu", "ladder-fifo", "golang-lru (exact LRU)", "otter", "ristretto"}
+var names = []string{"ladder-tinylfu", "ladder-lru", "ladder-2q", "ladder-arc", "ladder-lfu", "ladder-fifo", "golang-lru (exact LRU)", "otter", "ristretto"}
 
 type policy struct {
 	get func(uint64) bool
@@ -149,6 +149,8 @@ func build(name string, size int) (policy, func(), error) {
 	switch name {
 	case "ladder-lru":
 		return store(cache.NewLRU[uint64, struct{}](size, o))
+	case "ladder-tinylfu":
+		return store(cache.NewTinyLFU[uint64, struct{}](size, o))
 	case "ladder-2q":
 		return store(cache.NewTwoQueue[uint64, struct{}](size, o))
 	case "ladder-arc":
