@@ -29,7 +29,12 @@ const (
 	sketchResetMask = 0x7777777777777777
 	sketchOneMask   = 0x1111111111111111
 	sketchMaxWords  = 1 << 26 // 512 MiB: the sketch of a cache of 67M entries
-	sketchSample    = 10      // halve after 10 × entries increments
+	// sketchSample: halve after this many increments per entry. Caffeine
+	// halves after 10; 5 follows drifting popularity sooner: on the search
+	// stream of bench/cmd/hitratio at 5 000 entries it raised the hit ratio
+	// from 43.7 % to 44.8 % (otter 44.2 %), at a cost of at most 1.2 points
+	// elsewhere (gli at 500 entries: 33.1 % → 32.0 %).
+	sketchSample = 5
 )
 
 // newSketch sizes a sketch for a cache of about n entries.

@@ -31,7 +31,7 @@ import (
 // considers it, under the store's lock, so the sketch needs no atomics. A
 // miss is counted when its entry is Set.
 //
-// The sketch is a count-min sketch of 4-bit counters halved every 10 × size
+// The sketch is a count-min sketch of 4-bit counters halved every 5 × size
 // increments; it costs 8 bytes per entry of the bound (up to 65 536 entries
 // at construction, growing with the entries held beyond that). With a MaxCost, the
 // window and segments are sized in cost rather than entries.
