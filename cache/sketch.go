@@ -29,6 +29,7 @@ const (
 	sketchResetMask = 0x7777777777777777
 	sketchOneMask   = 0x1111111111111111
 	sketchMaxWords  = 1 << 26 // 512 MiB: the sketch of a cache of 67M entries
+	sketchMinWords  = 1024    // 8 KiB
 	// sketchSample: halve after this many increments per entry. Caffeine
 	// halves after 10; 5 follows drifting popularity sooner: on the search
 	// stream of bench/cmd/hitratio at 5 000 entries it raised the hit ratio
@@ -48,7 +49,10 @@ func newSketch(n int) *sketch {
 // Caffeine's sketch grows).
 func (s *sketch) resize(n int) {
 	n = min(max(n, 16), sketchMaxWords)
-	words := 1 << bits.Len(uint(n-1)) // one word (16 counters) per entry
+	// One word (16 counters) per entry, and at least sketchMinWords: a small
+	// cache's sketch is cheap, and fewer collisions keep a key seen once
+	// from looking as frequent as one seen several times.
+	words := 1 << bits.Len(uint(max(n, sketchMinWords)-1))
 	s.table = make([]uint64, words)
 	s.mask = uint64(words - 1)
 	s.sample = sketchSample * n

@@ -32,8 +32,9 @@ import (
 // miss is counted when its entry is Set.
 //
 // The sketch is a count-min sketch of 4-bit counters halved every 5 × size
-// increments; it costs 8 bytes per entry of the bound (up to 65 536 entries
-// at construction, growing with the entries held beyond that). With a MaxCost, the
+// increments; it costs 8 bytes per entry of the bound and at least 8 KiB
+// (sized for up to 65 536 entries at construction, growing with the
+// entries held beyond that). With a MaxCost, the
 // window and segments are sized in cost rather than entries.
 //
 // Build one with [NewTinyLFU]; the zero value is not usable.
