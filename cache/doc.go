@@ -32,7 +32,8 @@
 //
 // # Stores
 //
-// [TinyLFU] (W-TinyLFU, Caffeine's and otter's policy) admits a new entry
+// [TinyLFU] (W-TinyLFU, Caffeine's and otter's policy), the default (a nil
+// store given to [New]), admits a new entry
 // into its main space only if a frequency sketch says it is used more often
 // than the entry it would displace, so loops larger than the cache,
 // one-pass scans and several programs sharing a cache do not flush what is
