@@ -1,16 +1,9 @@
 package bench
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"maps"
-	"math/rand/v2"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +12,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	rediscachepeer "github.com/go-redis/cache/v9"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/ladder-go/ladder/bench/internal/hitrate"
 	"github.com/ladder-go/ladder/cache"
 	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/maypok86/otter/v2"
@@ -42,24 +36,32 @@ func newLadder(b *testing.B, store cache.Store[int, int], opts cache.Options) *c
 	return a
 }
 
-// BenchmarkHit is the hit path: ladder's Aside.Get over its LRU store
-// against a bare golang-lru Cache.Get. ladder-lru sets a TTL, so each hit
-// judges expiry by the cache's coarse clock (one atomic load); -exactclock
-// reads the monotonic clock on every hit instead (Options.ExactClock);
-// -nottl is like for like with golang-lru's Cache, which has no expiry.
+// BenchmarkHit is the hit path: ladder's Aside.Get over its LRU and
+// TinyLFU stores against a bare golang-lru Cache.Get. ladder-lru and
+// ladder-tinylfu set a TTL, so each hit judges expiry by the cache's coarse
+// clock (one atomic load); -exactclock reads the monotonic clock on every
+// hit instead (Options.ExactClock); -nottl is like for like with
+// golang-lru's Cache, which has no expiry.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
+	lruStore := func() cache.Store[int, int] { s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{}); return s }
+	tinyStore := func() cache.Store[int, int] {
+		s, _ := cache.NewTinyLFU[int, int](hitKeys, cache.StoreOptions{})
+		return s
+	}
 	for _, v := range []struct {
-		name string
-		opts cache.Options
+		name  string
+		store func() cache.Store[int, int]
+		opts  cache.Options
 	}{
-		{"ladder-lru", cache.Options{TTL: time.Hour}},
-		{"ladder-lru-exactclock", cache.Options{TTL: time.Hour, ExactClock: true}},
-		{"ladder-lru-nottl", cache.Options{}},
+		{"ladder-lru", lruStore, cache.Options{TTL: time.Hour}},
+		{"ladder-lru-exactclock", lruStore, cache.Options{TTL: time.Hour, ExactClock: true}},
+		{"ladder-lru-nottl", lruStore, cache.Options{}},
+		{"ladder-tinylfu", tinyStore, cache.Options{TTL: time.Hour}},
+		{"ladder-tinylfu-nottl", tinyStore, cache.Options{}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
-			s, _ := cache.NewLRU[int, int](hitKeys, cache.StoreOptions{})
-			a := newLadder(b, s, v.opts)
+			a := newLadder(b, v.store(), v.opts)
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -83,7 +85,8 @@ func BenchmarkHit(b *testing.B) {
 }
 
 // BenchmarkParallelHit is read throughput from every core: ladder's Aside
-// over a sharded LRU against otter and ristretto.
+// over a sharded LRU, an LRU and a TinyLFU, and over the default store
+// (cache.New with a nil store), against otter and ristretto.
 func BenchmarkParallelHit(b *testing.B) {
 	ctx := context.Background()
 	par := func(b *testing.B, get func(int)) {
@@ -115,6 +118,15 @@ func BenchmarkParallelHit(b *testing.B) {
 		a := newLadder(b, s, cache.Options{TTL: time.Hour})
 		par(b, func(k int) { a.Get(ctx, k, loadInt) })
 	})
+	b.Run("ladder-tinylfu", func(b *testing.B) {
+		s, _ := cache.NewTinyLFU[int, int](4*hitKeys, cache.StoreOptions{})
+		a := newLadder(b, s, cache.Options{TTL: time.Hour})
+		par(b, func(k int) { a.Get(ctx, k, loadInt) })
+	})
+	b.Run("ladder-default", func(b *testing.B) {
+		a := newLadder(b, nil, cache.Options{TTL: time.Hour})
+		par(b, func(k int) { a.Get(ctx, k, loadInt) })
+	})
 	b.Run("otter-sharded", func(b *testing.B) {
 		c := otter.Must(&otter.Options[int, int]{MaximumSize: 4 * hitKeys})
 		for i := range hitKeys {
@@ -133,130 +145,31 @@ func BenchmarkParallelHit(b *testing.B) {
 	})
 }
 
-// stream is a request sequence for the hit-ratio benchmarks.
-type stream struct {
-	name  string
-	keys  []uint64
-	sizes []int
-}
-
-func zipfStream() stream {
-	z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.01, 1, 99_999)
-	keys := make([]uint64, 200_000)
-	for i := range keys {
-		keys[i] = z.Uint64()
-	}
-	return stream{"zipf", keys, []int{1000, 5000, 20000}}
-}
-
-func gliStream(b *testing.B) stream {
-	f, err := os.Open("testdata/gli.lirs.gz")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys, err := parseLIRS(bufio.NewScanner(zr))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return stream{"gli", keys, []int{250, 500, 1000}}
-}
-
-// parseLIRS reads one block number per line; blank lines and "*" markers are skipped.
-func parseLIRS(sc *bufio.Scanner) ([]uint64, error) {
-	var keys []uint64
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line == "*" {
-			continue
-		}
-		k, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("trace line %d: %w", len(keys)+1, err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, sc.Err()
-}
-
-// policy is one cache under a hit-ratio replay: get reports a hit, set admits on a miss.
-type policy struct {
-	get func(uint64) bool
-	set func(uint64)
-}
-
-func ladderPolicy(s cache.Store[uint64, struct{}]) policy {
-	return policy{
-		get: func(k uint64) bool { _, ok := s.Get(k); return ok },
-		set: func(k uint64) { s.Set(k, &cache.Entry[struct{}]{}) },
-	}
-}
-
-// policies returns a constructor per cache under test, each building a fresh cache of size entries.
-func policies(b *testing.B, size int) map[string]func() policy {
-	must := func(s cache.Store[uint64, struct{}], err error) cache.Store[uint64, struct{}] {
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}
-	return map[string]func() policy{
-		"ladder-lru": func() policy { return ladderPolicy(must(cache.NewLRU[uint64, struct{}](size, cache.StoreOptions{}))) },
-		"ladder-2q": func() policy {
-			return ladderPolicy(must(cache.NewTwoQueue[uint64, struct{}](size, cache.StoreOptions{})))
-		},
-		"ladder-arc":  func() policy { return ladderPolicy(must(cache.NewARC[uint64, struct{}](size, cache.StoreOptions{}))) },
-		"ladder-lfu":  func() policy { return ladderPolicy(must(cache.NewLFU[uint64, struct{}](size, cache.StoreOptions{}))) },
-		"ladder-fifo": func() policy { return ladderPolicy(must(cache.NewFIFO[uint64, struct{}](size, cache.StoreOptions{}))) },
-		// Exact LRU, for reference beside ladder's CLOCK-approximated one.
-		"golang-lru-lru": func() policy {
-			c, _ := lru.New[uint64, struct{}](size)
-			return policy{get: func(k uint64) bool { _, ok := c.Get(k); return ok }, set: func(k uint64) { c.Add(k, struct{}{}) }}
-		},
-		"otter": func() policy {
-			o := otter.Must(&otter.Options[uint64, struct{}]{MaximumSize: size})
-			return policy{get: func(k uint64) bool { _, ok := o.GetIfPresent(k); return ok }, set: func(k uint64) { o.Set(k, struct{}{}) }}
-		},
-		// ristretto's Set is asynchronous; waiting after each one measures its
-		// policy (TinyLFU admission, sampled LFU eviction), not its dropped buffers.
-		"ristretto": func() policy {
-			r, err := ristretto.NewCache(&ristretto.Config[uint64, struct{}]{NumCounters: int64(10 * size), MaxCost: int64(size), BufferItems: 64, IgnoreInternalCost: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(r.Close)
-			return policy{get: func(k uint64) bool { _, ok := r.Get(k); return ok }, set: func(k uint64) { r.Set(k, struct{}{}, 1); r.Wait() }}
-		},
-	}
-}
-
-// BenchmarkHitRatio replays a Zipf stream and the gli trace against every
-// ladder store and against otter and ristretto, at three sizes each, and
-// reports hit% (the figure that matters; ns/op is per replayed request).
+// BenchmarkHitRatio replays every stream of bench/cmd/hitratio (the gli
+// trace and the synthetic shapes, bench/internal/hitrate) against every
+// ladder store and against golang-lru, otter and ristretto, at three sizes
+// each, and reports hit% (the figure that matters; ns/op is per replay).
+// Each iteration replays through a fresh cache, so -count N gives N runs
+// and benchstat their median.
 func BenchmarkHitRatio(b *testing.B) {
-	for _, st := range []stream{zipfStream(), gliStream(b)} {
-		for _, size := range st.sizes {
-			ps := policies(b, size)
-			for _, name := range slices.Sorted(maps.Keys(ps)) {
-				b.Run(fmt.Sprintf("%s-%s-%d", name, st.name, size), func(b *testing.B) {
-					var hits, reqs int
+	streams, err := hitrate.Streams("testdata")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, st := range streams {
+		for _, size := range st.Sizes {
+			for _, c := range hitrate.Caches {
+				b.Run(fmt.Sprintf("%s-%s-%d", c.Name, st.Name, size), func(b *testing.B) {
+					var hit float64
 					for b.Loop() {
-						p := ps[name]() // a fresh cache per replay
-						hits, reqs = 0, 0
-						for _, k := range st.keys {
-							reqs++
-							if p.get(k) {
-								hits++
-							} else {
-								p.set(k)
-							}
+						p, err := c.New(size)
+						if err != nil {
+							b.Fatal(err)
 						}
+						hit = hitrate.Replay(p, st.Keys)
+						p.Close()
 					}
-					b.ReportMetric(100*float64(hits)/float64(reqs), "hit%")
+					b.ReportMetric(hit, "hit%")
 				})
 			}
 		}

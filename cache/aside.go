@@ -68,13 +68,14 @@ type Aside[K comparable, V any] struct {
 	notFoundHit, notFoundBatch error
 }
 
-// New returns an Aside over store; a nil store means an LRU of 10 000 entries.
+// New returns an Aside over store; a nil store means a [TinyLFU] of 10 000
+// entries.
 func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	if store == nil {
-		s, err := NewLRU[K, V](10_000, StoreOptions{})
+		s, err := NewTinyLFU[K, V](10_000, StoreOptions{})
 		if err != nil {
 			return nil, err
 		}

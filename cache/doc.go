@@ -32,16 +32,22 @@
 //
 // # Stores
 //
-// [LRU] is the default for a reason: most workloads have temporal locality.
-// Its hits take no lock and write nothing shared (recency is applied at
-// eviction, CLOCK-style), so readers on every core scale. [TwoQueue] and
-// [ARC] resist scans (a one-off report reading every row will not flush the
-// hot set); [LFU] keeps stable favourites; [FIFO] never reorders on reads.
-// Those four take a lock on every read; [Sharded] spreads any store over
-// several locks for parallel readers and writers. All are bounded by entry
-// count and optionally by total cost ([StoreOptions.MaxCost], with the cost
-// given per entry through [Meta]). bench/cmd/hitratio replays your own trace
-// against every store to choose.
+// [TinyLFU] (W-TinyLFU, Caffeine's and otter's policy), the default (a nil
+// store given to [New]), admits a new entry
+// into its main space only if a frequency sketch says it is used more often
+// than the entry it would displace, so loops larger than the cache,
+// one-pass scans and several programs sharing a cache do not flush what is
+// used again; a small LRU window, sized by hill climbing, keeps recency.
+// [LRU] suits plain temporal locality. The hits of both take no lock and
+// write nothing shared (recency is applied at eviction, CLOCK-style), so
+// readers on every core scale. [TwoQueue] and [ARC] resist scans too; [LFU]
+// keeps stable favourites; [FIFO] never reorders on reads. Those four take
+// a lock on every read; [Sharded] spreads any store over several locks for
+// parallel readers and writers. All are bounded by entry count and
+// optionally by total cost ([StoreOptions.MaxCost], with the cost given per
+// entry through [Meta]). bench/cmd/hitratio replays your own trace against
+// every store to choose; bench/RESULTS.md has the figures on public and
+// synthetic traces.
 //
 // # Telemetry
 //

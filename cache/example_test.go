@@ -84,6 +84,38 @@ func ExampleAside_GetMany() {
 	// 2
 }
 
+func ExampleNewTinyLFU() {
+	// A report reads 250 rows once each through a cache of 100
+	// that also serves a hot set: TinyLFU admits a row only if it is used
+	// more often than the entry it would evict, so the scan leaves the hot
+	// set in place (an LRU would hold only the last 100 rows scanned).
+	s, err := cache.NewTinyLFU[int, string](100, cache.StoreOptions{})
+	if err != nil {
+		panic(err)
+	}
+	get := func(k int) {
+		if _, ok := s.Get(k); !ok {
+			s.Set(k, &cache.Entry[string]{Value: fmt.Sprint("row ", k)})
+		}
+	}
+	for range 3 {
+		for k := range 20 { // the hot set
+			get(k)
+		}
+	}
+	for k := 1000; k < 1250; k++ { // the report
+		get(k)
+	}
+	hot := 0
+	for k := range 20 {
+		if _, ok := s.Get(k); ok {
+			hot++
+		}
+	}
+	fmt.Println(hot, "of 20 hot rows kept")
+	// Output: 20 of 20 hot rows kept
+}
+
 func ExampleNewSharded() {
 	// Sixteen LFU shards of 1 000 entries each: parallel readers rarely share a lock.
 	s, err := cache.NewSharded(16, func(i, n int) (cache.Store[string, []byte], error) {

@@ -26,6 +26,7 @@ var stores = map[string]cachetest.NewStore{
 	"ARC":      wrap(cache.NewARC[string, int]),
 	"LFU":      wrap(cache.NewLFU[string, int]),
 	"FIFO":     wrap(cache.NewFIFO[string, int]),
+	"TinyLFU":  wrap(cache.NewTinyLFU[string, int]),
 	"Sharded": func(size int, opts cache.StoreOptions) (cache.Store[string, int], error) {
 		return cache.NewShardedLRU[string, int](4, size, opts)
 	},

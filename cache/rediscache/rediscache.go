@@ -41,8 +41,8 @@ type Cache[V any] struct {
 	done   chan struct{} // closed by Close
 }
 
-// New returns a Cache keeping its L1 in store (nil: an LRU of 10 000
-// entries) over Redis through rdb, and starts the invalidation subscriber.
+// New returns a Cache keeping its L1 in store (nil: cache.New's default,
+// a TinyLFU of 10 000 entries) over Redis through rdb, and starts the invalidation subscriber.
 // Close stops it and closes the L1; rdb stays open (it is the caller's).
 // New does not wait for Redis: until the subscription is confirmed (one
 // round trip) the instance cannot hear invalidations, so at confirmation it

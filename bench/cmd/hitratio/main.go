@@ -1,83 +1,110 @@
-// Command hitratio replays a request trace (or a Zipf stream) against every
-// ladder cache store and against golang-lru's exact LRU, otter and
-// ristretto, at several sizes, and
-// prints the hit ratios as a markdown table. Use it to pick a store for your
-// own access pattern before production does it for you:
+// Command hitratio replays request streams against every ladder cache store
+// and against golang-lru's exact LRU, otter and ristretto, at several sizes,
+// and prints one markdown table per stream: rows are caches, columns are
+// sizes, each cell the median hit ratio of -runs replays through a fresh
+// cache (ristretto samples its evictions and ladder's TinyLFU and otter seed
+// their sketches at random, so single runs vary). Use it to pick a store for
+// your own access pattern before production does it for you:
 //
-//	go run ./cmd/hitratio                                # Zipf stream + the shipped gli trace
+//	go run ./cmd/hitratio                        # every shipped stream (bench/testdata/README.md)
+//	go run ./cmd/hitratio -streams gli,loop      # some of them
 //	go run ./cmd/hitratio -trace keys.txt.gz -sizes 1000,10000,100000
 //
-// A trace is one request per line; the first field (whitespace- or
-// comma-separated) is the key; .gz files are read compressed.
+// The default streams are the public gli trace (bench/testdata) and
+// synthetic shapes generated deterministically in code, each labelled as
+// such: Zipf at s = 0.7, 0.9, 1.01 and 1.2, a loop larger than the cache,
+// a hot set under one-pass scans, a database-style and a search-style
+// stream, and a multi-program mix. A -trace file is one request per line;
+// the first field (whitespace- or comma-separated) is the key; .gz files
+// are read compressed.
 package main
 
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/dgraph-io/ristretto/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/ladder-go/ladder/cache"
-	"github.com/maypok86/otter/v2"
+	"github.com/ladder-go/ladder/bench/internal/hitrate"
 )
 
 func main() {
-	trace := flag.String("trace", "", "trace file (one key per line, .gz ok); empty: a Zipf stream and testdata/gli.lirs.gz")
-	sizes := flag.String("sizes", "", "comma-separated cache sizes in entries (default per stream)")
-	zipfS := flag.Float64("zipf-s", 1.01, "Zipf exponent s (> 1) for the synthetic stream")
-	zipfN := flag.Int("zipf-n", 200_000, "requests in the synthetic stream (≤ 10 000 000)")
+	trace := flag.String("trace", "", "trace file to replay instead of the shipped streams (one key per line, .gz ok)")
+	sizes := flag.String("sizes", "", "comma-separated cache sizes in entries (default per stream; 100,1000,10000 for -trace)")
+	streams := flag.String("streams", "", "comma-separated names of the shipped streams to replay (default all)")
+	runs := flag.Int("runs", 5, "replays per cell; the table shows their median")
+	spread := flag.Bool("spread", false, "also print each cell's lowest and highest run")
+	testdata := flag.String("testdata", "testdata", "directory of the shipped traces")
 	flag.Parse()
-	if err := run(*trace, *sizes, *zipfS, *zipfN); err != nil {
+	if err := run(os.Stdout, *trace, *sizes, *streams, *testdata, *runs, *spread); err != nil {
 		fmt.Fprintln(os.Stderr, "hitratio:", err)
 		os.Exit(1)
 	}
 }
 
-type workload struct {
-	name  string
-	keys  []uint64
-	sizes []int
-}
-
-func run(trace, sizeList string, s float64, n int) error {
-	if !(s > 1) || n <= 0 || n > 10_000_000 {
-		return fmt.Errorf("need -zipf-s > 1 and 0 < -zipf-n ≤ 10000000 (got %v, %d)", s, n)
+func run(w io.Writer, trace, sizeList, names, testdata string, runs int, spread bool) error {
+	if runs <= 0 || runs > 101 {
+		return fmt.Errorf("-runs %d: must be in [1, 101]", runs)
 	}
-	var loads []workload
+	var loads []hitrate.Stream
 	if trace != "" {
-		keys, err := readTrace(trace)
+		keys, err := hitrate.ReadTrace(trace)
 		if err != nil {
 			return err
 		}
-		loads = append(loads, workload{trace, keys, []int{100, 1000, 10000}})
+		loads = []hitrate.Stream{{Name: trace, About: "your trace", Keys: keys, Sizes: []int{100, 1000, 10000}}}
 	} else {
-		z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), s, 1, 99_999)
-		keys := make([]uint64, n)
-		for i := range keys {
-			keys[i] = z.Uint64()
+		all, err := hitrate.Streams(testdata)
+		if err != nil {
+			return err
 		}
-		loads = append(loads, workload{fmt.Sprintf("zipf s=%v, %d keys", s, 100_000), keys, []int{1000, 5000, 20000}})
-		if gli, err := readTrace("testdata/gli.lirs.gz"); err == nil {
-			loads = append(loads, workload{"gli (LIRS trace)", gli, []int{250, 500, 1000}})
-		}
-	}
-	for _, w := range loads {
-		if sizeList != "" {
-			sz, err := parseSizes(sizeList)
-			if err != nil {
-				return err
-			}
-			w.sizes = sz
-		}
-		if err := table(w); err != nil {
+		loads, err = pick(all, names)
+		if err != nil {
 			return err
 		}
 	}
+	if sizeList != "" {
+		sz, err := parseSizes(sizeList)
+		if err != nil {
+			return err
+		}
+		for i := range loads {
+			loads[i].Sizes = sz
+		}
+	}
+	fmt.Fprintf(w, "Hit ratio, median of %d runs per cell (fresh cache per run).\n\n", runs)
+	for _, st := range loads {
+		cells, err := hitrate.Table(st, hitrate.Caches, runs)
+		if err != nil {
+			return err
+		}
+		print(w, st, cells, spread)
+	}
 	return nil
+}
+
+// pick returns the streams named in list (all when list is empty).
+func pick(all []hitrate.Stream, list string) ([]hitrate.Stream, error) {
+	if list == "" {
+		return all, nil
+	}
+	var out []hitrate.Stream
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		i := slices.IndexFunc(all, func(s hitrate.Stream) bool { return s.Name == name })
+		if i < 0 {
+			var known []string
+			for _, s := range all {
+				known = append(known, s.Name)
+			}
+			return nil, fmt.Errorf("-streams: no stream %q (have %s)", name, strings.Join(known, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 func parseSizes(list string) ([]int, error) {
@@ -92,101 +119,50 @@ func parseSizes(list string) ([]int, error) {
 	return out, nil
 }
 
-// table prints one row per cache and one hit% column per size.
-func table(w workload) error {
-	fmt.Printf("### %s (%d requests)\n\n| cache |", w.name, len(w.keys))
-	for _, s := range w.sizes {
-		fmt.Printf(" %d |", s)
+// print writes one table: a row per cache, a hit% column per size; the
+// best cell of each column is bold, and the last row says whether ladder's
+// best store reached the best peer's ratio.
+func print(w io.Writer, st hitrate.Stream, cells [][]hitrate.Cell, spread bool) {
+	fmt.Fprintf(w, "### %s (%d requests)\n\n%s\n\n| cache |", st.Name, len(st.Keys), st.About)
+	for _, s := range st.Sizes {
+		fmt.Fprintf(w, " %d |", s)
 	}
-	fmt.Print("\n|---|")
-	for range w.sizes {
-		fmt.Print("---:|")
+	fmt.Fprint(w, "\n|---|")
+	for range st.Sizes {
+		fmt.Fprint(w, "---:|")
 	}
-	fmt.Println()
-	for _, name := range names {
-		fmt.Printf("| %s |", name)
-		for _, size := range w.sizes {
-			p, closeFn, err := build(name, size)
-			if err != nil {
-				return err
+	fmt.Fprintln(w)
+	best := make([]float64, len(st.Sizes))
+	ladder := make([]float64, len(st.Sizes))
+	peer := make([]float64, len(st.Sizes))
+	for i, c := range hitrate.Caches {
+		for j, cell := range cells[i] {
+			best[j] = max(best[j], cell.Med)
+			switch {
+			case strings.HasPrefix(c.Name, "ladder-"):
+				ladder[j] = max(ladder[j], cell.Med)
+			case c.Name == "otter" || c.Name == "ristretto":
+				peer[j] = max(peer[j], cell.Med)
 			}
-			hits := 0
-			for _, k := range w.keys {
-				if p.get(k) {
-					hits++
-				} else {
-					p.set(k)
-				}
+		}
+	}
+	for i, c := range hitrate.Caches {
+		fmt.Fprintf(w, "| %s |", c.Name)
+		for j, cell := range cells[i] {
+			v := fmt.Sprintf("%.2f%%", cell.Med)
+			if cell.Med == best[j] {
+				v = "**" + v + "**"
 			}
-			closeFn()
-			fmt.Printf(" %.2f%% |", 100*float64(hits)/float64(max(1, len(w.keys))))
+			if spread {
+				v += fmt.Sprintf(" (%.2f–%.2f)", cell.Lo, cell.Hi)
+			}
+			fmt.Fprintf(w, " %s |", v)
 		}
-		fmt.Println()
+		fmt.Fprintln(w)
 	}
-	fmt.Println()
-	return nil
-}
-
-var names = []string{"ladder-lru", "ladder-2q", "ladder-arc", "ladder-lfu", "ladder-fifo", "golang-lru (exact LRU)", "otter", "ristretto"}
-
-type policy struct {
-	get func(uint64) bool
-	set func(uint64)
-}
-
-func store(s cache.Store[uint64, struct{}], err error) (policy, func(), error) {
-	if err != nil {
-		return policy{}, nil, err
+	fmt.Fprint(w, "| ladder's best ÷ best of otter, ristretto |")
+	for j := range st.Sizes {
+		fmt.Fprintf(w, " %.3f× |", ladder[j]/max(peer[j], 1e-9))
 	}
-	return policy{
-		get: func(k uint64) bool { _, ok := s.Get(k); return ok },
-		set: func(k uint64) { s.Set(k, &cache.Entry[struct{}]{}) },
-	}, func() {}, nil
-}
-
-func build(name string, size int) (policy, func(), error) {
-	o := cache.StoreOptions{}
-	switch name {
-	case "ladder-lru":
-		return store(cache.NewLRU[uint64, struct{}](size, o))
-	case "ladder-2q":
-		return store(cache.NewTwoQueue[uint64, struct{}](size, o))
-	case "ladder-arc":
-		return store(cache.NewARC[uint64, struct{}](size, o))
-	case "ladder-lfu":
-		return store(cache.NewLFU[uint64, struct{}](size, o))
-	case "ladder-fifo":
-		return store(cache.NewFIFO[uint64, struct{}](size, o))
-	case "golang-lru (exact LRU)":
-		c, err := lru.New[uint64, struct{}](size)
-		if err != nil {
-			return policy{}, nil, err
-		}
-		return policy{
-			get: func(k uint64) bool { _, ok := c.Get(k); return ok },
-			set: func(k uint64) { c.Add(k, struct{}{}) },
-		}, func() {}, nil
-	case "otter":
-		c, err := otter.New(&otter.Options[uint64, struct{}]{MaximumSize: size})
-		if err != nil {
-			return policy{}, nil, err
-		}
-		return policy{
-			get: func(k uint64) bool { _, ok := c.GetIfPresent(k); return ok },
-			set: func(k uint64) { c.Set(k, struct{}{}) },
-		}, func() {}, nil
-	case "ristretto":
-		c, err := ristretto.NewCache(&ristretto.Config[uint64, struct{}]{
-			NumCounters: int64(10 * size), MaxCost: int64(size), BufferItems: 64, IgnoreInternalCost: true,
-		})
-		if err != nil {
-			return policy{}, nil, err
-		}
-		// Set is asynchronous: wait so the replay measures the policy, not dropped buffers.
-		return policy{
-			get: func(k uint64) bool { _, ok := c.Get(k); return ok },
-			set: func(k uint64) { c.Set(k, struct{}{}, 1); c.Wait() },
-		}, c.Close, nil
-	}
-	return policy{}, nil, fmt.Errorf("unknown cache %q", name)
+	fmt.Fprint(w, "\n\n")
 }

@@ -1,4 +1,4 @@
-package main
+package hitrate
 
 import (
 	"slices"
@@ -8,20 +8,20 @@ import (
 
 func TestParseTrace(t *testing.T) {
 	in := "# comment\n1\n2\n*\n\n1, extra\nuser:7 GET\n2\n"
-	keys, err := parseTrace(strings.NewReader(in))
+	keys, err := ParseTrace(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []uint64{0, 1, 0, 2, 1}; !slices.Equal(keys, want) {
 		t.Fatalf("keys = %v, want %v", keys, want)
 	}
-	if _, err := parseTrace(strings.NewReader(strings.Repeat("x", maxLine+1))); err == nil {
+	if _, err := ParseTrace(strings.NewReader(strings.Repeat("x", maxLine+1))); err == nil {
 		t.Fatal("an over-long line parsed without error")
 	}
 }
 
 func TestReadShippedTrace(t *testing.T) {
-	keys, err := readTrace("../../testdata/gli.lirs.gz")
+	keys, err := ReadTrace("../../testdata/gli.lirs.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,23 +30,12 @@ func TestReadShippedTrace(t *testing.T) {
 	}
 }
 
-func TestParseSizes(t *testing.T) {
-	if got, err := parseSizes("10, 20"); err != nil || !slices.Equal(got, []int{10, 20}) {
-		t.Fatalf("parseSizes = %v, %v", got, err)
-	}
-	for _, bad := range []string{"", "0", "-1", "a", "10,,20"} {
-		if _, err := parseSizes(bad); err == nil {
-			t.Errorf("parseSizes(%q) accepted", bad)
-		}
-	}
-}
-
 func FuzzParseTrace(f *testing.F) {
 	f.Add("1\n2\n1\n")
 	f.Add("*\n# x\n a , b\n\n")
 	f.Add("\x00\xff,\n,,,\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		keys, err := parseTrace(strings.NewReader(in))
+		keys, err := ParseTrace(strings.NewReader(in))
 		if err != nil {
 			return
 		}
