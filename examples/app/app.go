@@ -56,10 +56,11 @@ type Config struct {
 	// Assets serves the static files; nil builds one from Static() under
 	// /assets/ (owned and closed by the App).
 	Assets *assets.Assets
-	// FeedCache, if set, answers feed reads (cache-aside, one load per key
-	// however many readers miss together); its TTL bounds how stale a feed
-	// may be. nil reads the store every time.
-	FeedCache *cache.Aside[string, []Post]
+	// FeedCache, if set, answers feed reads: a *cache.Aside (cache-aside,
+	// one load per key however many readers miss together; its TTL bounds
+	// how stale a feed may be), a *rediscache.Cache (the same over a shared
+	// Redis tier), or any other FeedCache. nil reads the store every time.
+	FeedCache FeedCache
 	// Queue, if set, receives a WelcomeMail job (queue MailQueue) per
 	// signup. nil sends the mail inline through Mailer, in the signup
 	// request (slow signups: what stage 06 fixes).
@@ -85,6 +86,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// FeedCache answers feed reads from a cache, calling load on a miss.
+// *cache.Aside[string, []Post] and *rediscache.Cache[[]Post] satisfy it.
+type FeedCache interface {
+	Get(ctx context.Context, key string, load cache.Loader[string, []Post]) ([]Post, error)
 }
 
 // Validate reports the first field of c that cannot work, wrapping

@@ -7,7 +7,14 @@ import (
 	"time"
 
 	"github.com/ladder-go/ladder/cache"
+	"github.com/ladder-go/ladder/cache/rediscache"
 	"github.com/ladder-go/ladder/examples/app"
+)
+
+// Both caches a stage may put in front of the feed satisfy app.FeedCache.
+var (
+	_ app.FeedCache = (*cache.Aside[string, []app.Post])(nil)
+	_ app.FeedCache = (*rediscache.Cache[[]app.Post])(nil)
 )
 
 // With a feed cache, a hundred concurrent feed reads cost the store one
