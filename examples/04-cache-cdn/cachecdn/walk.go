@@ -187,6 +187,10 @@ func (e *env) risingLoad(ctx context.Context, rep *stage.Report) error {
 	reads, loads := f1.Reads-f0.Reads, f1.Loads-f0.Loads
 	hits, misses := s1.Hits-s0.Hits, s1.Misses-s0.Misses
 	bypassed := s1.Bypassed - s0.Bypassed
+	rep.Figures.DBQueriesPerRequest = stage.PerRequest(queries, requests)
+	if reads > 0 {
+		rep.Figures.CacheHitRatio = stage.Some(1 - ratio(loads, reads))
+	}
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("database: %d queries for %d requests (%.2f per request); feed reads %d, %d of them loaded from the database: cache hit ratio %s",
 			queries, requests, ratio(queries, int64(requests)), reads, loads, load.Percent(1-ratio(loads, reads))),
