@@ -114,19 +114,23 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 
 	// 2. New visitors load the front page and its assets, without and with
 	// the edge.
+	began := time.Now()
 	d, err := e.edgeCompare(ctx)
 	if err != nil {
 		return err
 	}
+	stamp(&d, began)
 	rep.Drills = append(rep.Drills, d)
 	(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 
 	// 3. and 4. The drills.
 	for _, f := range []func(context.Context) (stage.Drill, error){e.stampedeDrill, e.deployDrill} {
+		began := time.Now()
 		d, err := f(ctx)
 		if err != nil {
 			return err
 		}
+		stamp(&d, began)
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
@@ -202,6 +206,14 @@ func (e *env) risingLoad(ctx context.Context, rep *stage.Report) error {
 		}
 	}
 	return nil
+}
+
+// stamp gives a drill that began at began its wall-clock time (for the
+// ladder's timeline), if it did not record one: At is since it began.
+func stamp(d *stage.Drill, began time.Time) {
+	if d.When.IsZero() {
+		d.When = began.Add(d.At)
+	}
 }
 
 func ratio(a, b int64) float64 {
