@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ladder-go/ladder/examples/app/proc"
@@ -17,7 +18,7 @@ import (
 
 type config struct {
 	profile
-	only *stageDef // -stage; nil runs every stage
+	only []stageDef // -stage; none runs every stage
 	out  string
 }
 
@@ -27,7 +28,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c := config{profile: defaultProfile()}
 	var only string
 	fs.BoolVar(&c.quick, "quick", false, "a short run (for tests): every stage with -quick")
-	fs.StringVar(&only, "stage", "", "run one stage: its number (3) or name (03-lb-replicas)")
+	fs.StringVar(&only, "stage", "", "run one stage: its number (3) or name (03-lb-replicas); a comma-separated list runs several")
 	fs.StringVar(&c.out, "out", "", "the report directory (default: a new one under the system's temporary directory)")
 	fs.StringVar(&c.pg, "pg", os.Getenv("LADDER_PG_PRIMARY"), "PostgreSQL DSN for the stages that take one (default $LADDER_PG_PRIMARY; 03 also needs $LADDER_PG_REPLICA); empty runs SQLite")
 	fs.StringVar(&c.redis, "redis", os.Getenv("LADDER_REDIS_ADDR"), "Redis host:port for the stages that take one (default $LADDER_REDIS_ADDR); empty runs an embedded miniredis")
@@ -39,11 +40,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if only != "" {
-		st, err := findStage(only)
-		if err != nil {
-			return c, fmt.Errorf("-stage: %w", err)
+		for _, s := range strings.Split(only, ",") {
+			st, err := findStage(s)
+			if err != nil {
+				return c, fmt.Errorf("-stage: %w", err)
+			}
+			c.only = append(c.only, st)
 		}
-		c.only = &st
 	}
 	if c.step < 200*time.Millisecond || c.step > time.Minute {
 		return c, fmt.Errorf("-step %v: want 200ms to 1m", c.step)
@@ -122,7 +125,7 @@ func (r *result) held() bool { return r.code == 0 && r.report != nil && r.report
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) int {
 	todo := stages
 	if c.only != nil {
-		todo = []stageDef{*c.only}
+		todo = c.only
 	}
 	mode := fmt.Sprintf("default profile: every load step %v, PBKDF2 %d iterations", c.step, c.kdf)
 	if c.quick {
@@ -161,7 +164,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ladder: a stage failed or a drill did not hold (%v); see its log\n", total.Round(time.Second))
 		return 1
 	}
-	fmt.Fprintf(stdout, "ladder: every drill held; %d stage(s) in %v. Each stage's \"move now\" line names the bottleneck the next stage removes.\n", len(results), total.Round(time.Second))
+	fmt.Fprintf(stdout, "ladder: every drill held; %d stage(s) in %v. Read each stage's advisor line and drills: the failure one stage shows is what the next one removes.\n", len(results), total.Round(time.Second))
 	return 0
 }
 

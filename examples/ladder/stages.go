@@ -76,7 +76,11 @@ var stages = []stageDef{
 		if p.pg == "" {
 			replica = ""
 		}
-		return p.common("-redis", p.redis, "-pg-primary", p.pgPrimary03(), "-pg-replica", replica)
+		args := p.common("-redis", p.redis, "-pg-primary", p.pgPrimary03(), "-pg-replica", replica)
+		if !p.quick {
+			args = append(args, "-pairs", "60") // 200 pairs take a minute: 60 show the stale share as well
+		}
+		return args
 	}},
 	{4, "04-cache-cdn", cachecdn.Run, func(p profile) []string {
 		return p.common("-redis", p.redis)
