@@ -74,7 +74,7 @@ type bar struct {
 
 const (
 	chartW, chartH = 420.0, 190.0
-	chartTop       = 26.0
+	chartTop       = 36.0
 	chartBottom    = 36.0
 )
 

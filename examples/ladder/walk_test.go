@@ -155,7 +155,7 @@ func checkReportInChromium(t *testing.T, report string, want []stageDef, numbers
 	if err != nil {
 		t.Fatal(err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
