@@ -41,8 +41,15 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 	ro := a.retry
 	a.budget.request()
 	retry := replayable(req)
-	tried := st.tried[:0]
 	orig, body := req.URL, req.Body // try may retarget req in place
+	var rp *replay
+	if !retry && ro.IdempotencyKeyHeader != "" {
+		var err error
+		if retry, rp, body, err = ro.keyed(req); err != nil {
+			return nil, err
+		}
+	}
+	tried := st.tried[:0]
 	i, picked := st.pinned, false
 	if i < 0 {
 		i, picked = st.snap.choose(st.key, st.keyed), true
@@ -55,6 +62,9 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		}
 		e := st.snap.all[i]
 		done := st.snap.beginTry(e, picked)
+		if rp != nil && try > 0 {
+			body = rp.reader()
+		}
 		t := a.try(req, orig, body, e, st.snap.vals[i], retry, tracer, try)
 		o := t.o
 		if !t.unsent {

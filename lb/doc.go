@@ -44,6 +44,15 @@
 //     connection closed as it was reused) is retried on another backend
 //     whatever its method, outside the retry budget, which is kept for
 //     requests that did reach one (see [RetryOptions]).
+//   - A request the killed backend had received is resent when it is
+//     idempotent without a body (GET, HEAD, PUT, DELETE, …) or, with
+//     RetryOptions.IdempotencyKeyHeader set (normally "Idempotency-Key"),
+//     when it carries that key, whatever its method: a POST is resent with
+//     its body, buffered up to RetryOptions.ReplayBodyLimit (64 KiB). The
+//     backends must honour the key (draft-ietf-httpapi-idempotency-key-header:
+//     record the first outcome with the work and answer a repeat from it),
+//     so the resent POST is not done twice; examples/03-lb-replicas' kill
+//     drill shows 0 failed requests, POSTs included, this way.
 //
 // # Rolling restarts
 //

@@ -39,7 +39,8 @@ type urlT = *url.URL
 // confuse with the real headers, are always dropped. A path's dot segments
 // are resolved before it is forwarded, and a path holding an escaped slash
 // or backslash is rejected with 400 (see EscapedSlashes). Idempotent
-// requests without a body are retried on a different backend after a
+// requests without a body (and, with Retry.IdempotencyKeyHeader, requests
+// carrying an idempotency key) are retried on a different backend after a
 // connection error or a 502/503/504, within a retry budget. Clients see 502,
 // 503 or 504 without internal detail. WebSocket upgrades and streamed
 // responses pass through; h2c upgrades do not (the request goes on as a

@@ -29,6 +29,14 @@ var ErrTryTimeout = errors.New("lb: per-try timeout")
 // RetryStatus status or a per-try timeout, at most Attempts tries in all,
 // within the retry budget. A try abandoned on a hung backend (StallTimeout)
 // is retried without drawing on the budget.
+//
+// With IdempotencyKeyHeader set, a request of any method carrying that
+// header (draft-ietf-httpapi-idempotency-key-header: the backend records
+// the key with the work, so a repeat returns the first outcome instead of
+// doing the work twice) is retried under the same rules, its body buffered
+// for the replay up to ReplayBodyLimit. A request with a body, a PUT
+// included, is resent after it reached a backend only this way: keyed and
+// within the limit.
 type RetryOptions struct {
 	// Attempts is the number of tries per request, the first included, for
 	// requests that reached a backend. Zero means 3; 1 disables those
@@ -70,6 +78,20 @@ type RetryOptions struct {
 	// RetryStatus reports whether a response status is worth a retry on
 	// another backend. Nil means 502, 503 and 504.
 	RetryStatus func(status int) bool
+	// IdempotencyKeyHeader, if set, names the header (normally
+	// "Idempotency-Key") whose presence with a non-empty value makes a
+	// request resendable after it reached a backend, whatever its method,
+	// as an idempotent one is: within Attempts and the budget, and
+	// abandoned on a hung backend. Its body, if any, is read into memory
+	// before the first try and resent from there; a body larger than
+	// ReplayBodyLimit is streamed as usual and the request not resent.
+	// Set it only for backends that honour the key (record the outcome of
+	// the first request with it and answer repeats from that record):
+	// otherwise a resent POST is done twice. "" (the default) turns it off.
+	IdempotencyKeyHeader string
+	// ReplayBodyLimit bounds the body buffered per keyed request, in bytes,
+	// like Envoy's per_request_buffer_limit_bytes. Zero means 64 KiB.
+	ReplayBodyLimit int64
 }
 
 // Default retry timings.
@@ -95,6 +117,13 @@ func (o *RetryOptions) validate() error {
 		return bad("Budget", o.Budget, "must be ≤ 1000")
 	case o.MinRetries > 1e6:
 		return bad("MinRetries", o.MinRetries, "must be ≤ 1000000")
+	case o.ReplayBodyLimit < 0:
+		return bad("ReplayBodyLimit", o.ReplayBodyLimit, "must be ≥ 0")
+	case !validHeaderName(o.IdempotencyKeyHeader):
+		return bad("IdempotencyKeyHeader", fmt.Sprintf("%q", o.IdempotencyKeyHeader), "not a header name")
+	}
+	if o.ReplayBodyLimit == 0 {
+		o.ReplayBodyLimit = defaultReplayBodyLimit
 	}
 	if o.Attempts == 0 {
 		o.Attempts = 3

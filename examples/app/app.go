@@ -288,7 +288,10 @@ func (a *App) storeCtx(ctx context.Context) (context.Context, context.CancelFunc
 	return context.WithTimeout(ctx, a.storeTime)
 }
 
-func (a *App) signup(r *http.Request, c credentials) error {
+// signup registers c and logs the client in. With an idempotency key (""
+// for none) and a KeyedStore, a repeat of a signup that succeeded logs the
+// client in again if the password is the user's, and does nothing else.
+func (a *App) signup(r *http.Request, c credentials, key string) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -299,8 +302,26 @@ func (a *App) signup(r *http.Request, c credentials) error {
 	ctx, cancel := a.storeCtx(r.Context())
 	defer cancel()
 	now := a.cfg.Now()
-	if err := a.cfg.Store.CreateUser(ctx, User{Name: c.Name, Created: now}, hash); err != nil {
+	u := User{Name: c.Name, Created: now}
+	replayed, err := false, ErrKeyUnsupported
+	if ks := a.keyedStore(key); ks != nil {
+		replayed, err = ks.CreateUserKeyed(ctx, u, hash, key)
+	}
+	if errors.Is(err, ErrKeyUnsupported) {
+		err = a.cfg.Store.CreateUser(ctx, u, hash)
+	}
+	if err != nil {
 		return err
+	}
+	if replayed {
+		_, stored, err := a.cfg.Store.UserByName(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		if !CheckPassword(stored, c.Password) {
+			return fmt.Errorf("%w: signup of %q with another password", ErrKeyReused, c.Name)
+		}
+		return a.login(r, c.Name)
 	}
 	a.signups.Add(1)
 	if err := a.login(r, c.Name); err != nil {
@@ -395,7 +416,9 @@ func currentUser(r *http.Request) string {
 	return ""
 }
 
-func (a *App) post(r *http.Request, body string) (Post, error) {
+// post stores a post of the logged-in user. With an idempotency key (""
+// for none) and a KeyedStore, a repeat returns the first request's post.
+func (a *App) post(r *http.Request, body, key string) (Post, error) {
 	user := currentUser(r)
 	if user == "" {
 		return Post{}, errLoggedOut
@@ -407,6 +430,15 @@ func (a *App) post(r *http.Request, body string) (Post, error) {
 	p := Post{Author: user, Body: body, Created: a.cfg.Now().UTC()}
 	ctx, cancel := a.storeCtx(r.Context())
 	defer cancel()
+	if ks := a.keyedStore(key); ks != nil {
+		stored, replayed, err := ks.CreatePostKeyed(ctx, p, key)
+		if !errors.Is(err, ErrKeyUnsupported) {
+			if err == nil && !replayed {
+				a.posts.Add(1)
+			}
+			return stored, err
+		}
+	}
 	if err := a.cfg.Store.CreatePost(ctx, p); err != nil {
 		return Post{}, err
 	}
@@ -448,6 +480,8 @@ func (a *App) status(r *http.Request, err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrTaken):
 		return http.StatusConflict, "name taken"
+	case errors.Is(err, ErrKeyReused):
+		return http.StatusUnprocessableEntity, "Idempotency-Key already used for another request"
 	case errors.Is(err, errBadLogin):
 		return http.StatusUnauthorized, "wrong name or password"
 	case errors.Is(err, errLoggedOut):
@@ -487,19 +521,30 @@ func (a *App) apiError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (a *App) apiSignup(w http.ResponseWriter, r *http.Request) {
+	key, err := requestKey(r)
+	if err != nil {
+		a.apiError(w, r, err)
+		return
+	}
 	var c credentials
 	if err := decodeJSON(w, r, &c); err != nil {
 		a.apiError(w, r, err)
 		return
 	}
-	if err := a.signup(r, c); err != nil {
+	if err := a.signup(r, c, key); err != nil {
 		a.apiError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"name": c.Name})
 }
 
+// apiLogin logs in. A login is safe to repeat (a repeat opens another
+// session), so an idempotency key is only checked, not recorded.
 func (a *App) apiLogin(w http.ResponseWriter, r *http.Request) {
+	if _, err := requestKey(r); err != nil {
+		a.apiError(w, r, err)
+		return
+	}
 	var c credentials
 	if err := decodeJSON(w, r, &c); err != nil {
 		a.apiError(w, r, err)
@@ -513,6 +558,10 @@ func (a *App) apiLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) apiLogout(w http.ResponseWriter, r *http.Request) {
+	if _, err := requestKey(r); err != nil {
+		a.apiError(w, r, err)
+		return
+	}
 	if err := a.logout(r); err != nil {
 		a.apiError(w, r, err)
 		return
@@ -521,6 +570,11 @@ func (a *App) apiLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) apiPost(w http.ResponseWriter, r *http.Request) {
+	key, err := requestKey(r)
+	if err != nil {
+		a.apiError(w, r, err)
+		return
+	}
 	var in struct {
 		Body string `json:"body"`
 	}
@@ -528,7 +582,7 @@ func (a *App) apiPost(w http.ResponseWriter, r *http.Request) {
 		a.apiError(w, r, err)
 		return
 	}
-	p, err := a.post(r, in.Body)
+	p, err := a.post(r, in.Body, key)
 	if err != nil {
 		a.apiError(w, r, err)
 		return
@@ -615,7 +669,7 @@ func formCredentials(r *http.Request) credentials {
 }
 
 func (a *App) formSignup(w http.ResponseWriter, r *http.Request) {
-	a.form(w, r, func() error { return a.signup(r, formCredentials(r)) })
+	a.form(w, r, func() error { return a.signup(r, formCredentials(r), "") })
 }
 
 func (a *App) formLogin(w http.ResponseWriter, r *http.Request) {
@@ -627,5 +681,5 @@ func (a *App) formLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) formPost(w http.ResponseWriter, r *http.Request) {
-	a.form(w, r, func() error { _, err := a.post(r, r.PostFormValue("body")); return err })
+	a.form(w, r, func() error { _, err := a.post(r, r.PostFormValue("body"), ""); return err })
 }

@@ -27,7 +27,7 @@ func (bs *breakerStore) do(ctx context.Context, fn func(ctx context.Context) err
 	var answer error
 	err := health.Do(ctx, bs.b, func(ctx context.Context) error {
 		err := fn(ctx)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrTaken) || errors.Is(err, ErrInvalid) {
+		if isAnswer(err) {
 			answer = err
 			return nil
 		}
@@ -75,3 +75,29 @@ func (bs *breakerStore) UserPosts(ctx context.Context, author string, limit int)
 }
 
 func (bs *breakerStore) Ping(ctx context.Context) error { return bs.s.Ping(ctx) }
+
+var _ KeyedStore = (*breakerStore)(nil)
+
+func (bs *breakerStore) CreateUserKeyed(ctx context.Context, u User, hash, key string) (replayed bool, err error) {
+	ks, ok := bs.s.(KeyedStore)
+	if !ok {
+		return false, ErrKeyUnsupported
+	}
+	err = bs.do(ctx, func(ctx context.Context) (err error) {
+		replayed, err = ks.CreateUserKeyed(ctx, u, hash, key)
+		return err
+	})
+	return replayed, err
+}
+
+func (bs *breakerStore) CreatePostKeyed(ctx context.Context, p Post, key string) (stored Post, replayed bool, err error) {
+	ks, ok := bs.s.(KeyedStore)
+	if !ok {
+		return Post{}, false, ErrKeyUnsupported
+	}
+	err = bs.do(ctx, func(ctx context.Context) (err error) {
+		stored, replayed, err = ks.CreatePostKeyed(ctx, p, key)
+		return err
+	})
+	return stored, replayed, err
+}

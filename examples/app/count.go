@@ -33,7 +33,7 @@ func (c *CountingStore) Counts() StoreCounts {
 
 func (c *CountingStore) note(n *atomic.Int64, err error) error {
 	n.Add(1)
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTaken) && !errors.Is(err, ErrInvalid) {
+	if err != nil && !isAnswer(err) {
 		c.errs.Add(1) // a failure of the store, not one of its answers
 	}
 	return err
@@ -63,3 +63,35 @@ func (c *CountingStore) UserPosts(ctx context.Context, author string, limit int)
 }
 
 func (c *CountingStore) Ping(ctx context.Context) error { return c.note(&c.pings, c.s.Ping(ctx)) }
+
+var _ KeyedStore = (*CountingStore)(nil)
+
+// CreateUserKeyed implements KeyedStore (ErrKeyUnsupported, uncounted, if
+// the wrapped store is not one).
+func (c *CountingStore) CreateUserKeyed(ctx context.Context, u User, hash, key string) (bool, error) {
+	ks, ok := c.s.(KeyedStore)
+	if !ok {
+		return false, ErrKeyUnsupported
+	}
+	replayed, err := ks.CreateUserKeyed(ctx, u, hash, key)
+	return replayed, c.note(&c.writes, err)
+}
+
+// CreatePostKeyed implements KeyedStore (ErrKeyUnsupported, uncounted, if
+// the wrapped store is not one).
+func (c *CountingStore) CreatePostKeyed(ctx context.Context, p Post, key string) (Post, bool, error) {
+	ks, ok := c.s.(KeyedStore)
+	if !ok {
+		return Post{}, false, ErrKeyUnsupported
+	}
+	stored, replayed, err := ks.CreatePostKeyed(ctx, p, key)
+	return stored, replayed, c.note(&c.writes, err)
+}
+
+// isAnswer reports whether err is one of the application's answers (no
+// such user, name taken, bad input, a key reused or not supported), not a
+// failure of the store.
+func isAnswer(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrTaken) || errors.Is(err, ErrInvalid) ||
+		errors.Is(err, ErrKeyReused) || errors.Is(err, ErrKeyUnsupported)
+}

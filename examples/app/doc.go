@@ -29,6 +29,15 @@
 //	GET  /api/users/{name}/posts?limit=N   → 200 {"posts":[…]}
 //	GET  /healthz (alive) and /readyz (the store answers)
 //
+// A POST may carry an Idempotency-Key header ([IdempotencyKeyHeader]): with
+// a [KeyedStore] (SQLStore, and RemoteStore, WithBreaker and Count over
+// one) a signup or post is recorded with its key in one transaction, and a
+// repeat (a client's retry, a load balancer's resend after a server died
+// with it) answers the first outcome without doing the work twice; a
+// concurrent duplicate waits for the first; a key reused for another
+// payload is 422, a malformed one 400. Login and logout are safe to repeat:
+// their key is only checked.
+//
 // and small HTML pages at / (the feed, sign-up, log-in and post forms) using
 // the assets under /assets/ through the template func "asset".
 //

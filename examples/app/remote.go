@@ -61,6 +61,38 @@ func NewStoreHandler(s Store) http.Handler {
 		posts, err := s.UserPosts(r.Context(), r.PathValue("name"), limit)
 		storeReply(w, posts, err)
 	})
+	ks, _ := s.(KeyedStore)
+	mux.HandleFunc("POST /store/keyed/users", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			User User   `json:"user"`
+			Hash string `json:"hash"`
+			Key  string `json:"key"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if ks == nil {
+			storeReply(w, nil, ErrKeyUnsupported)
+			return
+		}
+		replayed, err := ks.CreateUserKeyed(r.Context(), in.User, in.Hash, in.Key)
+		storeReply(w, map[string]bool{"replayed": replayed}, err)
+	})
+	mux.HandleFunc("POST /store/keyed/posts", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Post Post   `json:"post"`
+			Key  string `json:"key"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if ks == nil {
+			storeReply(w, nil, ErrKeyUnsupported)
+			return
+		}
+		p, replayed, err := ks.CreatePostKeyed(r.Context(), in.Post, in.Key)
+		storeReply(w, map[string]any{"post": p, "replayed": replayed}, err)
+	})
 	mux.HandleFunc("GET /store/ping", func(w http.ResponseWriter, r *http.Request) {
 		storeReply(w, nil, s.Ping(r.Context()))
 	})
@@ -85,6 +117,10 @@ func storeReply(w http.ResponseWriter, v any, err error) {
 		code = http.StatusConflict
 	case errors.Is(err, ErrInvalid):
 		code = http.StatusBadRequest
+	case errors.Is(err, ErrKeyReused):
+		code = http.StatusUnprocessableEntity
+	case errors.Is(err, ErrKeyUnsupported):
+		code = http.StatusNotImplemented
 	default:
 		code = http.StatusServiceUnavailable
 	}
@@ -104,7 +140,7 @@ type RemoteStore struct {
 	client *http.Client
 }
 
-var _ Store = (*RemoteStore)(nil)
+var _ KeyedStore = (*RemoteStore)(nil)
 
 // NewRemoteStore returns a store that calls the data tier at baseURL
 // ("http://127.0.0.1:port"). client nil means a client with a 1 s dial
@@ -162,6 +198,10 @@ func (s *RemoteStore) call(ctx context.Context, method, path string, in, out any
 			return fmt.Errorf("%w: %s", ErrTaken, e.Error)
 		case http.StatusBadRequest:
 			return fmt.Errorf("%w: %s", ErrInvalid, e.Error)
+		case http.StatusUnprocessableEntity:
+			return fmt.Errorf("%w: %s", ErrKeyReused, e.Error)
+		case http.StatusNotImplemented:
+			return fmt.Errorf("%w: %s", ErrKeyUnsupported, e.Error)
 		}
 		return fmt.Errorf("%w: data tier answered %d: %s", ErrUnavailable, resp.StatusCode, e.Error)
 	}
@@ -193,6 +233,27 @@ func (s *RemoteStore) UserByName(ctx context.Context, name string) (User, string
 // CreatePost implements Store.
 func (s *RemoteStore) CreatePost(ctx context.Context, p Post) error {
 	return s.call(ctx, http.MethodPost, "/store/posts", p, nil)
+}
+
+// CreateUserKeyed implements KeyedStore; ErrKeyUnsupported if the data
+// tier's store is not a KeyedStore.
+func (s *RemoteStore) CreateUserKeyed(ctx context.Context, u User, hash, key string) (bool, error) {
+	var out struct {
+		Replayed bool `json:"replayed"`
+	}
+	err := s.call(ctx, http.MethodPost, "/store/keyed/users", map[string]any{"user": u, "hash": hash, "key": key}, &out)
+	return out.Replayed, err
+}
+
+// CreatePostKeyed implements KeyedStore; ErrKeyUnsupported if the data
+// tier's store is not a KeyedStore.
+func (s *RemoteStore) CreatePostKeyed(ctx context.Context, p Post, key string) (Post, bool, error) {
+	var out struct {
+		Post     Post `json:"post"`
+		Replayed bool `json:"replayed"`
+	}
+	err := s.call(ctx, http.MethodPost, "/store/keyed/posts", map[string]any{"post": p, "key": key}, &out)
+	return out.Post, out.Replayed, err
 }
 
 // Feed implements Store.

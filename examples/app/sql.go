@@ -86,6 +86,19 @@ func Schema(d Dialect) []string {
 			body TEXT NOT NULL,
 			created_ns BIGINT NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS app_posts_author ON app_posts (author, id)`,
+		// The outcome of each request that carried an Idempotency-Key,
+		// written in the transaction of its work (see KeyedStore): the
+		// user, the key, the operation, a fingerprint of the payload, the
+		// status answered and what it made (the post's ID).
+		`CREATE TABLE IF NOT EXISTS app_idempotency (
+			owner TEXT NOT NULL,
+			idem_key TEXT NOT NULL,
+			op TEXT NOT NULL,
+			fingerprint TEXT NOT NULL,
+			status INTEGER NOT NULL,
+			ref BIGINT NOT NULL,
+			created_ns BIGINT NOT NULL,
+			PRIMARY KEY (owner, idem_key))`,
 	}
 }
 
@@ -101,6 +114,8 @@ func (s *SQLStore) Migrate(ctx context.Context) error {
 
 type queries struct {
 	insertUser, userByName, insertPost, feed, userPosts string
+	// keyed writes (KeyedStore)
+	claimKey, keyRecord, setKeyRef, insertPostID, postByID string
 }
 
 func newQueries(d Dialect) queries {
@@ -110,9 +125,17 @@ func newQueries(d Dialect) queries {
 		insertPost: `INSERT INTO app_posts (author, body, created_ns) VALUES (?, ?, ?)`,
 		feed:       `SELECT id, author, body, created_ns FROM app_posts ORDER BY id DESC LIMIT ?`,
 		userPosts:  `SELECT id, author, body, created_ns FROM app_posts WHERE author = ? ORDER BY id DESC LIMIT ?`,
+
+		claimKey: `INSERT INTO app_idempotency (owner, idem_key, op, fingerprint, status, ref, created_ns)
+			VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+		keyRecord:    `SELECT op, fingerprint, ref FROM app_idempotency WHERE owner = ? AND idem_key = ?`,
+		setKeyRef:    `UPDATE app_idempotency SET ref = ? WHERE owner = ? AND idem_key = ?`,
+		insertPostID: `INSERT INTO app_posts (author, body, created_ns) VALUES (?, ?, ?) RETURNING id`,
+		postByID:     `SELECT id, author, body, created_ns FROM app_posts WHERE id = ?`,
 	}
 	if d == Postgres {
-		for _, p := range []*string{&q.insertUser, &q.userByName, &q.insertPost, &q.feed, &q.userPosts} {
+		for _, p := range []*string{&q.insertUser, &q.userByName, &q.insertPost, &q.feed, &q.userPosts,
+			&q.claimKey, &q.keyRecord, &q.setKeyRef, &q.insertPostID, &q.postByID} {
 			*p = rebind(*p)
 		}
 	}

@@ -90,6 +90,13 @@ func (d *dataTier) stopPrimary(ctx context.Context) (string, error) {
 	return fmt.Sprintf("the pair's primary closed with %d commits not yet replayed (lost, as asynchronous replication loses them)", lost), d.primary.Close()
 }
 
+// countPosts counts the posts on the primary, and those repeating an
+// earlier post's author and body.
+func (d *dataTier) countPosts(ctx context.Context) (n, repeats int64, err error) {
+	err = d.primary.QueryRowContext(ctx, "SELECT count(*), count(*) - count(DISTINCT author || '|' || body) FROM app_posts").Scan(&n, &repeats)
+	return n, repeats, err
+}
+
 func (d *dataTier) close() {
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		d.closers[i]()
@@ -282,7 +289,10 @@ func startWeb(ctx context.Context, name string, c config, storeURL, redisAddr st
 			return nil, err
 		}
 	}
-	proxy := &lb.Proxy{Pool: t.pool, Logger: logger}
+	// POSTs carrying an Idempotency-Key are resent like GETs when the
+	// server that received them dies: the application records the key
+	// with the work, so a resend is answered without doing it twice.
+	proxy := &lb.Proxy{Pool: t.pool, Logger: logger, Retry: lb.RetryOptions{IdempotencyKeyHeader: app.IdempotencyKeyHeader}}
 	if err := proxy.Validate(); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ package load
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -381,6 +383,7 @@ type gen struct {
 }
 
 type vuser struct {
+	id        int64 // unique in the process
 	name      string
 	client    *http.Client
 	needLogin bool
@@ -388,9 +391,12 @@ type vuser struct {
 	posts     int
 }
 
+var vuserSeq atomic.Int64
+
 func (g *gen) newUser(name string) *vuser {
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	return &vuser{
+		id:     vuserSeq.Add(1),
 		name:   name,
 		client: &http.Client{Transport: g.rt, Jar: jar, Timeout: g.opts.Timeout},
 		rnd:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
@@ -466,7 +472,9 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 	case OpPost:
 		method, path = http.MethodPost, "/api/posts"
 		u.posts++
-		body = map[string]string{"body": "post " + strconv.Itoa(u.posts) + " by " + u.name}
+		// Unique per logical post, across the virtual users sharing a
+		// name: a post stored twice shows as a repeated body.
+		body = map[string]string{"body": "post " + strconv.Itoa(u.posts) + " by " + u.name + " #" + strconv.FormatInt(u.id, 10)}
 	case OpFeed:
 		path = "/api/feed?limit=20"
 	case OpUserPosts:
@@ -484,6 +492,12 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if method == http.MethodPost {
+		// A fresh key per logical POST (a retry of it would send the same):
+		// the app does the work once however often the request arrives, so
+		// a balancer may resend it after a server died with it.
+		req.Header.Set("Idempotency-Key", newKey())
+	}
 	start := time.Now()
 	resp, err := u.client.Do(req)
 	if err != nil {
@@ -496,6 +510,13 @@ func (g *gen) do(ctx context.Context, u *vuser, op Op) (time.Duration, error) {
 		return d, &StatusError{Code: resp.StatusCode}
 	}
 	return d, nil
+}
+
+// newKey returns a random idempotency key: 128 bits in hex.
+func newKey() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails (crypto/rand's contract since Go 1.24)
+	return hex.EncodeToString(b[:])
 }
 
 func (g *gen) noteNew(name string) {

@@ -1,0 +1,70 @@
+package lb
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// defaultReplayBodyLimit is RetryOptions.ReplayBodyLimit's default.
+const defaultReplayBodyLimit = 64 << 10
+
+// replay is the body of a keyed request, buffered so that every try sends
+// it whole. A nil *replay sends the request's own body.
+type replay struct{ buf []byte }
+
+// keyed reports whether req carries the idempotency key that makes it
+// resendable and, if so, buffers its body within ReplayBodyLimit. It
+// returns the body the first try sends: the buffer's reader, or, for a
+// body over the limit (then not resendable), what was read to find that
+// out followed by the rest. A failure to read the body is returned.
+func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.ReadCloser, err error) {
+	body = req.Body
+	if o.IdempotencyKeyHeader == "" || req.Header.Get(o.IdempotencyKeyHeader) == "" {
+		return false, nil, body, nil
+	}
+	if body == nil || body == http.NoBody {
+		return true, nil, body, nil
+	}
+	if req.ContentLength > o.ReplayBodyLimit {
+		return false, nil, body, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(body, o.ReplayBodyLimit+1))
+	if err != nil {
+		return false, nil, body, err
+	}
+	if int64(len(buf)) > o.ReplayBodyLimit {
+		return false, nil, &prefixed{Reader: io.MultiReader(bytes.NewReader(buf), body), c: body}, nil
+	}
+	body.Close() // all of it is in buf
+	rp = &replay{buf: buf}
+	return true, rp, rp.reader(), nil
+}
+
+// reader returns a fresh reader over the buffered body, or nil.
+func (rp *replay) reader() io.ReadCloser {
+	if rp == nil {
+		return nil
+	}
+	return io.NopCloser(bytes.NewReader(rp.buf))
+}
+
+// prefixed is a body of which a prefix was already read into memory.
+type prefixed struct {
+	io.Reader
+	c io.Closer
+}
+
+func (p *prefixed) Close() error { return p.c.Close() }
+
+// validHeaderName reports whether s is empty or an HTTP token (RFC 9110).
+func validHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
