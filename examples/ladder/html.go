@@ -199,7 +199,7 @@ func buildPage(c config, results []*result, begin time.Time, total time.Duration
 		p.OK = p.OK && r.held()
 		p.Summary = append(p.Summary, summarize(r))
 		ps := pageStage{ID: "s" + r.def.name[:2], Name: r.def.name, Elapsed: r.elapsed.Round(100 * time.Millisecond).String(), OK: r.held(), Err: r.err,
-			Log: filepath.Base(r.log), JSON: filepath.Base(r.jsonPath), Args: strings.Join(r.args, " ")}
+			Log: filepath.Base(r.log), JSON: filepath.Base(r.jsonPath), Args: shellJoin(redactArgs(r.args))}
 		rep := r.report
 		if rep == nil {
 			p.Stages = append(p.Stages, ps)
@@ -260,6 +260,18 @@ func buildPage(c config, results []*result, begin time.Time, total time.Duration
 	p.P99 = bars("p99 latency of that step", "", "p99", names, p99, fmtMs)
 	p.Timeline = buildTimeline(results)
 	return p
+}
+
+// shellJoin prints args as a shell would take them back ("" for an empty one).
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\"'$\\") {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 func failureText(m map[string]int) string {

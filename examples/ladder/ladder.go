@@ -182,7 +182,7 @@ func runStage(ctx context.Context, c config, st stageDef, prog *progress, k int)
 	defer logf.Close()
 	logw := &lockedWriter{w: logf}
 	so, se := &lineWriter{w: logw}, &lineWriter{w: logw} // the last line of each: the phase, the error
-	fmt.Fprintf(logw, "$ %s %q (run by examples/ladder)\n", st.name, r.args)
+	fmt.Fprintf(logw, "$ %s %s (run by examples/ladder)\n", st.name, shellJoin(redactArgs(r.args)))
 
 	os.Setenv(EnvStage, st.name) // the stage's children find it here
 	defer os.Unsetenv(EnvStage)
