@@ -25,8 +25,8 @@ func TestBadInputExitsTwoWithAMessage(t *testing.T) {
 		{[]string{"-stage", "7"}, `unknown stage "7"`},
 		{[]string{"-stage", "0"}, `unknown stage "0"`},
 		{[]string{"-stage", "cache"}, "01-single-box, 02-split-web-db"},
-		{[]string{"-out", file}, "-out"},                            // a file, not a directory
-		{[]string{"-out", filepath.Join(file, "sub")}, "-out"},      // under a file
+		{[]string{"-out", file}, "-out"},                             // a file, not a directory
+		{[]string{"-out", filepath.Join(file, "sub")}, "-out"},       // under a file
 		{[]string{"-out", "/proc/ladder-cannot-write-here"}, "-out"}, // not writable
 		{[]string{"-step", "1ms"}, "-step"},
 		{[]string{"-nope"}, "-nope"},

@@ -115,11 +115,11 @@ type timeline struct {
 }
 
 type tlRow struct {
-	Name             string
-	Y, SpanW         float64
-	LoadX, LoadW     float64
-	HasLoad          bool
-	Marks            []tlMark
+	Name              string
+	Y, SpanW          float64
+	LoadX, LoadW      float64
+	HasLoad           bool
+	Marks             []tlMark
 	TextY, BarY, BarH float64
 }
 
