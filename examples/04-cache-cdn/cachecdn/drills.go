@@ -2,6 +2,7 @@ package cachecdn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -78,9 +79,31 @@ func (b burstResult) max() int64 { return slices.Max(b.queries) }
 // counting the database's feed queries per expiry.
 func (e *env) stampedeDrill(ctx context.Context) (stage.Drill, error) {
 	rounds := map[bool]int{false: 3, true: 2}[e.c.quick]
+	modes := []string{"naive", "aside", "swr"}
+	// Every mode's web tier is started at once (the starts are mostly
+	// waiting), then loaded one after the other.
+	tiers := make([]*webTier, len(modes))
+	errs := make([]error, len(modes))
+	var wg sync.WaitGroup
+	for i, mode := range modes {
+		wg.Go(func() { tiers[i], errs[i] = startWeb(ctx, "hot-"+mode, mode, e.c, e.data.url, e.group, e.logger) })
+	}
+	wg.Wait()
+	defer func() {
+		for _, t := range tiers {
+			if t != nil {
+				t.close()
+			}
+		}
+	}()
+	if err := errors.Join(errs...); err != nil {
+		return stage.Drill{}, fmt.Errorf("stampede drill: %w", err)
+	}
 	var results []burstResult
-	for _, mode := range []string{"naive", "aside", "swr"} {
-		r, err := e.bursts(ctx, mode, rounds)
+	for i, mode := range modes {
+		r, err := e.bursts(ctx, tiers[i], mode, rounds)
+		tiers[i].close()
+		tiers[i] = nil
 		if err != nil {
 			return stage.Drill{}, fmt.Errorf("stampede drill (%s): %w", mode, err)
 		}
@@ -108,14 +131,9 @@ func (e *env) stampedeDrill(ctx context.Context) (stage.Drill, error) {
 	}, nil
 }
 
-// bursts starts a web tier whose feed cache is mode and runs rounds of
-// "the key expires, burst users read it".
-func (e *env) bursts(ctx context.Context, mode string, rounds int) (burstResult, error) {
-	tier, err := startWeb(ctx, "hot-"+mode, mode, e.c, e.data.url, e.group, e.logger)
-	if err != nil {
-		return burstResult{}, err
-	}
-	defer tier.close()
+// bursts runs rounds of "the key expires, burst users read it" on a web
+// tier whose feed cache is mode.
+func (e *env) bursts(ctx context.Context, tier *webTier, mode string, rounds int) (burstResult, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: e.c.burst, Proxy: nil}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}

@@ -3,6 +3,7 @@ package cachecdn
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -157,10 +158,14 @@ func startWeb(ctx context.Context, tierName, mode string, c config, dataURL stri
 	if err != nil {
 		return nil, err
 	}
-	for range c.web {
-		if _, err := t.start(ctx, 1, true); err != nil {
-			return nil, err
-		}
+	errs := make([]error, c.web)
+	var wg sync.WaitGroup
+	for i := range c.web { // at once: a start is mostly waiting for the child
+		wg.Go(func() { _, errs[i] = t.start(ctx, 1, true) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if err := t.update(); err != nil {
 		return nil, err

@@ -113,24 +113,16 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	printed := len(rep.Notes)
 
 	// 2. New visitors load the front page and its assets, without and with
-	// the edge.
-	began := time.Now()
-	d, err := e.edgeCompare(ctx)
-	if err != nil {
-		return err
-	}
-	stamp(&d, began)
-	rep.Drills = append(rep.Drills, d)
-	(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
-
-	// 3. and 4. The drills.
-	for _, f := range []func(context.Context) (stage.Drill, error){e.stampedeDrill, e.deployDrill} {
-		began := time.Now()
+	// the edge; 3. and 4., the drills. Each one's At is when it began, since
+	// the load began (the ladder's timeline).
+	for _, f := range []func(context.Context) (stage.Drill, error){e.edgeCompare, e.stampedeDrill, e.deployDrill} {
+		at := time.Since(rep.Load.Start)
 		d, err := f(ctx)
 		if err != nil {
 			return err
 		}
-		stamp(&d, began)
+		d.At = at
+		stamp(&d, rep.Load.Start)
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
@@ -208,11 +200,11 @@ func (e *env) risingLoad(ctx context.Context, rep *stage.Report) error {
 	return nil
 }
 
-// stamp gives a drill that began at began its wall-clock time (for the
-// ladder's timeline), if it did not record one: At is since it began.
-func stamp(d *stage.Drill, began time.Time) {
+// stamp gives a drill its wall-clock time (the ladder's timeline), if it
+// did not record one: its At is since loadStart.
+func stamp(d *stage.Drill, loadStart time.Time) {
 	if d.When.IsZero() {
-		d.When = began.Add(d.At)
+		d.When = loadStart.Add(d.At)
 	}
 }
 
