@@ -196,3 +196,8 @@ func runRule(r Rule, s Signals) (ad Advice, fired bool, err error) {
 	}
 	return ad, true, nil
 }
+
+// Eval runs the rule on signals s, as Evaluate does: to check a rule
+// against numbers recorded elsewhere (a test, a drill's measurements). A
+// panic of Check is returned as an error wrapping ErrPanic.
+func (r Rule) Eval(s Signals) (ad Advice, fired bool, err error) { return runRule(r, s) }

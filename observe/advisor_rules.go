@@ -138,4 +138,21 @@ var DefaultRules = []Rule{
 		Move: "send fewer reads to replicas (read-your-writes on the primary) or give the replica more capacity",
 		When: []Condition{{SigReplicaLag, Above, 5}},
 	},
+	{
+		ID: "dependency-down", Bottleneck: "a dependency is down: its circuit breaker is open and requests fail",
+		Move: "give it a standby that takes over (a database: a replica with failover, package replica) and run more than one of each tier behind lb",
+		When: []Condition{{SigBreakersOpen, Above, 1}, {SigHTTPErrors, Above, 0.05}},
+	},
+	{
+		// Not saturation yet: most statements of a replicated database
+		// are reads, at a real rate, so the next capacity is cheapest in a
+		// cache, which answers a repeated read without any database, where
+		// another replica only adds a copy to read from. A majority, not
+		// db-reads' 0.7: the share counts statements, and a write is often
+		// several (a row and its idempotency record, an outbox entry), so a
+		// service serving 80 % reads shows about 0.6.
+		ID: "db-reads-replicas", Bottleneck: "most of the database's statements are reads, already spread over replicas",
+		Move: "cache the hot reads (package cache; an edge cache, cache/edge, for whole pages): repeated reads then skip the database",
+		When: []Condition{{SigDBReadShare, Above, 0.5}, {SigReplicaLag, Above, 0}, {SigDBRate, Above, 20}},
+	},
 }

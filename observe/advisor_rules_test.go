@@ -28,6 +28,8 @@ func TestDefaultRulesOnRecordedSignals(t *testing.T) {
 		{"web-single", Signals{SigCPU: 0.93, SigWebInstances: 1}, Signals{SigCPU: 0.93, SigWebInstances: 3}, "web.cpu 0.93 ≥ 0.8"},
 		{"web-tier", Signals{SigLBInflight: 50, SigWebInstances: 3}, Signals{SigLBInflight: 10, SigWebInstances: 3}, "lb.inflight.per_backend 50 ≥ 32"},
 		{"replica-lag", Signals{SigReplicaLag: 12}, Signals{SigReplicaLag: 0.2}, "replica.lag 12 ≥ 5"},
+		{"dependency-down", Signals{SigBreakersOpen: 1, SigHTTPErrors: 0.4}, Signals{SigBreakersOpen: 0, SigHTTPErrors: 0.4}, "breakers.open 1 ≥ 1"},
+		{"db-reads-replicas", Signals{SigDBReadShare: 0.85, SigReplicaLag: 0.1, SigDBRate: 120}, Signals{SigDBReadShare: 0.85, SigDBRate: 120}, "db.read_share 0.85 ≥ 0.5"},
 	}
 	byID := map[string]Rule{}
 	for _, r := range DefaultRules {

@@ -33,6 +33,7 @@ const (
 	SigDBUsage        = "db.pool.usage"            // db.client.connection.count{state=used} over db.client.connection.max
 	SigDBP99          = "db.latency.p99"           // db.client.operation.duration 99th percentile, seconds
 	SigDBReadShare    = "db.read_share"            // SELECTs among db operations, else reads among ladder.replica.queries
+	SigDBRate         = "db.requests.rate"         // db.client.operation.duration count (else ladder.replica.queries), per second
 	SigQueueAge       = "queue.oldest_age"         // ladder.queue.oldest_age, largest over queues, seconds
 	SigQueueAgeGrowth = "queue.oldest_age.growth"  // its change per second (1: nothing is being taken)
 	SigQueueReady     = "queue.ready"              // ladder.queue.depth{state=ready}
@@ -169,7 +170,9 @@ func deriveSignals(prev, cur *Snapshot, dt time.Duration, cpus int) Signals {
 			s[SigDBP99] = q
 		}
 		ratio(SigDBReadShare, delta(instDBDuration, keyDBOp.String("SELECT")), delta(instDBDuration))
+		s[SigDBRate] = delta(instDBDuration) / sec
 	} else if rated && cur.Has(instRepQueries) {
+		s[SigDBRate] = delta(instRepQueries) / sec
 		// Reads are what went to replicas plus reads that fell back to the primary.
 		reads := delta(instRepQueries, keyRepRole.String("replica")) + delta(instRepFallbacks)
 		ratio(SigDBReadShare, min(reads, delta(instRepQueries)), delta(instRepQueries))

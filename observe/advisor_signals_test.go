@@ -83,7 +83,7 @@ func TestSignalsFromRecordedInstruments(t *testing.T) {
 		SigHTTPRate: 10, SigHTTPErrors: 0.1, SigHTTPActive: 7, SigCPU: 0.8,
 		SigWebInstances: 3, SigLBInflight: 40, SigLBRate: 30,
 		SigQueueAge: 20, SigQueueAgeGrowth: 1, SigQueueReady: 500,
-		SigReplicaLag: 7.5, SigDBReadShare: 0.8, SigBreakersOpen: 1, SigShardSkew: 1.3,
+		SigReplicaLag: 7.5, SigDBReadShare: 0.8, SigDBRate: 10, SigBreakersOpen: 1, SigShardSkew: 1.3,
 	}
 	for k, v := range want {
 		if got, ok := rep.Signals[k]; !ok || math.Abs(got-v) > 1e-9 {

@@ -115,7 +115,7 @@ func (s *SQLStore) Migrate(ctx context.Context) error {
 type queries struct {
 	insertUser, userByName, insertPost, feed, userPosts string
 	// keyed writes (KeyedStore)
-	claimKey, keyRecord, setKeyRef, insertPostID, postByID string
+	claimKey, keyRecord, insertPostID, postByID string
 }
 
 func newQueries(d Dialect) queries {
@@ -127,15 +127,14 @@ func newQueries(d Dialect) queries {
 		userPosts:  `SELECT id, author, body, created_ns FROM app_posts WHERE author = ? ORDER BY id DESC LIMIT ?`,
 
 		claimKey: `INSERT INTO app_idempotency (owner, idem_key, op, fingerprint, status, ref, created_ns)
-			VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		keyRecord:    `SELECT op, fingerprint, ref FROM app_idempotency WHERE owner = ? AND idem_key = ?`,
-		setKeyRef:    `UPDATE app_idempotency SET ref = ? WHERE owner = ? AND idem_key = ?`,
 		insertPostID: `INSERT INTO app_posts (author, body, created_ns) VALUES (?, ?, ?) RETURNING id`,
 		postByID:     `SELECT id, author, body, created_ns FROM app_posts WHERE id = ?`,
 	}
 	if d == Postgres {
 		for _, p := range []*string{&q.insertUser, &q.userByName, &q.insertPost, &q.feed, &q.userPosts,
-			&q.claimKey, &q.keyRecord, &q.setKeyRef, &q.insertPostID, &q.postByID} {
+			&q.claimKey, &q.keyRecord, &q.insertPostID, &q.postByID} {
 			*p = rebind(*p)
 		}
 	}

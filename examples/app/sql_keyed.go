@@ -42,13 +42,17 @@ func (s *SQLStore) begin(ctx context.Context) (sqlTx, error) {
 	return nil, ErrKeyUnsupported
 }
 
-// keyed runs work in a transaction that first claims (owner, key) for op.
-// If another request claimed it already (a concurrent one is waited for by
-// the key's unique index), nothing is written and its record's ref is
-// returned with replayed true, or ErrKeyReused if it was made for another
-// op or payload; replay, if not nil, then reads what the record refers to
-// within the transaction (on the primary). work returns the ref to record.
-func (s *SQLStore) keyed(ctx context.Context, owner, key, op, fp string, work func(tx sqlTx) (int64, error), replay func(tx sqlTx, ref int64) error) (ref int64, replayed bool, err error) {
+// keyed runs work in a transaction together with the record of (owner,
+// key) for op. If another request recorded that key already (a concurrent
+// one is waited for by the key's unique index), nothing is written and its
+// record's ref is returned with replayed true, or ErrKeyReused if it was
+// made for another op or payload; replay, if not nil, then reads what the
+// record refers to within the transaction (on the primary). work returns
+// the ref to record. With workFirst the work runs before the key is
+// recorded (two statements for a post: its INSERT, then the key's with its
+// ID), else after (a signup: the key first, so a repeat finds it before the
+// user's name collides).
+func (s *SQLStore) keyed(ctx context.Context, owner, key, op, fp string, workFirst bool, work func(tx sqlTx) (int64, error), replay func(tx sqlTx, ref int64) error) (ref int64, replayed bool, err error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, false, err
@@ -58,12 +62,17 @@ func (s *SQLStore) keyed(ctx context.Context, owner, key, op, fp string, work fu
 			tx.Rollback()
 		}
 	}()
-	res, err := tx.ExecContext(ctx, s.q.claimKey, owner, key, op, fp, http.StatusCreated, time.Now().UnixNano())
+	if workFirst {
+		if ref, err = work(tx); err != nil {
+			return 0, false, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, s.q.claimKey, owner, key, op, fp, http.StatusCreated, ref, time.Now().UnixNano())
 	if err != nil {
-		return 0, false, wrap(op+": claim key", err)
+		return 0, false, wrap(op+": record key", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return 0, false, wrap(op+": claim key", err)
+		return 0, false, wrap(op+": record key", err)
 	} else if n == 0 {
 		var gotOp, gotFP string
 		if err := tx.QueryRowContext(ctx, s.q.keyRecord, owner, key).Scan(&gotOp, &gotFP, &ref); err != nil {
@@ -77,14 +86,11 @@ func (s *SQLStore) keyed(ctx context.Context, owner, key, op, fp string, work fu
 				return 0, false, err
 			}
 		}
-		return ref, true, nil
+		return ref, true, nil // the deferred rollback undoes a work done first
 	}
-	if ref, err = work(tx); err != nil {
-		return 0, false, err
-	}
-	if ref != 0 {
-		if _, err := tx.ExecContext(ctx, s.q.setKeyRef, ref, owner, key); err != nil {
-			return 0, false, wrap(op+": record key", err)
+	if !workFirst {
+		if ref, err = work(tx); err != nil {
+			return 0, false, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -95,7 +101,7 @@ func (s *SQLStore) keyed(ctx context.Context, owner, key, op, fp string, work fu
 
 // CreateUserKeyed implements KeyedStore.
 func (s *SQLStore) CreateUserKeyed(ctx context.Context, u User, hash, key string) (bool, error) {
-	_, replayed, err := s.keyed(ctx, u.Name, key, "signup", "", func(tx sqlTx) (int64, error) {
+	_, replayed, err := s.keyed(ctx, u.Name, key, "signup", "", false, func(tx sqlTx) (int64, error) {
 		_, err := tx.ExecContext(ctx, s.q.insertUser, u.Name, hash, u.Created.UnixNano())
 		if isUniqueViolation(err) {
 			return 0, fmt.Errorf("%w: %q", ErrTaken, u.Name)
@@ -108,7 +114,7 @@ func (s *SQLStore) CreateUserKeyed(ctx context.Context, u User, hash, key string
 // CreatePostKeyed implements KeyedStore.
 func (s *SQLStore) CreatePostKeyed(ctx context.Context, p Post, key string) (Post, bool, error) {
 	var stored Post
-	id, replayed, err := s.keyed(ctx, p.Author, key, "post", fingerprint(p.Body), func(tx sqlTx) (int64, error) {
+	id, replayed, err := s.keyed(ctx, p.Author, key, "post", fingerprint(p.Body), true, func(tx sqlTx) (int64, error) {
 		var id int64
 		err := tx.QueryRowContext(ctx, s.q.insertPostID, p.Author, p.Body, p.Created.UnixNano()).Scan(&id)
 		return id, wrap("create post", err)

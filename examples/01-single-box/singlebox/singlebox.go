@@ -177,7 +177,7 @@ func serveBox(ctx context.Context, c config, stderr io.Writer) int {
 // walk starts the box, loads it step by step, then kills it under load.
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if c.dbPath == "" {
-		dir, err := os.MkdirTemp("", "ladder-01-*")
+		dir, err := stage.TempDir("01") // removes what SIGKILLed runs left
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ import (
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
 	"github.com/ladder-go/ladder/health"
+	"github.com/ladder-go/ladder/observe"
 )
 
 // Run runs the example (or, in a child process, its role) with the
@@ -161,22 +162,16 @@ func startData(ctx context.Context, c config, group *proc.Group) (*dataTier, err
 		// The run's tables live in a schema of its own, dropped at exit: the
 		// operator's database is left as found, and two runs at once do not
 		// share a feed.
-		admin, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName + "-admin"})
+		// (CreateRunSchema first drops the schemas SIGKILLed runs left.)
+		rs, err := app.CreateRunSchema(ctx, c.pg, "ladder_ex02_", appName+"-admin")
 		if err != nil {
 			return nil, err
 		}
-		schema := fmt.Sprintf("ladder_ex02_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
-			admin.Close()
-			return nil, fmt.Errorf("postgres: create schema %s: %w", schema, err)
-		}
+		schema := rs.Name
 		dropSchema := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+			if err := rs.Drop(context.Background()); err != nil {
 				slog.Error("02-split-web-db: schema left behind", "schema", schema, "err", err)
 			}
-			admin.Close()
 		}
 		db, err := app.OpenPostgres(ctx, c.pg, app.PostgresOptions{ApplicationName: appName, SearchPath: schema})
 		if err != nil {
@@ -248,7 +243,7 @@ func terminateOwn(ctx context.Context, db *sql.DB, appName string, down time.Dur
 
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if c.dbPath == "" {
-		dir, err := os.MkdirTemp("", "ladder-02-*")
+		dir, err := stage.TempDir("02") // removes what SIGKILLed runs left
 		if err != nil {
 			return err
 		}
@@ -266,8 +261,15 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	defer data.close()
 
+	tel, err := stage.NewTelemetry(ctx, "02-split-web-db", 0, stderr, slog.LevelError)
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.Background())
+
 	// The web tier: the app over the data tier, through a breaker that
-	// opens after 5 consecutive failures and tries again after 300 ms.
+	// opens after 5 consecutive failures and tries again after 300 ms (its
+	// state is one of the advisor's signals).
 	var opened, closed atomic.Int64
 	breaker, err := health.NewGoBreaker("db", health.GoBreakerOptions{
 		Settings: gobreaker.Settings{
@@ -281,17 +283,13 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 				}
 			},
 		},
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		MeterProvider: tel.Tel.MeterProvider,
 	})
 	if err != nil {
 		return err
 	}
 	counted := app.Count(data.store) // database queries per request
-	tel, err := stage.NewTelemetry(ctx, "02-split-web-db", 0, stderr, slog.LevelError)
-	if err != nil {
-		return err
-	}
-	defer tel.Shutdown(context.Background())
 	web, err := app.New(app.Config{
 		Store:          app.WithBreaker(counted, breaker),
 		SessionOptions: app.LoopbackSessionOptions(),
@@ -331,12 +329,26 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	rep.PrintLoad(stdout)
 
 	// 2. Restart the database under load.
-	d, err := restartDrill(ctx, c, webURL, data, &opened, &closed)
+	d, move, err := restartDrill(ctx, c, webURL, data, tel.Advisor, &opened, &closed)
 	if err != nil {
 		return err
 	}
 	rep.Drills = append(rep.Drills, d)
 	rep.PrintDrills(stdout)
+	rep.Move = move
+	if move == "" {
+		rep.Notes = append(rep.Notes, "the advisor fired no rule during the outage: its dependency-down rule needs the breaker open while requests fail, "+
+			"and here the breaker did not open (the pool reconnected at once)")
+	}
+	if reads := readShare(res); reads > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("reads were %s of the requests (the load's mix): the standby replica that survives the database's loss can take them too, and more web servers behind lb the rest (03)", load.Percent(reads)))
+	}
+	if rep.Move != "" {
+		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stdout, "   note: %s\n", n)
+	}
 	fmt.Fprintln(stdout, "   next: 03-lb-replicas puts several web servers behind a load balancer and adds read replicas.")
 	if c.jsonPath != "" {
 		if err := rep.WriteJSON(c.jsonPath); err != nil {
@@ -351,7 +363,10 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 
 // restartDrill runs a steady load, takes the database down for c.down and
 // brings it back, watching the web tier's readiness and breaker.
-func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, opened, closed *atomic.Int64) (stage.Drill, error) {
+//
+// It returns the advisor's line read while the breaker was open ("" if no
+// rule fired): the move the outage calls for, with its numbers.
+func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, adv *observe.Advisor, opened, closed *atomic.Int64) (_ stage.Drill, move string, _ error) {
 	interval := 50 * time.Millisecond
 	total := c.down + 6*c.step
 	if total < c.down+3*time.Second {
@@ -389,18 +404,24 @@ func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, 
 	})
 	if err := bg.WaitStarted(); err != nil {
 		bg.Wait()
-		return stage.Drill{}, fmt.Errorf("restart drill: %w", err)
+		return stage.Drill{}, "", fmt.Errorf("restart drill: %w", err)
 	}
 	time.Sleep(c.step)
+	// The advisor's rates run from one evaluation to the next: this one
+	// starts the interval the outage ends.
+	_, _ = adv.Evaluate(ctx)
+	moved := make(chan string, 1)
 	faultAt := time.Now()
+	go func() { moved <- adviseWhileOpen(ctx, adv, opened, c.down, interval) }()
 	what, err := data.outage(ctx, c.down)
 	backAt := time.Now()
+	move = <-moved
 	res, werr := bg.Wait()
 	if err != nil {
-		return stage.Drill{}, fmt.Errorf("restart drill: %w", err)
+		return stage.Drill{}, "", fmt.Errorf("restart drill: %w", err)
 	}
 	if werr != nil {
-		return stage.Drill{}, fmt.Errorf("restart drill: %w", werr)
+		return stage.Drill{}, "", fmt.Errorf("restart drill: %w", werr)
 	}
 	stopPoll()
 	wg.Wait()
@@ -434,7 +455,47 @@ func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, 
 		Numbers: map[string]float64{"during_requests": float64(during.Requests), "during_errors": float64(during.Errors), "outage_p99_seconds": outageP99.Seconds(),
 			"after_errors": float64(after.Errors), "tail_errors": float64(tail.Errors), "breaker_opened": float64(opened.Load()),
 			"breaker_closed": float64(closed.Load()), "not_ready": float64(notReady.Load()), "recovery_seconds": recovery.Seconds()},
-	}, nil
+	}, move, nil
+}
+
+// adviseWhileOpen waits (at most down) for the breaker to open, lets the
+// failures show for one more interval, and returns the advisor's first
+// move then, "" if none fired.
+func adviseWhileOpen(ctx context.Context, adv *observe.Advisor, opened *atomic.Int64, down, interval time.Duration) string {
+	until := time.Now().Add(down)
+	for opened.Load() == 0 && time.Now().Before(until) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if opened.Load() == 0 {
+		return ""
+	}
+	time.Sleep(interval)
+	rep, err := adv.Evaluate(ctx)
+	if err != nil {
+		return ""
+	}
+	if a := stage.AdviceOf(rep); len(a.Moves) > 0 {
+		return a.Moves[0].String()
+	}
+	return ""
+}
+
+// readShare is the share of reads (feed and user posts) among the
+// requests of res.
+func readShare(res *load.Result) float64 {
+	var reads, all int
+	for _, s := range res.Steps {
+		for op, st := range s.ByOp {
+			all += st.Requests
+			if op == load.OpFeed || op == load.OpUserPosts {
+				reads += st.Requests
+			}
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(reads) / float64(all)
 }
 
 func get(ctx context.Context, url string) int {

@@ -45,6 +45,11 @@ func TestDrillsHold(t *testing.T) {
 			t.Errorf("drill %q does not hold", name)
 		}
 	}
+	// The advisor's line over the rising load names the next rung's move
+	// (04: a cache) with the numbers that fired it.
+	if !regexp.MustCompile(`advisor: move now: cache the hot reads \(package cache[^\n]*because most of the database's statements are reads, already spread over replicas \(db.read_share 0.[0-9]+ ≥ 0.5, replica.lag [0-9.e-]+ ≥ 0, db.requests.rate [0-9.,]+ ≥ 20\)`).MatchString(s) {
+		t.Errorf("no advisor line naming the cache")
+	}
 	if !regexp.MustCompile(`SIGKILLed with [0-9]+ users on [0-9]+ servers: [1-9][0-9]* requests, 0 failed \(0 reads, 0 POSTs\), [1-9][0-9]* POSTs stored once each, 0 twice`).MatchString(s) {
 		t.Errorf("kill drill: failed requests or a POST done twice")
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -103,7 +102,7 @@ func (d *dataTier) close() {
 	}
 }
 
-func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier, err error) {
+func startData(ctx context.Context, c config, mp metric.MeterProvider, logger *slog.Logger) (_ *dataTier, err error) {
 	d := &dataTier{probeInt: 100 * time.Millisecond}
 	defer func() {
 		if err != nil {
@@ -116,8 +115,8 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		// The run's tables live in a schema of its own, dropped at exit
 		// (the closer added first runs last): the operator's database is
 		// left as found, and two runs at once do not share a feed.
-		schema := fmt.Sprintf("ladder_ex03_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-		if err := makeSchema(ctx, c.pgPrimary, schema, &d.closers); err != nil {
+		schema, err := makeSchema(ctx, c.pgPrimary, &d.closers)
+		if err != nil {
 			return nil, fmt.Errorf("primary: %w", err)
 		}
 		if d.primary, err = app.OpenPostgres(ctx, c.pgPrimary, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas", SearchPath: schema}); err != nil {
@@ -143,7 +142,7 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 		r, err := replica.New(d.primary, []replica.Replica{{Name: "replica", DB: d.rep}}, replica.Options{
 			Positions: positions, ReadYourWrites: mode, Failover: failover,
 			ProbeInterval: d.probeInt, ProbeTimeout: 500 * time.Millisecond, FailoverAfter: 3,
-			Cookie: "-", Logger: logger,
+			Cookie: "-", Logger: logger, MeterProvider: mp,
 		})
 		if err != nil {
 			return nil, err
@@ -201,28 +200,23 @@ func startData(ctx context.Context, c config, logger *slog.Logger) (_ *dataTier,
 	return d, nil
 }
 
-// makeSchema creates schema on the PostgreSQL server of dsn and adds to
-// closers the function that drops it (bounded, whatever ctx has become).
-func makeSchema(ctx context.Context, dsn, schema string, closers *[]func()) error {
-	admin, err := app.OpenPostgres(ctx, dsn, app.PostgresOptions{ApplicationName: "ladder-03-lb-replicas-admin"})
+// makeSchema creates the run's schema on the PostgreSQL server of dsn (first
+// dropping those that SIGKILLed runs left) and adds to closers the function
+// that drops it (bounded, whatever ctx has become).
+func makeSchema(ctx context.Context, dsn string, closers *[]func()) (string, error) {
+	rs, err := app.CreateRunSchema(ctx, dsn, "ladder_ex03_", "ladder-03-lb-replicas-admin")
 	if err != nil {
-		return err
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
-		admin.Close()
-		return fmt.Errorf("create schema %s: %w", schema, err)
+		return "", err
 	}
 	*closers = append(*closers, func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+		if err := rs.Drop(context.Background()); err != nil {
 			// After a promotion this connection's server is the old
-			// primary; the schema stays on the new one, named here.
-			slog.Error("03-lb-replicas: schema left behind", "schema", schema, "err", err)
+			// primary; the schema stays on the new one, named here (the
+			// next run on that server drops it).
+			slog.Error("03-lb-replicas: schema left behind", "schema", rs.Name, "err", err)
 		}
 	})
-	return nil
+	return rs.Name, nil
 }
 
 // serve serves h on a free loopback port until stop.

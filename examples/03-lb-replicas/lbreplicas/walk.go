@@ -15,6 +15,7 @@ import (
 	"github.com/ladder-go/ladder/examples/app/load"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
+	"github.com/ladder-go/ladder/observe"
 )
 
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
@@ -37,17 +38,17 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	c.prefix = "ladder-ex03-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
 
-	data, err := startData(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer data.close()
-
 	tel, err := stage.NewTelemetry(ctx, "03-lb-replicas", 0, stderr, slog.LevelError)
 	if err != nil {
 		return err
 	}
 	defer tel.Shutdown(context.Background())
+
+	data, err := startData(ctx, c, tel.Tel.MeterProvider, logger)
+	if err != nil {
+		return err
+	}
+	defer data.close()
 
 	group, err := proc.NewGroup(proc.Options{Stderr: stderr})
 	if err != nil {
@@ -72,7 +73,8 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	rep.PrintHeader(stdout)
 
-	// Rising load, for the numbers.
+	// Rising load, for the numbers; the advisor's rates cover it.
+	_, _ = tel.Advisor.Evaluate(ctx)
 	queriesBefore := data.counts.Counts().Queries() // count the load's queries only
 	res, err := load.Run(ctx, load.Options{BaseURL: web.url, Users: 8, Steps: load.Rising(2, c.web*c.slots, 3, c.step, 50_000)})
 	if err != nil {
@@ -81,6 +83,15 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	rep.Load = res
 	rep.Figures.DBQueriesPerRequest = stage.PerRequest(data.counts.Counts().Queries()-queriesBefore, stage.Requests(res))
 	rep.PrintLoad(stdout)
+	if ar, err := tel.Advisor.Evaluate(ctx); err == nil {
+		a := stage.AdviceOf(ar)
+		if len(a.Moves) > 0 {
+			rep.Move = a.Moves[0].String()
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the advisor fired no rule over the rising load (db.read_share %.2f, db.requests.rate %.0f/s, replica.lag %.3fs)",
+				a.Signals[observe.SigDBReadShare], a.Signals[observe.SigDBRate], a.Signals[observe.SigReplicaLag]))
+		}
+	}
 
 	e := &env{c: c, web: web, data: data, tel: tel, group: group, logger: logger}
 	for _, f := range []func(context.Context) (stage.Drill, error){
@@ -96,6 +107,12 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		}
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
+	}
+	if rep.Move != "" {
+		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stdout, "   note: %s\n", n)
 	}
 	fmt.Fprintln(stdout, "   next: 04-cache-cdn puts a cache in front of the database and an edge in front of the assets.")
 	if c.jsonPath != "" {

@@ -71,6 +71,19 @@ func checkDrills(t *testing.T, rep *stage.Report, out string) {
 	if hot["skew_after"] >= hot["skew_before"] || hot["hot_share"] < 0.2 || hot["failed"] != 0 {
 		t.Errorf("hot tenant drill: %v", hot)
 	}
+	// The last rung's advisor line: the shard rule on the skew shard.Hot
+	// measured before the isolation (a move when it reaches the rule's
+	// threshold, else a note saying it did not), and after it no move.
+	fired := strings.HasPrefix(rep.Move, "move now: split the hot shard, or isolate its hot key") && strings.Contains(rep.Move, "because one shard is hot (shard.skew ")
+	if hot["skew_before"] >= 2 && !fired {
+		t.Errorf("skew %.2f before the isolation and no shard-hot move: %q\n%s", hot["skew_before"], rep.Move, out)
+	}
+	if hot["skew_before"] < 2 && (rep.Move != "" || !strings.Contains(strings.Join(rep.Notes, "\n"), "before the isolation: observe's rule shard-hot")) {
+		t.Errorf("skew %.2f: want a note, not a move: %q", hot["skew_before"], rep.Move)
+	}
+	if hot["skew_after"] < 2 && !strings.Contains(strings.Join(rep.Notes, "\n"), "after the isolation (the move the drill made): observe's rule shard-hot") {
+		t.Errorf("no note on the skew after the isolation: %q", rep.Notes)
+	}
 	// Before the drill the nearest region takes the traffic (a probe that
 	// times out on a busy machine may spill a little to the far one).
 	var near float64

@@ -51,6 +51,7 @@ import (
 	"github.com/ladder-go/ladder/examples/app/load"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
+	"github.com/ladder-go/ladder/observe"
 	"github.com/ladder-go/ladder/session/redisstore"
 )
 
@@ -283,7 +284,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	stderr = &lockedWriter{w: stderr}
-	dir, err := os.MkdirTemp("", "ladder-05-*")
+	dir, err := stage.TempDir("05") // removes what SIGKILLed runs left
 	if err != nil {
 		return err
 	}
@@ -427,6 +428,23 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	rep.Drills = append(rep.Drills, d3)
 	rep.PrintDrills(stdout)
+	// The last rung: the advisor's shard rule, on the skew shard.Hot
+	// measured in the data tier (the number its ladder.shard.skew gauge
+	// reports), before and after the hot tenant got a shard of its own.
+	move, why := stage.RuleOn("shard-hot", observe.Signals{observe.SigShardSkew: d3.Numbers["skew_before"]})
+	rep.Move = move
+	if why != "" {
+		rep.Notes = append(rep.Notes, "before the isolation: "+why)
+	}
+	if _, after := stage.RuleOn("shard-hot", observe.Signals{observe.SigShardSkew: d3.Numbers["skew_after"]}); after != "" {
+		rep.Notes = append(rep.Notes, "after the isolation (the move the drill made): "+after+"; 05 is the last rung: what remains is more of the same moves (more shards, regions, replicas, workers) as the numbers call for them")
+	}
+	if rep.Move != "" {
+		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
+	}
+	for _, n := range rep.Notes[1:] { // the locality note is printed above
+		fmt.Fprintf(stdout, "   note: %s\n", n)
+	}
 	if c.jsonPath != "" {
 		if err := rep.WriteJSON(c.jsonPath); err != nil {
 			return err

@@ -33,6 +33,7 @@ import (
 	"github.com/ladder-go/ladder/examples/app/load"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/examples/app/stage"
+	"github.com/ladder-go/ladder/observe"
 	"github.com/ladder-go/ladder/queue"
 	"github.com/ladder-go/ladder/queue/redisqueue"
 )
@@ -206,7 +207,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 
 	// The web tier, in this process: signups enqueue and return.
-	dir, err := os.MkdirTemp("", "ladder-06-*")
+	dir, err := stage.TempDir("06") // removes what SIGKILLed runs left
 	if err != nil {
 		return err
 	}
@@ -420,11 +421,21 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	peak := sample{}
 	var oldest time.Duration // the oldest age's own peak: it comes late, as the depth falls
-	for _, s := range samples {
+	var growth, busy float64 // the age's fastest rise over a second; the workers' send slots in use
+	for i, s := range samples {
 		if s.ready > peak.ready {
 			peak = s
 		}
 		oldest = max(oldest, s.age)
+		for j := i - 1; j >= 0; j-- {
+			if dt := s.at - samples[j].at; dt >= time.Second {
+				growth = max(growth, (s.age-samples[j].age).Seconds()/dt.Seconds())
+				break
+			}
+		}
+		if s.workers > 0 {
+			busy = max(busy, float64(s.running)/float64(s.workers*c.perWkr))
+		}
 	}
 	mu.Unlock()
 	sendRate := float64(total) / (drained - 0).Seconds()
@@ -447,6 +458,26 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 			Numbers: map[string]float64{"lost": float64(lost), "duplicates": float64(dups), "sent": float64(distinct), "signups": float64(signups), "leased_at_kill": float64(running.Running)},
 		})
 	rep.PrintDrills(stdout)
+	// The queue's gauges live in the worker processes: the advisor's
+	// queue rule runs here on the same numbers, read from the backend.
+	move, why := stage.RuleOn("queue-workers", observe.Signals{
+		observe.SigQueueAge: oldest.Seconds(), observe.SigQueueAgeGrowth: growth, observe.SigQueueReady: float64(peak.ready),
+	})
+	rep.Move = move
+	if why != "" {
+		bound := fmt.Sprintf("; the workers' send slots were all busy at the peak (%s): a longer flood would keep the age rising until the rule fires", load.Percent(busy))
+		if busy < 1 {
+			bound = fmt.Sprintf("; the drain was bound by the provider's limit (%d mails/s), not by the workers, whose send slots were at most %s busy: more workers would not send faster", c.rate, load.Percent(busy))
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("advisor: no move: the queue peaked at %d waiting, its oldest job at %v, rising at most %.2f s/s%s; %s",
+			peak.ready, oldest.Round(10*time.Millisecond), growth, bound, why))
+	}
+	if rep.Move != "" {
+		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stdout, "   note: %s\n", n)
+	}
 	fmt.Fprintln(stdout, "   number to watch: the queue's oldest age — rising while it stays above your delivery promise means add workers.")
 	if c.jsonPath != "" {
 		if err := rep.WriteJSON(c.jsonPath); err != nil {
