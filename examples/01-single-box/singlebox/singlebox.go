@@ -143,13 +143,15 @@ func serveBox(ctx context.Context, c config, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer db.Close()
-	store, err := app.NewSQLStore(db, nil, app.SQLite)
+	sqlStore, err := app.NewSQLStore(db, nil, app.SQLite)
 	if err != nil {
 		return fail(err)
 	}
-	if err := store.Migrate(ctx); err != nil {
+	if err := sqlStore.Migrate(ctx); err != nil {
 		return fail(err)
 	}
+	store := app.Count(sqlStore) // the parent reads its counts: queries per request
+	tel.Store = store
 	mailer, err := app.NewMailer(app.MailerOptions{Latency: 20 * time.Millisecond})
 	if err != nil {
 		return fail(err)
@@ -211,6 +213,10 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	for _, w := range c.workers {
 		steps = append(steps, load.Step{Workers: w, Duration: c.step, MaxRequests: c.maxReqs})
 	}
+	countsBefore, err := stage.FetchStoreCounts(ctx, box.URL())
+	if err != nil {
+		return err
+	}
 	res, err := load.Run(ctx, load.Options{
 		BaseURL: box.URL(), Steps: steps, Users: 16,
 		BeforeStep: func(int, load.Step) { _, _ = stage.FetchAdvice(ctx, box.URL()) }, // start the box's reading here
@@ -229,6 +235,9 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep.Load = res
+	if counts, err := stage.FetchStoreCounts(ctx, box.URL()); err == nil {
+		rep.Figures.DBQueriesPerRequest = stage.PerRequest(counts.Queries()-countsBefore.Queries(), stage.Requests(res))
+	}
 	rep.PrintLoad(stdout)
 	if n := len(rep.Signals); n > 0 && len(rep.Signals[n-1].Moves) > 0 {
 		rep.Move = rep.Signals[n-1].Moves[0].String()
@@ -301,6 +310,7 @@ func killDrill(ctx context.Context, box *proc.Child, c config) (stage.Drill, err
 	return stage.Drill{
 		Name: "kill the box under load",
 		At:   killAt,
+		When: killed,
 		// The drill shows the failure: it "holds" when the box served
 		// before the kill and nothing was served after it.
 		Holds: before.Requests > 0 && before.Errors == 0 && after.Requests > 0 && after.Errors == after.Requests && posts > 0,

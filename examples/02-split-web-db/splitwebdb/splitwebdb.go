@@ -289,8 +289,9 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	counted := app.Count(data.store) // database queries per request
 	web, err := app.New(app.Config{
-		Store:          app.WithBreaker(data.store, breaker),
+		Store:          app.WithBreaker(counted, breaker),
 		SessionOptions: app.LoopbackSessionOptions(),
 		Observe:        tel.Middleware,
 		KDFIterations:  c.kdfIter,
@@ -324,6 +325,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep.Load = res
+	rep.Figures.DBQueriesPerRequest = stage.PerRequest(counted.Counts().Queries(), stage.Requests(res))
 	rep.PrintLoad(stdout)
 
 	// 2. Restart the database under load.
@@ -444,6 +446,7 @@ func restartDrill(ctx context.Context, c config, webURL string, data *dataTier, 
 	return stage.Drill{
 		Name:  "restart the database under load",
 		At:    fault,
+		When:  faultAt,
 		Holds: holds,
 		Outcome: fmt.Sprintf("%s; web tier alive throughout (%d failed liveness checks), readiness went not-ready %d× and ready again %d×, "+
 			"breaker opened %d× and closed %d×; %d requests before, %d during the outage (%d failed, answered fast: p99 %v), %d after (%d failed, the last %v after the database was back), the last quarter %d requests, %d failed",

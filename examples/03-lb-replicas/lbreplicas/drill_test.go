@@ -69,6 +69,7 @@ func TestBadInputFailsFast(t *testing.T) {
 	}{
 		{[]string{"-web", "1"}, 2, "-web 1"},
 		{[]string{"-step", "5ms"}, 2, "-step"},
+		{[]string{"-pairs", "5"}, 2, "-pairs"},
 		{[]string{"-pg-primary", "postgres://x@127.0.0.1:1/x", "-pg-replica="}, 2, "go together"},
 		{[]string{"nonsense"}, 2, "unexpected arguments"},
 		{[]string{"-kdf-iter", "2000000000"}, 2, "-kdf-iter"},

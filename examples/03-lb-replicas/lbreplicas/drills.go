@@ -309,10 +309,7 @@ func (e *env) readYourWritesDrill(ctx context.Context) (stage.Drill, error) {
 		return stage.Drill{}, err
 	}
 	defer off.close()
-	n := 40
-	if !c.quick {
-		n = 200
-	}
+	n := c.pairs
 	type result struct {
 		stale int
 		p50   time.Duration

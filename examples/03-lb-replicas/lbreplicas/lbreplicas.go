@@ -75,6 +75,7 @@ type config struct {
 	work      time.Duration // the time each request holds its slot
 	lag       time.Duration // the pair's replication delay
 	step      time.Duration
+	pairs     int // drill 4's post-then-read pairs per mode
 	kdfIter   int
 	jsonPath  string
 	pgStop    string // a shell command that stops the PostgreSQL primary
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.work, "work", 40*time.Millisecond, "time each API request holds its slot (0 to 1s)")
 	fs.DurationVar(&c.lag, "lag", 100*time.Millisecond, "replication delay of the in-process pair (0 to 10s)")
 	fs.DurationVar(&c.step, "step", 0, "base duration of the load phases (default 2s; -quick 600ms)")
+	fs.IntVar(&c.pairs, "pairs", 0, "post-then-read pairs per mode in the read-your-writes drill (default 200; -quick 40; 10 to 10000)")
 	fs.IntVar(&c.kdfIter, "kdf-iter", 0, fmt.Sprintf("PBKDF2 iterations per password hash (0: %d here, so logins are cheap; production: %d)", app.MinKDFIterations, app.DefaultKDFIterations))
 	fs.StringVar(&c.pgStop, "pg-stop", "", "a shell command that stops the PostgreSQL primary (e.g. \"pg_ctl -D … stop -m immediate\"); with it drill 5 stops the primary and the router promotes the replica (pg_promote: superuser); without it drill 5 is not run on PostgreSQL")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the report as JSON to this file (- for stdout)")
@@ -123,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.kdfIter == 0 {
 		c.kdfIter = app.MinKDFIterations
 	}
+	if c.pairs == 0 {
+		c.pairs = map[bool]int{false: 200, true: 40}[c.quick]
+	}
 	switch {
 	case c.web < 2 || c.web > 8:
 		return c, fmt.Errorf("-web %d: want 2 to 8", c.web)
@@ -136,6 +141,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-lag %v: want 0 to 10s", c.lag)
 	case c.step < 100*time.Millisecond || c.step > time.Minute:
 		return c, fmt.Errorf("-step %v: want 100ms to 1m", c.step)
+	case c.pairs < 10 || c.pairs > 10_000:
+		return c, fmt.Errorf("-pairs %d: want 10 to 10000", c.pairs)
 	case c.kdfIter < app.MinKDFIterations || c.kdfIter > 10*app.DefaultKDFIterations: // above, one hash takes seconds: the load measures nothing but the KDF
 		return c, fmt.Errorf("-kdf-iter %d: want 0 or %d to %d", c.kdfIter, app.MinKDFIterations, 10*app.DefaultKDFIterations)
 	case (c.pgPrimary == "") != (c.pgReplica == ""):

@@ -39,6 +39,7 @@ type dataTier struct {
 	stop     *stoppable // the pair's primary, as the routers' monitors see it
 	canStop  bool
 	stopPG   func(context.Context) error
+	counts   *app.CountingStore // the read-your-writes store's queries (the web servers' /on)
 }
 
 // stoppable is the pair's Positions with a switch that makes the primary's
@@ -187,7 +188,8 @@ func startData(ctx context.Context, c config, mp metric.MeterProvider, logger *s
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/on/", http.StripPrefix("/on", d.on.Middleware(app.NewStoreHandler(storeOn))))
+	d.counts = app.Count(storeOn)
+	mux.Handle("/on/", http.StripPrefix("/on", d.on.Middleware(app.NewStoreHandler(d.counts))))
 	mux.Handle("/off/", http.StripPrefix("/off", d.off.Middleware(app.NewStoreHandler(storeOff))))
 	url, stop, err := serve(ctx, mux)
 	if err != nil {

@@ -75,11 +75,13 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 
 	// Rising load, for the numbers; the advisor's rates cover it.
 	_, _ = tel.Advisor.Evaluate(ctx)
+	queriesBefore := data.counts.Counts().Queries() // count the load's queries only
 	res, err := load.Run(ctx, load.Options{BaseURL: web.url, Users: 8, Steps: load.Rising(2, c.web*c.slots, 3, c.step, 50_000)})
 	if err != nil {
 		return err
 	}
 	rep.Load = res
+	rep.Figures.DBQueriesPerRequest = stage.PerRequest(data.counts.Counts().Queries()-queriesBefore, stage.Requests(res))
 	rep.PrintLoad(stdout)
 	if ar, err := tel.Advisor.Evaluate(ctx); err == nil {
 		a := stage.AdviceOf(ar)
@@ -95,9 +97,13 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	for _, f := range []func(context.Context) (stage.Drill, error){
 		e.killDrill, e.rollingDrill, e.autoscaleDrill, e.readYourWritesDrill, e.primaryDrill,
 	} {
+		began := time.Now()
 		d, err := f(ctx)
 		if err != nil {
 			return err
+		}
+		if d.When.IsZero() { // At is since the drill's load began, shortly after began
+			d.When = began.Add(d.At)
 		}
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)

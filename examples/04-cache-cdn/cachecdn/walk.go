@@ -122,6 +122,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 			return err
 		}
 		d.At = at
+		stamp(&d, rep.Load.Start)
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
@@ -182,6 +183,10 @@ func (e *env) risingLoad(ctx context.Context, rep *stage.Report) error {
 	reads, loads := f1.Reads-f0.Reads, f1.Loads-f0.Loads
 	hits, misses := s1.Hits-s0.Hits, s1.Misses-s0.Misses
 	bypassed := s1.Bypassed - s0.Bypassed
+	rep.Figures.DBQueriesPerRequest = stage.PerRequest(queries, requests)
+	if reads > 0 {
+		rep.Figures.CacheHitRatio = stage.Some(1 - ratio(loads, reads))
+	}
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("database: %d queries for %d requests (%.2f per request); feed reads %d, %d of them loaded from the database: cache hit ratio %s",
 			queries, requests, ratio(queries, int64(requests)), reads, loads, load.Percent(1-ratio(loads, reads))),
@@ -193,6 +198,14 @@ func (e *env) risingLoad(ctx context.Context, rep *stage.Report) error {
 		}
 	}
 	return nil
+}
+
+// stamp gives a drill its wall-clock time (the ladder's timeline), if it
+// did not record one: its At is since loadStart.
+func stamp(d *stage.Drill, loadStart time.Time) {
+	if d.When.IsZero() {
+		d.When = loadStart.Add(d.At)
+	}
 }
 
 func ratio(a, b int64) float64 {

@@ -181,7 +181,11 @@ func serveData(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	return proc.Serve(ctx, ln, s.handler(app.NewStoreHandler(s)))
+	counted := app.Count(s) // the web servers' queries, for queries per request
+	mux := http.NewServeMux()
+	mux.Handle("GET "+stage.StoreCountsPath, stage.StoreCountsHandler(counted))
+	mux.Handle("/", s.handler(app.NewStoreHandler(counted)))
+	return proc.Serve(ctx, ln, mux)
 }
 
 // serveWeb is one web server of a region: the app over the region's data
@@ -367,30 +371,60 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		c.seed, rtt(ctx, east.webs[0].URL()), rtt(ctx, "http://"+fd.westAddrs[0]))
 
 	// Warm-up load: where does the traffic go?
+	queries := func() (int64, error) {
+		var n int64
+		for _, r := range []*region{east, west} {
+			c, err := stage.FetchStoreCounts(ctx, r.dataU)
+			if err != nil {
+				return 0, err
+			}
+			n += c.Queries()
+		}
+		return n, nil
+	}
+	queriesBefore, err := queries()
+	if err != nil {
+		return err
+	}
 	res, err := load.Run(ctx, load.Options{BaseURL: fd.url, Users: 16, Steps: load.Rising(2, 4, 2, c.step, 50_000)})
 	if err != nil {
 		return err
 	}
 	rep.Load = res
+	if n, err := queries(); err == nil {
+		rep.Figures.DBQueriesPerRequest = stage.PerRequest(n-queriesBefore, stage.Requests(res))
+	}
 	rep.PrintLoad(stdout)
 	e, w := fd.served("east"), fd.served("west")
 	near := float64(e) / float64(max(e+w, 1))
 	fmt.Fprintf(stdout, "   locality: east answered %d requests, west %d (%s stayed in the nearest region)\n", e, w, load.Percent(near))
 	rep.Notes = append(rep.Notes, fmt.Sprintf("locality: %.4f of the requests stayed in the nearest region", near))
 
+	began1 := time.Now()
 	d1, err := regionDownDrill(ctx, c, fd, east, west, stdout)
 	if err != nil {
 		return err
 	}
+	if d1.When.IsZero() { // At is since the drill began
+		d1.When = began1.Add(d1.At)
+	}
 	rep.Drills = append(rep.Drills, d1)
+	began2 := time.Now()
 	d2, err := reshardDrill(ctx, c, fd, west)
 	if err != nil {
 		return err
 	}
+	if d2.When.IsZero() { // At is since the drill began
+		d2.When = began2.Add(d2.At)
+	}
 	rep.Drills = append(rep.Drills, d2)
+	began3 := time.Now()
 	d3, err := hotTenantDrill(ctx, c, fd, west)
 	if err != nil {
 		return err
+	}
+	if d3.When.IsZero() { // At is since the drill began
+		d3.When = began3.Add(d3.At)
 	}
 	rep.Drills = append(rep.Drills, d3)
 	rep.PrintDrills(stdout)
@@ -528,7 +562,7 @@ func regionDownDrill(ctx context.Context, c config, fd *frontDoor, east, west *r
 	bound := max(after/50, 5) // 2 % of the requests after the kill, or 5
 	holds := fd.served("west") > 0 && shift >= 0 && afterErr <= bound && tailN > 0 && tailErr == 0 && ledWestMissing == 0
 	return stage.Drill{
-		Name: "a region goes down under load", At: killAt.Sub(start), Holds: holds,
+		Name: "a region goes down under load", At: killAt.Sub(start), When: killAt, Holds: holds,
 		Outcome: fmt.Sprintf("SIGKILLed every east process; the west answered from %v after the kill; %d of %d requests after the kill failed (bound %d), the last %v after it; the last half %d requests, %d failed; median p99 per interval %v in the east before, %v from the west after. "+
 			"The async copy lost %d of the %d writes the east acknowledged (acknowledged %d, the west received %d); of the ledger's %d posts acknowledged by the east, %d are missing in the west",
 			shift.Round(time.Millisecond), afterErr, after+led.total(), bound, lastFail.Round(time.Millisecond), tailN, tailErr,

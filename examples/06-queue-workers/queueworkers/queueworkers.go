@@ -224,7 +224,8 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	web, err := app.New(app.Config{Store: store, Queue: client, SessionOptions: app.LoopbackSessionOptions(), KDFIterations: c.kdfIter, Logger: logger})
+	counted := app.Count(store) // database queries per request
+	web, err := app.New(app.Config{Store: counted, Queue: client, SessionOptions: app.LoopbackSessionOptions(), KDFIterations: c.kdfIter, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -438,15 +439,20 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	mu.Unlock()
 	sendRate := float64(total) / (drained - 0).Seconds()
+	rep.Figures = stage.Figures{
+		DBQueriesPerRequest: stage.PerRequest(counted.Counts().Queries(), stage.Requests(res)),
+		QueueDepth:          stage.Some(peak.ready),
+		QueueOldestAge:      stage.Some(oldest),
+	}
 	rep.Drills = append(rep.Drills,
 		stage.Drill{
-			Name: "flood absorbed and drained", Holds: distinct >= len(users),
+			Name: "flood absorbed and drained", When: begin, Holds: distinct >= len(users),
 			Outcome: fmt.Sprintf("%d signups answered in %v; the queue peaked at %d waiting, its oldest job waited at most %v; drained in %v at %.0f mails/s (limit %d/s)",
 				signups, floodEnd.Round(time.Millisecond), peak.ready, oldest.Round(10*time.Millisecond), drained.Round(time.Millisecond), sendRate, c.rate),
 			Numbers: map[string]float64{"signups": float64(len(users)), "peak_waiting": float64(peak.ready), "peak_oldest_seconds": oldest.Seconds(), "drain_seconds": drained.Seconds(), "mails_per_second": sendRate},
 		},
 		stage.Drill{
-			Name: "worker SIGKILLed mid-job", At: killAt, Holds: lost == 0 && distinct == signups,
+			Name: "worker SIGKILLed mid-job", At: killAt, When: begin.Add(killAt), Holds: lost == 0 && distinct == signups,
 			Outcome: fmt.Sprintf("killed worker-1 with %d jobs leased; mails sent to %d of %d new users, %d lost, %d duplicates (sent again after the kill: at-least-once)",
 				running.Running, distinct, signups, lost, dups),
 			Numbers: map[string]float64{"lost": float64(lost), "duplicates": float64(dups), "sent": float64(distinct), "signups": float64(signups), "leased_at_kill": float64(running.Running)},

@@ -64,3 +64,29 @@ func TestMoveLineNamesTheEvidence(t *testing.T) {
 		t.Fatalf("move line %q", got)
 	}
 }
+
+// A figure a stage does not have prints "n/a", never a 0 it did not measure,
+// and survives the JSON round trip as absent.
+func TestFiguresSayNAForWhatAStageHasNot(t *testing.T) {
+	f := stage.Figures{DBQueriesPerRequest: stage.PerRequest(3, 2), QueueOldestAge: stage.Some(1500 * time.Millisecond)}
+	got := f.String()
+	for _, want := range []string{"db queries/request 1.50", "cache hit ratio n/a", "queue depth n/a", "queue oldest age 1.5s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("figures %q lack %q", got, want)
+		}
+	}
+	if stage.PerRequest(5, 0) != nil {
+		t.Error("PerRequest of no request is not nil")
+	}
+	b, err := json.Marshal(stage.Report{Stage: "x", Figures: stage.Figures{QueueDepth: stage.Some(int64(0))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.Contains(s, `"queue_depth":0`) || strings.Contains(s, "cache_hit_ratio") || strings.Contains(s, `"when"`) {
+		t.Errorf("JSON %s", s)
+	}
+	var back stage.Report
+	if err := json.Unmarshal(b, &back); err != nil || back.Figures.QueueDepth == nil || back.Figures.CacheHitRatio != nil {
+		t.Errorf("round trip: %+v, %v", back.Figures, err)
+	}
+}

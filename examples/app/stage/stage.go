@@ -17,11 +17,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/ladder-go/ladder/examples/app"
 	"github.com/ladder-go/ladder/examples/app/load"
 	"github.com/ladder-go/ladder/examples/app/proc"
 	"github.com/ladder-go/ladder/observe"
@@ -40,7 +42,15 @@ type Telemetry struct {
 	Middleware *observe.Middleware
 	Advisor    *observe.Advisor
 	Logger     *slog.Logger
+	// Store, if set, is the process's counted store: Mount serves its
+	// counts at StoreCountsPath.
+	Store *app.CountingStore
 }
+
+// StoreCountsPath is where a served process answers its store's counts
+// (app.StoreCounts as JSON), for the parent to count database queries per
+// request across a load.
+const StoreCountsPath = "/debug/store-counts"
 
 // NewTelemetry sets up observe for a process named service. cpus is the
 // number of cores the process may use (the advisor's utilisation
@@ -80,6 +90,25 @@ func (t *Telemetry) Mount(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(AdviceOf(rep))
 	})
+	if t.Store != nil {
+		mux.Handle("GET "+StoreCountsPath, StoreCountsHandler(t.Store))
+	}
+}
+
+// StoreCountsHandler answers c's counts as JSON (serve it at
+// StoreCountsPath; FetchStoreCounts reads it).
+func StoreCountsHandler(c *app.CountingStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(c.Counts())
+	})
+}
+
+// FetchStoreCounts asks the process at baseURL for its store's counts,
+// within 3 s.
+func FetchStoreCounts(ctx context.Context, baseURL string) (app.StoreCounts, error) {
+	var c app.StoreCounts
+	return c, getJSON(ctx, baseURL+StoreCountsPath, &c)
 }
 
 // Advice is an advisor's evaluation as JSON carries it.
@@ -117,25 +146,33 @@ func AdviceOf(r observe.Report) Advice {
 // FetchAdvice asks the process at baseURL for an evaluation (rates since the
 // previous one), within 3 s.
 func FetchAdvice(ctx context.Context, baseURL string) (Advice, error) {
+	var a Advice
+	if err := getJSON(ctx, baseURL+AdvisorPath, &a); err != nil {
+		return Advice{}, err
+	}
+	return a, nil
+}
+
+// getJSON GETs url into v within 3 s.
+func getJSON(ctx context.Context, url string, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+AdvisorPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return Advice{}, err
+		return fmt.Errorf("stage: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return Advice{}, fmt.Errorf("stage: advisor: %w", err)
+		return fmt.Errorf("stage: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return Advice{}, fmt.Errorf("stage: advisor: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("stage: GET %s: HTTP %d", url, resp.StatusCode)
 	}
-	var a Advice
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&a); err != nil {
-		return Advice{}, fmt.Errorf("stage: advisor: %w", err)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v); err != nil {
+		return fmt.Errorf("stage: GET %s: %w", url, err)
 	}
-	return a, nil
+	return nil
 }
 
 // StepSignals are the served process's own signals over one load step.
@@ -152,8 +189,11 @@ func SignalsOf(step int, a Advice) StepSignals {
 
 // Drill is one fault drill's outcome.
 type Drill struct {
-	Name    string             `json:"name"`
-	At      time.Duration      `json:"at"` // when the fault was injected, since the load began
+	Name string        `json:"name"`
+	At   time.Duration `json:"at"` // when the fault was injected, since the drill's load began
+	// When is the wall-clock time of the fault (zero if not recorded): where
+	// the ladder walk places the drill on the stage's timeline.
+	When    time.Time          `json:"when,omitzero"`
 	Holds   bool               `json:"holds"`
 	Outcome string             `json:"outcome"` // one sentence with the numbers
 	Numbers map[string]float64 `json:"numbers,omitempty"`
@@ -171,6 +211,47 @@ type Report struct {
 	// load, empty if no rule fired.
 	Move  string   `json:"move,omitempty"`
 	Notes []string `json:"notes,omitempty"`
+	// Figures are the stage's numbers beyond the golden signals.
+	Figures Figures `json:"figures,omitzero"`
+}
+
+// Figures are a stage's numbers beyond the load's golden signals, read from
+// its own counters. A nil field is a number the stage does not have (no
+// cache, no queue): printed "n/a", never 0.
+type Figures struct {
+	// DBQueriesPerRequest is the database queries (app.Count: writes,
+	// reads, user lookups; pings excluded) per request of the stage's
+	// rising load (setup included).
+	DBQueriesPerRequest *float64 `json:"db_queries_per_request,omitempty"`
+	// CacheHitRatio is hits / (hits + misses) of the stage's cache, 0–1.
+	CacheHitRatio *float64 `json:"cache_hit_ratio,omitempty"`
+	// QueueDepth is the most jobs waiting in the stage's queue at once.
+	QueueDepth *int64 `json:"queue_depth,omitempty"`
+	// QueueOldestAge is the longest a waiting job had waited (its peak).
+	QueueOldestAge *time.Duration `json:"queue_oldest_age,omitempty"`
+}
+
+// Some returns a pointer to v, for Figures' fields.
+func Some[T any](v T) *T { return &v }
+
+// PerRequest is queries / requests as a Figures value (nil if no request).
+func PerRequest(queries int64, requests int) *float64 {
+	if requests <= 0 {
+		return nil
+	}
+	return Some(float64(queries) / float64(requests))
+}
+
+// Requests is every request of a load result, its setup included.
+func Requests(r *load.Result) int {
+	if r == nil {
+		return 0
+	}
+	n := r.Setup.Requests
+	for _, s := range r.Steps {
+		n += s.Requests
+	}
+	return n
 }
 
 // Holds reports whether every drill held.
@@ -250,12 +331,52 @@ func (r *Report) Print(w io.Writer) {
 	if r.Move != "" {
 		fmt.Fprintf(w, "   advisor: %s\n", r.Move)
 	}
+	if r.Figures != (Figures{}) {
+		fmt.Fprintf(w, "   figures: %s\n", r.Figures)
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "   note: %s\n", n)
 	}
 }
 
-// WriteJSON writes the report to path ("-" is stdout).
+// String prints the figures in one line, "n/a" for those the stage has not.
+func (f Figures) String() string {
+	return fmt.Sprintf("db queries/request %s, cache hit ratio %s, queue depth %s, queue oldest age %s",
+		FormatFloat(f.DBQueriesPerRequest, 2), FormatPercent(f.CacheHitRatio), FormatInt(f.QueueDepth), FormatDuration(f.QueueOldestAge))
+}
+
+// FormatFloat formats *v with prec decimals, "n/a" for nil.
+func FormatFloat(v *float64, prec int) string {
+	if v == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*v, 'f', prec, 64)
+}
+
+// FormatPercent formats a ratio *v as a percentage, "n/a" for nil.
+func FormatPercent(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return load.Percent(*v)
+}
+
+// FormatInt formats *v, "n/a" for nil.
+func FormatInt(v *int64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return strconv.FormatInt(*v, 10)
+}
+
+// FormatDuration formats *v rounded for reading, "n/a" for nil.
+func FormatDuration(v *time.Duration) string {
+	if v == nil {
+		return "n/a"
+	}
+	return load.Round(*v).String()
+}
+
 // CheckOutput reports why WriteJSON could not write path (its directory
 // missing, or path a directory), so that a run can refuse a bad -json before
 // it runs instead of losing its report after. "" and "-" are fine.
@@ -276,6 +397,7 @@ func CheckOutput(path string) error {
 	return nil
 }
 
+// WriteJSON writes the report to path ("-" is stdout).
 func (r *Report) WriteJSON(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
