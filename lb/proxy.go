@@ -128,6 +128,11 @@ type proxyState struct {
 	// fwd backs the values of the headers rewrite sets (X-Forwarded-For,
 	// -Host, -Proto, X-Real-Ip): one allocation instead of one each.
 	fwd [4]string
+	// upgraded is the answering try when it answered 101: ReverseProxy
+	// does not close that body when it refuses the switch (the backend
+	// switched to another protocol than asked, the ResponseWriter cannot
+	// hijack), so ServeHTTP ends the try itself once ReverseProxy is done.
+	upgraded *tryRun
 }
 
 // Value returns the state itself for stateKey, else the request's value.
@@ -220,6 +225,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(st)
 	r.URL = u
 	p.rp.ServeHTTP(w, r)
+	if st.upgraded != nil {
+		// Closed already if the connection was switched; else it would
+		// hold the backend's connection and count the try in flight forever.
+		st.upgraded.body.Close()
+	}
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
