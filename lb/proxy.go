@@ -75,7 +75,14 @@ type Proxy struct {
 	// (DisableCompression: a client's own Accept-Encoding passes through,
 	// and a response is never compressed by the backend only to be
 	// decompressed here), and that ignores HTTP_PROXY/HTTPS_PROXY
-	// (backends are dialled directly).
+	// (backends are dialled directly). Each backend host gets its own
+	// such transport: after a pool update, the first request closes the
+	// idle connections of the hosts no longer in the pool (those busy
+	// close when their request ends). Idle connections are those a peak
+	// of load opened, kept for 90 s: up to 256 per backend, so a proxy
+	// over many backends needs a file-descriptor limit of at least
+	// 256 × backends plus its clients' connections to never hit it (Go
+	// raises the soft limit to the hard one at start on Linux).
 	Transport http.RoundTripper
 	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
 	// buffer fills, negative after every write; streamed responses are
@@ -169,7 +176,7 @@ func (p *Proxy) init() {
 		t.MaxIdleConns = 0 // no cap in all: the per-backend one bounds it
 		t.DisableCompression = true
 		t.Proxy = nil // backends are dialled directly, whatever HTTP_PROXY says
-		base = t
+		base = newBackendTransports(p.Pool, t)
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
