@@ -37,9 +37,29 @@ func (b *backendTransports) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	t := (*b.m.Load())[req.URL.Host]
 	if t == nil {
+		if !b.named(req.URL.Host) {
+			// A request picked from a snapshot older than the update that
+			// removed its backend: sent on a connection closed after it,
+			// which no transport keeps idle.
+			r := *req
+			r.Close = true
+			return b.proto.RoundTrip(&r)
+		}
 		t = b.add(req.URL.Host)
 	}
 	return t.RoundTrip(req)
+}
+
+// named reports whether a member of the pool's latest snapshot has host.
+func (b *backendTransports) named(host string) bool {
+	if s := b.pool.load(); s != nil {
+		for _, u := range s.vals {
+			if u != nil && u.Host == host {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *backendTransports) add(host string) *http.Transport {

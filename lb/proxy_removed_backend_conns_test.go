@@ -100,3 +100,55 @@ func TestProxyClosesConnectionsOfRemovedBackends(t *testing.T) {
 	}
 	client.CloseIdleConnections()
 }
+
+// TestProxyClosesConnectionOfBackendRemovedMidRequest: a request that
+// picked a backend just before an update removed it (its snapshot is the
+// older one) still reaches it, and the proxy keeps no idle connection to
+// it afterwards.
+func TestProxyClosesConnectionOfBackendRemovedMidRequest(t *testing.T) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "removed")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "other") }))
+	t.Cleanup(other.Close)
+	removed, _ := url.Parse(srv.URL)
+	kept, _ := url.Parse(other.URL)
+	pool, err := lb.NewPool([]lb.Backend[*url.URL]{{Name: "removed", Value: removed}}, lb.PoolOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	var once sync.Once
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, HashKey: func(*http.Request) string {
+		// Called once the request has its snapshot: the update lands
+		// between its pick and its send.
+		once.Do(func() {
+			if err := pool.Update([]lb.Backend[*url.URL]{{Name: "kept", Value: kept}}); err != nil {
+				t.Error(err)
+			}
+		})
+		return ""
+	}})
+	_, body, _ := get(t, front.Client(), mustReq(t, "GET", front.URL))
+	if body != "removed" {
+		t.Fatalf("body %q: the request did not reach the backend it picked before the update", body)
+	}
+	for i := 0; open.Load() != 0; i++ {
+		if i == 2000 {
+			t.Fatalf("the removed backend still holds %d connections from the proxy", open.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	front.Client().CloseIdleConnections()
+}
