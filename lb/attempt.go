@@ -102,6 +102,9 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 		}
 		st.served = i
 		t.run.finishOn(t.resp, o, done)
+		if t.resp.StatusCode == http.StatusSwitchingProtocols {
+			st.upgraded = t.run
+		}
 		return t.resp, nil
 	}
 }

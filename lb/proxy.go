@@ -76,7 +76,14 @@ type Proxy struct {
 	// (DisableCompression: a client's own Accept-Encoding passes through,
 	// and a response is never compressed by the backend only to be
 	// decompressed here), and that ignores HTTP_PROXY/HTTPS_PROXY
-	// (backends are dialled directly).
+	// (backends are dialled directly). Each backend host gets its own
+	// such transport: after a pool update, the first request closes the
+	// idle connections of the hosts no longer in the pool (those busy
+	// close when their request ends). Idle connections are those a peak
+	// of load opened, kept for 90 s: up to 256 per backend, so a proxy
+	// over many backends needs a file-descriptor limit of at least
+	// 256 × backends plus its clients' connections to never hit it (Go
+	// raises the soft limit to the hard one at start on Linux).
 	Transport http.RoundTripper
 	// FlushInterval is httputil.ReverseProxy's: zero flushes when its
 	// buffer fills, negative after every write; streamed responses are
@@ -129,6 +136,11 @@ type proxyState struct {
 	// fwd backs the values of the headers rewrite sets (X-Forwarded-For,
 	// -Host, -Proto, X-Real-Ip): one allocation instead of one each.
 	fwd [4]string
+	// upgraded is the answering try when it answered 101: ReverseProxy
+	// does not close that body when it refuses the switch (the backend
+	// switched to another protocol than asked, the ResponseWriter cannot
+	// hijack), so ServeHTTP ends the try itself once ReverseProxy is done.
+	upgraded *tryRun
 }
 
 // Value returns the state itself for stateKey, else the request's value.
@@ -165,7 +177,7 @@ func (p *Proxy) init() {
 		t.MaxIdleConns = 0 // no cap in all: the per-backend one bounds it
 		t.DisableCompression = true
 		t.Proxy = nil // backends are dialled directly, whatever HTTP_PROXY says
-		base = t
+		base = newBackendTransports(p.Pool, t)
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
@@ -221,6 +233,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(st)
 	r.URL = u
 	p.rp.ServeHTTP(w, r)
+	if st.upgraded != nil {
+		// Closed already if the connection was switched; else it would
+		// hold the backend's connection and count the try in flight forever.
+		st.upgraded.body.Close()
+	}
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {

@@ -64,11 +64,11 @@ func TestProxyDefaultTransportIgnoresEnvironmentProxy(t *testing.T) {
 	if !ok {
 		t.Fatalf("transport is %T", p.rp.Transport)
 	}
-	tr, ok := a.base.(*http.Transport)
+	bt, ok := a.base.(*backendTransports)
 	if !ok {
 		t.Fatalf("base transport is %T", a.base)
 	}
-	if tr.Proxy != nil {
+	if tr := bt.proto; tr.Proxy != nil {
 		t.Fatal("the default backend transport honours HTTP_PROXY")
 	}
 }
