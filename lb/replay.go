@@ -21,7 +21,9 @@ type replay struct{ buf []byte }
 // out followed by the rest. A failure to read the body is returned.
 func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.ReadCloser, err error) {
 	body = req.Body
-	if o.IdempotencyKeyHeader == "" || req.Header.Get(o.IdempotencyKeyHeader) == "" {
+	// A value of blanks is no key: HTTP strips a field's surrounding
+	// whitespace, so the backend would see none and not record the work.
+	if o.IdempotencyKeyHeader == "" || strings.Trim(req.Header.Get(o.IdempotencyKeyHeader), " \t") == "" {
 		return false, nil, body, nil
 	}
 	if body == nil || body == http.NoBody {

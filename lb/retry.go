@@ -79,7 +79,7 @@ type RetryOptions struct {
 	// another backend. Nil means 502, 503 and 504.
 	RetryStatus func(status int) bool
 	// IdempotencyKeyHeader, if set, names the header (normally
-	// "Idempotency-Key") whose presence with a non-empty value makes a
+	// "Idempotency-Key") whose presence with a non-blank value makes a
 	// request resendable after it reached a backend, whatever its method,
 	// as an idempotent one is: within Attempts and the budget, and
 	// abandoned on a hung backend. Its body, if any, is read into memory
