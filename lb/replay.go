@@ -2,6 +2,7 @@ package lb
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -32,7 +33,7 @@ func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.Re
 	if req.ContentLength > o.ReplayBodyLimit {
 		return false, nil, body, nil
 	}
-	buf, err := io.ReadAll(io.LimitReader(body, o.ReplayBodyLimit+1))
+	buf, err := readUpTo(req.Context(), body, o.ReplayBodyLimit+1)
 	if err != nil {
 		return false, nil, body, err
 	}
@@ -42,6 +43,32 @@ func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.Re
 	body.Close() // all of it is in buf
 	rp = &replay{buf: buf}
 	return true, rp, rp.reader(), nil
+}
+
+// readUpTo reads body up to n bytes, or until ctx is done: a client that
+// gives up on a slow upload gets its request back at once, as
+// http.Transport gives it back while sending a body. The read then goes on
+// in its goroutine until the body's Read returns, which the caller's Close
+// of the body (the Transport's, or the server's for a Proxy) brings about.
+func readUpTo(ctx context.Context, body io.Reader, n int64) ([]byte, error) {
+	if ctx.Done() == nil {
+		return io.ReadAll(io.LimitReader(body, n))
+	}
+	type read struct {
+		buf []byte
+		err error
+	}
+	ch := make(chan read, 1)
+	go func() {
+		buf, err := io.ReadAll(io.LimitReader(body, n))
+		ch <- read{buf, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.buf, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // reader returns a fresh reader over the buffered body, or nil.
