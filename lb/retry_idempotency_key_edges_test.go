@@ -137,3 +137,60 @@ func TestProxyKeyedPostWithExpectContinue(t *testing.T) {
 		t.Errorf("%d %q, b1 hits %d; want resent to b1 whole", resp.StatusCode, got, bs[1].Hits.Load())
 	}
 }
+
+// A client that hangs up halfway through its keyed body reaches no backend
+// (the proxy was still buffering it) and leaves nothing running.
+func TestProxyKeyedBodyClientHangsUpWhileBuffering(t *testing.T) {
+	url, _, bs := keyedFront(t, lb.RetryOptions{IdempotencyKeyHeader: "Idempotency-Key"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "POST /x HTTP/1.1\r\nHost: svc\r\nIdempotency-Key: k\r\nContent-Length: 1000\r\n\r\nonly part of it")
+	conn.Close()
+	// A request after it is served whole: the proxy is not stuck.
+	bs[0].Handle(echoBody)
+	code, body, _ := get(t, http.DefaultClient, keyedReq(t, "POST", url, "k2", "next", false))
+	if code != 200 || body != "POST k2 next" {
+		t.Errorf("next request: %d %q", code, body)
+	}
+	if n := bs[0].Hits.Load() + bs[1].Hits.Load(); n != 1 {
+		t.Errorf("backends hit %d times, want 1 (the next request only)", n)
+	}
+}
+
+// A key the client marks hop-by-hop (Connection: Idempotency-Key) is
+// removed before the backend sees it, so the request is not resent.
+func TestProxyHopByHopKeyIsNoKey(t *testing.T) {
+	url, c, bs := keyedFront(t, lb.RetryOptions{IdempotencyKeyHeader: "Idempotency-Key"})
+	req := keyedReq(t, "POST", url, "k", "payload", false)
+	req.Header.Set("Connection", "Idempotency-Key")
+	code, _, _ := get(t, c, req)
+	if code != http.StatusBadGateway || bs[1].Hits.Load() != 0 {
+		t.Errorf("%d, b1 hits %d; want 502 and not resent", code, bs[1].Hits.Load())
+	}
+}
+
+// A keyed POST that reached a backend is resent only within Attempts and
+// the budget, as an idempotent request is.
+func TestProxyKeyedResendWithinAttemptsAndBudget(t *testing.T) {
+	for _, ro := range []lb.RetryOptions{{Attempts: 1}, {Budget: -1}} {
+		ro.IdempotencyKeyHeader = "Idempotency-Key"
+		url, c, bs := keyedFront(t, ro)
+		code, _, _ := get(t, c, keyedReq(t, "POST", url, "k", "payload", false))
+		if code != http.StatusBadGateway || bs[1].Hits.Load() != 0 {
+			t.Errorf("%+v: %d, b1 hits %d; want 502 and not resent", ro, code, bs[1].Hits.Load())
+		}
+	}
+	// Attempts 2 over three backends all dying: two tries, not three.
+	bs := lbtest.Start(t, 3)
+	for _, b := range bs {
+		b.Handle(dieAfterReading)
+	}
+	pool := lbtest.Pool(t, bs, lb.PoolOptions{Logger: quiet, Outlier: lb.OutlierOptions{Consecutive: -1}})
+	front := serve(t, &lb.Proxy{Pool: pool, Logger: quiet, Retry: lb.RetryOptions{IdempotencyKeyHeader: "Idempotency-Key", Attempts: 2}})
+	get(t, front.Client(), keyedReq(t, "POST", front.URL, "k", "payload", false))
+	if n := bs[0].Hits.Load() + bs[1].Hits.Load() + bs[2].Hits.Load(); n != 2 {
+		t.Errorf("%d tries, want 2 (Attempts)", n)
+	}
+}
