@@ -3,7 +3,10 @@ package app_test
 import (
 	"context"
 	"database/sql"
+	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ladder-go/ladder/examples/app"
@@ -90,4 +93,50 @@ func countRows(t *testing.T, db *sql.DB, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Concurrent duplicates of a keyed signup: one signs up, the others answer
+// its outcome (201, logged in); the same key with other payloads at once:
+// one post is made, each other answer is the same post or 422.
+func TestIdempotencyKeyConcurrentSignupsAndMixedPayloads(t *testing.T) {
+	for name, s := range keyedStores(t) {
+		t.Run(name, func(t *testing.T) {
+			_, srv := newServer(t, app.Config{Store: s})
+			clients := make([]*client, 6)
+			codes := make([]int, 6)
+			var wg sync.WaitGroup
+			for i := range clients {
+				clients[i] = newClient(t, srv.URL)
+				wg.Go(func() {
+					codes[i], _ = clients[i].keyedDo("/api/signup", "sign", map[string]string{"name": "hal", "password": "password1"})
+				})
+			}
+			wg.Wait()
+			for i, code := range codes {
+				if code != 201 {
+					t.Errorf("signup duplicate %d: %d, want 201", i, code)
+				}
+			}
+			bodies := make([]string, 6)
+			for i := range clients {
+				wg.Go(func() {
+					codes[i], bodies[i] = clients[i].keyedDo("/api/posts", "mixed", map[string]string{"body": "v" + strconv.Itoa(i%2)})
+				})
+			}
+			wg.Wait()
+			var made string
+			for i := range clients {
+				switch {
+				case codes[i] == 201 && (made == "" || bodies[i] == made):
+					made = bodies[i]
+				case codes[i] == http.StatusUnprocessableEntity:
+				default:
+					t.Errorf("mixed duplicate %d: %d %s (made %s)", i, codes[i], bodies[i], made)
+				}
+			}
+			if n := countPosts(t, s, "hal"); n != 1 {
+				t.Errorf("%d posts, want 1", n)
+			}
+		})
+	}
 }
