@@ -101,6 +101,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			return nil, o.Err
 		}
 		st.served = i
+		rp.close() // on a failure, the caller closes the request's body
 		resp, cancel, span := t.resp, t.cancel, t.span
 		resp.Body = wrapBody(resp.Body, func(err error) {
 			cancel()

@@ -13,7 +13,13 @@ const defaultReplayBodyLimit = 64 << 10
 
 // replay is the body of a keyed request, buffered so that every try sends
 // it whole. A nil *replay sends the request's own body.
-type replay struct{ buf []byte }
+type replay struct {
+	buf []byte
+	// src is the request's body, read to its end but not closed: the
+	// caller of a RoundTrip that fails closes it (a Transport's contract),
+	// so it is closed here only when a response is returned (close).
+	src io.Closer
+}
 
 // keyed reports whether req carries the idempotency key that makes it
 // resendable and, if so, buffers its body within ReplayBodyLimit. It
@@ -40,8 +46,7 @@ func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.Re
 	if int64(len(buf)) > o.ReplayBodyLimit {
 		return false, nil, &prefixed{Reader: io.MultiReader(bytes.NewReader(buf), body), c: body}, nil
 	}
-	body.Close() // all of it is in buf
-	rp = &replay{buf: buf}
+	rp = &replay{buf: buf, src: body}
 	return true, rp, rp.reader(), nil
 }
 
@@ -68,6 +73,14 @@ func readUpTo(ctx context.Context, body io.Reader, n int64) ([]byte, error) {
 		return r.buf, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// close closes the request's body, all of which is in the buffer, once a
+// response is returned.
+func (rp *replay) close() {
+	if rp != nil {
+		rp.src.Close()
 	}
 }
 
