@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 )
@@ -39,7 +40,11 @@ func (o *RetryOptions) keyed(req *http.Request) (ok bool, rp *replay, body io.Re
 	if req.ContentLength > o.ReplayBodyLimit {
 		return false, nil, body, nil
 	}
-	buf, err := readUpTo(req.Context(), body, o.ReplayBodyLimit+1)
+	n := o.ReplayBodyLimit // read one byte more to tell a body over it
+	if n < math.MaxInt64 {
+		n++ // (at MaxInt64, n+1 would wrap to a limit of nothing: an empty body sent)
+	}
+	buf, err := readUpTo(req.Context(), body, n)
 	if err != nil {
 		return false, nil, body, err
 	}

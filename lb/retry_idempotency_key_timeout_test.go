@@ -2,6 +2,7 @@ package lb_test
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,6 +39,18 @@ func TestProxyResendsKeyedPostWholeAfterTimeoutOrEarlyAnswer(t *testing.T) {
 			if code != 200 || body != "POST k "+big {
 				t.Errorf("%s, chunked %v: %d, %d bytes; want 200 and the body whole from b1", name, chunked, code, len(body))
 			}
+		}
+	}
+}
+
+// The largest ReplayBodyLimit buffers the body whole (limit+1 must not
+// overflow into a limit of nothing, sending an empty body).
+func TestProxyKeyedBodyWithLargestReplayLimit(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		url, c, _ := keyedFront(t, lb.RetryOptions{IdempotencyKeyHeader: "Idempotency-Key", ReplayBodyLimit: math.MaxInt64})
+		code, body, _ := get(t, c, keyedReq(t, "POST", url, "k", "payload", chunked))
+		if code != 200 || body != "POST k payload" {
+			t.Errorf("chunked %v: %d %q, want the body whole, resent", chunked, code, body)
 		}
 	}
 }
