@@ -2,6 +2,7 @@ package lb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,6 +102,7 @@ func (a *attempts) roundTrip(req *http.Request, st *proxyState) (*http.Response,
 			return nil, o.Err
 		}
 		st.served = i
+		rp.close() // on a failure, the caller closes the request's body
 		t.run.finishOn(t.resp, o, done)
 		if t.resp.StatusCode == http.StatusSwitchingProtocols {
 			st.upgraded = t.run
@@ -249,6 +251,16 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 		// whether any of it was read, for a retry of a request never sent.
 		guard = &bodyGuard{ReadCloser: body}
 		out.Body = guard
+		if out.GetBody != nil {
+			// net/http resends on its own, rewinding with GetBody, a
+			// request carrying an Idempotency-Key whose reused connection
+			// broke after sending it: behind the balancer's back, to the
+			// same backend, outside Attempts and the budget. Refuse the
+			// rewind (a body never sent needs none, so net/http's resend
+			// of a request that never left still works): the balancer
+			// alone decides what is resent.
+			out.GetBody = refuseRewind
+		}
 	}
 	var resp *http.Response
 	var err error
@@ -304,6 +316,12 @@ func (a *attempts) try(req *http.Request, orig *url.URL, body io.ReadCloser, e *
 	t.resp = resp
 	return t
 }
+
+// errNoRewind is the error of a base transport's attempt to resend a body
+// it already sent.
+var errNoRewind = errors.New("lb: request body sent once; resending it is the balancer's decision")
+
+func refuseRewind() (io.ReadCloser, error) { return nil, errNoRewind }
 
 // answered records that e answered a try sent at sent, at now (monotonic):
 // when it last answered, at most once a millisecond, and, if it answered

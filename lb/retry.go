@@ -79,12 +79,16 @@ type RetryOptions struct {
 	// another backend. Nil means 502, 503 and 504.
 	RetryStatus func(status int) bool
 	// IdempotencyKeyHeader, if set, names the header (normally
-	// "Idempotency-Key") whose presence with a non-empty value makes a
+	// "Idempotency-Key") whose presence with a non-blank value makes a
 	// request resendable after it reached a backend, whatever its method,
 	// as an idempotent one is: within Attempts and the budget, and
 	// abandoned on a hung backend. Its body, if any, is read into memory
-	// before the first try and resent from there; a body larger than
-	// ReplayBodyLimit is streamed as usual and the request not resent.
+	// before the first try (a cancellation of the request ends the wait)
+	// and resent from there; a body larger than ReplayBodyLimit is
+	// streamed as usual and the request not resent. Only the balancer
+	// resends: the base transport's own resend of a body it sent (net/http
+	// rewinds a keyed request's GetBody after a reused connection broke)
+	// is refused, so Attempts and the budget bound every resend.
 	// Set it only for backends that honour the key (record the outcome of
 	// the first request with it and answer repeats from that record):
 	// otherwise a resent POST is done twice. "" (the default) turns it off.

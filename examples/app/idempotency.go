@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // IdempotencyKeyHeader is the request header a client sets on a POST it may
@@ -17,6 +18,13 @@ import (
 // A load balancer may then resend a POST whose server died with it (lb's
 // RetryOptions.IdempotencyKeyHeader).
 const IdempotencyKeyHeader = "Idempotency-Key"
+
+// IdempotencyKeyTTL is how long a key's record is kept (the draft leaves
+// the expiry to the resource; Stripe keeps keys 24 hours): within it a
+// repeat answers the first outcome, after it the key is a new request's.
+// Expired records are deleted as keyed writes go on, so the table holds
+// about a TTL's worth of keys, not every key ever sent.
+const IdempotencyKeyTTL = 24 * time.Hour
 
 // MaxIdempotencyKeyLen bounds a key: a UUID (36) or 32 random bytes in hex
 // (64) fit.

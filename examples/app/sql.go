@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,9 @@ type SQLStore struct {
 	w, r    DB
 	dialect Dialect
 	q       queries
+	// swept is when (the requests' clock, ns) expired key records were
+	// last deleted.
+	swept atomic.Int64
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -99,6 +103,8 @@ func Schema(d Dialect) []string {
 			ref BIGINT NOT NULL,
 			created_ns BIGINT NOT NULL,
 			PRIMARY KEY (owner, idem_key))`,
+		// Expired records are found by age (see IdempotencyKeyTTL).
+		`CREATE INDEX IF NOT EXISTS app_idempotency_created ON app_idempotency (created_ns)`,
 	}
 }
 
@@ -116,6 +122,7 @@ type queries struct {
 	insertUser, userByName, insertPost, feed, userPosts string
 	// keyed writes (KeyedStore)
 	claimKey, keyRecord, insertPostID, postByID string
+	sweepKeys                                   string
 }
 
 func newQueries(d Dialect) queries {
@@ -127,14 +134,19 @@ func newQueries(d Dialect) queries {
 		userPosts:  `SELECT id, author, body, created_ns FROM app_posts WHERE author = ? ORDER BY id DESC LIMIT ?`,
 
 		claimKey: `INSERT INTO app_idempotency (owner, idem_key, op, fingerprint, status, ref, created_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (owner, idem_key) DO UPDATE SET op = excluded.op, fingerprint = excluded.fingerprint,
+				status = excluded.status, ref = excluded.ref, created_ns = excluded.created_ns
+			WHERE app_idempotency.created_ns < ?`, // an expired record counts as none: one statement, not a DELETE before each write
 		keyRecord:    `SELECT op, fingerprint, ref FROM app_idempotency WHERE owner = ? AND idem_key = ?`,
 		insertPostID: `INSERT INTO app_posts (author, body, created_ns) VALUES (?, ?, ?) RETURNING id`,
 		postByID:     `SELECT id, author, body, created_ns FROM app_posts WHERE id = ?`,
+		sweepKeys: `DELETE FROM app_idempotency WHERE (owner, idem_key) IN
+			(SELECT owner, idem_key FROM app_idempotency WHERE created_ns < ? LIMIT ?)`,
 	}
 	if d == Postgres {
 		for _, p := range []*string{&q.insertUser, &q.userByName, &q.insertPost, &q.feed, &q.userPosts,
-			&q.claimKey, &q.keyRecord, &q.insertPostID, &q.postByID} {
+			&q.claimKey, &q.keyRecord, &q.insertPostID, &q.postByID, &q.sweepKeys} {
 			*p = rebind(*p)
 		}
 	}
