@@ -127,6 +127,10 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
 	rep.Move = moveLine(rep)
+	// observe's advisor reads one process's signals and has no rule for the
+	// distance between the users and a single region: say so, rather than
+	// dress the drills' numbers up as its advice.
+	rep.Notes = append(rep.Notes, "the move line is built from the drills' numbers: observe's advisor has no rule for the distance between users and the one region (the web servers' own rules fired none at this load)")
 	fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
 	for _, n := range rep.Notes[printed:] {
 		fmt.Fprintf(stdout, "   note: %s\n", n)
