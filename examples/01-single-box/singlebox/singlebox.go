@@ -252,22 +252,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	rep.Drills = append(rep.Drills, d)
 	rep.PrintDrills(stdout)
-	if rep.Move != "" {
-		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	fmt.Fprintln(stdout, "   next: 02-split-web-db moves the database out of the box, so the web tier cannot starve it.")
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "next: 02-split-web-db moves the database out of the box, so the web tier cannot starve it.", c.jsonPath)
 }
 
 var sessionOptions = app.LoopbackSessionOptions()

@@ -343,22 +343,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if reads := readShare(res); reads > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("reads were %s of the requests (the load's mix): the standby replica that survives the database's loss can take them too, and more web servers behind lb the rest (03)", load.Percent(reads)))
 	}
-	if rep.Move != "" {
-		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	fmt.Fprintln(stdout, "   next: 03-lb-replicas puts several web servers behind a load balancer and adds read replicas.")
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "next: 03-lb-replicas puts several web servers behind a load balancer and adds read replicas.", c.jsonPath)
 }
 
 // restartDrill runs a steady load, takes the database down for c.down and

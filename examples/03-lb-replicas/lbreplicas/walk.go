@@ -2,7 +2,6 @@ package lbreplicas
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,22 +107,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		rep.Drills = append(rep.Drills, d)
 		(&stage.Report{Drills: []stage.Drill{d}}).PrintDrills(stdout)
 	}
-	if rep.Move != "" {
-		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	fmt.Fprintln(stdout, "   next: 04-cache-cdn puts a cache in front of the database and an edge in front of the assets.")
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "next: 04-cache-cdn puts a cache in front of the database and an edge in front of the assets.", c.jsonPath)
 }
 
 // underLoad runs steady load on url while f runs (after one step of load),

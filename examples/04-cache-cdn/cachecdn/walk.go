@@ -2,7 +2,6 @@ package cachecdn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,10 +106,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep.PrintLoad(stdout)
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	printed := len(rep.Notes)
+	rep.PrintNotes(stdout)
 
 	// 2. New visitors load the front page and its assets, without and with
 	// the edge; 3. and 4., the drills. Each one's At is when it began, since
@@ -131,20 +127,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	// distance between the users and a single region: say so, rather than
 	// dress the drills' numbers up as its advice.
 	rep.Notes = append(rep.Notes, "the move line is built from the drills' numbers: observe's advisor has no rule for the distance between users and the one region (the web servers' own rules fired none at this load)")
-	fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	for _, n := range rep.Notes[printed:] {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	fmt.Fprintln(stdout, "   next: 05-multi-dc-sharding brings the origin near the users and splits the writes; 06-queue-workers takes slow work out of the request.")
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "next: 05-multi-dc-sharding brings the origin near the users and splits the writes; 06-queue-workers takes slow work out of the request.", c.jsonPath)
 }
 
 // risingLoad runs the rising load through the edge and notes what the

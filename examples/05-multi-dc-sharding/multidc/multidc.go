@@ -397,8 +397,8 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	rep.PrintLoad(stdout)
 	e, w := fd.served("east"), fd.served("west")
 	near := float64(e) / float64(max(e+w, 1))
-	fmt.Fprintf(stdout, "   locality: east answered %d requests, west %d (%s stayed in the nearest region)\n", e, w, load.Percent(near))
-	rep.Notes = append(rep.Notes, fmt.Sprintf("locality: %.4f of the requests stayed in the nearest region", near))
+	rep.Notes = append(rep.Notes, fmt.Sprintf("locality: %.4f of the requests stayed in the nearest region (east answered %d, west %d)", near, e, w))
+	rep.PrintNotes(stdout)
 
 	began1 := time.Now()
 	d1, err := regionDownDrill(ctx, c, fd, east, west, stdout)
@@ -439,21 +439,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if _, after := stage.RuleOn("shard-hot", observe.Signals{observe.SigShardSkew: d3.Numbers["skew_after"]}); after != "" {
 		rep.Notes = append(rep.Notes, "after the isolation (the move the drill made): "+after+"; 05 is the last rung: what remains is more of the same moves (more shards, regions, replicas, workers) as the numbers call for them")
 	}
-	if rep.Move != "" {
-		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	}
-	for _, n := range rep.Notes[1:] { // the locality note is printed above
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "", c.jsonPath)
 }
 
 // bgLoad runs load.Run in the background for one step of d.

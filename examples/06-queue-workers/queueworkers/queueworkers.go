@@ -472,22 +472,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("advisor: no move: the queue peaked at %d waiting, its oldest job at %v, rising at most %.2f s/s%s; %s",
 			peak.ready, oldest.Round(10*time.Millisecond), growth, bound, why))
 	}
-	if rep.Move != "" {
-		fmt.Fprintf(stdout, "   advisor: %s\n", rep.Move)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "   note: %s\n", n)
-	}
-	fmt.Fprintln(stdout, "   number to watch: the queue's oldest age — rising while it stays above your delivery promise means add workers.")
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-	}
-	if !rep.Holds() {
-		return errors.New("a drill did not hold")
-	}
-	return nil
+	return rep.Finish(stdout, "number to watch: the queue's oldest age — rising while it stays above your delivery promise means add workers.", c.jsonPath)
 }
 
 type sample struct {

@@ -90,3 +90,30 @@ func TestFiguresSayNAForWhatAStageHasNot(t *testing.T) {
 		t.Errorf("round trip: %+v, %v", back.Figures, err)
 	}
 }
+
+// Finish prints the advisor's line, each note once (not those PrintNotes
+// printed before), the next line, writes the JSON and fails when a drill
+// did not hold.
+func TestFinishPrintsEachNoteOnceAndFailsOnAFailedDrill(t *testing.T) {
+	r := report()
+	r.Notes = []string{"early"}
+	var sb strings.Builder
+	r.PrintNotes(&sb)
+	r.Notes = append(r.Notes, "late")
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := r.Finish(&sb, "next: 02", path); err != nil {
+		t.Fatal(err)
+	}
+	out := sb.String()
+	if strings.Count(out, "note: early") != 1 || strings.Count(out, "note: late") != 1 ||
+		!strings.Contains(out, "advisor: move now: add web servers") || !strings.HasSuffix(out, "   next: 02\n") {
+		t.Fatalf("Finish printed:\n%s", out)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	r.Drills = append(r.Drills, stage.Drill{Name: "x"})
+	if err := r.Finish(&sb, "", ""); err == nil {
+		t.Fatal("Finish with a failed drill returned nil")
+	}
+}

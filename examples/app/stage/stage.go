@@ -9,6 +9,7 @@ package stage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -211,6 +212,8 @@ type Report struct {
 	// load, empty if no rule fired.
 	Move  string   `json:"move,omitempty"`
 	Notes []string `json:"notes,omitempty"`
+
+	notesShown int // Notes already printed (PrintNotes)
 	// Figures are the stage's numbers beyond the golden signals.
 	Figures Figures `json:"figures,omitzero"`
 }
@@ -375,6 +378,37 @@ func FormatDuration(v *time.Duration) string {
 		return "n/a"
 	}
 	return load.Round(*v).String()
+}
+
+// PrintNotes prints the notes not printed yet.
+func (r *Report) PrintNotes(w io.Writer) {
+	for _, n := range r.Notes[min(r.notesShown, len(r.Notes)):] {
+		fmt.Fprintf(w, "   note: %s\n", n)
+	}
+	r.notesShown = len(r.Notes)
+}
+
+// Finish ends an example's walk: it prints the advisor's line (if a rule
+// fired), the notes not printed yet and then, if not empty, the line next
+// (what the following stage changes); writes the report as JSON to
+// jsonPath (if not empty); and returns an error if a drill did not hold.
+func (r *Report) Finish(w io.Writer, next, jsonPath string) error {
+	if r.Move != "" {
+		fmt.Fprintf(w, "   advisor: %s\n", r.Move)
+	}
+	r.PrintNotes(w)
+	if next != "" {
+		fmt.Fprintf(w, "   %s\n", next)
+	}
+	if jsonPath != "" {
+		if err := r.WriteJSON(jsonPath); err != nil {
+			return err
+		}
+	}
+	if !r.Holds() {
+		return errors.New("a drill did not hold")
+	}
+	return nil
 }
 
 // CheckOutput reports why WriteJSON could not write path (its directory
