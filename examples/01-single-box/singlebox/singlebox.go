@@ -239,10 +239,8 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		rep.Figures.DBQueriesPerRequest = stage.PerRequest(counts.Queries()-countsBefore.Queries(), stage.Requests(res))
 	}
 	rep.PrintLoad(stdout)
-	if n := len(rep.Signals); n > 0 && len(rep.Signals[n-1].Moves) > 0 {
-		rep.Move = rep.Signals[n-1].Moves[0].String()
-	} else {
-		rep.Notes = append(rep.Notes, "no advisor rule fired: the box did not saturate at this load (raise -workers)")
+	if note := moveOf(rep, c.cpus); note != "" {
+		rep.Notes = append(rep.Notes, note)
 	}
 
 	// 2. The single point of failure: kill the box under load.
@@ -256,6 +254,36 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 }
 
 var sessionOptions = app.LoopbackSessionOptions()
+
+// moveOf sets rep.Move to the advisor's line of the last step a rule fired
+// in; if none fired, it returns a note saying what the box's own numbers
+// showed instead, so the report never fakes a move.
+func moveOf(rep *stage.Report, cpus int) (note string) {
+	var peak stage.StepSignals
+	for _, s := range rep.Signals {
+		if len(s.Moves) > 0 {
+			rep.Move = s.Moves[0].String()
+		}
+		if s.CPU >= peak.CPU {
+			peak = s
+		}
+	}
+	if rep.Move != "" || rep.Load == nil {
+		return ""
+	}
+	note = fmt.Sprintf("no advisor rule fired: the box's CPU peaked at %s of its %d core(s) (step %d), below the web-single rule's 80 %%",
+		load.Percent(peak.CPU), cpus, peak.Step)
+	if st := rep.Load.Steps; len(st) >= 2 {
+		a, b := st[len(st)-2], st[len(st)-1]
+		if b.Workers > a.Workers && b.Throughput < 1.1*a.Throughput {
+			note += fmt.Sprintf("; yet throughput stopped rising (%.0f → %.0f req/s from %d to %d users) while p99 went %v → %v: the box is saturated by something other than its own CPU (the load generator shares this machine's cores)",
+				a.Throughput, b.Throughput, a.Workers, b.Workers, load.Round(a.P99), load.Round(b.P99))
+		} else {
+			note += " and its throughput was still rising: raise -workers"
+		}
+	}
+	return note
+}
 
 // killDrill SIGKILLs the box halfway through a load step, counts what
 // failed before and after, and restarts it on the same port and file.
