@@ -434,7 +434,9 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 			}
 		}
 		if s.workers > 0 {
-			busy = max(busy, float64(s.running)/float64(s.workers*c.perWkr))
+			// Leases still held for a worker being stopped count as
+			// running too, so the share can pass 1: every slot was busy.
+			busy = max(busy, min(1, float64(s.running)/float64(s.workers*c.perWkr)))
 		}
 	}
 	mu.Unlock()
