@@ -191,7 +191,7 @@ func startData(ctx context.Context, c config, mp metric.MeterProvider, logger *s
 	d.counts = app.Count(storeOn)
 	mux.Handle("/on/", http.StripPrefix("/on", d.on.Middleware(app.NewStoreHandler(d.counts))))
 	mux.Handle("/off/", http.StripPrefix("/off", d.off.Middleware(app.NewStoreHandler(storeOff))))
-	url, stop, err := serve(ctx, mux)
+	url, stop, err := proc.ServeLocal(ctx, mux)
 	if err != nil {
 		return nil, err
 	}
@@ -217,18 +217,6 @@ func makeSchema(ctx context.Context, dsn string, closers *[]func()) (string, err
 		}
 	})
 	return rs.Name, nil
-}
-
-// serve serves h on a free loopback port until stop.
-func serve(ctx context.Context, h http.Handler) (string, func(), error) {
-	ln, _, err := proc.Listen("")
-	if err != nil {
-		return "", nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = proc.Serve(sctx, ln, h) })
-	return "http://" + ln.Addr().String(), func() { cancel(); wg.Wait() }, nil
 }
 
 // webTier is an lb.Proxy in front of web server processes.
@@ -290,7 +278,7 @@ func startWeb(ctx context.Context, name string, c config, storeURL, redisAddr st
 	if err := proxy.Validate(); err != nil {
 		return nil, err
 	}
-	u, stop, err := serve(ctx, proxy)
+	u, stop, err := proc.ServeLocal(ctx, proxy)
 	if err != nil {
 		return nil, err
 	}

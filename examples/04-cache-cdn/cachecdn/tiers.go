@@ -20,18 +20,6 @@ import (
 	"github.com/ladder-go/ladder/lb"
 )
 
-// serve serves h on a free loopback port until the returned stop.
-func serve(ctx context.Context, h http.Handler) (string, func(), error) {
-	ln, _, err := proc.Listen("127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = proc.Serve(sctx, ln, h) })
-	return "http://" + ln.Addr().String(), func() { cancel(); wg.Wait() }, nil
-}
-
 // dataTier is the database: SQLite in this process, its read queries given
 // a cost, every query counted, served to the web servers over HTTP/JSON.
 type dataTier struct {
@@ -72,7 +60,7 @@ func startData(ctx context.Context, c config) (_ *dataTier, err error) {
 		return nil, err
 	}
 	count := app.Count(&costlyReads{Store: store, work: c.dbWork, slots: make(chan struct{}, c.dbSlots)})
-	u, stop, err := serve(ctx, app.NewStoreHandler(count))
+	u, stop, err := proc.ServeLocal(ctx, app.NewStoreHandler(count))
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +162,7 @@ func startWeb(ctx context.Context, tierName, mode string, c config, dataURL stri
 	if err := proxy.Validate(); err != nil {
 		return nil, err
 	}
-	u, stop, err := serve(ctx, proxy)
+	u, stop, err := proc.ServeLocal(ctx, proxy)
 	if err != nil {
 		return nil, err
 	}

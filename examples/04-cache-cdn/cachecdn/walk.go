@@ -69,7 +69,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	defer web.close()
 	origin := &farOrigin{next: web.proxy, rtt: c.rtt}
-	direct, stopDirect, err := serve(ctx, origin)
+	direct, stopDirect, err := proc.ServeLocal(ctx, origin)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ec.Close()
-	edgeAt, stopEdge, err := serve(ctx, ec)
+	edgeAt, stopEdge, err := proc.ServeLocal(ctx, ec)
 	if err != nil {
 		return err
 	}

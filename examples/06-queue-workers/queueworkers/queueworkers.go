@@ -230,15 +230,11 @@ func walk(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer web.Close()
-	ln, _, err := proc.Listen("")
+	webURL, stopWeb, err := proc.ServeLocal(ctx, web)
 	if err != nil {
 		return err
 	}
-	srvCtx, stopSrv := context.WithCancel(ctx)
-	var srvWG sync.WaitGroup
-	srvWG.Go(func() { _ = proc.Serve(srvCtx, ln, web) })
-	defer func() { stopSrv(); srvWG.Wait() }()
-	webURL := "http://" + ln.Addr().String()
+	defer stopWeb()
 
 	rep := &stage.Report{
 		Stage: "06-queue-workers",

@@ -40,3 +40,20 @@ func NewServer(h http.Handler) *http.Server {
 		IdleTimeout:       60 * time.Second,
 	}
 }
+
+// ServeLocal serves h in this process on a free loopback port, in a
+// goroutine that stop ends (gracefully, as Serve) and waits for. It returns
+// the server's base URL ("http://127.0.0.1:port").
+func ServeLocal(ctx context.Context, h http.Handler) (url string, stop func(), err error) {
+	ln, _, err := Listen("")
+	if err != nil {
+		return "", nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = Serve(sctx, ln, h)
+	}()
+	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
+}
