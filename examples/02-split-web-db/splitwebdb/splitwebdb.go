@@ -455,7 +455,19 @@ func adviseWhileOpen(ctx context.Context, adv *observe.Advisor, opened *atomic.I
 	if err != nil {
 		return ""
 	}
-	if a := stage.AdviceOf(rep); len(a.Moves) > 0 {
+	return outageMove(stage.AdviceOf(rep))
+}
+
+// outageMove is the move for the outage: the dependency-down rule's when
+// it fired (other rules can fire beside it, such as web-single on a busy
+// machine, but the drill is about the database), else the first move.
+func outageMove(a stage.Advice) string {
+	for _, m := range a.Moves {
+		if m.Rule == "dependency-down" {
+			return m.String()
+		}
+	}
+	if len(a.Moves) > 0 {
 		return a.Moves[0].String()
 	}
 	return ""
