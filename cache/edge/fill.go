@@ -349,7 +349,12 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	// (the detached context keeps its trace); the origin handler's own
 	// spans nest under it.
 	ctx, span := c.tracer.Start(f.ctx, "edge fill", trace.WithSpanKind(trace.SpanKindInternal))
-	defer span.End()
+	spanEnded := false
+	defer func() {
+		if !spanEnded { // the origin handler panicked past callOrigin
+			span.End()
+		}
+	}()
 	out := f.out.WithContext(ctx)
 	fw := &fillWriter{f: f, c: c, h: http.Header{}, fwd: fwd}
 	t0 := time.Now()
@@ -374,6 +379,10 @@ func (c *Cache) runFill(f *fill, fwd string) {
 	if perr != nil {
 		span.SetStatus(codes.Error, perr.Error())
 	}
+	// The span ends before the readers learn the outcome: a client whose
+	// response is complete finds the fetch's span ended.
+	span.End()
+	spanEnded = true
 	now := c.o.Now()
 
 	f.mu.Lock()
@@ -399,7 +408,7 @@ func (c *Cache) runFill(f *fill, fwd string) {
 		f.done = true
 		return
 	}
-	if fw.code == 0 && f.ctx.Err() != nil {
+	if (fw.code == 0 || fw.late) && f.ctx.Err() != nil {
 		// The origin gave up (or never started) when the fetch timed out or the cache closed.
 		if c.staleIfError(f.stale, &f.rq, now) {
 			c.stats.stale.Add(1)
@@ -563,6 +572,7 @@ type fillWriter struct {
 	broken  bool // a Write was refused: the body is incomplete
 	pass    bool // the response is not shareable for a reason of the URL's: mark it hit-for-miss
 	refetch bool // a 304 named another strong validator: fetch again, unconditionally
+	late    bool // a 5xx written after the edge gave up on the fetch: the timeout's outcome
 
 	stallPos   int64     // the slowest reader's position when the window filled
 	stallSince time.Time // since when (zero: not stalled)
@@ -590,6 +600,14 @@ func (w *fillWriter) writeHeaderLocked(code int) {
 	}
 	w.code = code
 	f, c := w.f, w.c
+	if code >= 500 && f.ctx.Err() != nil {
+		// The edge had already given up on the fetch (OriginTimeout, or
+		// the cache closing) when this came: a reverse proxy as origin
+		// answers its request's cancellation with 502. That is the
+		// timeout's outcome, not the origin's, whichever the edge sees first.
+		w.late, w.discard = true, true
+		return
+	}
 	now := c.o.Now()
 	w.clen = -1
 	if cl := w.h.Get("Content-Length"); cl != "" {

@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,5 +59,33 @@ func TestHungRevalidationDoesNotBlockLaterOnes(t *testing.T) {
 			t.Fatal("no revalidation after the hung one timed out")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A reverse proxy as origin answers the edge's own timeout (its request's
+// context cancelled) with 502. That 502 is the timeout's doing, not the
+// origin's: the client gets what a timeout gives (the stale response with
+// detail=origin-timeout where stale-if-error allows, else 504), whichever
+// the edge sees first. CI's drill with a SIGSTOPped origin saw it as an
+// origin error.
+func TestProxyOriginsLateBadGatewayIsATimeout(t *testing.T) {
+	e := newEnv(t, edge.Options{OriginTimeout: 20 * time.Millisecond})
+	proxyLike := func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	for i := range 25 {
+		key := fmt.Sprintf("http://example.com/s%d", i)
+		e.org.set(fixed(e.clk, "old", "Cache-Control", "max-age=1, stale-if-error=600"))
+		e.get(key)
+		e.clk.Advance(5 * time.Second)
+		e.org.set(proxyLike)
+		w := e.get(key)
+		if cs := w.Header().Get("Cache-Status"); w.Code != 200 || w.Body.String() != "old" || !strings.Contains(cs, "detail=origin-timeout") {
+			t.Fatalf("round %d, stale-if-error: %d %q, Cache-Status %q; want the stale response for an origin timeout", i, w.Code, w.Body, cs)
+		}
+		if w := e.get(fmt.Sprintf("http://example.com/new%d", i)); w.Code != http.StatusGatewayTimeout {
+			t.Fatalf("round %d, nothing stored: %d, want 504", i, w.Code)
+		}
 	}
 }

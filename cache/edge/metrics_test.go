@@ -2,6 +2,7 @@ package edge_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -71,5 +72,21 @@ func TestMetricsAndSpans(t *testing.T) {
 	}
 	if n := len(spans.Ended()); n != 1 {
 		t.Errorf("%d spans, want 1 per origin fetch", n)
+	}
+}
+
+// A client whose response is complete finds the origin fetch's span
+// ended: the span ends before the readers learn the outcome (CI saw 0
+// spans right after the response when the fill goroutine ended it after).
+func TestFillSpanEndsBeforeTheResponseCompletes(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	defer tp.Shutdown(context.Background())
+	e := newEnv(t, edge.Options{TracerProvider: tp})
+	for i := range 300 {
+		e.get(fmt.Sprintf("http://example.com/s%d", i))
+		if n := len(spans.Ended()); n != i+1 {
+			t.Fatalf("after %d fetches, %d spans ended", i+1, n)
+		}
 	}
 }
