@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/ladder-go/ladder/internal/stripe"
 )
 
 // Loader loads the value for key on a miss. It runs detached from the
@@ -100,6 +102,9 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	}
 	if err := a.initMetrics(opts.MeterProvider); err != nil {
 		return nil, fmt.Errorf("cache: metrics: %w", err)
+	}
+	if h, ok := store.(interface{ countHitsIn(*stripe.Counter) }); ok {
+		h.countHitsIn(&a.c.hits) // one striped add per hit, not one here and one in the store
 	}
 	a.done, a.cancel = context.WithCancel(context.Background())
 	if opts.Now == nil && !opts.ExactClock && (opts.TTL > 0 || opts.RefreshAfter > 0) {

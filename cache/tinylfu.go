@@ -2,7 +2,6 @@ package cache
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -39,9 +38,8 @@ import (
 //
 // Build one with [NewTinyLFU]; the zero value is not usable.
 type TinyLFU[K comparable, V any] struct {
-	_    [64]byte // the lock shares no cache line with data hits read
-	mu   sync.Mutex
-	seed maphash.Seed
+	_  [64]byte // the lock shares no cache line with data hits read
+	mu sync.Mutex
 	// Segments, most recent at the front; weights are costs with a MaxCost,
 	// else 1 per entry.
 	window, probation, protected tlist[K, V]
@@ -55,9 +53,12 @@ type TinyLFU[K comparable, V any] struct {
 	misses, sampleHits, sampleMisses int64
 	prevRate, step                   float64
 	bound
-	_    [64]byte
-	idx  sync.Map // K → *tnode[K, V], kept in step with the segments by every write; read by hits
-	hits stripe.Counter
+	_   [64]byte
+	idx *tindex[K, V] // kept in step with the segments by every write; read by hits
+	// The hit count the climber samples: hits, or an Aside's when the store
+	// is an Aside's (countHitsIn), so that a hit is counted once.
+	shared atomic.Pointer[stripe.Counter]
+	hits   stripe.Counter
 }
 
 // tnode is a TinyLFU entry: its place in a segment and its uses since
@@ -95,7 +96,7 @@ func NewTinyLFU[K comparable, V any](size int, opts StoreOptions) (*TinyLFU[K, V
 	if err := opts.validate("TinyLFU", size); err != nil {
 		return nil, err
 	}
-	s := &TinyLFU[K, V]{seed: maphash.MakeSeed(), bound: bound{size: size, maxCost: opts.MaxCost}, rnd: 0x9e3779b97f4a7c15}
+	s := &TinyLFU[K, V]{idx: newTindex[K, V](), bound: bound{size: size, maxCost: opts.MaxCost}, rnd: 0x9e3779b97f4a7c15}
 	s.capacity = int64(size)
 	if opts.MaxCost > 0 {
 		s.capacity = opts.MaxCost
@@ -114,16 +115,36 @@ func (s *TinyLFU[K, V]) setWindow(w int64) {
 
 // Get returns the entry for key and counts the use.
 func (s *TinyLFU[K, V]) Get(key K) (*Entry[V], bool) {
-	v, ok := s.idx.Load(key)
-	if !ok {
+	n := s.idx.get(key)
+	if n == nil {
 		return nil, false
 	}
-	n := v.(*tnode[K, V])
 	if u := n.uses.Load(); u < maxUses { // read first: a hot entry's line stays shared
 		n.uses.Store(u + 1) // lossy under contention, like any sketch
 	}
-	s.hits.Add(1)
+	if s.shared.Load() == nil {
+		s.hits.Add(1)
+	}
 	return n.e.Load(), true
+}
+
+// countHitsIn makes the store sample c, an Aside's hit counter, instead of
+// counting hits itself: a hit then costs one striped add, not two. The
+// Aside counts only fresh hits, which is the hit ratio the window should
+// climb on. A store shared by two Asides samples the last one's.
+func (s *TinyLFU[K, V]) countHitsIn(c *stripe.Counter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shared.Store(c)
+	s.sampleHits = c.Load() // the climber's sample restarts on the new count
+}
+
+// hitCount is the hit count the climber samples.
+func (s *TinyLFU[K, V]) hitCount() int64 {
+	if c := s.shared.Load(); c != nil {
+		return c.Load()
+	}
+	return s.hits.Load()
 }
 
 func (s *TinyLFU[K, V]) weightOf(e *Entry[V]) int64 {
@@ -140,10 +161,8 @@ func (s *TinyLFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 	c := costOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var n *tnode[K, V]
-	if v, ok := s.idx.Load(key); ok {
-		n = v.(*tnode[K, V])
-	}
+	h := s.idx.hash(key)
+	n := s.idx.find(key, h)
 	if s.tooLarge(c) {
 		if n != nil {
 			s.drop(n)
@@ -160,14 +179,14 @@ func (s *TinyLFU[K, V]) Set(key K, e *Entry[V]) (int, error) {
 			n.uses.Store(u + 1)
 		}
 	} else {
-		n = &tnode[K, V]{key: key, hash: maphash.Comparable(s.seed, key), weight: s.weightOf(e)}
+		n = &tnode[K, V]{key: key, hash: h, weight: s.weightOf(e)}
 		n.e.Store(e)
 		s.misses++
 		s.sk.increment(n.hash)
 		s.window.pushFront(n, segWindow)
 		s.n++
 		s.cost += c
-		s.idx.Store(key, n)
+		s.idx.insert(n)
 		if s.n > s.sk.entries() && s.sk.entries() < s.size {
 			s.sk.resize(min(s.size, 2*s.n))
 		}
@@ -294,7 +313,7 @@ func (s *TinyLFU[K, V]) admit(cand, victim *tnode[K, V]) bool {
 
 // climb adapts the window once a sample of requests has been seen.
 func (s *TinyLFU[K, V]) climb() {
-	hits := s.hits.Load()
+	hits := s.hitCount()
 	reqs := hits - s.sampleHits + s.misses - s.sampleMisses
 	if reqs < 10*int64(min(s.capacity, math.MaxInt64/10)) && reqs < 10*int64(s.sk.entries()) {
 		return
@@ -331,7 +350,7 @@ func (s *TinyLFU[K, V]) list(seg uint8) *tlist[K, V] {
 func (s *TinyLFU[K, V]) drop(n *tnode[K, V]) {
 	s.list(n.seg).remove(n)
 	n.seg = 0
-	s.idx.Delete(n.key)
+	s.idx.remove(n)
 	s.n--
 	s.cost -= costOf(n.e.Load())
 }
@@ -340,11 +359,11 @@ func (s *TinyLFU[K, V]) drop(n *tnode[K, V]) {
 func (s *TinyLFU[K, V]) Delete(key K) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.idx.Load(key)
-	if ok {
-		s.drop(v.(*tnode[K, V]))
+	n := s.idx.get(key)
+	if n != nil {
+		s.drop(n)
 	}
-	return ok
+	return n != nil
 }
 
 // Len returns the number of entries held.

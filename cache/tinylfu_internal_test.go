@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"math"
 	"testing"
 )
@@ -92,8 +93,7 @@ func TestTinyLFUUsesSaturate(t *testing.T) {
 	for range 100 {
 		s.Get(1)
 	}
-	v, _ := s.idx.Load(1)
-	if u := v.(*tnode[int, int]).uses.Load(); u != maxUses {
+	if u := s.idx.get(1).uses.Load(); u != maxUses {
 		t.Fatalf("uses = %d after 100 hits, want %d", u, maxUses)
 	}
 }
@@ -186,7 +186,7 @@ func TestTinyLFUSegmentsConsistent(t *testing.T) {
 				if p.seg != uint8(seg+1) {
 					t.Fatalf("step %d: node in segment %d says %d", i, seg+1, p.seg)
 				}
-				if v, ok := s.idx.Load(p.key); !ok || v != p {
+				if s.idx.get(p.key) != p {
 					t.Fatalf("step %d: key %d in a segment but not the index", i, p.key)
 				}
 				n++
@@ -196,5 +196,50 @@ func TestTinyLFUSegmentsConsistent(t *testing.T) {
 		if n != s.n || cost != s.cost || n > 50 || cost > 200 {
 			t.Fatalf("step %d: %d nodes of cost %d; counted %d, %d; bounds 50, 200", i, n, cost, s.n, s.cost)
 		}
+		indexed := 0
+		s.idx.each(func(p *tnode[int, int]) {
+			if p.seg == 0 {
+				t.Fatalf("step %d: key %d in the index but in no segment", i, p.key)
+			}
+			indexed++
+		})
+		if indexed != n || s.idx.live != n {
+			t.Fatalf("step %d: the index holds %d nodes (live %d), the segments %d", i, indexed, s.idx.live, n)
+		}
+	}
+}
+
+// Under an Aside a hit is counted once, by the Aside, and the climber
+// samples that count.
+func TestTinyLFUUnderAnAsideSamplesItsHits(t *testing.T) {
+	const size = 1000
+	s, _ := NewTinyLFU[int, int](size, StoreOptions{})
+	s.Set(1, &Entry[int]{})
+	s.Get(1) // counted by the store: no Aside yet
+	a, err := New[int, int](s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := t.Context()
+	load := func(context.Context, int) (int, error) { return 0, nil }
+	for range 10 {
+		if _, err := a.Get(ctx, 1, load); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if own, hits := s.hits.Load(), a.c.hits.Load(); own != 1 || hits != 10 || s.hitCount() != hits {
+		t.Fatalf("store counted %d, Aside %d, climber samples %d: want 1, 10, 10", own, hits, s.hitCount())
+	}
+	// Fed a workload where recency pays through the Aside's counter, the
+	// window grows as it does when the store counts.
+	for range 200 {
+		hits := int64((0.2 + 0.5*float64(min(s.windowMax, 600))/600) * 10 * size)
+		a.c.hits.Add(hits)
+		s.misses += 10*size - hits
+		s.climb()
+	}
+	if s.windowMax < 450 {
+		t.Fatalf("window %d after 200 samples of the Aside's hits, want ≥ 450", s.windowMax)
 	}
 }
