@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
-
-	"github.com/ladder-go/ladder/internal/stripe"
 )
 
 // Loader loads the value for key on a miss. It runs detached from the
@@ -103,8 +101,13 @@ func New[K comparable, V any](store Store[K, V], opts Options) (*Aside[K, V], er
 	if err := a.initMetrics(opts.MeterProvider); err != nil {
 		return nil, fmt.Errorf("cache: metrics: %w", err)
 	}
-	if h, ok := store.(interface{ countHitsIn(*stripe.Counter) }); ok {
-		h.countHitsIn(&a.c.hits) // one striped add per hit, not one here and one in the store
+	// A TinyLFU samples this Aside's hit count for its climber, and is read
+	// through a view that does not count them again: one striped add per
+	// hit. Only the type itself: a user's type embedding one may wrap Get.
+	if s, ok := store.(*TinyLFU[K, V]); ok {
+		if v := s.countHitsIn(&a.c.hits); v != nil {
+			a.store = v
+		}
 	}
 	a.done, a.cancel = context.WithCancel(context.Background())
 	if opts.Now == nil && !opts.ExactClock && (opts.TTL > 0 || opts.RefreshAfter > 0) {

@@ -3,6 +3,7 @@ package cache
 import (
 	"hash/maphash"
 	"sync/atomic"
+	"unsafe"
 )
 
 // tindex is TinyLFU's index, key → node: an open-addressing hash table
@@ -42,7 +43,28 @@ func newTtable[K comparable, V any](n int) *ttable[K, V] {
 	return &ttable[K, V]{mask: uint64(n - 1), slots: make([]atomic.Pointer[tnode[K, V]], n)}
 }
 
-func (x *tindex[K, V]) hash(key K) uint64 { return maphash.Comparable(x.seed, key) }
+// hash is key's hash. maphash.Comparable makes what its argument points to
+// escape to the heap (a pointer hashes by its address, and a stack may
+// move), so a lookup of a key holding a pointer (an interface boxing a
+// value, a pointer, a struct with one) would allocate the key on every
+// Get: the key is passed on hidden from escape analysis, as sync.Map's
+// lookup does. That is sound here: a key pointing into a stack cannot
+// equal a stored key (insert's caller stores the key in a node, so what a
+// stored key points to is on the heap), so it misses whatever its hash,
+// as it must; a value hashes by content wherever it lies.
+func (x *tindex[K, V]) hash(key K) uint64 {
+	return maphash.Comparable(x.seed, *(*K)(noescape(unsafe.Pointer(&key))))
+}
+
+// noescape hides p from escape analysis, which tracks unsafe.Add's
+// pointer operand but not its offset (the runtime's noescape, in a form
+// vet accepts). It is exempt from checkptr (and so not inlined under
+// -race), which would take the result for arithmetic on nil gone astray.
+//
+//go:nocheckptr
+func noescape(p unsafe.Pointer) unsafe.Pointer {
+	return unsafe.Add(nil, uintptr(p))
+}
 
 // get returns key's node, or nil. It takes no lock.
 func (x *tindex[K, V]) get(key K) *tnode[K, V] {

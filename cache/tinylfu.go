@@ -55,9 +55,11 @@ type TinyLFU[K comparable, V any] struct {
 	bound
 	_   [64]byte
 	idx *tindex[K, V] // kept in step with the segments by every write; read by hits
-	// The hit count the climber samples: hits, or an Aside's when the store
-	// is an Aside's (countHitsIn), so that a hit is counted once.
-	shared atomic.Pointer[stripe.Counter]
+	// The hits the climber samples: those counted here (Get), and those of
+	// the Asides reading through an asideView (countHitsIn), which count
+	// their own so that a hit costs one striped add, not two. asides is
+	// written and read under mu.
+	asides []*stripe.Counter
 	hits   stripe.Counter
 }
 
@@ -115,6 +117,15 @@ func (s *TinyLFU[K, V]) setWindow(w int64) {
 
 // Get returns the entry for key and counts the use.
 func (s *TinyLFU[K, V]) Get(key K) (*Entry[V], bool) {
+	e, ok := s.get(key)
+	if ok {
+		s.hits.Add(1)
+	}
+	return e, ok
+}
+
+// get is Get without counting the hit for the climber.
+func (s *TinyLFU[K, V]) get(key K) (*Entry[V], bool) {
 	n := s.idx.get(key)
 	if n == nil {
 		return nil, false
@@ -122,29 +133,44 @@ func (s *TinyLFU[K, V]) Get(key K) (*Entry[V], bool) {
 	if u := n.uses.Load(); u < maxUses { // read first: a hot entry's line stays shared
 		n.uses.Store(u + 1) // lossy under contention, like any sketch
 	}
-	if s.shared.Load() == nil {
-		s.hits.Add(1)
-	}
 	return n.e.Load(), true
 }
 
-// countHitsIn makes the store sample c, an Aside's hit counter, instead of
-// counting hits itself: a hit then costs one striped add, not two. The
-// Aside counts only fresh hits, which is the hit ratio the window should
-// climb on. A store shared by two Asides samples the last one's.
-func (s *TinyLFU[K, V]) countHitsIn(c *stripe.Counter) {
+// maxAsides is how many Asides' hit counters a store samples; an Aside
+// built beyond them reads through Get, which counts its hits here as well
+// (two striped adds per hit), rather than the store pinning more counters.
+const maxAsides = 8
+
+// asideView is a TinyLFU as an Aside that counts its own hits reads it:
+// Get counts no hit, since the climber samples the Aside's count.
+type asideView[K comparable, V any] struct{ *TinyLFU[K, V] }
+
+func (v asideView[K, V]) Get(key K) (*Entry[V], bool) { return v.get(key) }
+
+// countHitsIn makes the climber sample c, an Aside's hit counter, beside
+// the store's own, and returns the view the Aside must read through so
+// that its hits are not counted here too; nil when maxAsides already are.
+// The Aside counts only fresh hits, which is the hit ratio the window
+// should climb on. Hits from Get (the store used directly, or by another
+// Aside) are still counted here: the climber sees every hit, whoever asks.
+func (s *TinyLFU[K, V]) countHitsIn(c *stripe.Counter) Store[K, V] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.shared.Store(c)
-	s.sampleHits = c.Load() // the climber's sample restarts on the new count
+	if len(s.asides) == maxAsides {
+		return nil
+	}
+	s.asides = append(s.asides, c)
+	s.sampleHits += c.Load() // hits from before are not the sample's
+	return asideView[K, V]{s}
 }
 
-// hitCount is the hit count the climber samples.
+// hitCount is the hit count the climber samples. s.mu held.
 func (s *TinyLFU[K, V]) hitCount() int64 {
-	if c := s.shared.Load(); c != nil {
-		return c.Load()
+	n := s.hits.Load()
+	for _, c := range s.asides {
+		n += c.Load()
 	}
-	return s.hits.Load()
+	return n
 }
 
 func (s *TinyLFU[K, V]) weightOf(e *Entry[V]) int64 {

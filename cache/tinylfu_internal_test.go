@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"testing"
 )
 
@@ -210,7 +211,7 @@ func TestTinyLFUSegmentsConsistent(t *testing.T) {
 }
 
 // Under an Aside a hit is counted once, by the Aside, and the climber
-// samples that count.
+// samples that count beside the store's own.
 func TestTinyLFUUnderAnAsideSamplesItsHits(t *testing.T) {
 	const size = 1000
 	s, _ := NewTinyLFU[int, int](size, StoreOptions{})
@@ -228,8 +229,8 @@ func TestTinyLFUUnderAnAsideSamplesItsHits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if own, hits := s.hits.Load(), a.c.hits.Load(); own != 1 || hits != 10 || s.hitCount() != hits {
-		t.Fatalf("store counted %d, Aside %d, climber samples %d: want 1, 10, 10", own, hits, s.hitCount())
+	if own, hits := s.hits.Load(), a.c.hits.Load(); own != 1 || hits != 10 || s.hitCount() != own+hits {
+		t.Fatalf("store counted %d, Aside %d, climber samples %d: want 1, 10, 11", own, hits, s.hitCount())
 	}
 	// Fed a workload where recency pays through the Aside's counter, the
 	// window grows as it does when the store counts.
@@ -242,4 +243,77 @@ func TestTinyLFUUnderAnAsideSamplesItsHits(t *testing.T) {
 	if s.windowMax < 450 {
 		t.Fatalf("window %d after 200 samples of the Aside's hits, want ≥ 450", s.windowMax)
 	}
+}
+
+// The climber counts every hit the store serves once, whoever reads: the
+// store's user directly, any of several Asides over it, or one built after
+// the store stopped taking on Asides' counters (maxAsides).
+func TestTinyLFUClimberCountsEveryReadersHits(t *testing.T) {
+	s, _ := NewTinyLFU[int, int](100, StoreOptions{})
+	s.Set(1, &Entry[int]{})
+	ctx := t.Context()
+	load := func(context.Context, int) (int, error) { return 0, nil }
+	var asides []*Aside[int, int]
+	for range maxAsides + 2 {
+		a, err := New[int, int](s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		asides = append(asides, a)
+	}
+	want := int64(0)
+	for i, a := range asides {
+		for range i + 1 {
+			if _, err := a.Get(ctx, 1, load); err != nil {
+				t.Fatal(err)
+			}
+			want++
+		}
+		s.Get(1) // the store used directly beside them
+		want++
+		if got := s.hitCount(); got != want {
+			t.Fatalf("after hits through %d Asides and directly, the climber counts %d hits, want %d", i+1, got, want)
+		}
+	}
+	asides[0].Close()
+	s.Get(1) // and after an Aside is closed
+	asides[0].Get(ctx, 1, load)
+	if got := s.hitCount(); got != want+2 {
+		t.Fatalf("after an Aside closed, the climber counts %d hits, want %d", got, want+2)
+	}
+}
+
+// An Aside over a user's store that embeds a TinyLFU reads through the
+// user's Get, not the TinyLFU's.
+func TestAsideReadsThroughAStoreEmbeddingTinyLFU(t *testing.T) {
+	inner, _ := NewTinyLFU[int, int](100, StoreOptions{})
+	s := &getCounting{TinyLFU: inner}
+	a, err := New[int, int](s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	load := func(context.Context, int) (int, error) { return 7, nil }
+	for range 3 {
+		if v, err := a.Get(t.Context(), 1, load); err != nil || v != 7 {
+			t.Fatalf("Get = %v, %v", v, err)
+		}
+	}
+	if s.gets.Load() < 3 {
+		t.Fatalf("the wrapper's Get ran %d times for 3 Gets", s.gets.Load())
+	}
+	if got := inner.hitCount(); got != 2 {
+		t.Fatalf("the climber counts %d hits, want the 2 the TinyLFU served", got)
+	}
+}
+
+type getCounting struct {
+	*TinyLFU[int, int]
+	gets atomic.Int64
+}
+
+func (s *getCounting) Get(k int) (*Entry[int], bool) {
+	s.gets.Add(1)
+	return s.TinyLFU.Get(k)
 }
