@@ -149,8 +149,8 @@ func BenchmarkParallelHit(b *testing.B) {
 // trace and the synthetic shapes, bench/internal/hitrate) against every
 // ladder store and against golang-lru, otter and ristretto, at three sizes
 // each, and reports hit% (the figure that matters; ns/op is per replay).
-// Each iteration replays through a fresh cache, so -count N gives N runs
-// and benchstat their median.
+// Each iteration replays through a fresh cache: scripts/bench runs it with
+// -benchtime 1x -count N, so N replays and benchstat their median.
 func BenchmarkHitRatio(b *testing.B) {
 	streams, err := hitrate.Streams("testdata")
 	if err != nil {

@@ -20,10 +20,13 @@ import (
 // by hill climbing on the hit ratio (Caffeine's), from 1 % towards recency
 // when the workload rewards it and back towards frequency when not.
 //
-// Hits take no lock and write nothing shared: as in [LRU], a hit is a read
-// of a concurrent index, a per-entry use count bumped until it saturates
-// (so a hot entry's line stays shared once it has), and an add to a striped
-// hit counter on the calling goroutine's own cache line. The window and
+// Hits take no lock and write nothing shared: a hit is one hash and a
+// probe or two of the store's own open-addressing index (written under the
+// store's lock, read without one), a per-entry use count bumped until it
+// saturates (so a hot entry's line stays shared once it has), and an add to
+// a striped hit counter on the calling goroutine's own cache line: the
+// store's, or under an [Aside] the Aside's, which the climber then samples,
+// so a hit through an Aside is counted once. The window and
 // segment order are CLOCK approximations of LRU (an entry used since it was
 // last considered gets a second chance instead of being evicted or
 // demoted), and an entry's uses are folded into the sketch when eviction
