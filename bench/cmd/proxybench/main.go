@@ -15,6 +15,12 @@
 // they are missing; otherwise the table says which are missing and measures
 // the rest. -profile DIR writes CPU and allocation profiles of the Go
 // proxies (go tool pprof DIR/ladder.cpu.pprof).
+//
+// Traefik, the other Go proxy people deploy, is not measured: Debian has no
+// package of it, and building github.com/traefik/traefik/v3 (v3.7.13) from
+// the module proxy fails because the proxy refuses nine of its
+// dependencies (github.com/abbot/go-http-auth, github.com/ucloud/ucloud-sdk-go
+// and other DNS-provider SDKs that lego pulls in).
 package main
 
 import (
