@@ -86,7 +86,9 @@ func BenchmarkHit(b *testing.B) {
 
 // BenchmarkParallelHit is read throughput from every core: ladder's Aside
 // over a sharded LRU, an LRU and a TinyLFU, and over the default store
-// (cache.New with a nil store), against otter and ristretto.
+// (cache.New with a nil store), against otter and ristretto as they come
+// (both shard internally). The peers are named -default so that
+// cmd/results sets them against ladder-default, the store users get.
 func BenchmarkParallelHit(b *testing.B) {
 	ctx := context.Background()
 	par := func(b *testing.B, get func(int)) {
@@ -127,14 +129,14 @@ func BenchmarkParallelHit(b *testing.B) {
 		a := newLadder(b, nil, cache.Options{TTL: time.Hour})
 		par(b, func(k int) { a.Get(ctx, k, loadInt) })
 	})
-	b.Run("otter-sharded", func(b *testing.B) {
+	b.Run("otter-default", func(b *testing.B) {
 		c := otter.Must(&otter.Options[int, int]{MaximumSize: 4 * hitKeys})
 		for i := range hitKeys {
 			c.Set(i, i)
 		}
 		par(b, func(k int) { c.GetIfPresent(k) })
 	})
-	b.Run("ristretto-sharded", func(b *testing.B) {
+	b.Run("ristretto-default", func(b *testing.B) {
 		c, _ := ristretto.NewCache(&ristretto.Config[int, int]{NumCounters: 40 * hitKeys, MaxCost: 4 * hitKeys, BufferItems: 64, IgnoreInternalCost: true})
 		b.Cleanup(c.Close)
 		for i := range hitKeys {
