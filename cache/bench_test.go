@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -74,5 +75,39 @@ func BenchmarkStoreGet(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkStoreChurn is the write path of a full store: keys drawn from a
+// range 4× the bound, a Get each, and a Set (with its eviction) on a miss,
+// at 10 000 and 1 000 000 entries.
+//
+//	go test -run '^$' -bench 'BenchmarkStoreChurn' ./cache/
+func BenchmarkStoreChurn(b *testing.B) {
+	for _, size := range []int{10_000, 1_000_000} {
+		for name, newStore := range stores {
+			b.Run(fmt.Sprintf("%s-%d", name, size), func(b *testing.B) {
+				s, _ := newStore(size, cache.StoreOptions{})
+				e := &cache.Entry[int]{}
+				keys := make([]string, 4*size)
+				for i := range keys {
+					keys[i] = strconv.Itoa(i)
+				}
+				for i := range size {
+					s.Set(keys[i], e)
+				}
+				b.ReportAllocs()
+				x := uint64(1)
+				for b.Loop() {
+					x ^= x << 13
+					x ^= x >> 7
+					x ^= x << 17
+					k := keys[x%uint64(len(keys))]
+					if _, ok := s.Get(k); !ok {
+						s.Set(k, e)
+					}
+				}
+			})
+		}
 	}
 }
