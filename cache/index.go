@@ -63,6 +63,13 @@ func (x *tindex[K, V]) hash(key K) uint64 {
 	return maphash.Comparable(x.seed, *(*K)(noescape(unsafe.Pointer(&key))))
 }
 
+// hashKey is tindex.hash with seed, for a caller holding the seed of
+// several indexes. (tindex.hash does not call it: that would be one call
+// more on every hit, as it is not inlined.)
+func hashKey[K comparable](seed maphash.Seed, key K) uint64 {
+	return maphash.Comparable(seed, *(*K)(noescape(unsafe.Pointer(&key))))
+}
+
 // noescape hides p from escape analysis, which tracks unsafe.Add's
 // pointer operand but not its offset (the runtime's noescape, in a form
 // vet accepts). It is exempt from checkptr (and so not inlined under
