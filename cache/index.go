@@ -6,9 +6,9 @@ import (
 	"unsafe"
 )
 
-// tindex is TinyLFU's index, key → node: an open-addressing hash table
-// (linear probing) written by one goroutine at a time, under the store's
-// lock, and read by any number without one. A hit is one hash and, at the
+// tindex is the index of TinyLFU and LRU, key → node: an open-addressing
+// hash table (linear probing) written by one goroutine at a time, under the
+// store's lock, and read by any number without one. A hit is one hash and, at the
 // load factor kept here, one or two slot loads; sync.Map's Load, which it
 // replaces, walks a trie of nodes and cost about ten times the hash on 2
 // cores.
@@ -34,7 +34,14 @@ type ttable[K comparable, V any] struct {
 const tindexMin = 16 // slots
 
 func newTindex[K comparable, V any]() *tindex[K, V] {
-	x := &tindex[K, V]{seed: maphash.MakeSeed(), tomb: new(tnode[K, V])}
+	return newTindexSeed[K, V](maphash.MakeSeed())
+}
+
+// newTindexSeed is newTindex hashing with seed: indexes that share a seed
+// hash a key alike, so one hash serves them all (the shards of
+// [NewShardedLRU], one index each, pick the shard from it too).
+func newTindexSeed[K comparable, V any](seed maphash.Seed) *tindex[K, V] {
+	x := &tindex[K, V]{seed: seed, tomb: new(tnode[K, V])}
 	x.t.Store(newTtable[K, V](tindexMin))
 	return x
 }
@@ -54,6 +61,13 @@ func newTtable[K comparable, V any](n int) *ttable[K, V] {
 // as it must; a value hashes by content wherever it lies.
 func (x *tindex[K, V]) hash(key K) uint64 {
 	return maphash.Comparable(x.seed, *(*K)(noescape(unsafe.Pointer(&key))))
+}
+
+// hashKey is tindex.hash with seed, for a caller holding the seed of
+// several indexes. (tindex.hash does not call it: that would be one call
+// more on every hit, as it is not inlined.)
+func hashKey[K comparable](seed maphash.Seed, key K) uint64 {
+	return maphash.Comparable(seed, *(*K)(noescape(unsafe.Pointer(&key))))
 }
 
 // noescape hides p from escape analysis, which tracks unsafe.Add's

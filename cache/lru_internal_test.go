@@ -14,19 +14,21 @@ func checkLRU(t *testing.T, s *LRU[int, int]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, cost := 0, int64(0)
-	s.idx.Range(func(k, v any) bool {
+	s.idx.each(func(v *tnode[int, int]) {
 		n++
-		e, ok := s.l.Peek(k.(int))
-		if !ok || e != v.(*Entry[int]) {
-			t.Errorf("index has %v → %p, list has %p (%v)", k, v, e, ok)
+		e, ok := s.l.Peek(v.key)
+		if !ok || e != v {
+			t.Errorf("index has %v → %p, list has %p (%v)", v.key, v, e, ok)
 		}
-		return true
+		if v.hash != s.idx.hash(v.key) || s.idx.get(v.key) != v {
+			t.Errorf("key %v: index finds %p, holds %p (hash %#x)", v.key, s.idx.get(v.key), v, v.hash)
+		}
 	})
-	for _, e := range s.l.Values() {
-		cost += costOf(e)
+	for _, v := range s.l.Values() {
+		cost += costOf(v.e.Load())
 	}
-	if n != s.l.Len() {
-		t.Errorf("index holds %d keys, list %d", n, s.l.Len())
+	if n != s.l.Len() || n != s.idx.live {
+		t.Errorf("index holds %d keys (counts %d), list %d", n, s.idx.live, s.l.Len())
 	}
 	if s.l.Len() > s.size || (s.maxCost > 0 && s.cost > s.maxCost) || cost != s.cost {
 		t.Errorf("len %d (size %d), cost %d (counted %d, max %d)", s.l.Len(), s.size, s.cost, cost, s.maxCost)
@@ -185,37 +187,51 @@ func TestHoldOffDoesNotRaceLockFreeHits(t *testing.T) {
 	}
 }
 
-// NewShardedLRU's shards share one index: under concurrent Sets, Deletes,
-// evictions and hits it must stay exactly the union of the shards' lists,
-// each key in the shard its hash picks.
-func TestShardedLRUSharedIndexMatchesShards(t *testing.T) {
-	s, err := NewShardedLRU[int, int](8, 64, StoreOptions{MaxCost: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hammer(t, s, 200, 3)
-	inLists := 0
-	for _, st := range s.shards {
-		l := st.(*LRU[int, int])
-		if l.idx != s.shared {
-			t.Fatal("a shard has its own index")
+// NewShardedLRU's shards have an index each, written under the shard's
+// lock: under concurrent Sets, Deletes, evictions and hits each must stay
+// exactly its shard's list, each key in the shard its hash picks and in no
+// other, and the shards within their bounds.
+func TestShardedLRUIndexesMatchShards(t *testing.T) {
+	for _, c := range []struct {
+		shards, size, keys int
+		opts               StoreOptions
+	}{{8, 64, 200, StoreOptions{}}, {8, 64, 200, StoreOptions{MaxCost: 80}}, {2, 600, 2000, StoreOptions{}}} {
+		size, opts := c.size, c.opts // the last grows and shrinks the indexes' tables under hits
+		s, err := NewShardedLRU[int, int](c.shards, size, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		l.mu.Lock()
-		inLists += l.l.Len()
-		for _, k := range l.l.Keys() {
-			e, _ := l.l.Peek(k)
-			if v, ok := s.shared.Load(k); !ok || v.(*Entry[int]) != e {
-				t.Errorf("key %d: list has %p, index %v", k, e, v)
-			}
-			if s.shard(k) != st {
-				t.Errorf("key %d is in the wrong shard", k)
-			}
+		if len(s.lrus) != len(s.shards) {
+			t.Fatalf("%d LRUs for %d shards", len(s.lrus), len(s.shards))
 		}
-		l.mu.Unlock()
-	}
-	inIndex := 0
-	s.shared.Range(func(any, any) bool { inIndex++; return true })
-	if inIndex != inLists || inLists != s.Len() {
-		t.Errorf("index holds %d keys, lists %d, Len %d", inIndex, inLists, s.Len())
+		hammer(t, s, c.keys, 3)
+		inLists, cost := 0, int64(0)
+		for i, st := range s.shards {
+			l := st.(*LRU[int, int])
+			if l != s.lrus[i] || l.idx.seed != s.seed {
+				t.Fatalf("shard %d: not the LRU hits read, or hashed with another seed", i)
+			}
+			checkLRU(t, l)
+			l.mu.Lock()
+			inLists += l.l.Len()
+			cost += l.cost
+			for _, k := range l.l.Keys() {
+				if s.shard(k) != st {
+					t.Errorf("key %d is in the wrong shard", k)
+				}
+				for j, o := range s.lrus {
+					if j != i && o.idx.get(k) != nil {
+						t.Errorf("key %d is in shards %d and %d", k, i, j)
+					}
+				}
+				if e, ok := s.Get(k); !ok || e.Value != k {
+					t.Errorf("Get(%d) = %v, %v", k, e, ok)
+				}
+			}
+			l.mu.Unlock()
+		}
+		if inLists != s.Len() || inLists > size || opts.MaxCost > 0 && cost > opts.MaxCost {
+			t.Errorf("lists hold %d keys of cost %d, Len %d; bounds %d, %d", inLists, cost, s.Len(), size, opts.MaxCost)
+		}
 	}
 }
