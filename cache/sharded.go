@@ -110,10 +110,13 @@ func share(total int64, i, n int) int {
 	return int(q)
 }
 
+// pick is the shard of a key whose hash is h.
+func (s *Sharded[K, V]) pick(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> s.shift }
+
 // lru is key's hash and shard of a NewShardedLRU.
 func (s *Sharded[K, V]) lru(key K) (uint64, *LRU[K, V]) {
 	h := hashKey(s.seed, key) // as the shards' indexes hash it
-	return h, s.lrus[(h*0x9e3779b97f4a7c15)>>s.shift]
+	return h, s.lrus[s.pick(h)]
 }
 
 func (s *Sharded[K, V]) shard(key K) Store[K, V] {
@@ -123,14 +126,14 @@ func (s *Sharded[K, V]) shard(key K) Store[K, V] {
 	} else {
 		h = maphash.Comparable(s.seed, key)
 	}
-	return s.shards[(h*0x9e3779b97f4a7c15)>>s.shift]
+	return s.shards[s.pick(h)]
 }
 
 // Get returns the entry for key from its shard.
 func (s *Sharded[K, V]) Get(key K) (*Entry[V], bool) {
 	if s.idxs != nil {
 		h := hashKey(s.seed, key)
-		return lruHit(s.idxs[(h*0x9e3779b97f4a7c15)>>s.shift].find(key, h))
+		return lruHit(s.idxs[s.pick(h)].find(key, h))
 	}
 	return s.shard(key).Get(key)
 }
